@@ -1,0 +1,56 @@
+"""Träffpunkt: event and workshop booking for regional business-support organisations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, commands, error pages."""
+    app = Flask(__name__, instance_relative_config=True)
+    from webapp import config
+
+    config.load(app, test_config)
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    from webapp import http
+
+    http.init_app(app)
+    return app
+
+
+def _register_extensions(app: Flask) -> None:
+    from webapp import db as database
+    from webapp import i18n
+    from webapp.extensions import csrf, db, limiter, mail, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        database.configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.bookings import views as booking_views
+    from webapp.events import views as event_views
+
+    app.register_blueprint(event_views.bp)
+    app.register_blueprint(booking_views.bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from webapp import demo
+
+    app.cli.add_command(demo.demo_command)
+
+
+def _migrations_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "migrations"

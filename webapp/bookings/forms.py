@@ -1,0 +1,178 @@
+"""Registration and manage-my-booking forms."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from webapp.bookings import orgnumbers
+from webapp.bookings.models import Gender, SizeClass
+from webapp.bookings.services import CompanyData, ContactData, ParticipantData
+from webapp.regions import COUNTIES, country_choices, county_choices
+
+SIZE_LABELS = {
+    SizeClass.MICRO: _l("Micro (fewer than 10 employees)"),
+    SizeClass.SMALL: _l("Small (10–49 employees)"),
+    SizeClass.MEDIUM: _l("Medium (50–249 employees)"),
+    SizeClass.LARGE: _l("Large (250 employees or more)"),
+}
+
+GENDER_LABELS = {
+    Gender.FEMALE: _l("Woman"),
+    Gender.MALE: _l("Man"),
+    Gender.OTHER: _l("Other / non-binary"),
+    Gender.UNDISCLOSED: _l("Prefer not to say"),
+}
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ParticipantForm(Form):
+    """One participant; a subform without its own CSRF token."""
+
+    name = StringField(_l("Name"), [DataRequired(), Length(max=200)], filters=[_strip])
+    email = StringField(
+        _l("Email"),
+        [DataRequired(), Email(message=_l("Enter a valid email address.")), Length(max=254)],
+        filters=[_strip],
+    )
+    role = StringField(_l("Role or title (optional)"), [Optional(), Length(max=200)], filters=[_strip])
+    gender = SelectField(
+        _l("Gender (optional, only for statistics)"),
+        choices=[("", "—")] + [(g.value, label) for g, label in GENDER_LABELS.items()],
+        validators=[Optional()],
+    )
+    dietary_needs = StringField(
+        _l("Dietary needs (optional)"), [Optional(), Length(max=500)], filters=[_strip]
+    )
+    accessibility_needs = StringField(
+        _l("Accessibility needs (optional)"), [Optional(), Length(max=500)], filters=[_strip]
+    )
+
+    def to_data(self) -> ParticipantData:
+        return ParticipantData(
+            name=self.name.data,
+            email=self.email.data.lower(),
+            role=self.role.data or None,
+            gender=Gender(self.gender.data) if self.gender.data else None,
+            dietary_needs=self.dietary_needs.data or None,
+            accessibility_needs=self.accessibility_needs.data or None,
+        )
+
+
+class RegistrationForm(FlaskForm):
+    """The public registration form; participants are added and removed without JavaScript."""
+
+    country = SelectField(_l("Country"), default="SE", validators=[InputRequired()])
+    org_number = StringField(
+        _l("Organisation number"),
+        [DataRequired(message=_l("Enter the company's organisation number."))],
+        description=_l("Swedish companies: 10 digits, e.g. 556036-0793."),
+    )
+    company_name = StringField(_l("Company name"), [DataRequired(), Length(max=200)], filters=[_strip])
+    county = SelectField(
+        _l("County"),
+        choices=[],
+        validators=[Optional()],
+        description=_l("Required for Swedish companies."),
+    )
+    size_class = SelectField(
+        _l("Company size"),
+        choices=[("", "—")] + [(s.value, label) for s, label in SIZE_LABELS.items()],
+        validators=[DataRequired(message=_l("Choose the company's size."))],
+    )
+    industry_code = StringField(
+        _l("Industry code, SNI (optional)"), [Optional(), Length(max=10)], filters=[_strip]
+    )
+    contact_name = StringField(_l("Contact person"), [DataRequired(), Length(max=200)], filters=[_strip])
+    contact_email = StringField(
+        _l("Contact email"),
+        [DataRequired(), Email(message=_l("Enter a valid email address.")), Length(max=254)],
+        filters=[_strip],
+    )
+    contact_phone = StringField(_l("Contact phone (optional)"), [Optional(), Length(max=40)], filters=[_strip])
+    participants = FieldList(FormField(ParticipantForm), min_entries=1)
+    message = TextAreaField(_l("Message to the organiser (optional)"), [Optional(), Length(max=2000)])
+    consent = BooleanField(
+        _l("I have read the privacy notice and agree that the details above are processed to "
+           "handle this registration and to report participation to the funders."),
+        [DataRequired(message=_l("You must agree to the privacy notice to register."))],
+    )
+    invitations = BooleanField(_l("Send me invitations to future events (optional)."))
+    submission_key = HiddenField()
+    add_participant = SubmitField(_l("Add another participant"))
+    submit = SubmitField(_l("Register"))
+
+    def __init__(self, *args: object, max_participants: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_participants = max_participants
+        self.country.choices = country_choices()
+        self.county.choices = [("", "—")] + county_choices()
+        if not self.submission_key.data:
+            self.submission_key.data = secrets.token_urlsafe(24)
+
+    def validate_org_number(self, field: StringField) -> None:
+        try:
+            field.data = orgnumbers.normalise(self.country.data, field.data)
+        except orgnumbers.InvalidOrgNumber as error:
+            raise ValidationError(str(error)) from None
+
+    def validate_county(self, field: SelectField) -> None:
+        if self.country.data == "SE" and field.data not in COUNTIES:
+            raise ValidationError(_l("Choose the county where the company is."))
+
+    def validate_participants(self, field: FieldList) -> None:
+        if len(field.entries) > self.max_participants:
+            raise ValidationError(
+                _l("At most %(n)s participants can be registered.", n=self.max_participants)
+            )
+        emails = [e.form.email.data.lower() for e in field.entries if e.form.email.data]
+        if len(emails) != len(set(emails)):
+            raise ValidationError(_l("Each participant needs their own email address."))
+
+    def company_data(self) -> CompanyData:
+        return CompanyData(
+            country=self.country.data,
+            org_number=self.org_number.data,
+            name=self.company_name.data,
+            size_class=SizeClass(self.size_class.data),
+            county=self.county.data if self.country.data == "SE" else None,
+            industry_code=self.industry_code.data or None,
+        )
+
+    def contact_data(self) -> ContactData:
+        return ContactData(
+            name=self.contact_name.data,
+            email=self.contact_email.data.lower(),
+            phone=self.contact_phone.data or None,
+        )
+
+    def participants_data(self) -> list[ParticipantData]:
+        return [entry.form.to_data() for entry in self.participants.entries]
+
+
+class AddParticipantForm(FlaskForm):
+    """Add one participant to an existing booking (manage page)."""
+
+    participant = FormField(ParticipantForm)
+    submit = SubmitField(_l("Add participant"))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for one-button actions (cancel, remove): CSRF token only."""

@@ -1,0 +1,188 @@
+"""Companies, their bookings, the participants on each booking, and attendance."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.db import UTCDateTime, db, utcnow
+from webapp.events.models import Event, EventSession, str_enum
+
+
+class SizeClass(enum.StrEnum):
+    """EU size classes; the first three are SMEs."""
+
+    MICRO = "micro"
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING = "pending"  # waits for organisers' approval, holds no seat
+    CONFIRMED = "confirmed"  # holds its participants' seats
+    WAITLISTED = "waitlisted"  # did not fit; promoted in order when seats free up
+    DECLINED = "declined"  # not selected by the organisers
+    CANCELLED = "cancelled"  # by the company or an organiser
+
+    @property
+    def label(self) -> str:
+        return str(_BOOKING_STATUS_LABELS[self])
+
+
+_BOOKING_STATUS_LABELS = {
+    BookingStatus.PENDING: _l("Awaiting approval"),
+    BookingStatus.CONFIRMED: _l("Confirmed"),
+    BookingStatus.WAITLISTED: _l("On the waiting list"),
+    BookingStatus.DECLINED: _l("Not selected"),
+    BookingStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+#: Bookings that still count towards a company's limit and may still take part.
+ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
+
+
+class Gender(enum.StrEnum):
+    """Asked only for the funders' aggregate statistics; optional."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNDISCLOSED = "undisclosed"
+
+
+class Company(db.Model):
+    """A company known by its country and national organisation number."""
+
+    __tablename__ = "companies"
+    __table_args__ = (UniqueConstraint("country", "org_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ISO 3166 country code.
+    country: Mapped[str] = mapped_column(String(2))
+    #: Normalised national number (Swedish: NNNNNN-NNNN); unique per country.
+    org_number: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    #: County code for Swedish companies (see webapp.regions); None abroad.
+    county: Mapped[str | None] = mapped_column(String(2), index=True)
+    size_class: Mapped[SizeClass] = mapped_column(str_enum(SizeClass, "size_class"))
+    #: SNI industry code, optional.
+    industry_code: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    bookings: Mapped[list[Booking]] = relationship(back_populates="company")
+
+    @property
+    def is_sme(self) -> bool:
+        return self.size_class != SizeClass.LARGE
+
+
+class Booking(db.Model):
+    """One company's registration for one event, with one or more participants."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("seats_held >= 0", name="seats_held_not_negative"),
+        # Promotion walks an event's waiting list in order.
+        Index("ix_bookings_event_status_created", "event_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus, "booking_status"))
+    #: Seats this booking holds in events.seats_taken (its participants while confirmed, else 0).
+    seats_held: Mapped[int] = mapped_column(Integer, default=0)
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    #: Language the booking was made in; emails follow it.
+    language: Mapped[str] = mapped_column(String(5), default="sv")
+    #: Version of the privacy notice the contact agreed to, and when.
+    consent_version: Mapped[str] = mapped_column(String(20))
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Separate opt-in to invitations to future events.
+    invitations_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Random part of the manage link's HMAC (bookings.tokens); replacing it revokes the link.
+    token_nonce: Mapped[str] = mapped_column(String(32))
+    #: One per submitted form, so a form sent twice makes one booking.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Free text from the company to the organiser.
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
+    company: Mapped[Company] = relationship(back_populates="bookings")
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="booking", order_by="Participant.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def active_participants(self) -> list[Participant]:
+        return [p for p in self.participants if p.cancelled_at is None]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class Participant(db.Model):
+    """A person who takes part on behalf of a company."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    #: Role or title at the company, optional.
+    role: Mapped[str | None] = mapped_column(String(200))
+    gender: Mapped[Gender | None] = mapped_column(str_enum(Gender, "gender"))
+    dietary_needs: Mapped[str | None] = mapped_column(String(500))
+    accessibility_needs: Mapped[str | None] = mapped_column(String(500))
+    #: Random part of the personal calendar feed token; replacing it revokes the feed URL.
+    feed_nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when removed from the booking; kept for the record, holds no seat.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    booking: Mapped[Booking] = relationship(back_populates="participants")
+
+
+class Attendance(db.Model):
+    """Whether one participant was present at one session, as marked by an organiser."""
+
+    __tablename__ = "attendances"
+    __table_args__ = (UniqueConstraint("participant_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("event_sessions.id", ondelete="CASCADE"), index=True
+    )
+    present: Mapped[bool] = mapped_column(Boolean)
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    participant: Mapped[Participant] = relationship()
+    session: Mapped[EventSession] = relationship()

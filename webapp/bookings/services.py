@@ -1,0 +1,424 @@
+"""Registration, the manage-my-booking operations, capacity and the waiting list.
+
+The capacity rule (DESIGN.md): seats are participants. A booking takes its seats with one
+conditional ``UPDATE`` that only succeeds while they fit, so the database, not a read
+followed by a write, decides; a CHECK constraint backs it up. Every operation first locks
+the event row (:func:`webapp.db.lock_row`), which orders the per-company limit and the
+waiting list; on SQLite that is the database-wide write lock.
+
+Services flush, never commit: the caller (a view, a CLI command, a test) commits once.
+They raise :class:`BookingError` subclasses whose message is shown to the user as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from webapp import signals, tokens
+from webapp.db import db, lock_row, utcnow
+from webapp.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Company,
+    Gender,
+    Participant,
+    SizeClass,
+)
+from webapp.events.models import Event, EventStatus
+from webapp.events.services import registration_open
+
+
+class BookingError(Exception):
+    """A rule said no; ``str(error)`` is a message for the user in their language."""
+
+    default = _l("The booking could not be changed.")
+
+    def __init__(self, message: object | None = None) -> None:
+        super().__init__(message if message is not None else self.default)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class EventNotFound(BookingError):
+    default = _l("There is no such event.")
+
+
+class RegistrationClosed(BookingError):
+    default = _l("Registration for this event is closed.")
+
+
+class CompanyLimitExceeded(BookingError):
+    default = _l("Your company has reached the limit of participants for this event.")
+
+
+class NotEnoughSeats(BookingError):
+    default = _l("There are not enough seats left.")
+
+
+class BookingNotActive(BookingError):
+    default = _l("This booking is no longer active.")
+
+
+class LastParticipant(BookingError):
+    default = _l("A booking needs at least one participant. Cancel the booking instead.")
+
+
+@dataclass(frozen=True)
+class CompanyData:
+    country: str
+    org_number: str  # already normalised (see bookings.orgnumbers)
+    name: str
+    size_class: SizeClass
+    county: str | None = None
+    industry_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ParticipantData:
+    name: str
+    email: str
+    role: str | None = None
+    gender: Gender | None = None
+    dietary_needs: str | None = None
+    accessibility_needs: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactData:
+    name: str
+    email: str
+    phone: str | None = None
+
+
+# --- the capacity statements -------------------------------------------------------------
+
+
+def _take_seats(event: Event, n: int) -> bool:
+    """Take ``n`` seats if they fit; one atomic statement, True when it did."""
+    table = Event.__table__
+    result = db.session.execute(
+        update(table)
+        .where(table.c.id == event.id)
+        .where((table.c.capacity.is_(None)) | (table.c.seats_taken + n <= table.c.capacity))
+        .values(seats_taken=table.c.seats_taken + n)
+    )
+    db.session.expire(event, ["seats_taken"])
+    return result.rowcount == 1
+
+
+def _release_seats(event: Event, n: int) -> None:
+    if n <= 0:
+        return
+    table = Event.__table__
+    db.session.execute(
+        update(table).where(table.c.id == event.id).values(seats_taken=table.c.seats_taken - n)
+    )
+    db.session.expire(event, ["seats_taken"])
+
+
+def promote_waiting(event: Event) -> list[Booking]:
+    """Confirm the earliest waiting bookings that fit; the caller holds the event lock.
+
+    A large booking at the head of the list does not block smaller ones behind it that fit:
+    seats are not left empty while companies wait. Returns the promoted bookings.
+    """
+    if event.status != EventStatus.PUBLISHED:
+        return []
+    waiting = db.session.scalars(
+        select(Booking)
+        .where(Booking.event_id == event.id, Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.created_at, Booking.id)
+        .options(selectinload(Booking.participants))
+    ).all()
+    promoted = []
+    for booking in waiting:
+        if event.seats_left == 0:
+            break
+        n = len(booking.active_participants)
+        if _take_seats(event, n):
+            booking.status = BookingStatus.CONFIRMED
+            booking.seats_held = n
+            promoted.append(booking)
+    db.session.flush()
+    for booking in promoted:
+        signals.booking_promoted.send(booking)
+    return promoted
+
+
+# --- rules ------------------------------------------------------------------------------
+
+
+def _check_open(event: Event, now: datetime) -> None:
+    if event.status == EventStatus.CANCELLED:
+        raise RegistrationClosed(_l("This event has been cancelled."))
+    if event.status != EventStatus.PUBLISHED:
+        raise EventNotFound()
+    if event.registration_opens_at and now < event.registration_opens_at:
+        raise RegistrationClosed(_l("Registration for this event has not opened yet."))
+    if not registration_open(event, now):
+        raise RegistrationClosed()
+
+
+def _company_participants(event_id: int, company_id: int, exclude_booking: int | None) -> int:
+    stmt = (
+        select(func.count(Participant.id))
+        .join(Booking)
+        .where(
+            Booking.event_id == event_id,
+            Booking.company_id == company_id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Participant.cancelled_at.is_(None),
+        )
+    )
+    if exclude_booking is not None:
+        stmt = stmt.where(Booking.id != exclude_booking)
+    return db.session.scalar(stmt) or 0
+
+
+def _check_company_limit(event: Event, company_id: int, adding: int) -> None:
+    if event.max_per_company is None:
+        return
+    already = _company_participants(event.id, company_id, None)
+    if already + adding > event.max_per_company:
+        left = max(event.max_per_company - already, 0)
+        raise CompanyLimitExceeded(
+            _l(
+                "Each company may register at most %(limit)s participants for this event; "
+                "your company can add %(left)s more.",
+                limit=event.max_per_company,
+                left=left,
+            )
+        )
+
+
+def _find_or_create_company(data: CompanyData) -> Company:
+    """The company with this country and number, its details refreshed, or a new one."""
+    stmt = select(Company).where(
+        Company.country == data.country, Company.org_number == data.org_number
+    )
+    company = db.session.scalars(stmt).one_or_none()
+    if company is None:
+        try:
+            # A savepoint: two first registrations of one company for different events may
+            # race (they lock different events); the loser reads the winner's row.
+            with db.session.begin_nested():
+                company = Company(
+                    country=data.country,
+                    org_number=data.org_number,
+                    name=data.name,
+                    size_class=data.size_class,
+                )
+                db.session.add(company)
+        except IntegrityError:
+            company = db.session.scalars(stmt).one()
+    company.name = data.name
+    company.size_class = data.size_class
+    company.county = data.county
+    if data.industry_code:
+        company.industry_code = data.industry_code
+    return company
+
+
+def _new_participants(people: Sequence[ParticipantData]) -> list[Participant]:
+    return [
+        Participant(
+            name=p.name,
+            email=p.email,
+            role=p.role or None,
+            gender=p.gender,
+            dietary_needs=p.dietary_needs or None,
+            accessibility_needs=p.accessibility_needs or None,
+            feed_nonce=tokens.new_nonce(),
+        )
+        for p in people
+    ]
+
+
+# --- operations -------------------------------------------------------------------------
+
+
+def register(
+    event_id: int,
+    company: CompanyData,
+    contact: ContactData,
+    participants: Sequence[ParticipantData],
+    *,
+    consent_version: str,
+    language: str = "sv",
+    invitations_opt_in: bool = False,
+    message: str | None = None,
+    submission_key: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book ``participants`` of ``company`` on an event.
+
+    The booking is ``pending`` when the event needs approval, ``confirmed`` when its seats
+    fit, else ``waitlisted`` whole. A repeated ``submission_key`` (a form sent twice)
+    returns the booking the first submission made. Raises EventNotFound,
+    RegistrationClosed, CompanyLimitExceeded or BookingError (no participants).
+    """
+    now = now or utcnow()
+    event = lock_row(Event, event_id)
+    if event is None:
+        raise EventNotFound()
+    if submission_key:
+        earlier = db.session.scalars(
+            select(Booking).where(Booking.submission_key == submission_key)
+        ).one_or_none()
+        if earlier is not None and earlier.event_id == event_id:
+            return earlier
+    _check_open(event, now)
+    if not participants:
+        raise BookingError(_l("Add at least one participant."))
+    company_row = _find_or_create_company(company)
+    db.session.flush()
+    _check_company_limit(event, company_row.id, len(participants))
+
+    n = len(participants)
+    if event.requires_approval:
+        status, seats = BookingStatus.PENDING, 0
+    elif _take_seats(event, n):
+        status, seats = BookingStatus.CONFIRMED, n
+    else:
+        status, seats = BookingStatus.WAITLISTED, 0
+    booking = Booking(
+        event=event,
+        company=company_row,
+        status=status,
+        seats_held=seats,
+        contact_name=contact.name,
+        contact_email=contact.email,
+        contact_phone=contact.phone or None,
+        language=language,
+        consent_version=consent_version,
+        consent_at=now,
+        invitations_opt_in=invitations_opt_in,
+        message=message or None,
+        token_nonce=tokens.new_nonce(),
+        submission_key=submission_key or None,
+        created_at=now,
+        participants=_new_participants(participants),
+    )
+    db.session.add(booking)
+    db.session.flush()
+    signals.booking_placed.send(booking)
+    return booking
+
+
+def _lock_booking(booking_id: int) -> tuple[Booking, Event]:
+    """Lock the booking's event, then load the booking fresh under that lock."""
+    event_id = db.session.scalar(select(Booking.event_id).where(Booking.id == booking_id))
+    if event_id is None:
+        raise BookingError()
+    event = lock_row(Event, event_id)
+    booking = db.session.get(Booking, booking_id, populate_existing=True)
+    return booking, event
+
+
+def cancel(booking_id: int, *, by_organiser: bool = False, now: datetime | None = None) -> Booking:
+    """Cancel a booking, free its seats and promote waiting bookings in the same transaction.
+
+    Raises BookingNotActive when it is already cancelled or declined, RegistrationClosed
+    when a company tries to cancel after the event started.
+    """
+    now = now or utcnow()
+    booking, event = _lock_booking(booking_id)
+    if not booking.is_active:
+        raise BookingNotActive()
+    if not by_organiser and event.starts_at and now >= event.starts_at:
+        raise RegistrationClosed(_l("The event has already started; contact the organiser."))
+    _release_seats(event, booking.seats_held)
+    booking.seats_held = 0
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    db.session.flush()
+    signals.booking_cancelled.send(booking, by_organiser=by_organiser)
+    promote_waiting(event)
+    return booking
+
+
+def add_participants(
+    booking_id: int,
+    people: Sequence[ParticipantData],
+    *,
+    by_organiser: bool = False,
+    now: datetime | None = None,
+) -> list[Participant]:
+    """Add participants to an active booking, within the company limit and the seats left.
+
+    A confirmed booking must get seats for all of them at once (NotEnoughSeats otherwise);
+    pending and waitlisted bookings simply grow. Companies can add only while registration
+    is open.
+    """
+    now = now or utcnow()
+    booking, event = _lock_booking(booking_id)
+    if not booking.is_active:
+        raise BookingNotActive()
+    if not people:
+        raise BookingError(_l("Add at least one participant."))
+    if not by_organiser:
+        _check_open(event, now)
+    _check_company_limit(event, booking.company_id, len(people))
+    if booking.status == BookingStatus.CONFIRMED:
+        if not _take_seats(event, len(people)):
+            raise NotEnoughSeats(
+                _l("Only %(n)s seats are left.", n=event.seats_left)
+                if event.seats_left
+                else _l("The event is full; no participants can be added.")
+            )
+        booking.seats_held += len(people)
+    added = _new_participants(people)
+    booking.participants.extend(added)
+    db.session.flush()
+    signals.participants_added.send(booking, participants=added)
+    return added
+
+
+def remove_participant(
+    booking_id: int, participant_id: int, *, now: datetime | None = None
+) -> Participant:
+    """Take one participant off a booking, freeing their seat for the waiting list."""
+    now = now or utcnow()
+    booking, event = _lock_booking(booking_id)
+    if not booking.is_active:
+        raise BookingNotActive()
+    participant = next((p for p in booking.active_participants if p.id == participant_id), None)
+    if participant is None:
+        raise BookingError(_l("That participant is not on this booking."))
+    if len(booking.active_participants) == 1:
+        raise LastParticipant()
+    participant.cancelled_at = now
+    if booking.status == BookingStatus.CONFIRMED:
+        _release_seats(event, 1)
+        booking.seats_held -= 1
+    db.session.flush()
+    signals.participant_removed.send(booking, participant=participant)
+    promote_waiting(event)
+    return participant
+
+
+# --- secret links ------------------------------------------------------------------------
+
+
+def manage_token(booking: Booking) -> str:
+    return tokens.make("manage", booking.id, booking.token_nonce)
+
+
+def booking_for_token(token: str) -> Booking | None:
+    """The booking a manage link belongs to, or None for an unknown or tampered token."""
+    booking_id = tokens.parse_id(token)
+    if booking_id is None:
+        return None
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not tokens.matches("manage", booking.id, booking.token_nonce, token):
+        return None
+    return booking

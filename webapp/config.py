@@ -1,0 +1,120 @@
+"""Configuration: defaults here, then ``instance/config.py``, then the environment.
+
+The order follows Flask's tutorial: a sane default for development, an instance file for
+one installation's settings, and environment variables for anything a deployment sets
+(``DATABASE_URL``, ``SECRET_KEY``, ``MAIL_*``, ...). Tests pass a mapping that wins over all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class Defaults:
+    """Settings every installation starts from."""
+
+    SQLALCHEMY_DATABASE_URI: str | None = None  # filled in from instance_path when unset
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session; forms left open still work
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    BABEL_DEFAULT_LOCALE = "sv"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
+    LANGUAGES = ("sv", "en")
+    EVENTS_PER_PAGE = 20
+    MAX_PARTICIPANTS_PER_BOOKING = 25
+    CONSENT_TEXT_VERSION = "2026-11"
+    # Rate limits on public POSTs; storage is Redis when RATELIMIT_STORAGE_URI points there.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    PUBLIC_POST_LIMIT = "20 per minute;200 per hour"
+    # Mail: with no MAIL_SERVER the outbox keeps every message for organisers to read.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Träffpunkt <no-reply@traffpunkt.local>"
+    # Where links in emails and feeds point; requests use their own host.
+    PUBLIC_BASE_URL = "http://localhost:5000"
+    # Run the reminder scheduler inside the web process (development default).
+    SCHEDULER_IN_PROCESS = False
+    ENV_NAME = "development"
+
+
+# Environment variables read as they are, and those parsed as booleans or integers.
+_ENV_STRINGS = (
+    "SECRET_KEY",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "PUBLIC_BASE_URL",
+    "RATELIMIT_STORAGE_URI",
+    "ENV_NAME",
+)
+_ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SCHEDULER_IN_PROCESS")
+_ENV_INTS = ("MAIL_PORT",)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain ``postgres://`` and ``postgresql://`` URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` from defaults, the instance file, the environment and tests."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for name in _ENV_STRINGS:
+        if name in os.environ:
+            app.config[name] = os.environ[name]
+    for name in _ENV_BOOLS:
+        if name in os.environ:
+            app.config[name] = _truthy(os.environ[name])
+    for name in _ENV_INTS:
+        if name in os.environ:
+            app.config[name] = int(os.environ[name])
+    if "DATABASE_URL" in os.environ:
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.update(test_config)
+
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = "sqlite:///" + str(Path(app.instance_path) / "traffpunkt.sqlite")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _development_secret(app)
+    app.config["MAIL_SUPPRESS_SEND"] = not app.config.get("MAIL_SERVER")
+
+
+def _development_secret(app: Flask) -> str:
+    """Generate a secret key once into ``instance/`` for development; refuse in production.
+
+    In production a missing key is a deployment mistake: sessions, CSRF tokens and every
+    manage link derive from it, so a key made up on the spot would break them on restart
+    or differ between hosts.
+    """
+    if app.config.get("ENV_NAME") == "production":
+        raise RuntimeError("SECRET_KEY must be set in production (environment or instance/config.py)")
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

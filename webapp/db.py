@@ -1,0 +1,143 @@
+"""The database object, shared column types and the transaction helpers every service uses.
+
+Two databases are supported: SQLite (the embedded default) and PostgreSQL. They differ in
+how a write transaction is serialised, so services never open one by hand; they call
+:func:`lock_row` (or :func:`begin_write`) before their first write:
+
+- PostgreSQL: ``SELECT … FOR UPDATE`` on the row that guards the rule (an event for its
+  seats). Other events' bookings go on in parallel.
+- SQLite: one writer at a time for the whole file. A deferred transaction that has read and
+  then tries to write fails at once with "database is locked" when another connection wrote
+  meanwhile (WAL snapshots cannot be upgraded), so a write transaction is started with
+  ``BEGIN IMMEDIATE``, which waits (``busy_timeout``) for the write lock instead.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+_IMMEDIATE = "traffpunkt_sqlite_immediate"
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored in UTC on every database.
+
+    SQLite has no time zones: values are stored as naive UTC and read back as aware UTC, so
+    the rest of the code sees the same thing on both databases. Naive values are refused
+    rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def configure_engine(engine: Engine) -> None:
+    """Set up SQLite connections: WAL, foreign keys, a busy timeout, our own BEGIN."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event decide how a transaction starts (see module doc).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _track_writes(session: Session, _flush_context: Any) -> None:
+    session.info["wrote"] = True
+
+
+def _forget_writes(session: Session, *_args: Any) -> None:
+    session.info.pop("wrote", None)
+    session.info.pop("writing", None)
+
+
+# Remember whether the current transaction has written (see begin_write).
+event.listen(db.session, "after_flush", _track_writes)
+event.listen(db.session, "after_commit", _forget_writes)
+event.listen(db.session, "after_rollback", _forget_writes)
+
+
+def begin_write(session: Session | None = None) -> None:
+    """Make sure the current transaction may write without failing under concurrency.
+
+    On SQLite a transaction that has only read so far is ended (loaded objects are expired
+    and reload on next access, now under the write lock) and a ``BEGIN IMMEDIATE`` one
+    begins. A transaction that has already written holds the write lock and goes on.
+    """
+    session = session or db.session
+    if session.get_bind().dialect.name != "sqlite" or session.info.get("writing"):
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    if not session.info.get("wrote"):
+        if session.in_transaction():
+            session.rollback()
+        session.connection(execution_options={_IMMEDIATE: True})
+    session.info["writing"] = True
+
+
+def lock_row(model: type[Any], pk: int, session: Session | None = None) -> Any:
+    """Load one row for update: the lock that serialises a service's rule on that row.
+
+    Returns the object (refreshed from the database) or ``None`` when it does not exist.
+    """
+    session = session or db.session
+    begin_write(session)
+    stmt = select(model).where(model.id == pk).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()

@@ -1,0 +1,167 @@
+"""``flask demo``: a realistic set of organisations, events and bookings to look at."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from webapp.bookings import services as bookings
+from webapp.bookings.models import Gender, SizeClass
+from webapp.db import db, utcnow
+from webapp.events.models import (
+    Event,
+    EventKind,
+    EventSession,
+    EventStatus,
+    Organisation,
+    Project,
+)
+from webapp.events.services import sync_span
+from webapp.i18n import STOCKHOLM
+
+
+def _at(day: date, clock: str) -> datetime:
+    """A Stockholm wall-clock time as an aware datetime."""
+    return datetime.combine(day, time.fromisoformat(clock), tzinfo=STOCKHOLM)
+
+
+def _event(sessions: list[tuple], **fields: object) -> Event:
+    """A published event; each session is (day, start, end) or (day, start, end, title)."""
+    event = Event(status=EventStatus.PUBLISHED, **fields)
+    event.sessions = [
+        EventSession(starts_at=_at(s[0], s[1]), ends_at=_at(s[0], s[2]), title=(s[3:] or [None])[0])
+        for s in sessions
+    ]
+    sync_span(event)
+    return event
+
+
+_COMPANIES = [
+    bookings.CompanyData("SE", "556036-0793", "Norrfors Mekaniska AB", SizeClass.SMALL, "23"),
+    bookings.CompanyData("SE", "556677-8899", "Solbacka Energi AB", SizeClass.MICRO, "14"),
+    bookings.CompanyData("SE", "556074-7569", "Kustplast i Halland AB", SizeClass.MEDIUM, "13"),
+    bookings.CompanyData("NO", "974760673", "Fjordvind AS", SizeClass.SMALL),
+]
+
+
+def _people(*names: str) -> list[bookings.ParticipantData]:
+    genders = [Gender.FEMALE, Gender.MALE, Gender.UNDISCLOSED]
+    return [
+        bookings.ParticipantData(
+            name=name,
+            email=name.lower().replace(" ", ".").replace("å", "a").replace("ö", "o") + "@example.se",
+            role="Produktionschef" if i == 0 else None,
+            gender=genders[i % 3],
+        )
+        for i, name in enumerate(names)
+    ]
+
+
+def load_demo(today: date | None = None) -> None:
+    """Add the demo data relative to ``today``; the caller commits."""
+    today = today or utcnow().astimezone(STOCKHOLM).date()
+    west = Organisation(
+        name="Västkustens Teknikpark", slug="vastkustens-teknikpark", county="14",
+        contact_email="event@teknikpark.example.se",
+    )
+    energy = Organisation(
+        name="Energikontor Mitt", slug="energikontor-mitt", county="23",
+        contact_email="info@energikontor.example.se",
+    )
+    cluster = Organisation(
+        name="Skåne Cleantech-kluster", slug="skane-cleantech", county="12",
+        contact_email="hej@cleantech.example.se",
+    )
+    project = Project(
+        name="Grön omställning i småföretag 2026–2028", slug="gron-omstallning",
+        organisation=energy, partners=[west, cluster],
+        funder="Europeiska regionala utvecklingsfonden", funder_reference="20301234",
+    )
+    db.session.add_all([west, energy, cluster, project])
+
+    d = lambda days: today + timedelta(days=days)  # noqa: E731 - reads better inline
+    trip = _event(
+        [(d(45), "08:00", "20:00"), (d(46), "08:30", "18:00"), (d(47), "08:30", "15:00")],
+        kind=EventKind.STUDY_TRIP, organisation=energy, project=project,
+        title="Studieresa: vätgas i Hamburgs hamn",
+        summary="Tre dagar med företag som redan använder vätgas i produktion och logistik.",
+        description="Vi besöker vätgasproducenter och hamnens logistikföretag.\n\n"
+        "Resa, hotell och måltider ingår. Organisatören väljer ut deltagande företag.",
+        venue="Hamburg Hafen", city="Hamburg", country="DE", capacity=12, max_per_company=2,
+        requires_approval=True, registration_closes_at=_at(d(20), "23:59"),
+    )
+    webinar = _event(
+        [(d(10), "09:00", "10:30")],
+        kind=EventKind.WEBINAR, organisation=west, project=project,
+        title="Webbinarium: energikartläggning för små företag",
+        summary="Så gör du en energikartläggning och söker stöd för den.",
+        description="En energirådgivare går igenom kartläggningens steg och stödet från "
+        "Energimyndigheten.",
+        online_url="https://meet.example.se/j/energikartlaggning", capacity=100,
+    )
+    conference = _event(
+        [(d(30), "09:00", "17:00", "Dag 1: marknad och finansiering"),
+         (d(31), "09:00", "15:30", "Dag 2: teknik och samarbete")],
+        kind=EventKind.CONFERENCE, organisation=cluster, project=project,
+        title="Cleantechkonferensen 2027",
+        summary="Två dagar om cirkulär produktion, energi och finansiering för små och medelstora företag.",
+        venue="Slagthuset, Jörgen Kocksgatan 7A", city="Malmö", county="12",
+        capacity=300, max_per_company=5,
+    )
+    series = _event(
+        [(d(14 + 7 * i), "13:00", "16:00", title) for i, title in enumerate(
+            ["Nuläge och kartläggning", "Affärsmodeller", "Leverantörskedjan", "Handlingsplan"])],
+        kind=EventKind.WORKSHOP_SERIES, organisation=west,
+        title="Verkstadsserie: cirkulära affärsmodeller",
+        summary="Fyra eftermiddagar där företaget tar fram sin egen plan. Serien bokas som helhet.",
+        venue="Teknikparken, Lindholmspiren 5", city="Göteborg", county="14",
+        capacity=8, max_per_company=3,
+    )
+    past = _event(
+        [(d(-30), "07:30", "09:00")],
+        kind=EventKind.CONFERENCE, organisation=energy,
+        title="Frukostmöte: solceller på industritak",
+        summary="Erfarenheter från tre företag som byggt egna solcellsparker.",
+        venue="Energikontoret, Storgatan 12", city="Östersund", county="23", capacity=40,
+    )
+    db.session.add_all([trip, webinar, conference, series, past])
+    db.session.flush()
+
+    def book(event: Event, company: int, names: tuple[str, ...], when: datetime) -> None:
+        bookings.register(
+            event.id, _COMPANIES[company],
+            bookings.ContactData(names[0], _people(names[0])[0].email),
+            _people(*names), consent_version="2026-11", language="sv", now=when,
+        )
+
+    before_past = _at(d(-40), "10:00")
+    book(past, 0, ("Anna Lindqvist", "Johan Berg"), before_past)
+    book(past, 1, ("Sara Nilsson",), before_past)
+    now = utcnow()
+    book(webinar, 0, ("Anna Lindqvist",), now)
+    book(webinar, 2, ("Erik Holm", "Lena Ek"), now)
+    book(conference, 1, ("Sara Nilsson", "Per Öberg"), now)
+    book(conference, 3, ("Ingrid Dahl",), now)
+    book(trip, 0, ("Johan Berg",), now)
+    book(trip, 2, ("Erik Holm", "Lena Ek"), now)
+    book(series, 2, ("Erik Holm", "Lena Ek", "Maja Kron"), now)
+    book(series, 0, ("Anna Lindqvist", "Johan Berg", "Ola Stål"), now)
+    book(series, 1, ("Sara Nilsson", "Per Öberg", "Kim Ljung"), now)  # 9 > 8 seats: waits
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when there are events already.")
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Load demo organisations, events and bookings."""
+    if db.session.scalar(select(func.count(Event.id))):
+        if if_empty:
+            click.echo("The database already has events; demo data not loaded.")
+            return
+        raise click.ClickException("The database already has events; use an empty database.")
+    load_demo()
+    db.session.commit()
+    click.echo("Demo data loaded: 3 organisations, 1 project, 5 events and some bookings.")

@@ -1,0 +1,96 @@
+"""Reading the public catalogue, and keeping an event's derived time span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from webapp.db import db, utcnow
+from webapp.events.models import Event, EventKind, EventStatus, Organisation, Project
+
+PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What a visitor narrowed the list to; unknown values simply match nothing."""
+
+    kind: EventKind | None = None
+    organisation: str | None = None  # slug
+    project: str | None = None  # slug
+    county: str | None = None
+    past: bool = False
+
+
+def sync_span(event: Event) -> None:
+    """Copy the first start and last end of the event's sessions onto the event."""
+    if event.sessions:
+        event.starts_at = min(s.starts_at for s in event.sessions)
+        event.ends_at = max(s.ends_at for s in event.sessions)
+    else:
+        event.starts_at = event.ends_at = None
+
+
+def registration_open(event: Event, now: datetime | None = None) -> bool:
+    """Whether companies may register now: published, window open, not yet started."""
+    now = now or utcnow()
+    if event.status != EventStatus.PUBLISHED:
+        return False
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return False
+    closes = event.closes_at()
+    return not (closes and now >= closes)
+
+
+def _public_listing(filters: EventFilter, now: datetime) -> Select[tuple[Event]]:
+    stmt = select(Event).where(Event.status == EventStatus.PUBLISHED)
+    if filters.past:
+        stmt = stmt.where(Event.ends_at < now).order_by(Event.starts_at.desc(), Event.id.desc())
+    else:
+        stmt = stmt.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id)
+    if filters.kind:
+        stmt = stmt.where(Event.kind == filters.kind)
+    if filters.county:
+        stmt = stmt.where(Event.county == filters.county)
+    if filters.organisation:
+        stmt = stmt.join(Event.organisation).where(Organisation.slug == filters.organisation)
+    if filters.project:
+        stmt = stmt.join(Event.project).where(Project.slug == filters.project)
+    return stmt.options(joinedload(Event.organisation), joinedload(Event.project))
+
+
+def list_public_events(
+    filters: EventFilter, page: int, per_page: int, now: datetime | None = None
+) -> Pagination:
+    """One page of published events, upcoming (or past) first; two queries whatever the size."""
+    return db.paginate(
+        _public_listing(filters, now or utcnow()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+        count=True,
+    )
+
+
+def filter_options() -> tuple[list[Organisation], list[Project]]:
+    """Organisations and projects to offer as filters (two queries)."""
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    projects = db.session.scalars(select(Project).order_by(Project.name)).all()
+    return list(organisations), list(projects)
+
+
+def get_public_event(event_id: int) -> Event | None:
+    """A published or cancelled event with what its page shows, or None (drafts are hidden)."""
+    return db.session.scalars(
+        select(Event)
+        .where(Event.id == event_id, Event.status.in_(PUBLIC_STATUSES))
+        .options(
+            joinedload(Event.organisation),
+            joinedload(Event.project),
+            selectinload(Event.sessions),
+        )
+    ).first()

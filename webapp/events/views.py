@@ -1,0 +1,53 @@
+"""Public pages: the event list and an event's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from webapp.events import services
+from webapp.events.models import EventKind
+from webapp.regions import COUNTIES
+
+bp = Blueprint("events", __name__)
+
+
+def _filters_from_args() -> services.EventFilter:
+    args = request.args
+    kind = args.get("kind") or None
+    county = args.get("county") or None
+    return services.EventFilter(
+        kind=EventKind(kind) if kind in EventKind._value2member_map_ else None,
+        organisation=args.get("organisation") or None,
+        project=args.get("project") or None,
+        county=county if county in COUNTIES else None,
+        past=args.get("when") == "past",
+    )
+
+
+@bp.get("/")
+def index():  # noqa: ANN201 - a view
+    filters = _filters_from_args()
+    page = request.args.get("page", 1, type=int)
+    pagination = services.list_public_events(
+        filters, max(page, 1), current_app.config["EVENTS_PER_PAGE"]
+    )
+    organisations, projects = services.filter_options()
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "events/index.html",
+        pagination=pagination,
+        filters=filters,
+        organisations=organisations,
+        projects=projects,
+        kinds=list(EventKind),
+        counties=COUNTIES.items(),
+        query=query,
+    )
+
+
+@bp.get("/events/<int:event_id>")
+def detail(event_id: int):  # noqa: ANN201 - a view
+    event = services.get_public_event(event_id)
+    if event is None:
+        abort(404)
+    return render_template("events/detail.html", event=event, open=services.registration_open(event))

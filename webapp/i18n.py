@@ -1,0 +1,100 @@
+"""Language choice and the date and time formats every page, email and export uses.
+
+The language follows the visitor's choice (a switch on every page, kept in a cookie),
+then the browser's Accept-Language, then Swedish. Dates are ISO 8601 (2026-03-14) and
+times use the 24-hour clock, always in Europe/Stockholm whatever the language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, current_app, redirect, request
+from flask_babel import get_locale
+
+from webapp.extensions import babel
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+LANG_COOKIE = "lang"
+
+bp = Blueprint("site", __name__)
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def current_language() -> str:
+    return str(get_locale().language)
+
+
+def local(value: datetime) -> datetime:
+    """The moment in Europe/Stockholm."""
+    return value.astimezone(STOCKHOLM)
+
+
+def format_date(value: datetime | None) -> str:
+    return local(value).strftime("%Y-%m-%d") if value else ""
+
+
+def format_time(value: datetime | None) -> str:
+    return local(value).strftime("%H:%M") if value else ""
+
+
+def format_datetime(value: datetime | None) -> str:
+    return local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def format_span(starts: datetime | None, ends: datetime | None) -> str:
+    """``2026-03-14 09:00–16:00``, or ``2026-03-14 09:00 – 2026-03-15 16:00`` across days."""
+    if not starts or not ends:
+        return ""
+    if local(starts).date() == local(ends).date():
+        return f"{format_datetime(starts)}–{format_time(ends)}"
+    return f"{format_datetime(starts)} – {format_datetime(ends)}"
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go back to; anything pointing elsewhere becomes the front page."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@bp.post("/language")
+def set_language():  # noqa: ANN201 - a view
+    response = redirect(safe_next(request.form.get("next")), code=303)
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+    app.jinja_env.filters.update(
+        date=format_date,
+        time=format_time,
+        datetime=format_datetime,
+        span=format_span,
+    )
+    from webapp.regions import country_name, county_name
+
+    app.jinja_env.globals.update(
+        current_language=current_language, country_name=country_name, county_name=county_name
+    )
