@@ -118,7 +118,7 @@ def begin_write(session: Session | None = None) -> None:
     and reload on next access, now under the write lock) and a ``BEGIN IMMEDIATE`` one
     begins. A transaction that has already written holds the write lock and goes on.
     """
-    session = session or db.session
+    session = session or db.session()
     if session.get_bind().dialect.name != "sqlite" or session.info.get("writing"):
         return
     if session.new or session.dirty or session.deleted:
@@ -135,7 +135,7 @@ def lock_row(model: type[Any], pk: int, session: Session | None = None) -> Any:
 
     Returns the object (refreshed from the database) or ``None`` when it does not exist.
     """
-    session = session or db.session
+    session = session or db.session()
     begin_write(session)
     stmt = select(model).where(model.id == pk).execution_options(populate_existing=True)
     if session.get_bind().dialect.name != "sqlite":

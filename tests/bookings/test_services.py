@@ -1,0 +1,264 @@
+"""The capacity rule, the waiting list and the registration rules, at the service level."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories as f
+from webapp.bookings import services
+from webapp.bookings.models import Booking, BookingStatus, Company
+from webapp.db import db, utcnow
+from webapp.events.models import Event, EventStatus
+
+
+def seats_invariant(event: Event) -> None:
+    """seats_taken equals what confirmed bookings hold, and never exceeds capacity."""
+    db.session.expire_all()
+    event = db.session.get(Event, event.id)
+    held = db.session.scalar(
+        select(func.coalesce(func.sum(Booking.seats_held), 0)).where(Booking.event_id == event.id)
+    )
+    assert event.seats_taken == held
+    if event.capacity is not None:
+        assert event.seats_taken <= event.capacity
+
+
+def test_booking_that_fits_is_confirmed_and_takes_its_seats(app):
+    event = f.event(capacity=5)
+    booking = f.book(event, 3)
+    db.session.commit()
+    assert booking.status == BookingStatus.CONFIRMED
+    assert booking.seats_held == 3
+    assert db.session.get(Event, event.id).seats_taken == 3
+    seats_invariant(event)
+
+
+def test_booking_that_does_not_fit_goes_on_the_waiting_list_whole(app):
+    event = f.event(capacity=5)
+    f.book(event, 3, company=1)
+    waiting = f.book(event, 3, company=2)
+    db.session.commit()
+    assert waiting.status == BookingStatus.WAITLISTED
+    assert waiting.seats_held == 0
+    assert db.session.get(Event, event.id).seats_taken == 3
+    seats_invariant(event)
+
+
+def test_smaller_booking_still_fits_after_a_larger_one_was_waitlisted(app):
+    event = f.event(capacity=5)
+    f.book(event, 3, company=1)
+    assert f.book(event, 3, company=2).status == BookingStatus.WAITLISTED
+    assert f.book(event, 2, company=3).status == BookingStatus.CONFIRMED
+    db.session.commit()
+    seats_invariant(event)
+
+
+def test_unlimited_capacity_confirms_everyone(app):
+    event = f.event(capacity=None)
+    for i in range(5):
+        assert f.book(event, 4, company=i).status == BookingStatus.CONFIRMED
+    db.session.commit()
+    assert db.session.get(Event, event.id).seats_taken == 20
+
+
+def test_cancelling_frees_seats_and_promotes_the_earliest_waiting_that_fit(app):
+    event = f.event(capacity=4)
+    first = f.book(event, 4, company=1)
+    big = f.book(event, 3, company=2)  # waits first
+    small = f.book(event, 1, company=3)  # waits second
+    db.session.commit()
+    assert big.status == small.status == BookingStatus.WAITLISTED
+
+    services.cancel(first.id)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Booking, first.id).status == BookingStatus.CANCELLED
+    assert db.session.get(Booking, big.id).status == BookingStatus.CONFIRMED
+    assert db.session.get(Booking, small.id).status == BookingStatus.CONFIRMED
+    assert db.session.get(Event, event.id).seats_taken == 4
+    seats_invariant(event)
+
+
+def test_promotion_keeps_order_and_skips_bookings_that_do_not_fit(app):
+    event = f.event(capacity=3)
+    first = f.book(event, 3, company=1)
+    too_big = f.book(event, 3, company=2)
+    fits = f.book(event, 2, company=3)
+    db.session.commit()
+    services.remove_participant(first.id, first.participants[0].id)
+    services.remove_participant(first.id, first.participants[1].id)
+    db.session.commit()
+    db.session.expire_all()
+    # One seat held by `first`; two free: `too_big` (3) cannot fit, `fits` (2) can.
+    assert db.session.get(Booking, too_big.id).status == BookingStatus.WAITLISTED
+    assert db.session.get(Booking, fits.id).status == BookingStatus.CONFIRMED
+    seats_invariant(event)
+
+
+def test_cancelled_booking_cannot_be_cancelled_again(app):
+    event = f.event()
+    booking = f.book(event, 1)
+    db.session.commit()
+    services.cancel(booking.id)
+    db.session.commit()
+    with pytest.raises(services.BookingNotActive):
+        services.cancel(booking.id)
+    db.session.rollback()
+    seats_invariant(event)
+
+
+def test_company_cannot_cancel_after_the_event_started(app):
+    event = f.event(starts_at=utcnow() + timedelta(hours=1))
+    booking = f.book(event, 1)
+    db.session.commit()
+    with pytest.raises(services.RegistrationClosed):
+        services.cancel(booking.id, now=utcnow() + timedelta(hours=2))
+
+
+def test_approval_events_put_bookings_in_pending_without_taking_seats(app):
+    event = f.event(capacity=2, requires_approval=True)
+    booking = f.book(event, 2)
+    db.session.commit()
+    assert booking.status == BookingStatus.PENDING
+    assert db.session.get(Event, event.id).seats_taken == 0
+
+
+def test_per_company_limit_counts_every_active_booking_of_the_company(app):
+    event = f.event(capacity=50, max_per_company=3)
+    f.book(event, 2, company=1)
+    db.session.commit()
+    with pytest.raises(services.CompanyLimitExceeded):
+        f.book(event, 2, company=1)
+    db.session.rollback()
+    assert f.book(event, 1, company=1).status == BookingStatus.CONFIRMED
+    assert f.book(event, 3, company=2).status == BookingStatus.CONFIRMED
+    db.session.commit()
+
+
+def test_cancelled_bookings_do_not_count_towards_the_company_limit(app):
+    event = f.event(capacity=50, max_per_company=2)
+    first = f.book(event, 2, company=1)
+    db.session.commit()
+    services.cancel(first.id)
+    db.session.commit()
+    assert f.book(event, 2, company=1).status == BookingStatus.CONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"status": EventStatus.DRAFT}, services.EventNotFound),
+        ({"status": EventStatus.CANCELLED}, services.RegistrationClosed),
+        ({"registration_opens_at": "future"}, services.RegistrationClosed),
+        ({"registration_closes_at": "past"}, services.RegistrationClosed),
+    ],
+)
+def test_registration_is_refused_outside_its_window_and_for_unpublished_events(app, change, error):
+    event = f.event()
+    for key, value in change.items():
+        if value == "future":
+            value = utcnow() + timedelta(days=1)
+        elif value == "past":
+            value = utcnow() - timedelta(minutes=1)
+        setattr(event, key, value)
+    db.session.commit()
+    with pytest.raises(error):
+        f.book(event, 1)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Booking.id))) == 0
+
+
+def test_registration_closes_when_the_first_session_starts(app):
+    event = f.event(starts_at=utcnow() + timedelta(days=2))
+    db.session.commit()
+    with pytest.raises(services.RegistrationClosed):
+        f.book(event, 1, now=utcnow() + timedelta(days=3))
+
+
+def test_same_company_registering_again_is_recognised_by_its_number(app):
+    one, two = f.event(), f.event()
+    f.book(one, 1, company=7)
+    services.register(
+        two.id,
+        f.company_data(7, name="Nytt Namn AB"),
+        services.ContactData("K", "k@example.se"),
+        f.people(1),
+        consent_version="test",
+    )
+    db.session.commit()
+    companies = db.session.scalars(select(Company)).all()
+    assert len(companies) == 1
+    assert companies[0].name == "Nytt Namn AB"
+
+
+def test_a_form_sent_twice_makes_one_booking(app):
+    event = f.event(capacity=10)
+    first = f.book(event, 2, submission_key="abc")
+    db.session.commit()
+    again = f.book(event, 2, submission_key="abc")
+    db.session.commit()
+    assert again.id == first.id
+    assert db.session.scalar(select(func.count(Booking.id))) == 1
+    seats_invariant(event)
+
+
+def test_adding_participants_to_a_confirmed_booking_needs_free_seats(app):
+    event = f.event(capacity=3)
+    booking = f.book(event, 2)
+    db.session.commit()
+    services.add_participants(booking.id, f.people(1))
+    db.session.commit()
+    with pytest.raises(services.NotEnoughSeats):
+        services.add_participants(booking.id, f.people(1))
+    db.session.rollback()
+    assert len(db.session.get(Booking, booking.id).active_participants) == 3
+    seats_invariant(event)
+
+
+def test_adding_participants_respects_the_company_limit(app):
+    event = f.event(capacity=30, max_per_company=2)
+    booking = f.book(event, 2)
+    db.session.commit()
+    with pytest.raises(services.CompanyLimitExceeded):
+        services.add_participants(booking.id, f.people(1))
+
+
+def test_waitlisted_booking_grows_without_seats(app):
+    event = f.event(capacity=1)
+    f.book(event, 1, company=1)
+    waiting = f.book(event, 1, company=2)
+    db.session.commit()
+    services.add_participants(waiting.id, f.people(1))
+    db.session.commit()
+    assert db.session.get(Booking, waiting.id).seats_held == 0
+    seats_invariant(event)
+
+
+def test_last_participant_cannot_be_removed(app):
+    event = f.event()
+    booking = f.book(event, 1)
+    db.session.commit()
+    with pytest.raises(services.LastParticipant):
+        services.remove_participant(booking.id, booking.participants[0].id)
+
+
+def test_manage_token_finds_its_booking_and_nothing_else(app):
+    event = f.event()
+    booking = f.book(event, 1)
+    other = f.book(event, 1, company=2)
+    db.session.commit()
+    token = services.manage_token(booking)
+    assert services.booking_for_token(token).id == booking.id
+    # The same MAC with another id, a changed MAC, and garbage all find nothing.
+    mac = token.split("-", 1)[1]
+    assert services.booking_for_token(f"{other.id}-{mac}") is None
+    assert services.booking_for_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert services.booking_for_token("not-a-token") is None
+    assert services.booking_for_token("") is None
+    # A new nonce revokes the old link.
+    booking.token_nonce = "0" * 32
+    db.session.commit()
+    assert services.booking_for_token(token) is None

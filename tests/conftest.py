@@ -1,0 +1,189 @@
+"""Fixtures shared by every test: an app per test on SQLite and on PostgreSQL.
+
+Every test that uses ``app`` runs twice, once per database (``test_x[sqlite]``,
+``test_x[postgresql]``). SQLite gets a fresh database file per test; PostgreSQL gets one
+database per test worker, its tables emptied after each test. Without a reachable
+PostgreSQL the PostgreSQL half is skipped with a reason, except under ``CI=true``, where it
+fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from webapp import create_app
+from webapp.db import db
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when something the test needs is missing, but fail under CI=true."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this test must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations() -> None:
+    """Compile the .po catalogues, as `make run` does, so tests see the Swedish UI."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (ROOT / "webapp" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with po_path.with_suffix(".mo").open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def db_backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def _pg_reachable(url: str) -> bool:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect():
+            return True
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of this test worker's own, with the schema created."""
+    need(
+        _pg_reachable(PG_URL),
+        f"PostgreSQL is not reachable at {PG_URL}; start it "
+        "(pg_ctlcluster --skip-systemctl-redirect <version> main start) or set TEST_DATABASE_URL",
+    )
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"traffpunkt_test_{re.sub(r'[^a-z0-9]', '', worker.lower())}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = sa.create_engine(url)
+    db.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_ENABLED": False,
+        "PUBLIC_BASE_URL": "http://localhost",
+        "MAIL_DEFAULT_SENDER": "Träffpunkt <noreply@traffpunkt.test>",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def _truncate_all(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The URL of an empty database with the schema, cleaned up after the test."""
+    if db_backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite'}"
+        engine = sa.create_engine(url)
+        db.metadata.create_all(engine)
+        engine.dispose()
+        return url
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Overrides for the test's app; a test module may redefine this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, db_backend: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+    application = make_app(database_url, **app_config)
+    with application.app_context():
+        yield application
+        db.session.remove()
+    if db_backend == "postgresql":
+        _truncate_all(application)
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token from a rendered form."""
+    match = _CSRF.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+_COUNTED = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """``with count_queries() as statements:`` collects the SQL data statements run inside."""
+
+    @contextmanager
+    def counter() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if _COUNTED.match(statement):
+                statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+
+    return counter
