@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 
 from webapp import create_app
 from webapp.db import db
+from webapp.i18n import compile_catalogues
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get(
@@ -43,14 +44,7 @@ def need(condition: bool, reason: str) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def compiled_translations() -> None:
     """Compile the .po catalogues, as `make run` does, so tests see the Swedish UI."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    for po_path in (ROOT / "webapp" / "translations").glob("*/LC_MESSAGES/messages.po"):
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file)
-        with po_path.with_suffix(".mo").open("wb") as mo_file:
-            write_mo(mo_file, catalog)
+    compile_catalogues(create_app({"TESTING": True, "SECRET_KEY": "x"}))
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])

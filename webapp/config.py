@@ -27,6 +27,17 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "sv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
     LANGUAGES = ("sv", "en")
+    # One catalogue per package that has user-facing text, relative to webapp/; Flask-Babel
+    # merges them. Source strings are English, so only Swedish catalogues exist.
+    BABEL_TRANSLATION_DIRECTORIES = ";".join(
+        [
+            "translations",
+            "events/translations",
+            "notifications/translations",
+            "accounts/translations",
+            "reports/translations",
+        ]
+    )
     EVENTS_PER_PAGE = 20
     MAX_PARTICIPANTS_PER_BOOKING = 25
     CONSENT_TEXT_VERSION = "2026-11"

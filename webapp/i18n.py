@@ -8,10 +8,13 @@ times use the 24-hour clock, always in Europe/Stockholm whatever the language.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import click
 from flask import Blueprint, Flask, current_app, redirect, request
+from flask.cli import with_appcontext
 from flask_babel import get_locale
 
 from webapp.extensions import babel
@@ -84,7 +87,40 @@ def set_language():  # noqa: ANN201 - a view
     return response
 
 
+def catalogue_paths(app: Flask) -> list[Path]:
+    """The Swedish .po catalogues of every package, in the order Flask-Babel reads them."""
+    paths = []
+    for directory in app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";"):
+        po = Path(app.root_path) / directory / "sv" / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            paths.append(po)
+    return paths
+
+
+def compile_catalogues(app: Flask) -> int:
+    """Compile every .po next to itself as .mo (they are build output, not committed)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    paths = catalogue_paths(app)
+    for po in paths:
+        with po.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with po.with_suffix(".mo").open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+    return len(paths)
+
+
+@click.command("compile-translations")
+@with_appcontext
+def compile_translations_command() -> None:
+    """Compile the translation catalogues (run before serving)."""
+    count = compile_catalogues(current_app)
+    click.echo(f"Compiled {count} catalogue(s).")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(compile_translations_command)
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
     app.jinja_env.filters.update(

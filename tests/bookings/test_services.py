@@ -262,3 +262,33 @@ def test_manage_token_finds_its_booking_and_nothing_else(app):
     booking.token_nonce = "0" * 32
     db.session.commit()
     assert services.booking_for_token(token) is None
+
+
+def test_approving_a_pending_booking_takes_seats_only_if_they_fit(app):
+    event = f.event(capacity=3, requires_approval=True)
+    one = f.book(event, 2, company=1)
+    two = f.book(event, 2, company=2)
+    db.session.commit()
+    services.approve(one.id)
+    db.session.commit()
+    with pytest.raises(services.NotEnoughSeats):
+        services.approve(two.id)
+    db.session.rollback()
+    assert db.session.get(Booking, two.id).status == BookingStatus.PENDING
+    services.decline(two.id)
+    db.session.commit()
+    assert db.session.get(Booking, two.id).status == BookingStatus.DECLINED
+    seats_invariant(event)
+
+
+def test_moving_to_the_waiting_list_gives_the_seats_to_others(app):
+    event = f.event(capacity=2)
+    first = f.book(event, 2, company=1)
+    waiting = f.book(event, 2, company=2)
+    db.session.commit()
+    services.move_to_waiting_list(first.id)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Booking, first.id).status == BookingStatus.WAITLISTED
+    assert db.session.get(Booking, waiting.id).status == BookingStatus.CONFIRMED
+    seats_invariant(event)

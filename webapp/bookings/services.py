@@ -125,7 +125,7 @@ def _release_seats(event: Event, n: int) -> None:
     db.session.expire(event, ["seats_taken"])
 
 
-def promote_waiting(event: Event) -> list[Booking]:
+def promote_waiting(event: Event, *, skip: Booking | None = None) -> list[Booking]:
     """Confirm the earliest waiting bookings that fit; the caller holds the event lock.
 
     A large booking at the head of the list does not block smaller ones behind it that fit:
@@ -143,6 +143,8 @@ def promote_waiting(event: Event) -> list[Booking]:
     for booking in waiting:
         if event.seats_left == 0:
             break
+        if booking is skip:
+            continue
         n = len(booking.active_participants)
         if _take_seats(event, n):
             booking.status = BookingStatus.CONFIRMED
@@ -404,6 +406,58 @@ def remove_participant(
     signals.participant_removed.send(booking, participant=participant)
     promote_waiting(event)
     return participant
+
+
+def approve(booking_id: int) -> Booking:
+    """Confirm a pending or waitlisted booking chosen by an organiser, if its seats fit.
+
+    Raises NotEnoughSeats when they do not (the booking stays as it was), BookingNotActive
+    for cancelled or declined bookings, BookingError when it is confirmed already.
+    """
+    booking, event = _lock_booking(booking_id)
+    if not booking.is_active:
+        raise BookingNotActive()
+    if booking.status == BookingStatus.CONFIRMED:
+        raise BookingError(_l("The booking is already confirmed."))
+    n = len(booking.active_participants)
+    if not _take_seats(event, n):
+        raise NotEnoughSeats(
+            _l("%(n)s seats are needed but only %(left)s are left.", n=n, left=event.seats_left)
+        )
+    booking.status = BookingStatus.CONFIRMED
+    booking.seats_held = n
+    db.session.flush()
+    signals.booking_decided.send(booking, approved=True)
+    return booking
+
+
+def decline(booking_id: int, *, now: datetime | None = None) -> Booking:
+    """Decline a pending or waitlisted booking (organisers' selection); it holds no seat."""
+    booking, _event = _lock_booking(booking_id)
+    if booking.status not in (BookingStatus.PENDING, BookingStatus.WAITLISTED):
+        raise BookingError(_l("Only pending or waitlisted bookings can be declined."))
+    booking.status = BookingStatus.DECLINED
+    booking.cancelled_at = now or utcnow()
+    db.session.flush()
+    signals.booking_decided.send(booking, approved=False)
+    return booking
+
+
+def move_to_waiting_list(booking_id: int) -> Booking:
+    """Organisers: put a confirmed booking back on the waiting list, freeing its seats.
+
+    The freed seats go to other waiting bookings, never straight back to this one.
+    """
+    booking, event = _lock_booking(booking_id)
+    if booking.status != BookingStatus.CONFIRMED:
+        raise BookingError(_l("Only confirmed bookings can be moved to the waiting list."))
+    _release_seats(event, booking.seats_held)
+    booking.seats_held = 0
+    booking.status = BookingStatus.WAITLISTED
+    db.session.flush()
+    signals.booking_waitlisted.send(booking)
+    promote_waiting(event, skip=booking)
+    return booking
 
 
 # --- secret links ------------------------------------------------------------------------

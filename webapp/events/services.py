@@ -9,7 +9,8 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from webapp.db import db, utcnow
+from webapp import signals
+from webapp.db import db, lock_row, utcnow
 from webapp.events.models import Event, EventKind, EventStatus, Organisation, Project
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
@@ -33,6 +34,41 @@ def sync_span(event: Event) -> None:
         event.ends_at = max(s.ends_at for s in event.sessions)
     else:
         event.starts_at = event.ends_at = None
+
+
+def record_change(event: Event, *, times_changed: bool, place_changed: bool) -> None:
+    """After an organiser edited an event: keep its span, bump SEQUENCE, tell listeners.
+
+    Call it after the edit is applied, in the same transaction. Nothing happens when
+    neither times nor place changed (a typo fix in the description is not news).
+    """
+    sync_span(event)
+    if not (times_changed or place_changed):
+        return
+    event.sequence += 1
+    db.session.flush()
+    signals.event_changed.send(event, times_changed=times_changed, place_changed=place_changed)
+
+
+class EventAlreadyCancelled(Exception):
+    """The event was cancelled before."""
+
+
+def cancel_event(event_id: int, now: datetime | None = None) -> Event:
+    """Cancel an event: it stays visible as cancelled, bookings are kept for the record.
+
+    Listeners cancel pending reminders and tell every booked company.
+    Raises EventAlreadyCancelled.
+    """
+    event = lock_row(Event, event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise EventAlreadyCancelled()
+    event.status = EventStatus.CANCELLED
+    event.cancelled_at = now or utcnow()
+    event.sequence += 1
+    db.session.flush()
+    signals.event_cancelled.send(event)
+    return event
 
 
 def registration_open(event: Event, now: datetime | None = None) -> bool:

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the tools the browser, PostgreSQL and Node-based tests need, where this machine
+# allows it. Without them those tests skip with a reason, except under CI=true, where they
+# fail: so under CI a missing tool is installed or the run stops here.
+set -u
+cd "$(dirname "$0")/.."
+ci=${CI:-}
+as_root() { [ "$(id -u)" = 0 ]; }
+
+# Debian's Chromium for Playwright (the Playwright browser download does not work here).
+if [ ! -x /usr/bin/chromium ] && as_root && command -v apt-get >/dev/null; then
+  echo "test-tools: installing chromium"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null \
+    || echo "test-tools: could not install chromium"
+fi
+
+# PostgreSQL: start the local cluster when it is installed but not running.
+if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  if as_root && [ -d /etc/postgresql ]; then
+    echo "test-tools: starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    for _ in $(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+  fi
+fi
+
+# ical.js, the parser Thunderbird uses, for the independent iCal check.
+if [ -f tests/node/package.json ] && command -v npm >/dev/null; then
+  if [ ! -d tests/node/node_modules ]; then
+    echo "test-tools: installing ical.js"
+    (cd tests/node && npm ci --silent --no-audit --no-fund) || echo "test-tools: npm ci failed"
+  fi
+fi
+
+if [ "$ci" = "true" ]; then
+  [ -x /usr/bin/chromium ] || { echo "test-tools: chromium missing under CI"; exit 1; }
+  pg_isready -q -h 127.0.0.1 -p 5432 || { echo "test-tools: PostgreSQL not reachable under CI"; exit 1; }
+fi
+exit 0
