@@ -32,24 +32,34 @@ def _register_extensions(app: Flask) -> None:
     with app.app_context():
         database.configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
+    # The limiter's check must run before CSRF's, or floods of bad posts are never counted.
+    limiter.init_app(app)
     csrf.init_app(app)
     mail.init_app(app)
-    limiter.init_app(app)
     i18n.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp.accounts import views as account_views
+    from webapp.bookings import admin as booking_admin
     from webapp.bookings import views as booking_views
+    from webapp.events import admin as event_admin
     from webapp.events import views as event_views
 
     app.register_blueprint(event_views.bp)
     app.register_blueprint(booking_views.bp)
+    account_views.init_app(app)
+    app.register_blueprint(event_admin.bp)
+    app.register_blueprint(booking_admin.bp)
 
 
 def _register_cli(app: Flask) -> None:
     from webapp import demo
 
     app.cli.add_command(demo.demo_command)
+    from webapp.accounts import cli as accounts_cli
+
+    app.cli.add_command(accounts_cli.users_command)
 
 
 def _migrations_dir() -> Path:

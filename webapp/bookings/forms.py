@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from webapp.bookings import orgnumbers
 from webapp.bookings.models import Gender, SizeClass
 from webapp.bookings.services import CompanyData, ContactData, ParticipantData
+from webapp.formtools import choices
 from webapp.regions import COUNTIES, country_choices, county_choices
 
 SIZE_LABELS = {
@@ -55,7 +56,7 @@ class ParticipantForm(Form):
     role = StringField(_l("Role or title (optional)"), [Optional(), Length(max=200)], filters=[_strip])
     gender = SelectField(
         _l("Gender (optional, only for statistics)"),
-        choices=[("", "—")] + [(g.value, label) for g, label in GENDER_LABELS.items()],
+        choices=choices(((g.value, label) for g, label in GENDER_LABELS.items()), empty="—"),
         validators=[Optional()],
     )
     dietary_needs = StringField(
@@ -89,12 +90,11 @@ class RegistrationForm(FlaskForm):
     county = SelectField(
         _l("County"),
         choices=[],
-        validators=[Optional()],
         description=_l("Required for Swedish companies."),
     )
     size_class = SelectField(
         _l("Company size"),
-        choices=[("", "—")] + [(s.value, label) for s, label in SIZE_LABELS.items()],
+        choices=choices(((s.value, label) for s, label in SIZE_LABELS.items()), empty="—"),
         validators=[DataRequired(message=_l("Choose the company's size."))],
     )
     industry_code = StringField(
@@ -122,8 +122,8 @@ class RegistrationForm(FlaskForm):
     def __init__(self, *args: object, max_participants: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.max_participants = max_participants
-        self.country.choices = country_choices()
-        self.county.choices = [("", "—")] + county_choices()
+        self.country.choices = choices(country_choices())
+        self.county.choices = choices(county_choices(), empty="—")
         if not self.submission_key.data:
             self.submission_key.data = secrets.token_urlsafe(24)
 

@@ -30,13 +30,18 @@ def _public_post_limit() -> str:
     return current_app.config["PUBLIC_POST_LIMIT"]
 
 
+# Every public POST (register, cancel, add or remove participants) shares one limit per
+# client address. A blueprint limit is checked before the request reaches CSRF validation,
+# so floods of forged or broken posts are counted too.
+limiter.limit(_public_post_limit, methods=["POST"])(bp)
+
+
 def _limit_for(event_max: int | None) -> int:
     cap = current_app.config["MAX_PARTICIPANTS_PER_BOOKING"]
     return min(event_max, cap) if event_max else cap
 
 
 @bp.route("/events/<int:event_id>/register", methods=["GET", "POST"])
-@limiter.limit(_public_post_limit, methods=["POST"])
 def register(event_id: int):  # noqa: ANN201 - a view
     event = get_public_event(event_id)
     if event is None:
@@ -146,13 +151,11 @@ def _run(token: str, action, success: str):  # noqa: ANN001, ANN202
 
 
 @bp.post("/bookings/<token>/cancel")
-@limiter.limit(_public_post_limit)
 def cancel(token: str):  # noqa: ANN201 - a view
     return _run(token, services.cancel, _("Your booking has been cancelled."))
 
 
 @bp.post("/bookings/<token>/participants/<int:participant_id>/remove")
-@limiter.limit(_public_post_limit)
 def remove_participant(token: str, participant_id: int):  # noqa: ANN201 - a view
     return _run(
         token,
@@ -162,7 +165,6 @@ def remove_participant(token: str, participant_id: int):  # noqa: ANN201 - a vie
 
 
 @bp.post("/bookings/<token>/participants")
-@limiter.limit(_public_post_limit)
 def add_participant(token: str):  # noqa: ANN201 - a view
     booking = _booking_or_404(token)
     form = AddParticipantForm()

@@ -1,0 +1,299 @@
+"""The registration flow and the manage-my-booking pages through the test client, CSRF on."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories as f
+from tests.conftest import csrf_from
+from webapp.bookings.models import Booking, BookingStatus, Company, Participant
+from webapp.db import db, utcnow
+from webapp.events.models import Event, EventKind
+
+
+def registration_form(token: str, participants: int = 1, **overrides: str) -> dict[str, str]:
+    data = {
+        "csrf_token": token,
+        "submission_key": overrides.pop("submission_key", "key-1"),
+        "country": "SE",
+        "org_number": "5560360793",
+        "company_name": "Norrfors Mekaniska AB",
+        "county": "23",
+        "size_class": "small",
+        "contact_name": "Anna Lindqvist",
+        "contact_email": "anna@norrfors.example.se",
+        "consent": "y",
+        "submit": "Register",
+    }
+    for i in range(participants):
+        data[f"participants-{i}-name"] = f"Deltagare {i}"
+        data[f"participants-{i}-email"] = f"deltagare{i}@norrfors.example.se"
+        data[f"participants-{i}-gender"] = "undisclosed"
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def webinar(app):
+    event = f.event(kind=EventKind.WEBINAR, capacity=10, online_url="https://meet.example.se/secret-room")
+    db.session.commit()
+    return event
+
+
+def open_form(client, event) -> str:
+    response = client.get(f"/events/{event.id}/register", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    return csrf_from(response.text)
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count(model.id)))
+
+
+def test_whole_registration_flow(client, webinar):
+    token = open_form(client, webinar)
+    response = client.post(
+        f"/events/{webinar.id}/register", data=registration_form(token, participants=2),
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 303
+    confirmation = client.get(response.headers["Location"], headers={"Accept-Language": "en"})
+    assert "Your booking is confirmed." in confirmation.text
+    assert "556036-0793" in confirmation.text  # normalised organisation number
+
+    manage_url = re.search(r'href="(http://localhost/bookings/[^"]+)"', confirmation.text).group(1)
+    manage = client.get(manage_url, headers={"Accept-Language": "en"})
+    assert manage.status_code == 200
+    assert "Deltagare 0" in manage.text and "Deltagare 1" in manage.text
+
+    booking = db.session.scalars(select(Booking)).one()
+    assert booking.status == BookingStatus.CONFIRMED
+    assert booking.language == "en"
+    assert booking.consent_version and booking.consent_at
+    assert not booking.invitations_opt_in
+    assert db.session.get(Event, webinar.id).seats_taken == 2
+
+    # Remove one participant, then cancel the whole booking.
+    participant = booking.participants[1]
+    path = manage_url.replace("http://localhost", "")
+    response = client.post(
+        f"{path}/participants/{participant.id}/remove", data={"csrf_token": csrf_from(manage.text)}
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Event, webinar.id).seats_taken == 1
+    response = client.post(f"{path}/cancel", data={"csrf_token": csrf_from(manage.text)})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
+    assert db.session.get(Event, webinar.id).seats_taken == 0
+
+
+def test_join_url_never_appears_on_public_pages(client, webinar):
+    for url in ("/", f"/events/{webinar.id}", f"/events/{webinar.id}/register"):
+        assert "secret-room" not in client.get(url).text
+
+
+def test_adding_a_participant_block_works_without_javascript(client, webinar):
+    token = open_form(client, webinar)
+    data = registration_form(token, participants=1)
+    del data["submit"]
+    data["add_participant"] = "Add another participant"
+    response = client.post(f"/events/{webinar.id}/register", data=data)
+    assert response.status_code == 200
+    assert 'name="participants-1-name"' in response.text
+    assert count(Booking) == 0
+
+
+def test_missing_csrf_token_is_refused_and_nothing_stored(client, webinar):
+    response = client.post(f"/events/{webinar.id}/register", data=registration_form("bogus"))
+    assert response.status_code == 400
+    assert count(Booking) == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"org_number": "5560360794"}, "That is not a valid organisation number."),
+        ({"org_number": "123"}, "The organisation number has the wrong number of digits."),
+        ({"org_number": ""}, "s organisation number."),
+        ({"contact_email": "not-an-email"}, "Enter a valid email address."),
+        ({"participants-0-email": "bad@"}, "Enter a valid email address."),
+        ({"consent": ""}, "You must agree to the privacy notice to register."),
+        ({"county": ""}, "Choose the county where the company is."),
+        ({"size_class": "huge"}, "Not a valid choice"),
+        ({"participants-1-email": "deltagare0@norrfors.example.se"}, "Each participant needs their own email address."),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_stores_nothing(client, webinar, overrides, message):
+    token = open_form(client, webinar)
+    data = registration_form(token, participants=2, **overrides)
+    data = {k: v for k, v in data.items() if v != ""}
+    response = client.post(
+        f"/events/{webinar.id}/register", data=data, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 422
+    assert message in response.text
+    assert 'aria-invalid="true"' in response.text or "role=\"alert\"" in response.text
+    assert count(Booking) == 0 and count(Company) == 0 and count(Participant) == 0
+
+
+def test_messages_are_in_swedish_for_swedish_browsers(client, webinar):
+    response = client.get(f"/events/{webinar.id}/register", headers={"Accept-Language": "sv-SE,sv;q=0.9"})
+    token = csrf_from(response.text)
+    data = registration_form(token, org_number="5560360794")
+    response = client.post(
+        f"/events/{webinar.id}/register", data=data, headers={"Accept-Language": "sv-SE"}
+    )
+    assert response.status_code == 422
+    assert "Det är inte ett giltigt organisationsnummer." in response.text
+    assert '<html lang="sv">' in response.text
+
+
+def test_foreign_company_with_its_own_number_needs_no_county(client, webinar):
+    token = open_form(client, webinar)
+    data = registration_form(token, country="NO", org_number="974 760 673", county="")
+    response = client.post(f"/events/{webinar.id}/register", data=data)
+    assert response.status_code == 303
+    company = db.session.scalars(select(Company)).one()
+    assert (company.country, company.org_number, company.county) == ("NO", "974 760 673", None)
+
+
+def test_too_many_participants_are_refused(client, app):
+    event = f.event(capacity=50, max_per_company=2)
+    db.session.commit()
+    token = open_form(client, event)
+    response = client.post(
+        f"/events/{event.id}/register", data=registration_form(token, participants=3),
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 422
+    assert "At most 2 participants can be registered." in response.text
+    assert count(Booking) == 0
+
+
+def test_company_limit_across_bookings_is_a_form_message(client, app):
+    event = f.event(capacity=50, max_per_company=2)
+    db.session.commit()
+    token = open_form(client, event)
+    assert client.post(
+        f"/events/{event.id}/register", data=registration_form(token, participants=2)
+    ).status_code == 303
+    response = client.post(
+        f"/events/{event.id}/register",
+        data=registration_form(token, participants=1, submission_key="key-2"),
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 409
+    assert "at most 2 participants" in response.text
+    assert count(Booking) == 1
+
+
+def test_duplicate_submit_lands_on_the_same_booking(client, webinar):
+    token = open_form(client, webinar)
+    data = registration_form(token, participants=1)
+    first = client.post(f"/events/{webinar.id}/register", data=data)
+    second = client.post(f"/events/{webinar.id}/register", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(Booking) == 1
+    assert db.session.get(Event, webinar.id).seats_taken == 1
+
+
+def test_full_event_puts_the_booking_on_the_waiting_list(client, app):
+    event = f.event(capacity=1)
+    f.book(event, 1, company=3)
+    db.session.commit()
+    token = open_form(client, event)
+    response = client.post(
+        f"/events/{event.id}/register", data=registration_form(token),
+        headers={"Accept-Language": "en"},
+    )
+    page = client.get(response.headers["Location"], headers={"Accept-Language": "en"})
+    assert "waiting list" in page.text
+    assert db.session.scalars(select(Booking).where(Booking.company_id != 1)).one().status == BookingStatus.WAITLISTED
+
+
+@pytest.mark.parametrize("state", ["draft", "closed", "cancelled"])
+def test_closed_registration_shows_a_message_and_refuses_posts(client, app, state):
+    event = f.event()
+    if state == "draft":
+        event.status = "draft"
+    elif state == "cancelled":
+        event.status = "cancelled"
+    else:
+        event.registration_closes_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    response = client.get(f"/events/{event.id}/register", headers={"Accept-Language": "en"})
+    if state == "draft":
+        assert response.status_code == 404
+        return
+    assert "Registration for this event is closed." in response.text
+    response = client.post(f"/events/{event.id}/register", data=registration_form("x"))
+    assert response.status_code in (200, 400)
+    assert count(Booking) == 0
+
+
+@pytest.mark.parametrize("token", ["1-AAAAAAAAAAAAAAAAAAAAAAAA", "999999-abc", "garbage", "1-" + "x" * 200])
+def test_unknown_or_tampered_manage_token_is_404(client, app, token):
+    event = f.event()
+    f.book(event, 1)
+    db.session.commit()
+    assert client.get(f"/bookings/{token}").status_code == 404
+    assert client.post(f"/bookings/{token}/cancel", data={}).status_code in (400, 404)
+    assert db.session.scalars(select(Booking)).one().status == BookingStatus.CONFIRMED
+
+
+def test_manage_page_adds_a_participant_within_limits(client, app):
+    event = f.event(capacity=2)
+    booking = f.book(event, 1)
+    db.session.commit()
+    from webapp.bookings.services import manage_token
+
+    url = f"/bookings/{manage_token(booking)}"
+    page = client.get(url, headers={"Accept-Language": "en"})
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "participant-name": "Ny Person",
+        "participant-email": "ny@example.se",
+    }
+    assert client.post(f"{url}/participants", data=data).status_code == 303
+    # The event is now full: the next one is refused with a message, nothing stored.
+    data["participant-email"] = "ny2@example.se"
+    response = client.post(f"{url}/participants", data=data, headers={"Accept-Language": "en"})
+    assert response.status_code in (200, 409)
+    db.session.expire_all()
+    assert len(db.session.get(Booking, booking.id).active_participants) == 2
+    assert db.session.get(Event, event.id).seats_taken == 2
+
+
+def test_manage_page_sends_no_referrer_and_is_not_cached(client, app):
+    event = f.event()
+    booking = f.book(event, 1)
+    db.session.commit()
+    from webapp.bookings.services import manage_token
+
+    response = client.get(f"/bookings/{manage_token(booking)}")
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"RATELIMIT_ENABLED": True, "PUBLIC_POST_LIMIT": "3 per minute"}]
+)
+def test_rate_limit_on_public_posts(app, client):
+    from webapp.extensions import limiter
+
+    limiter.reset()
+    event = f.event()
+    db.session.commit()
+    codes = [
+        client.post(f"/events/{event.id}/register", data={"csrf_token": "x"}).status_code
+        for _ in range(5)
+    ]
+    assert codes[-1] == 429
+    assert count(Booking) == 0
