@@ -235,5 +235,8 @@ class EventSession(db.Model):
     venue: Mapped[str | None] = mapped_column(String(300))
     #: Set when this one session is called off while the event goes on.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Last change to this row; with Event.updated_at it dates the session's iCal VEVENT
+    #: (DTSTAMP, LAST-MODIFIED) and the feeds' ETag, so a session-only edit is news too.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
