@@ -45,6 +45,8 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     PUBLIC_POST_LIMIT = "20 per minute;200 per hour"
+    # Organiser login, password reset and invitation forms, per address and per account.
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
     # Mail: with no MAIL_SERVER the outbox keeps every message for organisers to read.
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25

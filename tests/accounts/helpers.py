@@ -1,0 +1,60 @@
+"""Builders of organiser users and a client logged in as one, for account and organiser tests."""
+
+from __future__ import annotations
+
+import itertools
+from functools import cache
+
+from flask.testing import FlaskClient
+
+from tests.conftest import csrf_from
+from webapp import tokens
+from webapp.accounts.models import Membership, Role, User
+from webapp.db import db
+from webapp.events.models import Organisation
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+@cache
+def _password_hash() -> str:
+    # argon2 is slow on purpose; hash once per test run, not once per user.
+    from webapp.accounts.services import hash_password
+
+    return hash_password(PASSWORD)
+
+
+def user(
+    organisation: Organisation | None = None, role: Role | str = Role.ORGANISER, **fields: object
+) -> User:
+    """A user with ``PASSWORD`` and, when given, a role in ``organisation``."""
+    n = next(_seq)
+    person = User(
+        email=fields.pop("email", f"user{n}@org.example.se"),
+        name=fields.pop("name", f"Organiser {n}"),
+        password_hash=_password_hash(),
+        session_nonce=tokens.new_nonce(),
+        **fields,
+    )
+    if organisation is not None:
+        person.memberships.append(Membership(organisation=organisation, role=Role(role)))
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def login(client: FlaskClient, person: User, password: str = PASSWORD) -> None:
+    """Log ``client`` in through the login form."""
+    page = client.get("/organisers/login")
+    response = client.post(
+        "/organisers/login",
+        data={"email": person.email, "password": password, "csrf_token": csrf_from(page.text)},
+    )
+    assert response.status_code == 303, response.text
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, object], form_page: str | None = None):  # noqa: ANN201
+    """POST ``data`` with a CSRF token taken from ``form_page`` (default: a GET of ``url``)."""
+    page = client.get(form_page or url)
+    return client.post(url, data={**data, "csrf_token": csrf_from(page.text)})

@@ -1,0 +1,1 @@
+"""Organiser accounts: users, memberships and roles per organisation, login, the audit log."""

@@ -1,0 +1,1 @@
+"""Account emails (password reset, invitations), queued in the outbox like every email."""

@@ -1,0 +1,446 @@
+"""Accounts, roles and authorisation: who may do what in which organisation.
+
+Roles are ordered ``viewer < organiser < admin``; a member holds one role per organisation.
+Every organiser-side service calls :func:`require_role` (or :func:`can_view_event`) before it
+reads or changes anything, so a view that forgot a check still cannot leak or change data.
+
+Services flush, never commit; the caller commits once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from webapp import tokens
+from webapp.accounts import audit
+from webapp.accounts.models import Invitation, Membership, Role, User
+from webapp.db import begin_write, db, utcnow
+from webapp.events.models import Event, Organisation, project_partners
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email takes as long as a wrong
+# password and response times do not reveal who has an account.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+MIN_PASSWORD_LENGTH = 10
+INVITATION_LIFETIME = timedelta(days=7)
+RESET_LIFETIME = timedelta(hours=1)
+
+
+class NotAllowed(Exception):
+    """The user lacks the role the action needs (views answer 403)."""
+
+
+class AccountError(Exception):
+    """A rule said no; ``str(error)`` is a message for the user in their language."""
+
+    default = _l("The account could not be changed.")
+
+    def __init__(self, message: object | None = None) -> None:
+        super().__init__(message if message is not None else self.default)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class WrongPassword(AccountError):
+    default = _l("The current password is not correct.")
+
+
+class LastAdmin(AccountError):
+    default = _l("An organisation needs at least one administrator.")
+
+
+class AlreadyMember(AccountError):
+    default = _l("That person is already a member of the organisation.")
+
+
+# --- passwords and login ------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` with a fresh salt."""
+    return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
+    """The active user with these credentials, or None; upgrades an outdated hash."""
+    user = user_by_email(email)
+    if user is None:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if not _verify(user.password_hash, password) or not user.is_active:
+        return None
+    begin_write()
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now or utcnow()
+    db.session.flush()
+    return user
+
+
+def load_user(identity: str) -> User | None:
+    """Flask-Login's loader: the active user whose id *and* session nonce match."""
+    head, _sep, nonce = identity.partition(":")
+    if not head.isdigit() or not nonce:
+        return None
+    user = db.session.get(User, int(head))
+    if user is None or not user.is_active or user.session_nonce != nonce:
+        return None
+    return user
+
+
+def create_user(email: str, name: str, password: str) -> User:
+    """A new active user. Raises AccountError when the email is taken."""
+    begin_write()
+    if user_by_email(email) is not None:
+        raise AccountError(_l("There is already an account with that email address."))
+    user = User(
+        email=normalise_email(email),
+        name=name.strip(),
+        password_hash=hash_password(password),
+        session_nonce=tokens.new_nonce(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace the password and log out every other session of the user."""
+    begin_write()
+    user.password_hash = hash_password(password)
+    user.session_nonce = tokens.new_nonce()
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a password knowing the current one. Raises WrongPassword."""
+    if not _verify(user.password_hash, current):
+        raise WrongPassword()
+    set_password(user, new)
+
+
+# --- password reset ----------------------------------------------------------------------
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def _hash_fingerprint(user: User) -> str:
+    # Binding the link to the current hash makes it single-use: once the password changes,
+    # every reset link sent before stops working.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def reset_token(user: User) -> str:
+    """A signed, expiring, single-use token for the reset link."""
+    return _reset_serializer().dumps([user.id, _hash_fingerprint(user)])
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The user a reset link is for, or None when it is tampered, used or older than an hour."""
+    try:
+        user_id, fingerprint = _reset_serializer().loads(
+            token, max_age=int(RESET_LIFETIME.total_seconds())
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active or _hash_fingerprint(user) != fingerprint:
+        return None
+    return user
+
+
+# --- roles -------------------------------------------------------------------------------
+
+
+def role_in(user: User | None, organisation_id: int) -> Role | None:
+    """The user's role in the organisation, or None (anonymous users have none)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    for membership in user.memberships:
+        if membership.organisation_id == organisation_id:
+            return membership.role
+    return None
+
+
+def has_role(user: User | None, organisation_id: int, role: str) -> bool:
+    held = role_in(user, organisation_id)
+    return held is not None and held.rank >= Role(role).rank
+
+
+def require_role(user: User | None, organisation_id: int, role: str) -> None:
+    """Raise NotAllowed unless the user holds ``role`` (or a higher one) in the organisation."""
+    if not has_role(user, organisation_id, role):
+        raise NotAllowed()
+
+
+def _partner_organisation_ids(event: Event) -> set[int]:
+    if event.project_id is None:
+        return set()
+    rows = db.session.scalars(
+        select(project_partners.c.organisation_id).where(
+            project_partners.c.project_id == event.project_id
+        )
+    )
+    return set(rows)
+
+
+def can_view_event(user: User | None, event: Event) -> bool:
+    """Whether the user may read the event's attendee list.
+
+    Members of the event's organisation (any role) may, and so may members of the partner
+    organisations of the event's project: that is how co-hosted programmes work. Partners
+    only read; changing anything needs a role in the event's own organisation.
+    """
+    if role_in(user, event.organisation_id) is not None:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False) or not user.memberships:
+        return False
+    mine = {m.organisation_id for m in user.memberships}
+    return bool(mine & _partner_organisation_ids(event))
+
+
+def organisations_of(user: User, role: str = Role.VIEWER) -> list[Organisation]:
+    """The organisations where the user holds at least ``role``, by name."""
+    ids = [m.organisation_id for m in user.memberships if m.role.rank >= Role(role).rank]
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)
+        )
+    )
+
+
+def add_member(organisation_id: int, user: User, role: Role) -> Membership:
+    """Give a user a role in an organisation (used by the CLI and invitations)."""
+    begin_write()
+    if role_in(user, organisation_id) is not None:
+        raise AlreadyMember()
+    membership = Membership(user=user, organisation_id=organisation_id, role=role)
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+# --- members and invitations (admins) ----------------------------------------------------
+
+
+def members(acting: User, organisation_id: int) -> list[Membership]:
+    """The organisation's members with their users, by name. Needs admin."""
+    require_role(acting, organisation_id, Role.ADMIN)
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(Membership.user)
+            .where(Membership.organisation_id == organisation_id)
+            .order_by(User.name, User.id)
+            .options(joinedload(Membership.user))
+        )
+    )
+
+
+def pending_invitations(acting: User, organisation_id: int, now: datetime | None = None) -> list[
+    Invitation
+]:
+    """Invitations not yet accepted nor expired. Needs admin."""
+    require_role(acting, organisation_id, Role.ADMIN)
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organisation_id == organisation_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > (now or utcnow()),
+            )
+            .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+def _admin_count(organisation_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Membership.id)).where(
+                Membership.organisation_id == organisation_id, Membership.role == Role.ADMIN
+            )
+        )
+        or 0
+    )
+
+
+def _membership_for(acting: User, membership_id: int) -> Membership:
+    membership = db.session.get(Membership, membership_id)
+    if membership is None:
+        raise NotAllowed()
+    require_role(acting, membership.organisation_id, Role.ADMIN)
+    return membership
+
+
+def change_role(acting: User, membership_id: int, role: Role) -> Membership:
+    """Give a member another role; the last admin cannot step down. Needs admin."""
+    begin_write()
+    membership = _membership_for(acting, membership_id)
+    if (
+        membership.role == Role.ADMIN
+        and role != Role.ADMIN
+        and _admin_count(membership.organisation_id) <= 1
+    ):
+        raise LastAdmin()
+    old = membership.role
+    membership.role = role
+    audit.record(
+        acting,
+        "member.role_changed",
+        organisation_id=membership.organisation_id,
+        member=membership.user.email,
+        old=old.value,
+        new=role.value,
+    )
+    db.session.flush()
+    return membership
+
+
+def remove_member(acting: User, membership_id: int) -> None:
+    """Take a member out of the organisation; the last admin stays. Needs admin."""
+    begin_write()
+    membership = _membership_for(acting, membership_id)
+    if membership.role == Role.ADMIN and _admin_count(membership.organisation_id) <= 1:
+        raise LastAdmin()
+    audit.record(
+        acting,
+        "member.removed",
+        organisation_id=membership.organisation_id,
+        member=membership.user.email,
+    )
+    db.session.delete(membership)
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """What an invited person who has no account yet fills in."""
+
+    name: str
+    password: str
+
+
+def invite(
+    acting: User, organisation_id: int, email: str, role: Role, now: datetime | None = None
+) -> Invitation:
+    """Invite a colleague by email (the caller queues the email). Needs admin.
+
+    Raises AlreadyMember when the address belongs to a member already.
+    """
+    require_role(acting, organisation_id, Role.ADMIN)
+    begin_write()
+    now = now or utcnow()
+    existing = user_by_email(email)
+    if existing is not None and role_in(existing, organisation_id) is not None:
+        raise AlreadyMember()
+    invitation = Invitation(
+        organisation_id=organisation_id,
+        email=normalise_email(email),
+        role=role,
+        invited_by_id=acting.id,
+        token_nonce=tokens.new_nonce(),
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record(
+        acting,
+        "member.invited",
+        organisation_id=organisation_id,
+        member=invitation.email,
+        role=role.value,
+    )
+    return invitation
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return tokens.make("invite", invitation.id, invitation.token_nonce)
+
+
+def invitation_for_token(token: str, now: datetime | None = None) -> Invitation | None:
+    """The open invitation a link belongs to; None when unknown, used or expired."""
+    invitation_id = tokens.parse_id(token)
+    if invitation_id is None:
+        return None
+    invitation = db.session.get(Invitation, invitation_id)
+    if (
+        invitation is None
+        or not tokens.matches("invite", invitation.id, invitation.token_nonce, token)
+        or invitation.accepted_at is not None
+        or invitation.expires_at <= (now or utcnow())
+    ):
+        return None
+    return invitation
+
+
+def accept_invitation(
+    invitation: Invitation,
+    *,
+    user: User | None = None,
+    new_account: NewAccount | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Join the organisation: as the logged-in ``user`` or with a ``new_account``.
+
+    An existing account must be the invited address's (AccountError otherwise), so a
+    forwarded link cannot hand a role to someone else who happens to be logged in.
+    """
+    begin_write()
+    db.session.refresh(invitation)
+    if invitation.accepted_at is not None:
+        raise AccountError(_l("This invitation has been used already."))
+    if user is not None:
+        if user.email != invitation.email:
+            raise AccountError(
+                _l("This invitation was sent to %(email)s. Log in with that account.",
+                   email=invitation.email)
+            )
+    elif new_account is not None:
+        user = create_user(invitation.email, new_account.name, new_account.password)
+    else:
+        raise AccountError()
+    add_member(invitation.organisation_id, user, invitation.role)
+    invitation.accepted_at = now or utcnow()
+    audit.record(
+        user,
+        "member.joined",
+        organisation_id=invitation.organisation_id,
+        member=user.email,
+        role=invitation.role.value,
+    )
+    db.session.flush()
+    return user

@@ -1,0 +1,290 @@
+"""Login, logout, passwords, invitations and members (the organisers' side of accounts)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from webapp.accounts import emails, services
+from webapp.accounts.forms import (
+    AcceptInvitationForm,
+    ConfirmForm,
+    InviteForm,
+    LoginForm,
+    PasswordChangeForm,
+    ResetForm,
+    ResetRequestForm,
+    RoleForm,
+)
+from webapp.accounts.models import Membership, Role
+from webapp.db import db
+from webapp.events.models import Organisation
+from webapp.extensions import limiter, login_manager
+from webapp.i18n import safe_next
+
+bp = Blueprint("accounts", __name__, url_prefix="/organisers")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _submitted_email() -> str:
+    # A second limit per address slows down guessing one account's password from many hosts.
+    return "login:" + services.normalise_email(request.form.get("email", ""))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
+def login():  # noqa: ANN201 - a view
+    target = safe_next(request.values.get("next") or url_for("event_admin.index"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            # A fresh session on login: nothing an attacker planted before survives it.
+            session.clear()
+            session.permanent = True
+            login_user(user)
+            return redirect(target, code=303)
+        db.session.rollback()
+        flash(_("The email address or the password is not correct."), "error")
+        return render_template("organisers/accounts/login.html", form=form, next=target), 401
+    status = 422 if form.errors else 200
+    return render_template("organisers/accounts/login.html", form=form, next=target), status
+
+
+@bp.post("/logout")
+def logout():  # noqa: ANN201 - a view
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "success")
+    return redirect(url_for("events.index"), code=303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():  # noqa: ANN201 - a view
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.password.data)
+        except services.WrongPassword as error:
+            db.session.rollback()
+            form.current.errors.append(str(error))
+        else:
+            db.session.commit()
+            # The nonce changed: log this session in again, every other one is out.
+            login_user(current_user)
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("event_admin.index"), code=303)
+    status = 422 if form.errors else 200
+    return render_template("organisers/accounts/password.html", form=form), status
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def request_reset():  # noqa: ANN201 - a view
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = services.user_by_email(form.email.data)
+        if user is not None and user.is_active:
+            emails.queue_password_reset(user, services.reset_token(user))
+            db.session.commit()
+        # The same answer whether or not the address has an account.
+        flash(
+            _("If %(email)s has an account, a link to set a new password is on its way. "
+              "It works for one hour.", email=form.email.data),
+            "success",
+        )
+        return redirect(url_for("accounts.login"), code=303)
+    status = 422 if form.errors else 200
+    return render_template("organisers/accounts/reset_request.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password(token: str):  # noqa: ANN201 - a view
+    user = services.user_for_reset_token(token)
+    if user is None:
+        flash(_("The link has expired or has been used. Ask for a new one."), "error")
+        return redirect(url_for("accounts.request_reset"), code=303)
+    form = ResetForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        db.session.commit()
+        flash(_("Your password has been changed. Log in with the new password."), "success")
+        return redirect(url_for("accounts.login"), code=303)
+    status = 422 if form.errors else 200
+    return render_template("organisers/accounts/reset.html", form=form), status
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def accept_invitation(token: str):  # noqa: ANN201 - a view
+    invitation = services.invitation_for_token(token)
+    if invitation is None:
+        abort(404)
+    existing = services.user_by_email(invitation.email)
+    if existing is not None and not (
+        current_user.is_authenticated and current_user.id == existing.id
+    ):
+        flash(_("Log in as %(email)s to accept the invitation.", email=invitation.email), "warning")
+        return redirect(url_for("accounts.login", next=request.path))
+    form = ConfirmForm() if existing is not None else AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            if existing is not None:
+                user = services.accept_invitation(invitation, user=current_user)
+            else:
+                user = services.accept_invitation(
+                    invitation,
+                    new_account=services.NewAccount(form.name.data, form.password.data),
+                )
+        except services.AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("events.index"), code=303)
+        db.session.commit()
+        if not current_user.is_authenticated:
+            session.clear()
+            session.permanent = True
+            login_user(user)
+        flash(_("Welcome to %(organisation)s.", organisation=invitation.organisation.name),
+              "success")
+        return redirect(url_for("event_admin.index"), code=303)
+    status = 422 if form.errors else 200
+    return render_template(
+        "organisers/accounts/invitation.html", form=form, invitation=invitation, existing=existing
+    ), status
+
+
+# --- members (admins) --------------------------------------------------------------------
+
+
+def _organisation_for_admin(organisation_id: int) -> Organisation:
+    organisation = db.get_or_404(Organisation, organisation_id)
+    services.require_role(current_user, organisation.id, Role.ADMIN)
+    return organisation
+
+
+def _render_members(organisation: Organisation, invite_form: InviteForm, status: int = 200):  # noqa: ANN202
+    return render_template(
+        "organisers/accounts/members.html",
+        organisation=organisation,
+        members=services.members(current_user, organisation.id),
+        invitations=services.pending_invitations(current_user, organisation.id),
+        invite_form=invite_form,
+        role_form=RoleForm(),
+        confirm_form=ConfirmForm(),
+        roles=Role,
+    ), status
+
+
+@bp.get("/organisations/<int:organisation_id>/members")
+@login_required
+def members(organisation_id: int):  # noqa: ANN201 - a view
+    return _render_members(_organisation_for_admin(organisation_id), InviteForm())
+
+
+@bp.post("/organisations/<int:organisation_id>/invitations")
+@login_required
+def invite(organisation_id: int):  # noqa: ANN201 - a view
+    organisation = _organisation_for_admin(organisation_id)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _render_members(organisation, form, 422)
+    try:
+        invitation = services.invite(
+            current_user, organisation.id, form.email.data, Role(form.role.data)
+        )
+        emails.queue_invitation(invitation, services.invitation_token(invitation))
+    except services.AccountError as error:
+        db.session.rollback()
+        form.email.errors.append(str(error))
+        return _render_members(organisation, form, 409)
+    db.session.commit()
+    flash(_("An invitation has been sent to %(email)s.", email=invitation.email), "success")
+    return redirect(url_for("accounts.members", organisation_id=organisation.id), code=303)
+
+
+def _membership_action(membership_id: int, action, success: object):  # noqa: ANN001, ANN202
+    """Run one member change as one transaction and go back to the members page."""
+    membership = db.get_or_404(Membership, membership_id)
+    organisation_id = membership.organisation_id
+    services.require_role(current_user, organisation_id, Role.ADMIN)
+    try:
+        action(membership)
+    except services.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(str(success), "success")
+    if not services.has_role(current_user, organisation_id, Role.ADMIN):
+        return redirect(url_for("event_admin.index"), code=303)
+    return redirect(url_for("accounts.members", organisation_id=organisation_id), code=303)
+
+
+@bp.post("/memberships/<int:membership_id>/role")
+@login_required
+def change_role(membership_id: int):  # noqa: ANN201 - a view
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _membership_action(
+        membership_id,
+        lambda m: services.change_role(current_user, m.id, Role(form.role.data)),
+        _l("The role has been changed."),
+    )
+
+
+@bp.post("/memberships/<int:membership_id>/remove")
+@login_required
+def remove_member(membership_id: int):  # noqa: ANN201 - a view
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _membership_action(
+        membership_id,
+        lambda m: services.remove_member(current_user, m.id),
+        _l("The member has been removed."),
+    )
+
+
+def _not_allowed(_error: services.NotAllowed) -> tuple[str, int]:
+    return render_template(
+        "error.html", code=403, message=_("You do not have access to this page.")
+    ), 403
+
+
+def init_app(app: Flask) -> None:
+    """Wire Flask-Login, the 403 answer to NotAllowed and the blueprint."""
+    login_manager.init_app(app)
+    login_manager.user_loader(services.load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Log in to see this page.")
+    login_manager.login_message_category = "warning"
+    # Forms carry a CSRF token tied to the session; "strong" protection would log users out
+    # on a changed IP address (mobile networks at the door), which the expiry covers better.
+    login_manager.session_protection = "basic"
+    app.register_error_handler(services.NotAllowed, _not_allowed)
+    app.register_blueprint(bp)
