@@ -42,8 +42,10 @@ def _register_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from webapp.accounts import views as account_views
     from webapp.bookings import admin as booking_admin
+    from webapp.bookings import calendar as booking_calendar
     from webapp.bookings import views as booking_views
     from webapp.events import admin as event_admin
+    from webapp.events import feeds as event_feeds
     from webapp.events import views as event_views
 
     app.register_blueprint(event_views.bp)
@@ -51,6 +53,8 @@ def _register_blueprints(app: Flask) -> None:
     account_views.init_app(app)
     app.register_blueprint(event_admin.bp)
     app.register_blueprint(booking_admin.bp)
+    app.register_blueprint(event_feeds.bp)
+    app.register_blueprint(booking_calendar.bp)
 
 
 def _register_cli(app: Flask) -> None:

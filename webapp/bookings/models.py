@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import UTCDateTime, db, utcnow
+from webapp.tokens import new_nonce
 from webapp.events.models import Event, EventSession, str_enum
 
 
@@ -120,6 +121,9 @@ class Booking(db.Model):
     invitations_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Random part of the manage link's HMAC (bookings.tokens); replacing it revokes the link.
     token_nonce: Mapped[str] = mapped_column(String(32))
+    #: Random part of the booking contact's calendar feed token (bookings.calendar); replacing
+    #: it revokes the feed URL without touching the manage link.
+    feed_nonce: Mapped[str] = mapped_column(String(32), default=new_nonce)
     #: One per submitted form, so a form sent twice makes one booking.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: Free text from the company to the organiser.

@@ -1,0 +1,397 @@
+"""Public calendar feeds and the single-event download, with cheap conditional GETs.
+
+Every feed first runs one aggregate query over the rows it would show (:class:`FeedState`)
+and derives its ``ETag`` and ``Last-Modified`` from it; a client that has the current
+version gets ``304`` before any session is loaded or any iCal is built.
+
+The change marker is the pair (number of sessions, newest change), where a session's change
+is the newest of ``Event.updated_at`` and ``EventSession.updated_at`` (both move on every
+UPDATE of their row) plus, for the ETag, the feed's day:
+
+- an edit to an event or one of its sessions moves the newest change;
+- a session added or deleted changes the count (an added one also moves the newest change);
+- sessions leave the window only when the window moves, and it moves once a day
+  (:func:`window_start` is a local midnight), which changes the day;
+- what is read from other rows (the organisation's name) is picked up within a day.
+
+``Last-Modified`` is the newest change but never earlier than the window's last move, so a
+client that only sends ``If-Modified-Since`` never misses sessions dropping out.
+The output of a feed depends only on that data and the language, so equal validators mean
+byte-identical bodies.
+
+Private feeds (a participant's, a booking contact's) live in ``webapp.bookings.calendar``,
+because events must not depend on bookings; they reuse :func:`conditional_calendar`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, request
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy.orm import Load, joinedload, selectinload
+from werkzeug.http import is_resource_modified
+
+from webapp.db import db, utcnow
+from webapp.events import ical
+from webapp.events.models import Event, EventKind, EventSession, EventStatus, Organisation, Project
+from webapp.events.services import PUBLIC_STATUSES, EventFilter
+from webapp.i18n import STOCKHOLM, current_language
+from webapp.regions import COUNTIES
+
+bp = Blueprint("feeds", __name__)
+
+#: How far back feeds reach, and how long cancelled events stay in them.
+KEEP = timedelta(days=30)
+#: Part of every ETag: bump it when the output format changes, so clients fetch again.
+FORMAT_VERSION = "1"
+ICS_MIMETYPE = "text/calendar"
+
+
+def window_start(now: datetime | None = None) -> datetime:
+    """The oldest session end a feed still shows: local midnight 30 days ago, in UTC.
+
+    Whole days keep the feed the same all day long (see the module docstring).
+    """
+    today = (now or utcnow()).astimezone(STOCKHOLM).date()
+    return datetime.combine(today - KEEP, time(0), tzinfo=STOCKHOLM)
+
+
+def in_window(start: datetime) -> ColumnElement[bool]:
+    """Sessions a feed shows: ending after ``start``, of published or recently cancelled events."""
+    return and_(
+        EventSession.ends_at >= start,
+        or_(
+            Event.status == EventStatus.PUBLISHED,
+            and_(Event.status == EventStatus.CANCELLED, Event.cancelled_at >= start),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What a feed's validators are computed from (see the module docstring)."""
+
+    #: Everything the body depends on besides the sessions: feed, name, language, day, ...
+    key: tuple[object, ...]
+    sessions: int
+    newest: datetime | None
+    window: datetime
+
+    @property
+    def etag(self) -> str:
+        parts = (FORMAT_VERSION, *self.key, self.sessions, self.newest, self.window)
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+    @property
+    def last_modified(self) -> datetime:
+        moved = self.window + KEEP  # the last midnight, when the window last moved
+        return max(self.newest, moved) if self.newest else moved
+
+
+def newest(*moments: datetime | None) -> datetime | None:
+    """The latest of the given moments that are set."""
+    present = [m for m in moments if m is not None]
+    return max(present) if present else None
+
+
+def conditional_calendar(
+    state: FeedState,
+    build: Callable[[], bytes],
+    *,
+    private: bool = False,
+    filename: str | None = None,
+) -> Response:
+    """Answer a feed request: ``304`` when the client is current, else the built calendar.
+
+    ``build`` is only called when the body is needed.
+    """
+    response = Response(mimetype=ICS_MIMETYPE)
+    response.set_etag(state.etag)
+    response.last_modified = state.last_modified
+    # Shared caches may keep public feeds for a while; a private feed is for one client only.
+    response.cache_control.no_cache = True if private else None
+    response.cache_control.private = True if private else None
+    response.cache_control.public = None if private else True
+    response.cache_control.max_age = None if private else 300
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if not is_resource_modified(
+        request.environ, etag=state.etag, last_modified=state.last_modified
+    ):
+        response.status_code = 304
+        return response
+    response.set_data(build())
+    return response
+
+
+def feed_language() -> str:
+    """Calendar clients send no usable language: ``?lang=`` picks one, else the default."""
+    lang = request.args.get("lang")
+    return (
+        lang
+        if lang in current_app.config["LANGUAGES"]
+        else current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+def public_url(endpoint: str, **values: object) -> str:
+    """An absolute URL under ``PUBLIC_BASE_URL``; works outside requests too (emails)."""
+    path = current_app.url_map.bind("").build(endpoint, values)
+    return base_url() + path
+
+
+def subscribe_links(url: str) -> dict[str, str]:
+    """The ways to subscribe to a feed: its https URL, ``webcal://`` and Google's "add by URL"."""
+    webcal = "webcal://" + url.split("://", 1)[1]
+    return {
+        "url": url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
+    }
+
+
+# --- public feeds ------------------------------------------------------------------------
+
+
+def _filter_clauses(filters: EventFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if filters.kind:
+        clauses.append(Event.kind == filters.kind)
+    if filters.county:
+        clauses.append(Event.county == filters.county)
+    if filters.organisation:
+        clauses.append(
+            Event.organisation_id.in_(
+                select(Organisation.id).where(Organisation.slug == filters.organisation)
+            )
+        )
+    if filters.project:
+        clauses.append(
+            Event.project_id.in_(select(Project.id).where(Project.slug == filters.project))
+        )
+    return clauses
+
+
+@dataclass(frozen=True)
+class PublicFeed:
+    """A public feed's state, and the names of the organisation and project it is about."""
+
+    state: FeedState
+    organisation: str | None
+    project: str | None
+
+
+def public_feed_state(
+    filters: EventFilter, language: str, now: datetime | None = None
+) -> PublicFeed:
+    """One aggregate query: session count, newest change and the names the feed is about.
+
+    The names are ``None`` when a slug matches nothing.
+    """
+    start = window_start(now)
+    org_name = (
+        select(Organisation.name).where(Organisation.slug == filters.organisation).scalar_subquery()
+        if filters.organisation
+        else literal(None)
+    )
+    project_name = (
+        select(Project.name).where(Project.slug == filters.project).scalar_subquery()
+        if filters.project
+        else literal(None)
+    )
+    row = db.session.execute(
+        select(
+            func.count(EventSession.id),
+            func.max(Event.updated_at),
+            func.max(EventSession.updated_at),
+            org_name,
+            project_name,
+        )
+        .select_from(EventSession)
+        .join(Event, EventSession.event_id == Event.id)
+        .where(in_window(start), *_filter_clauses(filters))
+    ).one()
+    count, event_changed, session_changed, organisation, project = row
+    key = (
+        "public",
+        filters.kind,
+        filters.organisation,
+        filters.project,
+        filters.county,
+        organisation,
+        project,
+        language,
+        base_url(),
+    )
+    return PublicFeed(
+        FeedState(key, count, newest(event_changed, session_changed), start),
+        organisation,
+        project,
+    )
+
+
+def ical_loading() -> Load:
+    """Load what the iCal of a session reads: its event, organisation and whole series."""
+    return joinedload(EventSession.event).options(
+        joinedload(Event.organisation),
+        # The whole series, for "2/4", even where its first sessions left the window.
+        selectinload(Event.sessions),
+    )
+
+
+def public_feed_sessions(
+    filters: EventFilter, now: datetime | None = None
+) -> Sequence[EventSession]:
+    """The sessions of a public feed, in time order, with what the iCal needs (three queries)."""
+    return db.session.scalars(
+        select(EventSession)
+        .join(EventSession.event)
+        .where(in_window(window_start(now)), *_filter_clauses(filters))
+        .order_by(EventSession.starts_at, EventSession.id)
+        .options(ical_loading())
+    ).all()
+
+
+def _feed_name(filters: EventFilter, feed: PublicFeed) -> str:
+    parts = [
+        filters.kind.label if filters.kind else None,
+        feed.organisation,
+        feed.project,
+        COUNTIES.get(filters.county) if filters.county else None,
+    ]
+    about = " · ".join(p for p in parts if p)
+    return _("Träffpunkt: %(about)s", about=about) if about else _("Träffpunkt: all events")
+
+
+def _public_feed(filters: EventFilter, *, must_exist: str | None = None) -> Response:
+    language = feed_language()
+    feed = public_feed_state(filters, language)
+    if must_exist and getattr(feed, must_exist) is None:
+        abort(404)
+
+    def build() -> bytes:
+        return ical.build_calendar(
+            public_feed_sessions(filters),
+            name=_feed_name(filters, feed),
+            base_url=base_url(),
+            include_join_url=False,
+            language=language,
+        )
+
+    return conditional_calendar(feed.state, build)
+
+
+def filters_from_args() -> EventFilter:
+    """The list page's filters, as far as a feed knows them (no past events)."""
+    args = request.args
+    kind = args.get("kind") or None
+    county = args.get("county") or None
+    return EventFilter(
+        kind=EventKind(kind) if kind in EventKind._value2member_map_ else None,
+        organisation=args.get("organisation") or None,
+        project=args.get("project") or None,
+        county=county if county in COUNTIES else None,
+    )
+
+
+@bp.get("/feeds/events.ics")
+def events():  # noqa: ANN201 - a view
+    """All public events, narrowed by the list page's filters when given."""
+    return _public_feed(filters_from_args())
+
+
+@bp.get("/feeds/organisations/<slug>.ics")
+def organisation(slug: str):  # noqa: ANN201 - a view
+    return _public_feed(EventFilter(organisation=slug), must_exist="organisation")
+
+
+@bp.get("/feeds/projects/<slug>.ics")
+def project(slug: str):  # noqa: ANN201 - a view
+    return _public_feed(EventFilter(project=slug), must_exist="project")
+
+
+@bp.get("/feeds/kinds/<kind>.ics")
+def kind(kind: str):  # noqa: ANN201 - a view
+    if kind not in EventKind._value2member_map_:
+        abort(404)
+    return _public_feed(EventFilter(kind=EventKind(kind)))
+
+
+@bp.get("/events/<int:event_id>.ics")
+def event(event_id: int):  # noqa: ANN201 - a view
+    """One event's sessions as a file to open in a calendar (no join link: it is public)."""
+    language = feed_language()
+    row = db.session.execute(
+        select(
+            Event.title,
+            Event.updated_at,
+            func.count(EventSession.id),
+            func.max(EventSession.updated_at),
+        )
+        .outerjoin(EventSession, EventSession.event_id == Event.id)
+        .where(Event.id == event_id, Event.status.in_(PUBLIC_STATUSES))
+        .group_by(Event.id)
+    ).one_or_none()
+    if row is None:
+        abort(404)
+    title, event_changed, count, session_changed = row
+    start = window_start()
+    state = FeedState(
+        ("event", event_id, title, language, base_url()),
+        count,
+        newest(event_changed, session_changed),
+        start,
+    )
+
+    def build() -> bytes:
+        loaded = db.session.scalars(
+            select(Event)
+            .where(Event.id == event_id)
+            .options(joinedload(Event.organisation), selectinload(Event.sessions))
+        ).one()
+        return ical.event_calendar(
+            loaded, include_join_url=False, base_url=base_url(), language=language
+        )
+
+    return conditional_calendar(state, build, filename=f"event-{event_id}.ics")
+
+
+# --- links for templates -----------------------------------------------------------------
+
+
+def _language_args() -> dict[str, str]:
+    """Feeds linked from an English page carry ``lang=en``; Swedish is the default."""
+    lang = current_language()
+    return {} if lang == current_app.config["BABEL_DEFAULT_LOCALE"] else {"lang": lang}
+
+
+@bp.app_template_global()
+def feed_links(filters: EventFilter) -> dict[str, str]:
+    """Subscribe links for the list page's filters: a named feed when one filter is set."""
+    lang = _language_args()
+    only = [f for f in ("kind", "organisation", "project", "county") if getattr(filters, f)]
+    if only == ["organisation"]:
+        url = public_url("feeds.organisation", slug=filters.organisation, **lang)
+    elif only == ["project"]:
+        url = public_url("feeds.project", slug=filters.project, **lang)
+    elif only == ["kind"]:
+        url = public_url("feeds.kind", kind=filters.kind.value, **lang)
+    else:
+        args = {f: str(getattr(filters, f)) for f in only}
+        url = public_url("feeds.events", **args, **lang)
+    return subscribe_links(url)
+
+
+@bp.app_template_global()
+def event_ics_url(event: Event) -> str:
+    return public_url("feeds.event", event_id=event.id, **_language_args())
