@@ -393,5 +393,13 @@ def feed_links(filters: EventFilter) -> dict[str, str]:
 
 
 @bp.app_template_global()
+def organisation_feed_links(organisation: Organisation) -> dict[str, str]:
+    """Subscribe links for all events of one organisation (the event page offers them)."""
+    return subscribe_links(
+        public_url("feeds.organisation", slug=organisation.slug, **_language_args())
+    )
+
+
+@bp.app_template_global()
 def event_ics_url(event: Event) -> str:
     return public_url("feeds.event", event_id=event.id, **_language_args())
