@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 
 from webapp import create_app
@@ -139,8 +139,24 @@ def app(database_url: str, db_backend: str, app_config: dict[str, Any]) -> Itera
         db.engine.dispose()
 
 
+class Client(FlaskClient):
+    """A test client whose requests don't see what earlier requests cached in ``g``.
+
+    The ``app`` fixture keeps one app context open for the test body, and requests reuse
+    it, so without this the locale (Flask-Babel) and the logged-in user (Flask-Login)
+    cached in ``g`` by one request would leak into the next.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            for name in ("_flask_babel", "_login_user"):
+                g.pop(name, None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    app.test_client_class = Client
     return app.test_client()
 
 

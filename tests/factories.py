@@ -20,6 +20,11 @@ from webapp.events.services import sync_span
 
 _seq = itertools.count(1)
 
+def next_tag() -> int:
+    """A number no other call in this process returns (unique names, emails, slugs)."""
+    return next(_seq)
+
+
 def swedish_orgnr(i: int) -> str:
     """A valid Swedish organisation number for any index (Luhn check digit computed)."""
     base = f"55{i:07d}"
