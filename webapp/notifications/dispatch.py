@@ -1,0 +1,343 @@
+"""The dispatcher: claims due outbox rows, sends them, records what happened.
+
+Any number of dispatchers may run at once (several scheduler processes, a cron job with
+``flask scheduler --once``); the database decides who sends what:
+
+1. **Claim** (a short transaction of its own): due rows become ``sending`` with this run's
+   ``claim_token`` and a lease (``next_attempt_at`` = now + lease). PostgreSQL picks them
+   with ``FOR UPDATE SKIP LOCKED``, so dispatchers take disjoint batches without waiting;
+   on SQLite the one ``UPDATE … WHERE id IN (…) AND status …`` runs under the database's
+   write lock (``BEGIN IMMEDIATE``), so it is atomic, and ``RETURNING`` tells exactly which
+   rows this run got (its row count).
+2. **Send** the batch over one SMTP connection, rendering each message as it goes.
+3. **Record** each outcome (``sent`` with its Message-ID, or a retry with exponential
+   backoff, ``failed`` after the last attempt), in small groups so that a crash repeats
+   few messages. Only the claim's holder may record (``claim_token``).
+
+A run that dies between claim and record leaves ``sending`` rows; once their lease runs
+out they are claimed again. That can repeat an email (the rare duplicate is preferred to a
+lost reminder); it keeps its Message-ID, so mail clients can tell.
+
+Errors are told apart: a refused recipient, sender or message body (an SMTP reply) counts
+as an attempt of that message only, and the batch goes on over the same connection. A
+server that cannot be reached or drops the connection is not the messages' fault: the
+unsent rest of the batch goes back to ``pending`` without using an attempt, so an SMTP
+outage of any length loses nothing.
+
+With no ``MAIL_SERVER`` (``MAIL_SUPPRESS_SEND``) nothing is claimed: mail stays in the
+outbox, where organisers and the development page show it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from webapp.bookings.models import Booking
+from webapp.db import begin_write, db, utcnow
+from webapp.events.models import Event
+from webapp.extensions import mail
+from webapp.notifications import rendering
+from webapp.notifications.models import MessageStatus, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+_TABLE = OutboxMessage.__table__
+_CLAIMABLE = (MessageStatus.PENDING, MessageStatus.SENDING)
+#: Outcomes are written after this many messages, bounding what a crash can repeat.
+_RECORD_EVERY = 20
+_MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass
+class DispatchResult:
+    """What one dispatcher run did."""
+
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    released: int = 0
+
+    def add(self, other: DispatchResult) -> None:
+        self.claimed += other.claimed
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.released += other.released
+
+
+def _setting(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def mail_enabled() -> bool:
+    """Whether an SMTP server is configured (else mail waits in the outbox)."""
+    return not current_app.config.get("MAIL_SUPPRESS_SEND", True)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before retry number ``attempts``: the base doubling each time, capped."""
+    base = timedelta(seconds=_setting("OUTBOX_RETRY_SECONDS"))
+    return min(base * 2 ** max(attempts - 1, 0), _MAX_BACKOFF)
+
+
+def claim(now: datetime, limit: int, token: str) -> list[int]:
+    """Claim up to ``limit`` due rows for the run ``token`` and commit; returns their ids.
+
+    Rows whose lease ran out after their last attempt are marked failed on the way, so a
+    message that keeps killing dispatchers does not come back forever.
+    """
+    begin_write()
+    lease = timedelta(seconds=_setting("OUTBOX_LEASE_SECONDS"))
+    max_attempts = _setting("OUTBOX_MAX_ATTEMPTS")
+    db.session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.status == MessageStatus.SENDING,
+            _TABLE.c.next_attempt_at <= now,
+            _TABLE.c.attempts >= max_attempts,
+        )
+        .values(status=MessageStatus.FAILED, claim_token=None, last_error="lease expired")
+    )
+    due = (
+        select(_TABLE.c.id)
+        .where(_TABLE.c.status.in_(_CLAIMABLE), _TABLE.c.next_attempt_at <= now)
+        .order_by(_TABLE.c.next_attempt_at, _TABLE.c.id)
+        .limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = db.session.scalars(
+        update(_TABLE)
+        # The conditions again: on SQLite they are what makes the claim conditional.
+        .where(
+            _TABLE.c.id.in_(due.scalar_subquery()),
+            _TABLE.c.status.in_(_CLAIMABLE),
+            _TABLE.c.next_attempt_at <= now,
+        )
+        .values(
+            status=MessageStatus.SENDING,
+            claim_token=token,
+            attempts=_TABLE.c.attempts + 1,
+            next_attempt_at=now + lease,
+        )
+        .returning(_TABLE.c.id)
+    ).all()
+    db.session.commit()
+    return list(claimed)
+
+
+def _load(ids: Sequence[int]) -> list[OutboxMessage]:
+    """The claimed rows with everything rendering needs, in a handful of queries."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .options(
+                selectinload(OutboxMessage.event).selectinload(Event.sessions),
+                selectinload(OutboxMessage.event).selectinload(Event.organisation),
+                selectinload(OutboxMessage.booking).selectinload(Booking.participants),
+                selectinload(OutboxMessage.booking).selectinload(Booking.company),
+                selectinload(OutboxMessage.participant),
+                selectinload(OutboxMessage.session),
+            )
+        )
+    )
+
+
+class _Recorder:
+    """Collects outcomes and writes them in small transactions."""
+
+    def __init__(self, token: str, result: DispatchResult) -> None:
+        self.token = token
+        self.result = result
+        self.sent: list[dict[str, Any]] = []
+        self.retries: list[dict[str, Any]] = []
+        self.failures: list[dict[str, Any]] = []
+        self.releases: list[dict[str, Any]] = []
+        self.done: set[int] = set()
+
+    def sent_ok(self, row: OutboxMessage, message_id: str) -> None:
+        self.done.add(row.id)
+        self.sent.append({"row_id": row.id, "mid": message_id, "at": utcnow()})
+        self.result.sent += 1
+
+    def attempt_failed(self, row: OutboxMessage, error: str) -> None:
+        """The message's fault or its recipient's: retry later, or give up."""
+        self.done.add(row.id)
+        if row.attempts >= _setting("OUTBOX_MAX_ATTEMPTS"):
+            self.failures.append({"row_id": row.id, "error": error})
+            self.result.failed += 1
+        else:
+            retry_at = utcnow() + max(backoff(row.attempts), timedelta(seconds=1))
+            self.retries.append({"row_id": row.id, "error": error, "at": retry_at})
+            self.result.retrying += 1
+
+    def release(self, rows: Sequence[OutboxMessage], error: str) -> None:
+        """Not the messages' fault (server unreachable): back to pending, attempt returned."""
+        retry_at = utcnow() + max(backoff(1), timedelta(seconds=1))
+        for row in rows:
+            if row.id not in self.done:
+                self.done.add(row.id)
+                self.releases.append({"row_id": row.id, "error": error, "at": retry_at})
+                self.result.released += 1
+
+    def pending(self) -> int:
+        return len(self.sent) + len(self.retries) + len(self.failures) + len(self.releases)
+
+    def flush(self) -> None:
+        """Write the collected outcomes in one transaction.
+
+        A session of its own: committing the dispatcher's session would expire the rows
+        still being rendered and reload each of them.
+        """
+        if not self.pending():
+            return
+        with Session(bind=db.engine) as session:
+            begin_write(session)
+            self._write(session)
+            session.commit()
+
+    def _write(self, session: Session) -> None:
+        mine = (_TABLE.c.id == bindparam("row_id")) & (_TABLE.c.claim_token == self.token)
+        statements = (
+            (
+                self.sent,
+                {
+                    "status": MessageStatus.SENT,
+                    "sent_at": bindparam("at"),
+                    "message_id": bindparam("mid"),
+                    "last_error": None,
+                    "claim_token": None,
+                },
+            ),
+            (
+                self.retries,
+                {
+                    "status": MessageStatus.PENDING,
+                    "next_attempt_at": bindparam("at"),
+                    "last_error": bindparam("error"),
+                    "claim_token": None,
+                },
+            ),
+            (
+                self.failures,
+                {
+                    "status": MessageStatus.FAILED,
+                    "last_error": bindparam("error"),
+                    "claim_token": None,
+                },
+            ),
+            (
+                self.releases,
+                {
+                    "status": MessageStatus.PENDING,
+                    "next_attempt_at": bindparam("at"),
+                    "attempts": _TABLE.c.attempts - 1,
+                    "last_error": bindparam("error"),
+                    "claim_token": None,
+                },
+            ),
+        )
+        for params, values in statements:
+            if params:
+                session.execute(update(_TABLE).where(mine).values(**values), params)
+                params.clear()
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{address}: {code} {reply.decode(errors='replace')}"
+            for address, (code, reply) in error.recipients.items()
+        )
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {error.smtp_error.decode(errors='replace')}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
+    """Send ``rows`` over one connection, recording each outcome."""
+    try:
+        with mail.connect() as connection:
+            for row in rows:
+                try:
+                    message = rendering.to_mail(row, rendering.render(row))
+                except Exception as error:  # noqa: BLE001 - any rendering bug fails one message
+                    log.exception("could not render outbox message %s", row.id)
+                    recorder.attempt_failed(row, f"rendering: {_describe(error)}")
+                    continue
+                try:
+                    connection.send(message)
+                except smtplib.SMTPServerDisconnected as error:
+                    # The connection is gone; the rest of the batch is released below.
+                    recorder.attempt_failed(row, _describe(error))
+                    raise
+                except smtplib.SMTPException as error:
+                    # An SMTP reply about this message: smtplib has reset the transaction,
+                    # so the connection carries on with the next one.
+                    recorder.attempt_failed(row, _describe(error))
+                else:
+                    recorder.sent_ok(row, message.msgId)
+                if recorder.pending() >= _RECORD_EVERY:
+                    recorder.flush()
+    except OSError as error:  # smtplib.SMTPException is an OSError too
+        log.warning("SMTP connection failed: %s", _describe(error))
+        recorder.release(rows, _describe(error))
+
+
+def dispatch_batch(now: datetime | None = None, token: str | None = None) -> DispatchResult:
+    """Claim one batch of due messages, send it, record the outcomes."""
+    result = DispatchResult()
+    if not mail_enabled():
+        return result
+    token = token or secrets.token_hex(8)
+    ids = claim(now or utcnow(), _setting("OUTBOX_BATCH_SIZE"), token)
+    result.claimed = len(ids)
+    if not ids:
+        return result
+    recorder = _Recorder(token, result)
+    try:
+        rows = _load(ids)
+        with rendering.email_context():
+            _send_batch(rows, recorder)
+    finally:
+        recorder.flush()
+        db.session.remove()
+    return result
+
+
+def dispatch_due(now: datetime | None = None) -> DispatchResult:
+    """Send everything due at ``now`` (default: the start of this run), batch by batch.
+
+    Rows retried during the run are due later than its start, so the run ends.
+    """
+    now = now or utcnow()
+    total = DispatchResult()
+    while True:
+        result = dispatch_batch(now)
+        total.add(result)
+        if result.claimed == 0 or result.released:
+            return total
+
+
+def next_due() -> datetime | None:
+    """When the next pending message is due (for the scheduler's one-off run)."""
+    value = db.session.scalar(
+        select(func.min(_TABLE.c.next_attempt_at)).where(_TABLE.c.status.in_(_CLAIMABLE))
+    )
+    if value is not None and value.tzinfo is None:
+        # Aggregates bypass the column type on SQLite; stored values are UTC.
+        value = value.replace(tzinfo=utcnow().tzinfo)
+    return value

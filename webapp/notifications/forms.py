@@ -1,0 +1,22 @@
+"""Forms of the organisers' outbox pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField, URLField
+from wtforms.validators import URL, DataRequired, Length, Optional
+
+
+class FollowUpForm(FlaskForm):
+    """The thank-you sent to participants after the event."""
+
+    text = TextAreaField(
+        _l("Message"),
+        validators=[DataRequired(), Length(max=5000)],
+        description=_l("Sent to every participant, after a short thank-you line."),
+    )
+    feedback_url = URLField(
+        _l("Link to a feedback form (optional)"),
+        validators=[Optional(), URL(require_tld=False), Length(max=500)],
+    )

@@ -1,0 +1,141 @@
+"""The outbox: every email Träffpunkt sends is first a row here (see DESIGN.md, Outbox)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.bookings.models import Booking, Participant
+from webapp.db import UTCDateTime, db, utcnow
+from webapp.events.models import Event, EventSession, str_enum
+
+
+class MessageKind(enum.StrEnum):
+    """What a message is about; each kind has its own subject and templates."""
+
+    CONFIRMED = "confirmed"  # a place is confirmed (registration that fitted, or to participants)
+    PENDING = "pending"  # waits for the organisers' selection
+    WAITLISTED = "waitlisted"  # on the waiting list (at registration or moved there)
+    APPROVED = "approved"  # selected by the organisers
+    DECLINED = "declined"  # not selected
+    PROMOTED = "promoted"  # got seats from the waiting list
+    CANCELLED = "cancelled"  # a booking, or one participant's place, was cancelled
+    EVENT_CHANGED = "event_changed"  # times or place of the event changed
+    EVENT_CANCELLED = "event_cancelled"
+    REMINDER = "reminder"  # before a session, at one of the event's offsets
+    FOLLOW_UP = "follow_up"  # thank-you after the event, text and link from the organiser
+
+    @property
+    def label(self) -> str:
+        return str(_KIND_LABELS[self])
+
+
+_KIND_LABELS = {
+    MessageKind.CONFIRMED: _l("Confirmation"),
+    MessageKind.PENDING: _l("Awaiting approval"),
+    MessageKind.WAITLISTED: _l("Waiting list"),
+    MessageKind.APPROVED: _l("Approved"),
+    MessageKind.DECLINED: _l("Not selected"),
+    MessageKind.PROMOTED: _l("Promoted from the waiting list"),
+    MessageKind.CANCELLED: _l("Cancellation"),
+    MessageKind.EVENT_CHANGED: _l("Event changed"),
+    MessageKind.EVENT_CANCELLED: _l("Event cancelled"),
+    MessageKind.REMINDER: _l("Reminder"),
+    MessageKind.FOLLOW_UP: _l("Follow-up"),
+}
+
+#: Kinds that confirm a place: they carry the calendar file and, for webinars, the join link.
+CONFIRMING_KINDS = frozenset({MessageKind.CONFIRMED, MessageKind.APPROVED, MessageKind.PROMOTED})
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"  # waits for its due time (or its next retry)
+    SENDING = "sending"  # claimed by a dispatcher; retried when the lease runs out
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last attempt; organisers may resend it
+    CANCELLED = "cancelled"  # no longer wanted (a reminder of a cancelled booking)
+
+    @property
+    def label(self) -> str:
+        return str(_STATUS_LABELS[self])
+
+
+_STATUS_LABELS = {
+    MessageStatus.PENDING: _l("Pending"),
+    MessageStatus.SENDING: _l("Sending"),
+    MessageStatus.SENT: _l("Sent"),
+    MessageStatus.FAILED: _l("Failed"),
+    MessageStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+class OutboxMessage(db.Model):
+    """One email to one recipient, queued in the transaction of the change that causes it.
+
+    Only references and a small payload are stored: the message is rendered when it is
+    sent (see :mod:`webapp.notifications.rendering`).
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        # The dispatcher's claim: due rows of a status, oldest first.
+        Index("ix_outbox_messages_status_next_attempt", "status", "next_attempt_at"),
+        # Organiser pages list one event's messages by status.
+        Index("ix_outbox_messages_event_status", "event_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The logical message, e.g. ``reminder:p12:s3:o1440``; a second queueing is ignored.
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: What the message is about; picks subject and templates.
+    kind: Mapped[MessageKind] = mapped_column(str_enum(MessageKind, "message_kind"))
+    #: Where it is in its life; only ``pending`` and lease-expired ``sending`` rows are claimed.
+    status: Mapped[MessageStatus] = mapped_column(
+        str_enum(MessageStatus, "message_status"), default=MessageStatus.PENDING
+    )
+    #: The one address in To (never anyone else's on the same message).
+    recipient_email: Mapped[str] = mapped_column(String(254))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    #: The event the message is about (every message is about one).
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    #: The booking it concerns; the language and the manage link come from it.
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    #: Set when the recipient is a participant; None when it is the booking's contact.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    #: The session a reminder is for.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_sessions.id", ondelete="CASCADE"), index=True
+    )
+    #: Small extras the templates need (reminder offset, what changed, follow-up text).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: When it should go out (for reminders: session start minus the offset).
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When a dispatcher may take it next: the due time, a retry time, or the lease's end.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Sending attempts so far (a claim counts as one).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Times an organiser asked for it again; part of the Message-ID, so a resend is a new
+    #: email to mail clients while a retry after a crash is recognisably the same one.
+    resends: Mapped[int] = mapped_column(Integer, default=0)
+    #: Random id of the dispatcher run holding the claim; only it may record the outcome.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    #: The SMTP server's last complaint, shown to organisers.
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: The Message-ID header of the email that went out.
+    message_id: Mapped[str | None] = mapped_column(String(250))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[Event] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+    participant: Mapped[Participant | None] = relationship()
+    session: Mapped[EventSession | None] = relationship()

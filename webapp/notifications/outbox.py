@@ -1,0 +1,356 @@
+"""Writing to the outbox: queueing messages and planning reminders.
+
+Everything here runs inside the transaction of the change that causes the message (signal
+receivers run synchronously inside the services), so a message exists exactly when its
+change committed. Rows are inserted with ``INSERT … ON CONFLICT (dedupe_key)``: queueing the
+same logical message twice is a no-op rather than an error, because an IntegrityError would
+roll back the booking that caused it.
+
+Reminders (DESIGN.md, Outbox): one row per participant × session × offset, keyed
+``reminder:p{participant}:s{session}:o{offset}``. Planning is an upsert that moves pending
+(and revives cancelled) reminders to their new due time but never touches one that was sent,
+is being sent or failed, so re-planning after a time change never sends a reminder twice.
+Offsets whose due time has passed are skipped: a booking two days before the event gets no
+"7 days before" reminder, and a booking made after the last reminder gets none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from webapp.bookings.models import Booking, Participant
+from webapp.db import db, utcnow
+from webapp.events.models import Event, EventKind, EventSession
+from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
+
+_TABLE = OutboxMessage.__table__
+
+
+def _insert() -> Any:
+    """An INSERT for the session's database, which both know how to make ``ON CONFLICT``."""
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(_TABLE)
+
+
+def _row(
+    kind: MessageKind,
+    key: str,
+    event_id: int,
+    email: str,
+    name: str,
+    due_at: datetime,
+    *,
+    booking_id: int | None = None,
+    participant_id: int | None = None,
+    session_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "dedupe_key": key,
+        "kind": kind,
+        "status": MessageStatus.PENDING,
+        "recipient_email": email,
+        "recipient_name": name,
+        "event_id": event_id,
+        "booking_id": booking_id,
+        "participant_id": participant_id,
+        "session_id": session_id,
+        "payload": payload or {},
+        "due_at": due_at,
+        "next_attempt_at": due_at,
+        "attempts": 0,
+        "resends": 0,
+        "created_at": utcnow(),
+    }
+
+
+def _queue(rows: list[dict[str, Any]]) -> None:
+    if rows:
+        db.session.execute(_insert().on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+
+
+def recipient_tag(participant: Participant | None) -> str:
+    """``c`` for the booking's contact, ``p{id}`` for a participant (part of dedupe keys)."""
+    return "c" if participant is None else f"p{participant.id}"
+
+
+def _occurrence(kind: MessageKind, booking: Booking, participant: Participant | None) -> int:
+    """How many messages of this kind the recipient already has about this booking, plus one.
+
+    Booking transitions can repeat (promoted, moved back to the waiting list, promoted
+    again); each is a new logical message, so its key carries its number. The services
+    hold the event's lock, so two transactions cannot count the same number.
+    """
+    stmt = select(func.count()).where(
+        _TABLE.c.booking_id == booking.id,
+        _TABLE.c.kind == kind,
+        _TABLE.c.participant_id.is_(None)
+        if participant is None
+        else _TABLE.c.participant_id == participant.id,
+    )
+    return (db.session.scalar(stmt) or 0) + 1
+
+
+def _same_address(a: str, b: str) -> bool:
+    return a.strip().lower() == b.strip().lower()
+
+
+def queue_for_booking(
+    booking: Booking,
+    kind: MessageKind,
+    *,
+    contact: bool = True,
+    participants: Iterable[Participant] = (),
+    participant_kind: MessageKind | None = None,
+    payload: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Queue ``kind`` to the booking's contact and ``participant_kind`` to ``participants``.
+
+    One message per recipient. A participant whose address is the contact's gets no message
+    of their own when the contact gets one: the contact's message then carries what a
+    participant needs (see rendering), so nobody receives the same news twice.
+    """
+    now = now or utcnow()
+    rows = []
+    if contact:
+        rows.append(
+            _row(
+                kind,
+                f"{kind}:b{booking.id}:c:{_occurrence(kind, booking, None)}",
+                booking.event_id,
+                booking.contact_email,
+                booking.contact_name,
+                now,
+                booking_id=booking.id,
+                payload=payload,
+            )
+        )
+    personal = participant_kind or kind
+    for person in participants:
+        if contact and _same_address(person.email, booking.contact_email):
+            continue
+        number = _occurrence(personal, booking, person)
+        rows.append(
+            _row(
+                personal,
+                f"{personal}:b{booking.id}:p{person.id}:{number}",
+                booking.event_id,
+                person.email,
+                person.name,
+                now,
+                booking_id=booking.id,
+                participant_id=person.id,
+                payload=payload,
+            )
+        )
+    _queue(rows)
+
+
+def queue_event_news(
+    event: Event,
+    kind: MessageKind,
+    bookings: Sequence[Booking],
+    attending: Sequence[Booking],
+    *,
+    version: str,
+    payload: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Queue news about an event: to the contact of each of ``bookings`` and to every active
+    participant of ``attending`` (same rule about shared addresses as queue_for_booking).
+
+    ``version`` makes the key unique per piece of news (the event's sequence for changes).
+    """
+    now = now or utcnow()
+    rows = []
+    for booking in bookings:
+        rows.append(
+            _row(
+                kind,
+                f"{kind}:e{event.id}:{version}:b{booking.id}:c",
+                event.id,
+                booking.contact_email,
+                booking.contact_name,
+                now,
+                booking_id=booking.id,
+                payload=payload,
+            )
+        )
+    told = {b.id for b in bookings}
+    for booking in attending:
+        for person in booking.active_participants:
+            if booking.id in told and _same_address(person.email, booking.contact_email):
+                continue
+            rows.append(
+                _row(
+                    kind,
+                    f"{kind}:e{event.id}:{version}:b{booking.id}:p{person.id}",
+                    event.id,
+                    person.email,
+                    person.name,
+                    now,
+                    booking_id=booking.id,
+                    participant_id=person.id,
+                    payload=payload,
+                )
+            )
+    _queue(rows)
+
+
+def queue_follow_up(
+    event: Event,
+    people: Sequence[Participant],
+    *,
+    text: str,
+    feedback_url: str | None,
+    send_at: datetime,
+) -> int:
+    """Queue the thank-you to each participant once (a second call for the event adds only
+    participants who had none). Returns how many were new."""
+    rows = [
+        _row(
+            MessageKind.FOLLOW_UP,
+            f"{MessageKind.FOLLOW_UP}:e{event.id}:p{person.id}",
+            event.id,
+            person.email,
+            person.name,
+            send_at,
+            booking_id=person.booking_id,
+            participant_id=person.id,
+            payload={"text": text, "feedback_url": feedback_url},
+        )
+        for person in people
+    ]
+    if not rows:
+        return 0
+    stmt = _insert().on_conflict_do_nothing(index_elements=["dedupe_key"])
+    before = _count_keys([r["dedupe_key"] for r in rows])
+    db.session.execute(stmt, rows)
+    return len(rows) - before
+
+
+def _count_keys(keys: list[str]) -> int:
+    return db.session.scalar(select(func.count()).where(_TABLE.c.dedupe_key.in_(keys))) or 0
+
+
+# --- reminders ---------------------------------------------------------------------------
+
+
+def reminder_sessions(event: Event) -> list[EventSession]:
+    """Sessions that get reminders: every session of a workshop series (attended
+    separately), else only the first; sessions called off get none."""
+    sessions = sorted(
+        (s for s in event.sessions if s.cancelled_at is None), key=lambda s: s.starts_at
+    )
+    if event.kind == EventKind.WORKSHOP_SERIES:
+        return sessions
+    return sessions[:1]
+
+
+def _reminder_key(participant_id: int, session_id: int, offset: int) -> str:
+    return f"{MessageKind.REMINDER}:p{participant_id}:s{session_id}:o{offset}"
+
+
+def _wanted_reminders(
+    event: Event, participants: Iterable[Participant], now: datetime
+) -> list[dict[str, Any]]:
+    rows = []
+    sessions = reminder_sessions(event)
+    offsets = sorted({int(o) for o in (event.reminder_offsets or []) if int(o) > 0})
+    for person in participants:
+        for session in sessions:
+            for offset in offsets:
+                due = session.starts_at - timedelta(minutes=offset)
+                if due <= now:
+                    continue
+                rows.append(
+                    _row(
+                        MessageKind.REMINDER,
+                        _reminder_key(person.id, session.id, offset),
+                        event.id,
+                        person.email,
+                        person.name,
+                        due,
+                        booking_id=person.booking_id,
+                        participant_id=person.id,
+                        session_id=session.id,
+                        payload={"offset": offset},
+                    )
+                )
+    return rows
+
+
+def _upsert_reminders(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = _insert()
+    # Only a pending or cancelled reminder may move or come back; sent, sending and failed
+    # ones stay as they are (an organiser can resend one explicitly).
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["dedupe_key"],
+        set_={
+            "due_at": stmt.excluded.due_at,
+            "next_attempt_at": stmt.excluded.due_at,
+            "status": MessageStatus.PENDING,
+            "attempts": 0,
+            "last_error": None,
+            "recipient_email": stmt.excluded.recipient_email,
+            "recipient_name": stmt.excluded.recipient_name,
+        },
+        # Two comparisons, not IN: an expanding IN cannot be used with executemany.
+        where=(_TABLE.c.status == MessageStatus.PENDING)
+        | (_TABLE.c.status == MessageStatus.CANCELLED),
+    )
+    db.session.execute(stmt, rows)
+
+
+def plan_reminders(
+    booking: Booking, participants: Iterable[Participant] | None = None, now: datetime | None = None
+) -> None:
+    """Plan reminders for the booking's active participants (or only ``participants``)."""
+    people = booking.active_participants if participants is None else participants
+    _upsert_reminders(_wanted_reminders(booking.event, people, now or utcnow()))
+
+
+def cancel_reminders(
+    *,
+    event_id: int | None = None,
+    booking_id: int | None = None,
+    participant_ids: Sequence[int] = (),
+) -> None:
+    """Cancel pending reminders of an event, a booking or some participants."""
+    stmt = update(_TABLE).where(
+        _TABLE.c.kind == MessageKind.REMINDER, _TABLE.c.status == MessageStatus.PENDING
+    )
+    if event_id is not None:
+        stmt = stmt.where(_TABLE.c.event_id == event_id)
+    if booking_id is not None:
+        stmt = stmt.where(_TABLE.c.booking_id == booking_id)
+    if participant_ids:
+        stmt = stmt.where(_TABLE.c.participant_id.in_(list(participant_ids)))
+    db.session.execute(stmt.values(status=MessageStatus.CANCELLED))
+
+
+def replan_event(event: Event, confirmed: Sequence[Booking], now: datetime | None = None) -> None:
+    """After a time change: move pending reminders of the event's confirmed participants to
+    the new times, cancel those no longer wanted (session gone, due time now past)."""
+    now = now or utcnow()
+    people = [p for booking in confirmed for p in booking.active_participants]
+    wanted = _wanted_reminders(event, people, now)
+    keys = [row["dedupe_key"] for row in wanted]
+    stale = update(_TABLE).where(
+        _TABLE.c.event_id == event.id,
+        _TABLE.c.kind == MessageKind.REMINDER,
+        _TABLE.c.status == MessageStatus.PENDING,
+    )
+    if keys:
+        stale = stale.where(_TABLE.c.dedupe_key.not_in(keys))
+    db.session.execute(stale.values(status=MessageStatus.CANCELLED))
+    _upsert_reminders(wanted)

@@ -1,0 +1,177 @@
+"""Signal receivers: which messages each booking or event change queues, and for whom.
+
+The contact person hears about the booking as a whole (status, participants, manage link);
+each participant hears what concerns them personally (their place, times, place, join link,
+reminders). Participants are told about a booking only once it confirms their place:
+pending and waitlisted registrations are the contact's business. A participant who was
+told they have a place is also told when they lose it.
+
+The receivers run inside the sending service's transaction (see webapp.signals), so the
+messages commit or roll back with the change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp import signals
+from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Participant
+from webapp.db import db
+from webapp.events.models import Event
+from webapp.notifications import outbox
+from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
+
+_PLACED_KINDS = {
+    BookingStatus.CONFIRMED: MessageKind.CONFIRMED,
+    BookingStatus.PENDING: MessageKind.PENDING,
+    BookingStatus.WAITLISTED: MessageKind.WAITLISTED,
+}
+
+
+def _told_confirmed(booking: Booking) -> list[Participant]:
+    """Active participants of the booking who received (or will receive) a confirmation."""
+    ids = set(
+        db.session.scalars(
+            select(OutboxMessage.participant_id).where(
+                OutboxMessage.booking_id == booking.id,
+                OutboxMessage.kind == MessageKind.CONFIRMED,
+                OutboxMessage.participant_id.is_not(None),
+                OutboxMessage.status != MessageStatus.CANCELLED,
+            )
+        )
+    )
+    return [p for p in booking.active_participants if p.id in ids]
+
+
+def _confirm(booking: Booking, contact_kind: MessageKind) -> None:
+    outbox.queue_for_booking(
+        booking,
+        contact_kind,
+        participants=booking.active_participants,
+        participant_kind=MessageKind.CONFIRMED,
+    )
+    outbox.plan_reminders(booking)
+
+
+def on_booking_placed(booking: Booking, **_: Any) -> None:
+    kind = _PLACED_KINDS.get(booking.status)
+    if kind is None:
+        return
+    if booking.status == BookingStatus.CONFIRMED:
+        _confirm(booking, kind)
+    else:
+        outbox.queue_for_booking(booking, kind)
+
+
+def on_booking_promoted(booking: Booking, **_: Any) -> None:
+    _confirm(booking, MessageKind.PROMOTED)
+
+
+def on_booking_decided(booking: Booking, *, approved: bool, **_: Any) -> None:
+    if approved:
+        _confirm(booking, MessageKind.APPROVED)
+    else:
+        outbox.cancel_reminders(booking_id=booking.id)
+        outbox.queue_for_booking(booking, MessageKind.DECLINED)
+
+
+def on_booking_waitlisted(booking: Booking, **_: Any) -> None:
+    told = _told_confirmed(booking)
+    outbox.cancel_reminders(booking_id=booking.id)
+    outbox.queue_for_booking(booking, MessageKind.WAITLISTED, participants=told)
+
+
+def on_booking_cancelled(booking: Booking, *, by_organiser: bool = False, **_: Any) -> None:
+    told = _told_confirmed(booking)
+    outbox.cancel_reminders(booking_id=booking.id)
+    outbox.queue_for_booking(
+        booking, MessageKind.CANCELLED, participants=told, payload={"by_organiser": by_organiser}
+    )
+
+
+def on_participants_added(booking: Booking, *, participants: list[Participant], **_: Any) -> None:
+    if booking.status != BookingStatus.CONFIRMED:
+        return
+    outbox.queue_for_booking(
+        booking, MessageKind.CONFIRMED, contact=False, participants=participants
+    )
+    outbox.plan_reminders(booking, participants)
+
+
+def on_participant_removed(booking: Booking, *, participant: Participant, **_: Any) -> None:
+    was_told = db.session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.participant_id == participant.id,
+            OutboxMessage.kind == MessageKind.CONFIRMED,
+            OutboxMessage.status != MessageStatus.CANCELLED,
+        )
+    )
+    outbox.cancel_reminders(participant_ids=[participant.id])
+    if was_told is not None:
+        outbox.queue_for_booking(
+            booking, MessageKind.CANCELLED, contact=False, participants=[participant]
+        )
+
+
+def _event_bookings(event: Event) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.event_id == event.id, Booking.status.in_(ACTIVE_STATUSES))
+            .order_by(Booking.id)
+            .options(selectinload(Booking.participants))
+        )
+    )
+
+
+def on_event_changed(
+    event: Event, *, times_changed: bool = False, place_changed: bool = False, **_: Any
+) -> None:
+    bookings = _event_bookings(event)
+    confirmed = [b for b in bookings if b.status == BookingStatus.CONFIRMED]
+    outbox.queue_event_news(
+        event,
+        MessageKind.EVENT_CHANGED,
+        bookings,
+        confirmed,
+        version=f"v{event.sequence}",
+        payload={"times": times_changed, "place": place_changed},
+    )
+    if times_changed:
+        outbox.replan_event(event, confirmed)
+
+
+def on_reminder_offsets_changed(event: Event, **_: Any) -> None:
+    bookings = _event_bookings(event)
+    outbox.replan_event(event, [b for b in bookings if b.status == BookingStatus.CONFIRMED])
+
+
+def on_event_cancelled(event: Event, **_: Any) -> None:
+    bookings = _event_bookings(event)
+    confirmed = [b for b in bookings if b.status == BookingStatus.CONFIRMED]
+    outbox.cancel_reminders(event_id=event.id)
+    outbox.queue_event_news(event, MessageKind.EVENT_CANCELLED, bookings, confirmed, version="x")
+
+
+_RECEIVERS = (
+    (signals.booking_placed, on_booking_placed),
+    (signals.booking_promoted, on_booking_promoted),
+    (signals.booking_decided, on_booking_decided),
+    (signals.booking_waitlisted, on_booking_waitlisted),
+    (signals.booking_cancelled, on_booking_cancelled),
+    (signals.participants_added, on_participants_added),
+    (signals.participant_removed, on_participant_removed),
+    (signals.event_changed, on_event_changed),
+    (signals.event_cancelled, on_event_cancelled),
+    (signals.reminder_offsets_changed, on_reminder_offsets_changed),
+)
+
+
+def connect() -> None:
+    """Connect every receiver; connecting the same function again is a no-op in blinker."""
+    for signal, receiver in _RECEIVERS:
+        # Strong references: these module-level functions live as long as the process.
+        signal.connect(receiver, weak=False)

@@ -1,0 +1,130 @@
+"""APScheduler 3 running the outbox dispatcher, as its own process or inside the web one.
+
+The scheduler keeps no state of its own (a memory job store): what is due lives in the
+database, so any number of scheduler processes may run, be restarted or be killed. Each
+fires the dispatcher every minute, and after each run adds a one-off run at the next due
+time when that comes before the next tick, so a reminder is late by the time it takes to
+send, not by up to a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from webapp.db import utcnow
+from webapp.notifications import dispatch
+
+log = logging.getLogger(__name__)
+
+TICK = timedelta(minutes=1)
+_TICK_JOB = "outbox-dispatch"
+_NEXT_JOB = "outbox-next-due"
+
+#: The in-process scheduler of this process, if one was started.
+_background: BackgroundScheduler | None = None
+
+
+def run_once(app: Flask) -> dispatch.DispatchResult:
+    """One dispatcher run in an app context (what every scheduled job does)."""
+    with app.app_context():
+        result = dispatch.dispatch_due()
+        if result.claimed:
+            log.info(
+                "outbox: %s sent, %s to retry, %s failed, %s put back",
+                result.sent,
+                result.retrying,
+                result.failed,
+                result.released,
+            )
+        return result
+
+
+def _tick(app: Flask, scheduler: BaseScheduler) -> None:
+    run_once(app)
+    with app.app_context():
+        upcoming = dispatch.next_due() if dispatch.mail_enabled() else None
+    if upcoming is not None and upcoming < utcnow() + TICK:
+        scheduler.add_job(
+            _tick,
+            "date",
+            run_date=max(upcoming, utcnow()),
+            args=[app, scheduler],
+            id=_NEXT_JOB,
+            replace_existing=True,
+        )
+
+
+def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
+    """Add the every-minute dispatcher job (first run right away) to ``scheduler``."""
+    scheduler.add_job(
+        _tick,
+        "interval",
+        seconds=TICK.total_seconds(),
+        args=[app, scheduler],
+        id=_TICK_JOB,
+        next_run_time=utcnow(),
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        # A run that starts late (a busy machine) still runs; no backlog of missed ones.
+        misfire_grace_time=int(TICK.total_seconds()),
+    )
+    return scheduler
+
+
+def start_in_process(app: Flask) -> BackgroundScheduler | None:
+    """Start the dispatcher in a background thread of this process, once.
+
+    Not in the reloader's watching parent (it serves nothing; the child it restarts
+    does, with ``WERKZEUG_RUN_MAIN`` set), not twice when the app is created again.
+    Returns the running scheduler, or None when it should not run here.
+    """
+    global _background
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return None
+    if _background is None:
+        _background = configure(BackgroundScheduler(timezone="UTC", daemon=True), app)
+        _background.start()
+        log.info("outbox dispatcher running in this process")
+    return _background
+
+
+def stop_in_process() -> None:
+    """Stop the in-process scheduler of this process, if any (tests that started one)."""
+    global _background
+    if _background is not None:
+        _background.shutdown(wait=True)
+        _background = None
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Send whatever is due now, then exit (for cron).")
+@with_appcontext
+def scheduler_command(once: bool) -> None:
+    """Run the outbox dispatcher: every minute until stopped, or once."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not dispatch.mail_enabled():
+        click.echo("No MAIL_SERVER configured: messages stay in the outbox.")
+    if once:
+        result = run_once(app)
+        click.echo(
+            f"sent {result.sent}, retrying {result.retrying}, failed {result.failed}, "
+            f"put back {result.released}"
+        )
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    scheduler = configure(BlockingScheduler(timezone="UTC"), app)
+    click.echo("Dispatching the outbox every minute; Ctrl+C stops.")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
