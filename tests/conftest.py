@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 
+from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test
 from webapp import create_app
 from webapp.db import db
 from webapp.i18n import compile_catalogues

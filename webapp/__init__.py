@@ -20,6 +20,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp import http
 
     http.init_app(app)
+    from webapp import notifications
+
+    notifications.init_app(app)
     return app
 
 

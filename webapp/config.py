@@ -59,6 +59,15 @@ class Defaults:
     PUBLIC_BASE_URL = "http://localhost:5000"
     # Run the reminder scheduler inside the web process (development default).
     SCHEDULER_IN_PROCESS = False
+    # Outbox dispatcher: messages claimed per batch (one SMTP connection each), how long a
+    # claim holds before a crashed run's messages are retried, attempts before a message
+    # is marked failed, and the first retry delay (doubling with each attempt).
+    OUTBOX_BATCH_SIZE = 100
+    OUTBOX_LEASE_SECONDS = 300
+    OUTBOX_MAX_ATTEMPTS = 6
+    OUTBOX_RETRY_SECONDS = 60
+    # Show every queued email rendered at /dev/outbox (always on while app.debug).
+    SHOW_OUTBOX = False
     ENV_NAME = "development"
 
 
@@ -73,7 +82,7 @@ _ENV_STRINGS = (
     "RATELIMIT_STORAGE_URI",
     "ENV_NAME",
 )
-_ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SCHEDULER_IN_PROCESS")
+_ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SCHEDULER_IN_PROCESS", "SHOW_OUTBOX")
 _ENV_INTS = ("MAIL_PORT",)
 
 
