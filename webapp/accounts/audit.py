@@ -9,11 +9,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from webapp.accounts.models import User
 from webapp.db import UTCDateTime, db, utcnow
+
+ACTION_LABELS = {
+    "event.created": _l("Event created"),
+    "event.edited": _l("Event edited"),
+    "event.published": _l("Event published"),
+    "event.unpublished": _l("Event unpublished"),
+    "event.cancelled": _l("Event cancelled"),
+    "event.duplicated": _l("Event created as a copy"),
+    "booking.added": _l("Booking added by an organiser"),
+    "booking.approved": _l("Booking approved"),
+    "booking.declined": _l("Booking declined"),
+    "booking.waitlisted": _l("Booking moved to the waiting list"),
+    "booking.cancelled": _l("Booking cancelled"),
+    "participant.added": _l("Participant added"),
+    "participant.edited": _l("Participant edited"),
+    "participant.removed": _l("Participant removed"),
+    "attendance.marked": _l("Attendance marked"),
+    "member.invited": _l("Colleague invited"),
+    "member.joined": _l("Member joined"),
+    "member.role_changed": _l("Member's role changed"),
+    "member.removed": _l("Member removed"),
+}
 
 
 class AuditEntry(db.Model):
@@ -41,6 +64,10 @@ class AuditEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+    @property
+    def label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
 
 
 def record(

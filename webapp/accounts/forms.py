@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from webapp.accounts.models import Role
 from webapp.accounts.services import MIN_PASSWORD_LENGTH
+from webapp.formtools import choices
 
 
 def _strip(value: str | None) -> str | None:
@@ -50,8 +51,8 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
     return password, confirm
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [(role.value, role.label) for role in (Role.VIEWER, Role.ORGANISER, Role.ADMIN)]
+def role_choices() -> list[SelectChoice]:
+    return choices((role.value, role.label) for role in (Role.VIEWER, Role.ORGANISER, Role.ADMIN))
 
 
 class LoginForm(FlaskForm):
@@ -92,12 +93,12 @@ class AcceptInvitationForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = _email_field(_l("Colleague's email"))
-    role = SelectField(_l("Role"), choices=role_choices(), default=Role.ORGANISER.value)
+    role = SelectField(_l("Role"), choices=role_choices, default=Role.ORGANISER.value)
     submit = SubmitField(_l("Send invitation"))
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=role_choices())
+    role = SelectField(_l("Role"), choices=role_choices)
     submit = SubmitField(_l("Change role"))
 
 

@@ -287,4 +287,5 @@ def init_app(app: Flask) -> None:
     # on a changed IP address (mobile networks at the door), which the expiry covers better.
     login_manager.session_protection = "basic"
     app.register_error_handler(services.NotAllowed, _not_allowed)
+    app.jinja_env.globals["role_in"] = services.role_in
     app.register_blueprint(bp)

@@ -1,7 +1,319 @@
-"""Organisers' booking pages: attendee lists, exports, selection, attendance."""
+"""Organisers' booking pages: attendee lists, exports, selection, bookings, attendance."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from webapp.accounts.forms import ConfirmForm
+from webapp.accounts.models import Role
+from webapp.accounts.services import NotAllowed, can_view_event, has_role, role_in
+from webapp.bookings import attendance as attendance_service
+from webapp.bookings import attendees as attendee_lists
+from webapp.bookings import exports, organising, services
+from webapp.bookings.forms import AddParticipantForm
+from webapp.bookings.models import BookingStatus, Participant
+from webapp.bookings.organiser_forms import MoveForm, OrganiserBookingForm, SelectionForm
+from webapp.db import db, utcnow
+from webapp.events.admin import event_or_404
+from webapp.events.management import get_event
+from webapp.events.models import Event
+from webapp.i18n import current_language
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/organisers")
+
+
+def _readable_event(event_id: int) -> Event:
+    """The event if the user may read its attendee list (members and project partners)."""
+    event = get_event(event_id)
+    if event is None:
+        abort(404)
+    if not can_view_event(current_user, event):
+        raise NotAllowed()
+    return event
+
+
+def _filters() -> attendee_lists.AttendeeFilter:
+    return attendee_lists.AttendeeFilter.from_args(request.args.get("status"), request.args.get("q"))
+
+
+@bp.get("/events/<int:event_id>/attendees")
+@login_required
+def attendees(event_id: int):  # noqa: ANN201 - a view
+    event = _readable_event(event_id)
+    filters = _filters()
+    return render_template(
+        "organisers/bookings/attendees.html",
+        event=event,
+        bookings=attendee_lists.list_bookings(event, filters),
+        counts=attendee_lists.counts(event),
+        filters=filters,
+        statuses=list(BookingStatus),
+        can_edit=has_role(current_user, event.organisation_id, Role.ORGANISER),
+        role=role_in(current_user, event.organisation_id),
+        selection_form=SelectionForm(),
+    )
+
+
+@bp.get("/events/<int:event_id>/attendees/print")
+@login_required
+def print_list(event_id: int):  # noqa: ANN201 - a view
+    event = _readable_event(event_id)
+    filters = _filters()
+    return render_template(
+        "organisers/bookings/print.html",
+        event=event,
+        bookings=attendee_lists.list_bookings(event, filters),
+        counts=attendee_lists.counts(event),
+        filters=filters,
+        now=utcnow(),
+    )
+
+
+def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Response:
+    filename = f"attendees-{event.id}-{utcnow():%Y%m%d}.{extension}"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.get("/events/<int:event_id>/attendees.csv")
+@login_required
+def export_csv(event_id: int):  # noqa: ANN201 - a view
+    event = _readable_event(event_id)
+    body = exports.to_csv(attendee_lists.list_bookings(event, _filters()))
+    return _download(body, "text/csv; charset=utf-8", event, "csv")
+
+
+@bp.get("/events/<int:event_id>/attendees.xlsx")
+@login_required
+def export_xlsx(event_id: int):  # noqa: ANN201 - a view
+    event = _readable_event(event_id)
+    body = exports.to_xlsx(attendee_lists.list_bookings(event, _filters()), event.title, utcnow())
+    return _download(body, exports.XLSX_MIMETYPE, event, "xlsx")
+
+
+def _back_to_list(event_id: int):  # noqa: ANN202
+    return redirect(url_for("booking_admin.attendees", event_id=event_id, **request.args), code=303)
+
+
+@bp.post("/events/<int:event_id>/selection")
+@login_required
+def select(event_id: int):  # noqa: ANN201 - a view
+    event = event_or_404(event_id, Role.ORGANISER)
+    form = SelectionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("booking") if v.isdigit()]
+    approve = form.decision.data == "approve"
+    try:
+        done = organising.decide(current_user, event, ids, approve=approve)
+    except services.BookingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        flash(_("Nothing was changed."), "warning")
+    else:
+        db.session.commit()
+        message = (
+            _("%(n)s booking(s) approved; the companies are told.", n=len(done))
+            if approve
+            else _("%(n)s booking(s) declined; the companies are told.", n=len(done))
+        )
+        flash(message, "success")
+    return _back_to_list(event_id)
+
+
+@bp.route("/events/<int:event_id>/bookings/new", methods=["GET", "POST"])
+@login_required
+def add_booking(event_id: int):  # noqa: ANN201 - a view
+    event = event_or_404(event_id, Role.ORGANISER)
+    cap = current_app.config["MAX_PARTICIPANTS_PER_BOOKING"]
+    form = OrganiserBookingForm(max_participants=min(event.max_per_company or cap, cap))
+    if request.method == "POST":
+        remove = request.form.get("remove_participant", type=int)
+        if form.add_participant.data:
+            if len(form.participants.entries) < form.max_participants:
+                form.participants.append_entry()
+            return render_template("organisers/bookings/new.html", event=event, form=form)
+        if remove is not None:
+            if len(form.participants.entries) > 1 and 0 <= remove < len(form.participants.entries):
+                form.participants.entries.pop(remove)
+            return render_template("organisers/bookings/new.html", event=event, form=form)
+        if form.validate_on_submit():
+            try:
+                booking = organising.add_booking(
+                    current_user, event, form.company_data(), form.contact_data(),
+                    form.participants_data(),
+                    consent_version=f"{current_app.config['CONSENT_TEXT_VERSION']}/organiser",
+                    language=current_language(),
+                )
+            except services.BookingError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                db.session.commit()
+                flash(_("The booking has been added: %(status)s.", status=booking.status.label),
+                      "success")
+                return redirect(url_for("booking_admin.booking", booking_id=booking.id), code=303)
+        return render_template("organisers/bookings/new.html", event=event, form=form), (
+            422 if form.errors else 409
+        )
+    return render_template("organisers/bookings/new.html", event=event, form=form)
+
+
+def _render_booking(booking_id: int, add_form: AddParticipantForm | None = None, status: int = 200):  # noqa: ANN202
+    booking = organising.booking_for(current_user, booking_id)
+    return render_template(
+        "organisers/bookings/booking.html",
+        booking=booking,
+        event=booking.event,
+        move_form=MoveForm(),
+        add_form=add_form or AddParticipantForm(),
+        confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required
+def booking(booking_id: int):  # noqa: ANN201 - a view
+    return _render_booking(booking_id)
+
+
+def _back_to_booking(booking_id: int):  # noqa: ANN202
+    return redirect(url_for("booking_admin.booking", booking_id=booking_id), code=303)
+
+
+@bp.post("/bookings/<int:booking_id>/move")
+@login_required
+def move(booking_id: int):  # noqa: ANN201 - a view
+    organising.booking_for(current_user, booking_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        result = organising.move(current_user, booking_id, organising.Move(form.target.data))
+    except services.BookingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The booking is now: %(status)s.", status=result.status.label), "success")
+    return _back_to_booking(booking_id)
+
+
+@bp.post("/bookings/<int:booking_id>/participants")
+@login_required
+def add_participant(booking_id: int):  # noqa: ANN201 - a view
+    organising.booking_for(current_user, booking_id)
+    form = AddParticipantForm()
+    if not form.validate_on_submit():
+        return _render_booking(booking_id, form, 422)
+    try:
+        organising.add_participant(current_user, booking_id, form.participant.form.to_data())
+    except services.BookingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _render_booking(booking_id, form, 409)
+    db.session.commit()
+    flash(_("The participant has been added."), "success")
+    return _back_to_booking(booking_id)
+
+
+@bp.route("/participants/<int:participant_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_participant(participant_id: int):  # noqa: ANN201 - a view
+    participant = db.get_or_404(Participant, participant_id)
+    booking = organising.booking_for(current_user, participant.booking_id)
+    form = AddParticipantForm()
+    if request.method == "GET":
+        sub = form.participant.form
+        for name in ("name", "email", "role", "dietary_needs", "accessibility_needs"):
+            getattr(sub, name).data = getattr(participant, name) or ""
+        sub.gender.data = participant.gender.value if participant.gender else ""
+    elif form.validate_on_submit():
+        try:
+            organising.edit_participant(current_user, participant.id,
+                                        form.participant.form.to_data())
+        except services.BookingError as error:
+            db.session.rollback()
+            form.participant.form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The participant's details have been saved."), "success")
+            return _back_to_booking(booking.id)
+    status = 422 if form.errors else 200
+    return render_template(
+        "organisers/bookings/participant.html", form=form, participant=participant,
+        booking=booking, event=booking.event,
+    ), status
+
+
+@bp.post("/participants/<int:participant_id>/remove")
+@login_required
+def remove_participant(participant_id: int):  # noqa: ANN201 - a view
+    participant = db.get_or_404(Participant, participant_id)
+    organising.booking_for(current_user, participant.booking_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        organising.remove_participant(current_user, participant.id)
+    except services.BookingError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The participant has been removed."), "success")
+    return _back_to_booking(participant.booking_id)
+
+
+@bp.route("/events/<int:event_id>/attendance", methods=["GET", "POST"])
+@login_required
+def attendance(event_id: int):  # noqa: ANN201 - a view
+    event = event_or_404(event_id, Role.VIEWER)
+    live = [s for s in event.sessions if s.cancelled_at is None]
+    session_id = request.values.get("session", type=int)
+    chosen = next((s for s in live if s.id == session_id), live[0] if live else None)
+    can_mark = has_role(current_user, event.organisation_id, Role.ORGANISER)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not can_mark:
+            raise NotAllowed()
+        if chosen is None or not form.validate_on_submit():
+            abort(400)
+        present = [int(v) for v in request.form.getlist("present") if v.isdigit()]
+        n_present, n_absent = attendance_service.mark(current_user, event, chosen.id, present)
+        db.session.commit()
+        flash(_("Saved: %(present)s present, %(absent)s absent.", present=n_present,
+                absent=n_absent), "success")
+        return redirect(url_for("booking_admin.attendance", event_id=event.id,
+                                session=chosen.id), code=303)
+    session_rates, overall = attendance_service.rates(event)
+    return render_template(
+        "organisers/bookings/attendance.html",
+        event=event,
+        sessions=live,
+        chosen=chosen,
+        participants=attendance_service.expected_participants(event.id),
+        present=attendance_service.present_ids(chosen.id) if chosen else set(),
+        session_rates=session_rates,
+        overall=overall,
+        can_mark=can_mark,
+        form=form,
+        role=role_in(current_user, event.organisation_id),
+    )

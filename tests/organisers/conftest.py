@@ -1,0 +1,44 @@
+"""A small world of organisations, people with roles, an event and a booking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests import factories as f
+from tests.accounts import helpers as h
+from webapp.accounts.models import Role, User
+from webapp.bookings.models import Booking
+from webapp.db import db
+from webapp.events.models import Event, Organisation
+
+
+@dataclass
+class World:
+    home: Organisation
+    other: Organisation
+    partner: Organisation
+    event: Event
+    booking: Booking
+    people: dict[str, User | None]
+
+
+@pytest.fixture
+def world(app) -> World:  # noqa: ANN001
+    home = f.organisation("Teknikparken")
+    other = f.organisation("Annan Park")
+    partner = f.organisation("Partnerklustret")
+    project = f.project(home, partners=[partner])
+    event = f.event(home, capacity=10, project=project, sessions=2)
+    booking = f.book(event, 2, company=1)
+    people = {
+        "anonymous": None,
+        "viewer": h.user(home, Role.VIEWER),
+        "other_organiser": h.user(other, Role.ORGANISER),
+        "partner": h.user(partner, Role.VIEWER),
+        "organiser": h.user(home, Role.ORGANISER),
+        "admin": h.user(home, Role.ADMIN),
+    }
+    db.session.commit()
+    return World(home, other, partner, event, booking, people)

@@ -1,0 +1,112 @@
+"""The authorisation matrix: every organiser URL × every kind of visitor.
+
+Anonymous visitors are sent to the login page (302); logged-in users without the needed
+role get 403; those with it get the page (200) or, for actions, the redirect that follows a
+done action (303). Partner organisations of the event's project read the attendee list and
+its exports, nothing else.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.accounts import helpers as h
+from tests.conftest import csrf_from
+
+# Who may: "any" logged-in user, event "viewer"s (members of the event's organisation),
+# "reader"s (viewers plus partner organisations), "organiser"s of the event's
+# organisation, "admin"s of it, "creator"s (organiser anywhere).
+GET_PAGES = [
+    ("/organisers/", "any"),
+    ("/organisers/password", "any"),
+    ("/organisers/events/new", "creator"),
+    ("/organisers/events/{event}/edit", "organiser"),
+    ("/organisers/events/{event}/log", "viewer"),
+    ("/organisers/events/{event}/attendance", "viewer"),
+    ("/organisers/events/{event}/attendees", "reader"),
+    ("/organisers/events/{event}/attendees/print", "reader"),
+    ("/organisers/events/{event}/attendees.csv", "reader"),
+    ("/organisers/events/{event}/attendees.xlsx", "reader"),
+    ("/organisers/events/{event}/bookings/new", "organiser"),
+    ("/organisers/bookings/{booking}", "organiser"),
+    ("/organisers/participants/{participant}/edit", "organiser"),
+    ("/organisers/organisations/{home}/members", "admin"),
+]
+
+POST_ACTIONS = [
+    ("/organisers/events/{event}/duplicate", "organiser", {}),
+    ("/organisers/events/{event}/selection", "organiser", {"decision": "approve"}),
+    ("/organisers/events/{event}/attendance", "organiser", {"session": "{session}"}),
+    ("/organisers/bookings/{booking}/move", "organiser", {"target": "waitlist"}),
+    ("/organisers/participants/{participant}/remove", "organiser", {}),
+    ("/organisers/organisations/{home}/invitations", "admin",
+     {"email": "new@org.example.se", "role": "viewer"}),
+    ("/organisers/events/{event}/cancel", "organiser", {}),
+]
+
+ALLOWED = {
+    "anonymous": set(),
+    "viewer": {"any", "viewer", "reader"},
+    "partner": {"any", "reader"},
+    "other_organiser": {"any", "creator"},
+    "organiser": {"any", "viewer", "reader", "organiser", "creator"},
+    "admin": {"any", "viewer", "reader", "organiser", "creator", "admin"},
+}
+
+
+def _ids(world) -> dict[str, int]:  # noqa: ANN001
+    return {
+        "event": world.event.id,
+        "booking": world.booking.id,
+        "participant": world.booking.participants[0].id,
+        "session": world.event.sessions[0].id,
+        "home": world.home.id,
+    }
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_every_organiser_page_answers_each_visitor_as_it_should(client, world, who):
+    person = world.people[who]
+    if person is not None:
+        h.login_session(client, person)
+    ids = _ids(world)
+    wrong = []
+    for template, level in GET_PAGES:
+        url = template.format(**ids)
+        response = client.get(url)
+        if who == "anonymous":
+            expected = 302
+        else:
+            expected = 200 if level in ALLOWED[who] else 403
+        if response.status_code != expected:
+            wrong.append((url, response.status_code, expected))
+        if expected == 302:
+            assert "/organisers/login" in response.headers["Location"]
+    assert not wrong
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_every_organiser_action_answers_each_visitor_as_it_should(client, world, who):
+    person = world.people[who]
+    token = csrf_from(client.get("/organisers/login").text)
+    if person is not None:
+        h.login_session(client, person)
+    ids = _ids(world)
+    wrong = []
+    for template, level, data in POST_ACTIONS:
+        url = template.format(**ids)
+        form = {k: v.format(**ids) for k, v in data.items()}
+        response = client.post(url, data={**form, "csrf_token": token})
+        if who == "anonymous":
+            expected = 302
+        else:
+            expected = 303 if level in ALLOWED[who] else 403
+        if response.status_code != expected:
+            wrong.append((url, response.status_code, expected))
+    assert not wrong
+
+
+def test_unknown_event_is_404_for_organisers(client, world):
+    h.login_session(client, world.people["admin"])
+    assert client.get("/organisers/events/999999/edit").status_code == 404
+    assert client.get("/organisers/events/999999/attendees").status_code == 404

@@ -1,0 +1,44 @@
+"""Forms of the organisers' booking pages (the public ones live in bookings.forms)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SubmitField
+
+from webapp.bookings.forms import RegistrationForm
+from webapp.bookings.organising import Move
+from webapp.formtools import choices
+
+MOVE_LABELS = {
+    Move.CONFIRM: _l("Confirm (takes seats)"),
+    Move.WAITLIST: _l("Move to the waiting list"),
+    Move.DECLINE: _l("Decline"),
+    Move.CANCEL: _l("Cancel the booking"),
+}
+
+
+class OrganiserBookingForm(RegistrationForm):
+    """A booking taken on a company's behalf: the registration form without the company's
+    own consent and opt-in, which the organiser cannot give for them."""
+
+    consent = None
+    invitations = None
+    submit = SubmitField(_l("Add the booking"))
+
+
+class MoveForm(FlaskForm):
+    target = SelectField(
+        _l("Move the booking"), choices=choices((m.value, label) for m, label in MOVE_LABELS.items())
+    )
+    submit = SubmitField(_l("Move"))
+
+
+class SelectionForm(FlaskForm):
+    """Approve or decline the bookings ticked in the list (``booking`` checkboxes)."""
+
+    decision = SelectField(
+        _l("With the ticked bookings"),
+        choices=choices([("approve", _l("Approve")), ("decline", _l("Decline"))]),
+    )
+    submit = SubmitField(_l("Apply"))

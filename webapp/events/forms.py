@@ -1,0 +1,297 @@
+"""The organisers' event form: event details and its sessions, edited without JavaScript.
+
+Times are entered as an ISO date and a 24-hour time in Europe/Stockholm (the only zone
+organisers think in) and handed to services in UTC. A plain text input is used for times
+rather than ``type=time``, whose widget follows the browser's locale and shows AM/PM to
+some organisers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
+
+from webapp.events.management import EventData, SessionData
+from webapp.events.models import DEFAULT_REMINDER_OFFSETS, Event, EventKind
+from webapp.formtools import choices
+from webapp.i18n import STOCKHOLM
+from webapp.regions import COUNTIES, country_choices, county_choices
+
+MAX_SESSIONS = 30
+MAX_REMINDER_MINUTES = 60 * 24 * 60  # 60 days
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def parse_time(value: str | None) -> time | None:
+    """``9:00``, ``09:00`` or ``09.00`` as a time; None when it is not a 24-hour time."""
+    match = _TIME.match((value or "").strip())
+    if not match:
+        return None
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def to_utc(day: date, clock: time) -> datetime:
+    """A Stockholm wall-clock date and time as an aware UTC datetime."""
+    return datetime.combine(day, clock, tzinfo=STOCKHOLM).astimezone(UTC)
+
+
+def _validate_time(_form: Form, field: StringField) -> None:
+    if field.data and parse_time(field.data) is None:
+        raise ValidationError(_l("Enter a time as HH:MM on the 24-hour clock, e.g. 13:30."))
+
+
+def _time_field(label: object, required: bool = True) -> StringField:
+    validators = [DataRequired(message=_l("Enter a time."))] if required else [Optional()]
+    return StringField(
+        label,
+        [*validators, _validate_time],
+        filters=[_strip],
+        render_kw={"inputmode": "numeric", "placeholder": "HH:MM", "size": 5},
+    )
+
+
+_DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
+
+
+class SessionForm(Form):
+    """One session; a subform without its own CSRF token."""
+
+    id = HiddenField()
+    start_date = DateField(_l("Date"), [DataRequired(message=_DATE_MESSAGE)])
+    start_time = _time_field(_l("Starts (HH:MM)"))
+    end_time = _time_field(_l("Ends (HH:MM)"))
+    end_date = DateField(
+        _l("End date, if another day (optional)"), [Optional()],
+        description=_l("For a session that goes on overnight or over several days."),
+    )
+    title = StringField(_l("Session title (optional)"), [Optional(), Length(max=200)],
+                        filters=[_strip])
+    venue = StringField(
+        _l("Venue, if not the event's (optional)"), [Optional(), Length(max=300)],
+        filters=[_strip],
+    )
+
+    def validate_end_time(self, field: StringField) -> None:
+        start = self.starts_at()
+        end = self.ends_at()
+        if start and end and end <= start:
+            raise ValidationError(_l("The session must end after it starts."))
+
+    def starts_at(self) -> datetime | None:
+        clock = parse_time(self.start_time.data)
+        return to_utc(self.start_date.data, clock) if self.start_date.data and clock else None
+
+    def ends_at(self) -> datetime | None:
+        clock = parse_time(self.end_time.data)
+        day = self.end_date.data or self.start_date.data
+        return to_utc(day, clock) if day and clock else None
+
+    def to_data(self) -> SessionData:
+        return SessionData(
+            id=int(self.id.data) if (self.id.data or "").isdigit() else None,
+            starts_at=self.starts_at(),
+            ends_at=self.ends_at(),
+            title=self.title.data or None,
+            venue=self.venue.data or None,
+        )
+
+
+class EventForm(FlaskForm):
+    """Create or edit an event; sessions are added and removed with submit buttons."""
+
+    organisation = SelectField(_l("Organisation"), coerce=int)
+    kind = SelectField(
+        _l("Kind of event"),
+        choices=choices((k.value, k.label) for k in EventKind),
+        validators=[DataRequired(message=_l("Choose the kind of event."))],
+    )
+    title = StringField(_l("Title"), [DataRequired(message=_l("Enter a title.")), Length(max=200)],
+                        filters=[_strip])
+    summary = StringField(
+        _l("Summary (one or two sentences for the list)"), [Optional(), Length(max=500)],
+        filters=[_strip],
+    )
+    description = TextAreaField(
+        _l("Description"), [Optional(), Length(max=20000)],
+        description=_l("Plain text; separate paragraphs with a blank line."),
+    )
+    project = SelectField(_l("Project (optional)"), coerce=str, validators=[Optional()])
+    venue = StringField(_l("Venue and street address"), [Optional(), Length(max=300)],
+                        filters=[_strip])
+    city = StringField(_l("City"), [Optional(), Length(max=100)], filters=[_strip])
+    county = SelectField(_l("County (optional)"), validators=[Optional()])
+    country = SelectField(_l("Country"), default="SE")
+    online_url = URLField(
+        _l("Online join link"), [Optional(), URL(message=_l("Enter a full link, https://…")),
+                                 Length(max=500)],
+        filters=[_strip],
+        description=_l("Only sent to registered participants, never shown publicly."),
+    )
+    capacity = IntegerField(
+        _l("Capacity (participants; empty for unlimited)"),
+        [Optional(), NumberRange(min=0, max=100000, message=_l("Enter a number of seats, 0 or more."))],
+    )
+    max_per_company = IntegerField(
+        _l("Most participants per company (optional)"),
+        [Optional(), NumberRange(min=1, max=1000, message=_l("Enter 1 or more, or leave empty."))],
+    )
+    registration_opens_date = DateField(_l("Registration opens: date (optional)"), [Optional()],
+                                        description=_l("Empty: opens when published."))
+    registration_opens_time = _time_field(_l("Registration opens: time"), required=False)
+    registration_closes_date = DateField(
+        _l("Registration closes: date (optional)"), [Optional()],
+        description=_l("Empty: closes when the first session starts."),
+    )
+    registration_closes_time = _time_field(_l("Registration closes: time"), required=False)
+    requires_approval = BooleanField(
+        _l("Organisers select the companies (bookings wait for approval)")
+    )
+    reminder_offsets = StringField(
+        _l("Reminders (minutes before each session)"),
+        [Optional(), Length(max=200)],
+        filters=[_strip],
+        description=_l("Separate with commas; 10080 is 7 days, 1440 is 1 day, 60 is 1 hour. "
+                       "Empty: no reminders."),
+    )
+    sessions = FieldList(FormField(SessionForm), min_entries=1)
+    add_session = SubmitField(_l("Add a session"))
+    submit = SubmitField(_l("Save"))
+
+    def __init__(
+        self, *args: object, organisations: list, projects: list, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation.choices = choices((o.id, o.name) for o in organisations)
+        self.project.choices = choices(((str(p.id), p.name) for p in projects), empty="—")
+        self.county.choices = choices(county_choices(), empty="—")
+        self.country.choices = choices(country_choices())
+        if not self.is_submitted() and not self.reminder_offsets.data and "obj" not in kwargs:
+            self.reminder_offsets.data = ", ".join(str(m) for m in DEFAULT_REMINDER_OFFSETS)
+
+    # --- field rules ----------------------------------------------------------------
+
+    def validate_county(self, field: SelectField) -> None:
+        if field.data and field.data not in COUNTIES:
+            raise ValidationError(_l("Choose a county from the list."))
+
+    def validate_online_url(self, field: URLField) -> None:
+        if self.kind.data == EventKind.WEBINAR.value and not field.data:
+            raise ValidationError(_l("A webinar needs a join link."))
+
+    def validate_venue(self, field: StringField) -> None:
+        if self.kind.data != EventKind.WEBINAR.value and not field.data and not self.online_url.data:
+            raise ValidationError(_l("Give a venue, or an online join link for an online event."))
+
+    def validate_reminder_offsets(self, field: StringField) -> None:
+        try:
+            self.offsets()
+        except ValueError:
+            raise ValidationError(
+                _l("Enter whole minutes between 1 and %(max)s, separated by commas.",
+                   max=MAX_REMINDER_MINUTES)
+            ) from None
+
+    def validate_registration_opens_time(self, field: StringField) -> None:
+        if bool(self.registration_opens_date.data) != bool(field.data):
+            raise ValidationError(_l("Give both the date and the time, or neither."))
+
+    def validate_registration_closes_time(self, field: StringField) -> None:
+        if bool(self.registration_closes_date.data) != bool(field.data):
+            raise ValidationError(_l("Give both the date and the time, or neither."))
+        opens, closes = self._moment("opens"), self._moment("closes")
+        if opens and closes and closes <= opens:
+            raise ValidationError(_l("Registration must close after it opens."))
+
+    def validate_sessions(self, field: FieldList) -> None:
+        if len(field.entries) > MAX_SESSIONS:
+            raise ValidationError(_l("At most %(n)s sessions.", n=MAX_SESSIONS))
+
+    # --- conversion -----------------------------------------------------------------
+
+    def offsets(self) -> list[int]:
+        """The reminder offsets in minutes, largest first; ValueError when malformed."""
+        parts = [p.strip() for p in (self.reminder_offsets.data or "").split(",") if p.strip()]
+        values = sorted({int(p) for p in parts}, reverse=True)
+        if any(v < 1 or v > MAX_REMINDER_MINUTES for v in values):
+            raise ValueError("out of range")
+        return values
+
+    def _moment(self, which: str) -> datetime | None:
+        day = getattr(self, f"registration_{which}_date").data
+        clock = parse_time(getattr(self, f"registration_{which}_time").data)
+        return to_utc(day, clock) if day and clock else None
+
+    def to_data(self) -> EventData:
+        online = self.online_url.data or None
+        return EventData(
+            kind=EventKind(self.kind.data),
+            title=self.title.data,
+            summary=self.summary.data or "",
+            description=(self.description.data or "").strip(),
+            venue=self.venue.data or None,
+            city=self.city.data or None,
+            county=self.county.data or None,
+            country=self.country.data,
+            online_url=online,
+            capacity=self.capacity.data,
+            max_per_company=self.max_per_company.data,
+            registration_opens_at=self._moment("opens"),
+            registration_closes_at=self._moment("closes"),
+            requires_approval=bool(self.requires_approval.data),
+            reminder_offsets=self.offsets(),
+            project_id=int(self.project.data) if (self.project.data or "").isdigit() else None,
+            sessions=[entry.form.to_data() for entry in self.sessions.entries],
+        )
+
+    def fill_from(self, event: Event) -> None:
+        """Show an existing event: its fields and live sessions, in Stockholm time."""
+        self.organisation.data = event.organisation_id
+        for name in ("title", "summary", "description", "venue", "city", "online_url",
+                     "capacity", "max_per_company", "requires_approval"):
+            getattr(self, name).data = getattr(event, name)
+        self.kind.data = event.kind.value
+        self.county.data = event.county or ""
+        self.country.data = event.country
+        self.project.data = str(event.project_id or "")
+        self.reminder_offsets.data = ", ".join(str(m) for m in event.reminder_offsets or [])
+        for which in ("opens", "closes"):
+            moment = getattr(event, f"registration_{which}_at")
+            if moment:
+                local = moment.astimezone(STOCKHOLM)
+                getattr(self, f"registration_{which}_date").data = local.date()
+                getattr(self, f"registration_{which}_time").data = local.strftime("%H:%M")
+        live = [s for s in event.sessions if s.cancelled_at is None]
+        while len(self.sessions.entries) < len(live):
+            self.sessions.append_entry()
+        for entry, session in zip(self.sessions.entries, live, strict=False):
+            start = session.starts_at.astimezone(STOCKHOLM)
+            end = session.ends_at.astimezone(STOCKHOLM)
+            entry.form.id.data = str(session.id)
+            entry.form.start_date.data = start.date()
+            entry.form.start_time.data = start.strftime("%H:%M")
+            entry.form.end_time.data = end.strftime("%H:%M")
+            entry.form.end_date.data = end.date() if end.date() != start.date() else None
+            entry.form.title.data = session.title or ""
+            entry.form.venue.data = session.venue or ""

@@ -1,0 +1,402 @@
+"""Organisers' event operations: create, edit, publish, unpublish, cancel, duplicate.
+
+Every operation checks the acting user's role first (:func:`require_role`) and writes an
+audit entry in the same transaction. Edits keep session rows (and so their iCal UIDs) when
+a session is moved; a session removed from a draft is deleted, one removed from a published
+event is kept as cancelled, because calendars that imported it must see it cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import column, or_, select, table
+from sqlalchemy.orm import joinedload, selectinload
+
+from webapp import signals
+from webapp.accounts import audit
+from webapp.accounts.models import Role, User
+from webapp.accounts.services import NotAllowed, require_role
+from webapp.db import begin_write, db, lock_row, utcnow
+from webapp.events.models import (
+    Event,
+    EventKind,
+    EventSession,
+    EventStatus,
+    Project,
+    project_partners,
+)
+from webapp.events.services import EventAlreadyCancelled, cancel_event, record_change, sync_span
+
+
+class EventError(Exception):
+    """A rule said no; ``str(error)`` is a message for the user in their language."""
+
+    default = _l("The event could not be changed.")
+
+    def __init__(self, message: object | None = None) -> None:
+        super().__init__(message if message is not None else self.default)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class CapacityBelowSeatsTaken(EventError):
+    """The new capacity is lower than the seats confirmed bookings hold."""
+
+
+@dataclass(frozen=True)
+class SessionData:
+    """One session as the form gives it; ``id`` is None for a new one."""
+
+    starts_at: datetime
+    ends_at: datetime
+    id: int | None = None
+    title: str | None = None
+    venue: str | None = None
+
+
+@dataclass(frozen=True)
+class EventData:
+    """Everything an organiser edits on an event, times already in UTC."""
+
+    kind: EventKind
+    title: str
+    sessions: list[SessionData]
+    summary: str = ""
+    description: str = ""
+    venue: str | None = None
+    city: str | None = None
+    county: str | None = None
+    country: str = "SE"
+    online_url: str | None = None
+    capacity: int | None = None
+    max_per_company: int | None = None
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    requires_approval: bool = False
+    reminder_offsets: list[int] = field(default_factory=list)
+    project_id: int | None = None
+
+
+# Bookings by table name: events must not import the bookings package (it depends on us).
+_bookings = table("bookings", column("id"), column("event_id"), column("status"))
+_ACTIVE_BOOKING = ("pending", "confirmed", "waitlisted")
+
+_PLACE_FIELDS = ("venue", "city", "country", "online_url")
+_PLAIN_FIELDS = (
+    "kind",
+    "title",
+    "summary",
+    "description",
+    "county",
+    "max_per_company",
+    "registration_opens_at",
+    "registration_closes_at",
+    "requires_approval",
+    "project_id",
+)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def get_event(event_id: int) -> Event | None:
+    """An event with its organisation, project and sessions, or None."""
+    return db.session.scalars(
+        select(Event)
+        .where(Event.id == event_id)
+        .options(
+            joinedload(Event.organisation),
+            joinedload(Event.project),
+            selectinload(Event.sessions),
+        )
+    ).first()
+
+
+def project_choices(organisation_id: int) -> list[Project]:
+    """Projects an organisation's events may belong to: those it leads or is a partner in."""
+    partner_of = select(project_partners.c.project_id).where(
+        project_partners.c.organisation_id == organisation_id
+    )
+    return list(
+        db.session.scalars(
+            select(Project)
+            .where(or_(Project.organisation_id == organisation_id, Project.id.in_(partner_of)))
+            .order_by(Project.name)
+        )
+    )
+
+
+def dashboard_events(user: User) -> tuple[list[Event], list[Event]]:
+    """The events of the user's organisations, and co-hosted events they may read as partners.
+
+    Newest first; three queries whatever the number of events.
+    """
+    own_ids = [m.organisation_id for m in user.memberships]
+    if not own_ids:
+        return [], []
+    options = (joinedload(Event.organisation), joinedload(Event.project))
+    order = (Event.starts_at.desc().nulls_first(), Event.id.desc())
+    own = db.session.scalars(
+        select(Event).where(Event.organisation_id.in_(own_ids)).order_by(*order).options(*options)
+    ).all()
+    partner_projects = select(project_partners.c.project_id).where(
+        project_partners.c.organisation_id.in_(own_ids)
+    )
+    partner = db.session.scalars(
+        select(Event)
+        .where(
+            Event.project_id.in_(partner_projects),
+            Event.organisation_id.not_in(own_ids),
+            Event.status != EventStatus.DRAFT,
+        )
+        .order_by(*order)
+        .options(*options)
+    ).all()
+    return list(own), list(partner)
+
+
+# --- rules -------------------------------------------------------------------------------
+
+
+def _check_project(organisation_id: int, project_id: int | None) -> None:
+    if project_id is None:
+        return
+    if project_id not in {p.id for p in project_choices(organisation_id)}:
+        raise EventError(_l("Choose a project your organisation leads or is a partner in."))
+
+
+def _check_data(data: EventData) -> None:
+    if not data.sessions:
+        raise EventError(_l("An event needs at least one session."))
+    if any(s.ends_at <= s.starts_at for s in data.sessions):
+        raise EventError(_l("Every session must end after it starts."))
+    if (
+        data.registration_opens_at
+        and data.registration_closes_at
+        and data.registration_closes_at <= data.registration_opens_at
+    ):
+        raise EventError(_l("Registration must close after it opens."))
+
+
+def _apply_sessions(event: Event, sessions: list[SessionData], now: datetime) -> tuple[bool, bool]:
+    """Make the event's live sessions match ``sessions``; (times changed, place changed)."""
+    live = {s.id: s for s in event.sessions if s.cancelled_at is None}
+    times_changed = place_changed = False
+    kept: set[int] = set()
+    for data in sessions:
+        row = live.get(data.id) if data.id is not None else None
+        if row is None:
+            event.sessions.append(
+                EventSession(
+                    starts_at=data.starts_at,
+                    ends_at=data.ends_at,
+                    title=data.title or None,
+                    venue=data.venue or None,
+                )
+            )
+            times_changed = True
+            continue
+        kept.add(row.id)
+        if row.starts_at != data.starts_at or row.ends_at != data.ends_at:
+            row.starts_at, row.ends_at = data.starts_at, data.ends_at
+            times_changed = True
+        if (row.venue or None) != (data.venue or None):
+            row.venue = data.venue or None
+            place_changed = True
+        row.title = data.title or None
+    for session_id, row in live.items():
+        if session_id in kept:
+            continue
+        times_changed = True
+        if event.status == EventStatus.DRAFT:
+            event.sessions.remove(row)
+        else:
+            row.cancelled_at = now
+    return times_changed, place_changed
+
+
+# --- operations --------------------------------------------------------------------------
+
+
+def create_event(user: User, organisation_id: int, data: EventData) -> Event:
+    """A new draft event of the organisation. Needs organiser. Raises EventError."""
+    require_role(user, organisation_id, Role.ORGANISER)
+    _check_data(data)
+    _check_project(organisation_id, data.project_id)
+    begin_write()
+    event = Event(organisation_id=organisation_id, status=EventStatus.DRAFT, sequence=0)
+    for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS):
+        setattr(event, name, getattr(data, name))
+    event.capacity = data.capacity
+    event.reminder_offsets = list(data.reminder_offsets)
+    event.sessions = [
+        EventSession(starts_at=s.starts_at, ends_at=s.ends_at, title=s.title, venue=s.venue)
+        for s in data.sessions
+    ]
+    sync_span(event)
+    db.session.add(event)
+    db.session.flush()
+    audit.record(
+        user, "event.created", organisation_id=organisation_id, event_id=event.id,
+        title=event.title,
+    )
+    return event
+
+
+def _locked_event(user: User, event_id: int, role: Role) -> Event:
+    event = lock_row(Event, event_id)
+    if event is None:
+        raise NotAllowed()
+    require_role(user, event.organisation_id, role)
+    return event
+
+
+def update_event(user: User, event_id: int, data: EventData, now: datetime | None = None) -> Event:
+    """Apply an organiser's edit. Needs organiser.
+
+    Moving, adding or removing sessions or changing the place bumps the event's sequence
+    and tells booked companies (events.services.record_change). Raises
+    CapacityBelowSeatsTaken when the capacity would be lower than the seats taken, and
+    EventError for a cancelled event or inconsistent data; nothing is changed then.
+    """
+    now = now or utcnow()
+    event = _locked_event(user, event_id, Role.ORGANISER)
+    if event.status == EventStatus.CANCELLED:
+        raise EventError(_l("A cancelled event cannot be edited."))
+    _check_data(data)
+    _check_project(event.organisation_id, data.project_id)
+    if data.capacity is not None and data.capacity < event.seats_taken:
+        raise CapacityBelowSeatsTaken(
+            _l(
+                "%(taken)s seats are taken, so the capacity cannot be lower than that. "
+                "Cancel bookings or move them to the waiting list first.",
+                taken=event.seats_taken,
+            )
+        )
+    changed = sorted(
+        name
+        for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS, "capacity", "reminder_offsets")
+        if getattr(event, name) != getattr(data, name)
+    )
+    place_changed = any(getattr(event, n) != getattr(data, n) for n in _PLACE_FIELDS)
+    capacity_raised = event.capacity is not None and (
+        data.capacity is None or data.capacity > event.capacity
+    )
+    old_offsets = list(event.reminder_offsets or [])
+    for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS):
+        setattr(event, name, getattr(data, name))
+    event.capacity = data.capacity
+    event.reminder_offsets = list(data.reminder_offsets)
+    times_changed, session_place_changed = _apply_sessions(event, data.sessions, now)
+    if times_changed:
+        changed.append("sessions")
+    db.session.flush()
+    record_change(
+        event, times_changed=times_changed, place_changed=place_changed or session_place_changed
+    )
+    if capacity_raised:
+        signals.event_capacity_raised.send(event)
+    if old_offsets != event.reminder_offsets:
+        signals.reminder_offsets_changed.send(event, old=old_offsets, new=event.reminder_offsets)
+    if changed:
+        audit.record(
+            user, "event.edited", organisation_id=event.organisation_id, event_id=event.id,
+            fields=changed,
+        )
+    db.session.flush()
+    return event
+
+
+def publish(user: User, event_id: int) -> Event:
+    """Make a draft visible and open for registration. Needs organiser."""
+    event = _locked_event(user, event_id, Role.ORGANISER)
+    if event.status != EventStatus.DRAFT:
+        raise EventError(_l("Only a draft can be published."))
+    if not any(s.cancelled_at is None for s in event.sessions):
+        raise EventError(_l("Add a session before publishing."))
+    event.status = EventStatus.PUBLISHED
+    event.sequence += 1
+    audit.record(user, "event.published", organisation_id=event.organisation_id, event_id=event.id)
+    db.session.flush()
+    return event
+
+
+def unpublish(user: User, event_id: int) -> Event:
+    """Take a published event without bookings back to draft. Needs organiser.
+
+    An event with active bookings cannot be hidden from the companies that booked it:
+    cancel it instead (EventError).
+    """
+    event = _locked_event(user, event_id, Role.ORGANISER)
+    if event.status != EventStatus.PUBLISHED:
+        raise EventError(_l("Only a published event can be unpublished."))
+    has_bookings = db.session.scalar(
+        select(_bookings.c.id)
+        .where(_bookings.c.event_id == event.id, _bookings.c.status.in_(_ACTIVE_BOOKING))
+        .limit(1)
+    )
+    if has_bookings:
+        raise EventError(
+            _l("Companies have booked this event, so it cannot be unpublished. Cancel it instead.")
+        )
+    event.status = EventStatus.DRAFT
+    event.sequence += 1
+    audit.record(
+        user, "event.unpublished", organisation_id=event.organisation_id, event_id=event.id
+    )
+    db.session.flush()
+    return event
+
+
+def cancel(user: User, event_id: int) -> Event:
+    """Cancel the event, keeping its bookings; listeners tell booked companies. Needs organiser."""
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise NotAllowed()
+    require_role(user, event.organisation_id, Role.ORGANISER)
+    try:
+        event = cancel_event(event_id)
+    except EventAlreadyCancelled:
+        raise EventError(_l("The event is cancelled already.")) from None
+    audit.record(user, "event.cancelled", organisation_id=event.organisation_id, event_id=event.id)
+    db.session.flush()
+    return event
+
+
+def duplicate(user: User, event_id: int) -> Event:
+    """A draft copy of the event with the same sessions, for the organiser to move. Needs
+    organiser."""
+    source = get_event(event_id)
+    if source is None:
+        raise NotAllowed()
+    require_role(user, source.organisation_id, Role.ORGANISER)
+    begin_write()
+    copy = Event(
+        organisation_id=source.organisation_id,
+        status=EventStatus.DRAFT,
+        sequence=0,
+        capacity=source.capacity,
+        reminder_offsets=list(source.reminder_offsets or []),
+    )
+    for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS):
+        setattr(copy, name, getattr(source, name))
+    copy.title = _("Copy of %(title)s", title=source.title)[:200]
+    copy.sessions = [
+        EventSession(starts_at=s.starts_at, ends_at=s.ends_at, title=s.title, venue=s.venue)
+        for s in source.sessions
+        if s.cancelled_at is None
+    ]
+    sync_span(copy)
+    db.session.add(copy)
+    db.session.flush()
+    audit.record(
+        user, "event.duplicated", organisation_id=copy.organisation_id, event_id=copy.id,
+        source=source.id,
+    )
+    return copy
+
