@@ -27,3 +27,18 @@ booking_waitlisted = _signals.signal("booking-waitlisted")
 event_changed = _signals.signal("event-changed")
 #: An event was cancelled (sender: the Event). Bookings are kept for the record.
 event_cancelled = _signals.signal("event-cancelled")
+
+#: An organiser raised an event's capacity or made it unlimited (sender: the Event); the
+#: waiting list is promoted into the new seats.
+event_capacity_raised = _signals.signal("event-capacity-raised")
+#: An organiser changed an event's reminder offsets (sender: the Event; kwargs ``old``,
+#: ``new``, lists of minutes). Pending reminders are re-planned.
+reminder_offsets_changed = _signals.signal("reminder-offsets-changed")
+
+#: Someone asked for a password reset link (sender: the accounts.User; kwarg ``url``, the
+#: absolute, single-use link valid for one hour). The outbox emails it to ``sender.email``.
+password_reset_requested = _signals.signal("password-reset-requested")
+#: An admin invited a colleague (sender: the accounts.Invitation, with ``email``, ``role``,
+#: ``organisation`` and ``invited_by``; kwarg ``url``, the absolute acceptance link, valid
+#: until ``sender.expires_at``). The outbox emails it to ``sender.email``.
+colleague_invited = _signals.signal("colleague-invited")

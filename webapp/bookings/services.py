@@ -476,3 +476,90 @@ def booking_for_token(token: str) -> Booking | None:
     if booking is None or not tokens.matches("manage", booking.id, booking.token_nonce, token):
         return None
     return booking
+
+
+# --- organisers acting on a company's behalf (added for the organiser pages) -------------
+
+
+def register_by_organiser(
+    event_id: int,
+    company: CompanyData,
+    contact: ContactData,
+    participants: Sequence[ParticipantData],
+    *,
+    consent_version: str,
+    language: str = "sv",
+    now: datetime | None = None,
+) -> Booking:
+    """An organiser books ``participants`` of ``company``, e.g. after a phone call.
+
+    The same capacity and per-company rules as :func:`register`, but the registration
+    window does not apply (organisers take late registrations) and no approval is awaited
+    (the organiser has chosen the company): the booking is confirmed when its seats fit,
+    else waitlisted whole. Raises RegistrationClosed for a cancelled event,
+    CompanyLimitExceeded, or BookingError (no participants).
+    """
+    now = now or utcnow()
+    event = lock_row(Event, event_id)
+    if event is None:
+        raise EventNotFound()
+    if event.status == EventStatus.CANCELLED:
+        raise RegistrationClosed(_l("This event has been cancelled."))
+    if not participants:
+        raise BookingError(_l("Add at least one participant."))
+    company_row = _find_or_create_company(company)
+    db.session.flush()
+    _check_company_limit(event, company_row.id, len(participants))
+    n = len(participants)
+    confirmed = _take_seats(event, n)
+    booking = Booking(
+        event=event,
+        company=company_row,
+        status=BookingStatus.CONFIRMED if confirmed else BookingStatus.WAITLISTED,
+        seats_held=n if confirmed else 0,
+        contact_name=contact.name,
+        contact_email=contact.email,
+        contact_phone=contact.phone or None,
+        language=language,
+        consent_version=consent_version,
+        consent_at=now,
+        token_nonce=tokens.new_nonce(),
+        created_at=now,
+        participants=_new_participants(participants),
+    )
+    db.session.add(booking)
+    db.session.flush()
+    signals.booking_placed.send(booking)
+    return booking
+
+
+def update_participant(booking_id: int, participant_id: int, data: ParticipantData) -> Participant:
+    """Correct one participant's details (organisers); seats are not affected.
+
+    Raises BookingError when the participant is not on the booking or another participant
+    of the booking already has the email address.
+    """
+    booking, _event = _lock_booking(booking_id)
+    participant = next((p for p in booking.active_participants if p.id == participant_id), None)
+    if participant is None:
+        raise BookingError(_l("That participant is not on this booking."))
+    if any(
+        p.email == data.email and p.id != participant_id for p in booking.active_participants
+    ):
+        raise BookingError(_l("Each participant needs their own email address."))
+    participant.name = data.name
+    participant.email = data.email
+    participant.role = data.role or None
+    participant.gender = data.gender
+    participant.dietary_needs = data.dietary_needs or None
+    participant.accessibility_needs = data.accessibility_needs or None
+    db.session.flush()
+    return participant
+
+
+def _promote_after_capacity_raised(event: Event, **_kwargs: object) -> None:
+    """New seats go to the waiting list at once, in the transaction that added them."""
+    promote_waiting(event)
+
+
+signals.event_capacity_raised.connect(_promote_after_capacity_raised)
