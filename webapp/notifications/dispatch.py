@@ -314,7 +314,8 @@ def dispatch_batch(now: datetime | None = None, token: str | None = None) -> Dis
             _send_batch(rows, recorder)
     finally:
         recorder.flush()
-        db.session.remove()
+        # End the read transaction the rows were loaded in (no idle transaction left open).
+        db.session.rollback()
     return result
 
 
