@@ -79,6 +79,19 @@ def test_all_events_feed(app: Flask, client: FlaskClient) -> None:
     assert client.get("/feeds/events.ics").data == data
 
 
+def test_feed_language(app: Flask, client: FlaskClient) -> None:
+    event = factories.event()
+    db.session.commit()
+    cancel_event(event.id)
+    db.session.commit()
+    swedish = client.get("/feeds/events.ics", headers={"Accept-Language": "en"}).data
+    english = client.get("/feeds/events.ics?lang=en").data
+    assert "X-WR-CALNAME:Träffpunkt: alla evenemang".encode() in swedish
+    assert "SUMMARY:Inställt: ".encode() in swedish
+    assert "X-WR-CALNAME:Träffpunkt: all events".encode() in english
+    assert b"SUMMARY:Cancelled: " in english
+
+
 def test_cancelled_events_leave_after_30_days(app: Flask, client: FlaskClient) -> None:
     old = factories.event()
     db.session.commit()

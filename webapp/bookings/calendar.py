@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Row, and_, func, null, select
 
@@ -157,13 +158,14 @@ def _private_feed(purpose: str, token: str) -> Response:
 
     def build() -> bytes:
         sessions = _sessions_of(event_id, start) if included else []
-        return ical.build_calendar(
-            sessions,
-            name=_("Träffpunkt: my bookings"),
-            base_url=base_url(),
-            include_join_url=True,
-            language=language,
-        )
+        with force_locale(language):
+            return ical.build_calendar(
+                sessions,
+                name=_("Träffpunkt: my bookings"),
+                base_url=base_url(),
+                include_join_url=True,
+                language=language,
+            )
 
     return conditional_calendar(state, build, private=True)
 

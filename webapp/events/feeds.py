@@ -32,6 +32,7 @@ from datetime import datetime, time, timedelta
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.orm import Load, joinedload, selectinload
@@ -280,13 +281,14 @@ def _public_feed(filters: EventFilter, *, must_exist: str | None = None) -> Resp
         abort(404)
 
     def build() -> bytes:
-        return ical.build_calendar(
-            public_feed_sessions(filters),
-            name=_feed_name(filters, feed),
-            base_url=base_url(),
-            include_join_url=False,
-            language=language,
-        )
+        with force_locale(language):
+            return ical.build_calendar(
+                public_feed_sessions(filters),
+                name=_feed_name(filters, feed),
+                base_url=base_url(),
+                include_join_url=False,
+                language=language,
+            )
 
     return conditional_calendar(feed.state, build)
 
