@@ -50,7 +50,7 @@ def _race(app, event_id: int, sizes: list[int], action=None) -> list[str]:
 
 
 def _assert_consistent(event_id: int, capacity: int) -> int:
-    db.session.expire_all()
+    db.session.rollback()  # end the test's own transaction: read what the threads committed
     event = db.session.get(Event, event_id)
     held = db.session.scalar(
         select(func.coalesce(func.sum(Booking.seats_held), 0)).where(
@@ -101,6 +101,7 @@ def test_concurrent_cancellations_and_bookings_keep_the_count(app):
     first = [f.book(event, 1, company=i) for i in range(20)]
     db.session.commit()
     ids = [b.id for b in first]
+    event_id = event.id  # threads must not touch the test session's objects
     barrier = threading.Barrier(THREADS)
 
     def work(i: int) -> None:
@@ -111,7 +112,7 @@ def test_concurrent_cancellations_and_bookings_keep_the_count(app):
                     services.cancel(ids[i])
                 else:
                     services.register(
-                        event.id, f.company_data(500 + i),
+                        event_id, f.company_data(500 + i),
                         services.ContactData("K", f"k{i}@example.se"),
                         [services.ParticipantData(f"Q{i}", f"q{i}@example.se")],
                         consent_version="test",
