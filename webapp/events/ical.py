@@ -25,7 +25,6 @@ Choices that keep real clients well behaved:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -45,9 +44,6 @@ TZID = "Europe/Stockholm"
 REFRESH = timedelta(hours=1)
 #: RFC 5545: content lines SHOULD NOT be longer than 75 octets, excluding the line break.
 LINE_OCTETS = 75
-
-# One token of a content line: a backslash escape or a single character (code point).
-_TOKEN = re.compile(r"\\.|.", re.DOTALL)
 
 
 def session_uid(session_id: int, base_url: str) -> str:
@@ -160,27 +156,29 @@ def fold(data: bytes) -> bytes:
     """Fold content lines at 75 octets, never inside an escape or a UTF-8 sequence.
 
     icalendar folds too, but may move the second half of an escaped backslash (``\\\\``)
-    to the next line. Its folds are undone here and long lines folded again token by token.
+    to the next line. Its folds are undone here and long lines folded again.
     """
     lines = data.replace(b"\r\n ", b"").split(b"\r\n")
-    out: list[bytes] = []
-    for line in lines:
-        if len(line) <= LINE_OCTETS:
-            out.append(line)
-            continue
-        pieces: list[bytes] = []
-        current = b""
-        limit = LINE_OCTETS
-        for token in _TOKEN.findall(line.decode("utf-8")):
-            encoded = token.encode("utf-8")
-            if len(current) + len(encoded) > limit:
-                pieces.append(current)
-                current = b""
-                limit = LINE_OCTETS - 1  # continuation lines start with a space
-            current += encoded
-        pieces.append(current)
-        out.append(b"\r\n ".join(pieces))
-    return b"\r\n".join(out)
+    return b"\r\n".join(_fold_line(line) if len(line) > LINE_OCTETS else line for line in lines)
+
+
+def _fold_line(line: bytes) -> bytes:
+    pieces = []
+    limit = LINE_OCTETS
+    while len(line) > limit:
+        cut = limit
+        while line[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: back to the lead byte
+            cut -= 1
+        # Escaped text pairs backslashes from the start of a run, so an odd run before the
+        # cut ends with an escape's first half: keep it with the character it escapes.
+        run = len(line[:cut]) - len(line[:cut].rstrip(b"\\"))
+        if run % 2:
+            cut -= 1
+        pieces.append(line[:cut])
+        line = line[cut:]
+        limit = LINE_OCTETS - 1  # continuation lines start with a space
+    pieces.append(line)
+    return b"\r\n ".join(pieces)
 
 
 def build_calendar(
