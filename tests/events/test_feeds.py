@@ -400,3 +400,16 @@ def test_subscribe_links_follow_the_list_filter(app: Flask, client: FlaskClient)
         f"/feeds/organisations/{org.slug}.ics",
     ):
         assert client.get(link).status_code == 200
+
+
+def test_english_pages_link_english_feeds(app: Flask, client: FlaskClient) -> None:
+    event = factories.event()
+    db.session.commit()
+    client.set_cookie("lang", "en")
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert f"/events/{event.id}.ics?lang=en" in page
+    assert f"/feeds/organisations/{event.organisation.slug}.ics?lang=en" in page
+    assert "Add to Google Calendar" in page
+    client.set_cookie("lang", "sv")
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert f"/events/{event.id}.ics\"" in page and "Lägg till i Google Kalender" in page
