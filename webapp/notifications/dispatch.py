@@ -159,8 +159,11 @@ def _load(ids: Sequence[int]) -> list[OutboxMessage]:
 class _Recorder:
     """Collects outcomes and writes them in small transactions."""
 
-    def __init__(self, token: str, result: DispatchResult) -> None:
+    def __init__(self, token: str, now: datetime, result: DispatchResult) -> None:
         self.token = token
+        # Retry times count from the later of the run's time and the clock, so a run never
+        # claims again what it has just tried (its claims are for rows due by ``now``).
+        self.now = now
         self.result = result
         self.sent: list[dict[str, Any]] = []
         self.retries: list[dict[str, Any]] = []
@@ -180,13 +183,13 @@ class _Recorder:
             self.failures.append({"row_id": row.id, "error": error})
             self.result.failed += 1
         else:
-            retry_at = utcnow() + max(backoff(row.attempts), timedelta(seconds=1))
+            retry_at = max(self.now, utcnow()) + max(backoff(row.attempts), timedelta(seconds=1))
             self.retries.append({"row_id": row.id, "error": error, "at": retry_at})
             self.result.retrying += 1
 
     def release(self, rows: Sequence[OutboxMessage], error: str) -> None:
         """Not the messages' fault (server unreachable): back to pending, attempt returned."""
-        retry_at = utcnow() + max(backoff(1), timedelta(seconds=1))
+        retry_at = max(self.now, utcnow()) + max(backoff(1), timedelta(seconds=1))
         for row in rows:
             if row.id not in self.done:
                 self.done.add(row.id)
@@ -303,11 +306,12 @@ def dispatch_batch(now: datetime | None = None, token: str | None = None) -> Dis
     if not mail_enabled():
         return result
     token = token or secrets.token_hex(8)
-    ids = claim(now or utcnow(), _setting("OUTBOX_BATCH_SIZE"), token)
+    now = now or utcnow()
+    ids = claim(now, _setting("OUTBOX_BATCH_SIZE"), token)
     result.claimed = len(ids)
     if not ids:
         return result
-    recorder = _Recorder(token, result)
+    recorder = _Recorder(token, now, result)
     try:
         rows = _load(ids)
         with rendering.email_context():

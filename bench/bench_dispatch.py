@@ -1,0 +1,160 @@
+"""Benchmark: 10,000 due reminders through a local aiosmtpd server.
+
+The server runs in a process of its own (aiosmtpd's Sink handler), so it does not compete
+with the sender for the interpreter lock and both loops are measured against the same
+independent server.
+
+Prints messages per second for the outbox dispatcher (claim, render, send, record) and
+for a bare smtplib loop sending the same messages over one connection, their ratio, and
+how late the latest reminder went out after its due time. No thresholds: figures only.
+
+    .venv/bin/python bench/bench_dispatch.py [--count 10000] [--database-url URL]
+
+Without ``--database-url`` it uses a fresh SQLite file in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests import factories as f  # noqa: E402
+from tests.smtp import free_port  # noqa: E402
+from webapp import create_app  # noqa: E402
+from webapp.db import db, utcnow  # noqa: E402
+from webapp.notifications import dispatch, rendering  # noqa: E402
+from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage  # noqa: E402
+
+
+def seed(count: int) -> None:
+    """``count`` confirmed participants with one reminder each, all due one second ago."""
+    event = f.event(capacity=None, reminder_offsets=[24 * 60])
+    per_booking = 25
+    for company in range(count // per_booking):
+        f.book(event, per_booking, company=company)
+    db.session.commit()
+    table = OutboxMessage.__table__
+    db.session.execute(
+        sa.update(table)
+        .where(table.c.kind != MessageKind.REMINDER)
+        .values(status=MessageStatus.CANCELLED)
+    )
+    db.session.commit()
+
+
+def make_due(seconds_ago: float) -> None:
+    table = OutboxMessage.__table__
+    due = utcnow() - timedelta(seconds=seconds_ago)
+    db.session.execute(
+        sa.update(table)
+        .where(table.c.kind == MessageKind.REMINDER)
+        .values(status=MessageStatus.PENDING, due_at=due, next_attempt_at=due, attempts=0)
+    )
+    db.session.commit()
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    """aiosmtpd in its own process, accepting and discarding everything."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-c",
+            "aiosmtpd.handlers.Sink",
+            "-l",
+            f"127.0.0.1:{port}",
+        ]
+    )
+    for _ in range(100):
+        try:
+            smtplib.SMTP("127.0.0.1", port).quit()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("aiosmtpd did not start")
+
+
+def bare_smtplib(port: int) -> tuple[int, float]:
+    """The same messages, rendered beforehand, sent by smtplib over one connection."""
+    rows = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == MessageKind.REMINDER)
+    ).all()
+    with rendering.email_context():
+        payloads = [
+            (row.recipient_email, rendering.to_mail(row, rendering.render(row)).as_bytes())
+            for row in rows
+        ]
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for address, data in payloads:
+            smtp.sendmail("noreply@traffpunkt.test", [address], data)
+    return len(payloads), time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+
+    port = free_port()
+    server = start_server(port)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        engine = sa.create_engine(url)
+        db.metadata.drop_all(engine)
+        db.metadata.create_all(engine)
+        engine.dispose()
+        app = create_app(
+            {
+                "SECRET_KEY": "bench",
+                "SQLALCHEMY_DATABASE_URI": url,
+                "PUBLIC_BASE_URL": "https://traffpunkt.example.se",
+                "MAIL_SERVER": "127.0.0.1",
+                "MAIL_PORT": port,
+            }
+        )
+        with app.app_context():
+            started = time.perf_counter()
+            seed(args.count)
+            seeded = time.perf_counter() - started
+            print(f"database: {db.engine.dialect.name}; seeded in {seeded:.1f} s")
+
+            sent, bare_seconds = bare_smtplib(port)
+
+            make_due(1)
+            due_at = utcnow() - timedelta(seconds=1)
+            started = time.perf_counter()
+            result = dispatch.dispatch_due()
+            dispatcher_seconds = time.perf_counter() - started
+            latest = db.session.scalar(sa.select(sa.func.max(OutboxMessage.sent_at)))
+            db.engine.dispose()
+    server.terminate()
+    server.wait()
+
+    assert result.sent == sent, (result, sent)
+    bare_rate = sent / bare_seconds
+    dispatcher_rate = result.sent / dispatcher_seconds
+    print(f"messages: {sent}")
+    print(f"bare smtplib, one connection: {bare_rate:8.0f} msg/s ({bare_seconds:.1f} s)")
+    print(
+        f"outbox dispatcher:            {dispatcher_rate:8.0f} msg/s ({dispatcher_seconds:.1f} s)"
+    )
+    print(f"dispatcher / bare ratio:      {dispatcher_rate / bare_rate:8.2f}")
+    print(f"latest reminder sent {(latest - due_at).total_seconds():.1f} s after its due time")
+
+
+if __name__ == "__main__":
+    main()

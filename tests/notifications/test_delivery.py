@@ -1,0 +1,217 @@
+"""Delivery under faults and concurrency, against a real SMTP server and real databases:
+an SMTP outage, a refused recipient, a dispatcher killed mid-batch, two dispatcher
+processes sharing one database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from tests import factories as f
+from tests.conftest import csrf_from
+from tests.smtp import SmtpServer
+from webapp.accounts import services as accounts
+from webapp.accounts.models import Role
+from webapp.db import db, utcnow
+from webapp.notifications import dispatch
+from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def statuses() -> Counter[MessageStatus]:
+    # A new transaction: on SQLite an open one would keep reading its old snapshot.
+    db.session.commit()
+    return Counter(db.session.scalars(select(OutboxMessage.status)))
+
+
+def test_smtp_down_loses_nothing_and_delivers_once_back(app, smtp_server):
+    smtp_server.stop()
+    f.book(f.event(starts_at=utcnow() + timedelta(hours=3)), 2)
+    db.session.commit()
+    result = dispatch.dispatch_due()
+    assert result.claimed == 3 and result.released == 3 and result.sent == 0
+    rows = db.session.scalars(select(OutboxMessage)).all()
+    assert {(r.status, r.attempts) for r in rows} == {(MessageStatus.PENDING, 0)}
+    assert all("Connection" in (r.last_error or "") or r.last_error for r in rows)
+
+    smtp_server.start()
+    assert dispatch.dispatch_due().claimed == 0, "waits for its retry time"
+    result = dispatch.dispatch_due(utcnow() + timedelta(minutes=2))
+    assert result.sent == 3
+    assert len(smtp_server.received) == 3
+    assert statuses() == {MessageStatus.SENT: 3}
+
+
+def _login(client, email: str, password: str) -> None:
+    page = client.get("/organisers/login")
+    response = client.post(
+        "/organisers/login",
+        data={"email": email, "password": password, "csrf_token": csrf_from(page.text)},
+    )
+    assert response.status_code in (302, 303)
+
+
+def test_refused_recipient_others_go_it_is_retried_then_failed_and_shown(
+    app, client, smtp_server
+):
+    event = f.event(starts_at=utcnow() + timedelta(hours=3))
+    booking = f.book(event, 3, language="en")
+    db.session.commit()
+    bad = booking.participants[1].email
+    smtp_server.refuse.add(bad)
+
+    now = utcnow()
+    result = dispatch.dispatch_due(now)
+    assert result.sent == 3 and result.retrying == 1
+    assert not smtp_server.to(bad)
+    assert len(smtp_server.received) == 3
+    row = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient_email == bad)
+    ).one()
+    assert row.status == MessageStatus.PENDING and row.attempts == 1 and "550" in row.last_error
+
+    later = now + timedelta(hours=1)
+    assert dispatch.dispatch_due(later).retrying == 1  # attempt 2 of 3
+    assert dispatch.dispatch_due(later + timedelta(hours=1)).failed == 1  # attempt 3
+    db.session.expire_all()
+    row = db.session.get(OutboxMessage, row.id)
+    assert row.status == MessageStatus.FAILED and row.attempts == 3
+    assert len(smtp_server.received) == 3
+
+    user = accounts.create_user("org@example.se", "Org", "a long password 1")
+    accounts.add_member(event.organisation_id, user, Role.ORGANISER)
+    db.session.commit()
+    _login(client, "org@example.se", "a long password 1")
+    page = client.get(f"/organisers/events/{event.id}/outbox")
+    assert page.status_code == 200
+    assert bad in page.text and "550" in page.text
+    shown = client.get(f"/organisers/outbox/{row.id}")
+    assert shown.status_code == 200 and "Confirmed" in shown.text
+
+    smtp_server.refuse.clear()
+    resent = client.post(
+        f"/organisers/outbox/{row.id}/resend", data={"csrf_token": csrf_from(page.text)}
+    )
+    assert resent.status_code == 303
+    assert dispatch.dispatch_due().sent == 1
+    assert len(smtp_server.to(bad)) == 1
+
+
+def test_outbox_pages_need_a_role_in_the_organisation(app, client, smtp_server):
+    event = f.event()
+    f.book(event, 1)
+    outsider = accounts.create_user("out@example.se", "Out", "a long password 1")
+    accounts.add_member(f.organisation().id, outsider, Role.ADMIN)
+    db.session.commit()
+    assert client.get(f"/organisers/events/{event.id}/outbox").status_code in (302, 401)
+    _login(client, "out@example.se", "a long password 1")
+    assert client.get(f"/organisers/events/{event.id}/outbox").status_code == 403
+    assert client.get("/organisers/outbox/1").status_code == 403
+    assert client.get("/dev/outbox").status_code == 404
+
+
+def test_development_page_shows_what_would_have_been_sent(app, client, smtp_server):
+    app.config.update(SHOW_OUTBOX=True, MAIL_SUPPRESS_SEND=True)
+    booking = f.book(f.event(title="Visningsdag"), 1)
+    db.session.commit()
+    page = client.get("/dev/outbox")
+    assert page.status_code == 200
+    assert "Visningsdag" in page.text and booking.contact_email in page.text
+    assert not smtp_server.received
+
+
+def _env(database_url: str, smtp: SmtpServer) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MAIL_SERVER": smtp.host,
+        "MAIL_PORT": str(smtp.port),
+        "SECRET_KEY": "test-secret-key",
+        "PUBLIC_BASE_URL": "http://localhost",
+        "SCHEDULER_IN_PROCESS": "0",
+    }
+
+
+_CLAIM_AND_HANG = """
+import sys, time
+from webapp import create_app
+from webapp.db import utcnow
+from webapp.notifications import dispatch
+app = create_app()
+with app.app_context():
+    print(len(dispatch.claim(utcnow(), 100, "doomed")), flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.slow
+def test_dispatcher_killed_between_claim_and_send(app, database_url, smtp_server):
+    f.book(f.event(starts_at=utcnow() + timedelta(hours=3)), 2)
+    db.session.commit()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _CLAIM_AND_HANG],
+        cwd=ROOT,
+        env=_env(database_url, smtp_server),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "3"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
+    assert statuses() == {MessageStatus.SENDING: 3}
+    assert dispatch.dispatch_due().claimed == 0, "the lease still holds"
+    lease = timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"])
+    result = dispatch.dispatch_due(utcnow() + lease + timedelta(seconds=1))
+    assert result.sent == 3
+    assert len(smtp_server.received) == 3
+    assert statuses() == {MessageStatus.SENT: 3}
+
+
+@pytest.mark.slow
+def test_two_dispatcher_processes_send_each_of_1000_reminders_exactly_once(
+    app, database_url, smtp_server
+):
+    event = f.event(capacity=None, reminder_offsets=[24 * 60])
+    for company in range(40):
+        f.book(event, 25, company=company)
+    db.session.commit()
+    table = OutboxMessage.__table__
+    db.session.execute(
+        update(table).where(table.c.kind != MessageKind.REMINDER).values(status=MessageStatus.SENT)
+    )
+    due = utcnow() - timedelta(minutes=1)
+    db.session.execute(
+        update(table)
+        .where(table.c.kind == MessageKind.REMINDER)
+        .values(due_at=due, next_attempt_at=due)
+    )
+    db.session.commit()
+    assert statuses()[MessageStatus.PENDING] == 1000
+
+    command = [sys.executable, "-m", "flask", "--app", "webapp", "scheduler", "--once"]
+    env = _env(database_url, smtp_server)
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+
+    ids = Counter(str(r.message["Message-ID"]) for r in smtp_server.received)
+    assert len(ids) == 1000 and set(ids.values()) == {1}
+    recipients = Counter(r.rcpt_tos[0] for r in smtp_server.received)
+    assert len(recipients) == 1000 and set(recipients.values()) == {1}
+    assert statuses() == {MessageStatus.SENT: 1000 + 40 + 1000}
+    assert all(o.startswith("sent ") for o in outputs), outputs
