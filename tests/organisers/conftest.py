@@ -8,6 +8,7 @@ import pytest
 
 from tests import factories as f
 from tests.accounts import helpers as h
+from tests.accounts.conftest import cheap_argon2  # noqa: F401 - an autouse fixture
 from webapp.accounts.models import Role, User
 from webapp.bookings.models import Booking
 from webapp.db import db

@@ -74,10 +74,7 @@ def test_every_organiser_page_answers_each_visitor_as_it_should(client, world, w
     for template, level in GET_PAGES:
         url = template.format(**ids)
         response = client.get(url)
-        if who == "anonymous":
-            expected = 302
-        else:
-            expected = 200 if level in ALLOWED[who] else 403
+        expected = 302 if who == "anonymous" else 200 if level in ALLOWED[who] else 403
         if response.status_code != expected:
             wrong.append((url, response.status_code, expected))
         if expected == 302:
@@ -97,10 +94,7 @@ def test_every_organiser_action_answers_each_visitor_as_it_should(client, world,
         url = template.format(**ids)
         form = {k: v.format(**ids) for k, v in data.items()}
         response = client.post(url, data={**form, "csrf_token": token})
-        if who == "anonymous":
-            expected = 302
-        else:
-            expected = 303 if level in ALLOWED[who] else 403
+        expected = 302 if who == "anonymous" else 303 if level in ALLOWED[who] else 403
         if response.status_code != expected:
             wrong.append((url, response.status_code, expected))
     assert not wrong

@@ -59,8 +59,8 @@ def login():  # noqa: ANN201 - a view
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
-            # A fresh session on login: nothing an attacker planted before survives it.
-            session.clear()
+            # Permanent: the cookie and the signed session expire after
+            # PERMANENT_SESSION_LIFETIME (a sliding window, renewed by each request).
             session.permanent = True
             login_user(user)
             return redirect(target, code=303)
@@ -166,7 +166,6 @@ def accept_invitation(token: str):  # noqa: ANN201 - a view
             return redirect(url_for("events.index"), code=303)
         db.session.commit()
         if not current_user.is_authenticated:
-            session.clear()
             session.permanent = True
             login_user(user)
         flash(_("Welcome to %(organisation)s.", organisation=invitation.organisation.name),

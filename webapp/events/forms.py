@@ -196,14 +196,6 @@ class EventForm(FlaskForm):
         if field.data and field.data not in COUNTIES:
             raise ValidationError(_l("Choose a county from the list."))
 
-    def validate_online_url(self, field: URLField) -> None:
-        if self.kind.data == EventKind.WEBINAR.value and not field.data:
-            raise ValidationError(_l("A webinar needs a join link."))
-
-    def validate_venue(self, field: StringField) -> None:
-        if self.kind.data != EventKind.WEBINAR.value and not field.data and not self.online_url.data:
-            raise ValidationError(_l("Give a venue, or an online join link for an online event."))
-
     def validate_reminder_offsets(self, field: StringField) -> None:
         try:
             self.offsets()
@@ -213,16 +205,31 @@ class EventForm(FlaskForm):
                    max=MAX_REMINDER_MINUTES)
             ) from None
 
-    def validate_registration_opens_time(self, field: StringField) -> None:
-        if bool(self.registration_opens_date.data) != bool(field.data):
-            raise ValidationError(_l("Give both the date and the time, or neither."))
+    def validate(self, extra_validators: dict | None = None) -> bool:
+        """Field rules, then the rules that involve several fields.
 
-    def validate_registration_closes_time(self, field: StringField) -> None:
-        if bool(self.registration_closes_date.data) != bool(field.data):
-            raise ValidationError(_l("Give both the date and the time, or neither."))
+        The latter run here rather than as ``validate_<field>`` methods because an empty
+        optional field stops its own validator chain, and emptiness is what they check.
+        """
+        valid = super().validate(extra_validators)
+        webinar = self.kind.data == EventKind.WEBINAR.value
+        if webinar and not self.online_url.data:
+            self.online_url.errors.append(_l("A webinar needs a join link."))
+        if not webinar and not self.venue.data and not self.online_url.data:
+            self.venue.errors.append(
+                _l("Give a venue, or an online join link for an online event.")
+            )
+        for which in ("opens", "closes"):
+            day = getattr(self, f"registration_{which}_date")
+            clock = getattr(self, f"registration_{which}_time")
+            if not day.errors and not clock.errors and bool(day.data) != bool(clock.data):
+                clock.errors.append(_l("Give both the date and the time, or neither."))
         opens, closes = self._moment("opens"), self._moment("closes")
         if opens and closes and closes <= opens:
-            raise ValidationError(_l("Registration must close after it opens."))
+            self.registration_closes_time.errors.append(
+                _l("Registration must close after it opens.")
+            )
+        return valid and not any(field.errors for field in self)
 
     def validate_sessions(self, field: FieldList) -> None:
         if len(field.entries) > MAX_SESSIONS:

@@ -183,6 +183,12 @@ def _check_data(data: EventData) -> None:
         raise EventError(_l("Registration must close after it opens."))
 
 
+def _same_minute(stored: datetime, entered: datetime) -> bool:
+    # Forms give minutes; a stored time with seconds (imported data) is not "moved" by an
+    # edit that leaves it alone.
+    return stored.replace(second=0, microsecond=0) == entered
+
+
 def _apply_sessions(event: Event, sessions: list[SessionData], now: datetime) -> tuple[bool, bool]:
     """Make the event's live sessions match ``sessions``; (times changed, place changed)."""
     live = {s.id: s for s in event.sessions if s.cancelled_at is None}
@@ -202,7 +208,8 @@ def _apply_sessions(event: Event, sessions: list[SessionData], now: datetime) ->
             times_changed = True
             continue
         kept.add(row.id)
-        if row.starts_at != data.starts_at or row.ends_at != data.ends_at:
+        if not (_same_minute(row.starts_at, data.starts_at)
+                and _same_minute(row.ends_at, data.ends_at)):
             row.starts_at, row.ends_at = data.starts_at, data.ends_at
             times_changed = True
         if (row.venue or None) != (data.venue or None):
