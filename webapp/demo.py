@@ -8,6 +8,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from webapp.accounts import services as accounts
+from webapp.accounts.models import Role
 from webapp.bookings import services as bookings
 from webapp.bookings.models import Gender, SizeClass
 from webapp.db import db, utcnow
@@ -150,6 +152,25 @@ def load_demo(today: date | None = None) -> None:
     book(series, 2, ("Erik Holm", "Lena Ek", "Maja Kron"), now)
     book(series, 0, ("Anna Lindqvist", "Johan Berg", "Ola Stål"), now)
     book(series, 1, ("Sara Nilsson", "Per Öberg", "Kim Ljung"), now)  # 9 > 8 seats: waits
+    _demo_users(energy, west)
+
+
+#: Organiser logins of the demo (email, name, password, organisation slug, role). The
+#: passwords are public: demo databases only.
+DEMO_USERS = (
+    ("admin@demo.traffpunkt.se", "Alva Admin", "demo-admin-2026", "energikontor-mitt", "admin"),
+    ("organiser@demo.traffpunkt.se", "Oskar Organisatör", "demo-organiser-2026",
+     "vastkustens-teknikpark", "organiser"),
+)
+
+
+def _demo_users(*organisations: Organisation) -> None:
+    """The organiser accounts of DEMO_USERS, so the organiser side can be tried at once."""
+    by_slug = {o.slug: o for o in organisations}
+    db.session.flush()
+    for email, name, password, slug, role in DEMO_USERS:
+        user = accounts.create_user(email, name, password)
+        accounts.add_member(by_slug[slug].id, user, Role(role))
 
 
 @click.command("demo")
@@ -165,3 +186,6 @@ def demo_command(if_empty: bool) -> None:
     load_demo()
     db.session.commit()
     click.echo("Demo data loaded: 3 organisations, 1 project, 5 events and some bookings.")
+    click.echo("Organiser logins (demo only) at /organisers/login:")
+    for email, _name, password, slug, role in DEMO_USERS:
+        click.echo(f"  {email} / {password}  ({role}, {slug})")
