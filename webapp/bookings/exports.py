@@ -114,13 +114,17 @@ def to_csv(bookings: list[Booking]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _text_cell(sheet: object, value: str | int) -> WriteOnlyCell:
-    if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+def _xlsx_value(sheet: object, value: str | int) -> str | int | WriteOnlyCell:
+    """A value openpyxl writes as it is: control characters XML cannot hold are dropped."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith("="):
         # openpyxl takes any string starting with "=" for a formula unless told otherwise.
+        cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"
         return cell
-    return WriteOnlyCell(sheet, value=value)
+    return value
 
 
 def to_xlsx(bookings: list[Booking], title: str, generated: datetime) -> bytes:
@@ -134,12 +138,12 @@ def to_xlsx(bookings: list[Booking], title: str, generated: datetime) -> bytes:
     bold = Font(bold=True)
     header_cells = []
     for header in headers():
-        cell = _text_cell(sheet, header)
+        cell = WriteOnlyCell(sheet, value=header)
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows(bookings):
-        sheet.append([_text_cell(sheet, value) for value in row])
+        sheet.append([_xlsx_value(sheet, value) for value in row])
     workbook.properties.title = title[:200]
     workbook.properties.created = generated.replace(tzinfo=None)
     buffer = io.BytesIO()
