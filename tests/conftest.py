@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,15 +111,23 @@ def _truncate_all(app: Flask) -> None:
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database with the schema, made once and copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    db.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
 def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """The URL of an empty database with the schema, cleaned up after the test."""
     if db_backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.sqlite'}"
-        engine = sa.create_engine(url)
-        db.metadata.create_all(engine)
-        engine.dispose()
-        return url
+        path = tmp_path / "test.sqlite"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     return request.getfixturevalue("pg_url")
 
 
