@@ -40,7 +40,9 @@ def create_user_command(email: str, name: str, slug: str, role: str, password: s
         )
     organisation = db.session.scalars(select(Organisation).where(Organisation.slug == slug)).first()
     if organisation is None:
-        raise click.BadParameter(f"no organisation with the slug {slug!r}", param_hint="--organisation")
+        raise click.BadParameter(
+            f"no organisation with the slug {slug!r}", param_hint="--organisation"
+        )
     try:
         user = services.create_user(email, name, password)
         services.add_member(organisation.id, user, Role(role))

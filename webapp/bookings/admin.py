@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from webapp.accounts.forms import ConfirmForm
@@ -45,7 +46,8 @@ def _readable_event(event_id: int) -> Event:
 
 
 def _filters() -> attendee_lists.AttendeeFilter:
-    return attendee_lists.AttendeeFilter.from_args(request.args.get("status"), request.args.get("q"))
+    args = request.args
+    return attendee_lists.AttendeeFilter.from_args(args.get("status"), args.get("q"))
 
 
 @bp.get("/events/<int:event_id>/attendees")
@@ -131,9 +133,11 @@ def select(event_id: int):  # noqa: ANN201 - a view
     else:
         db.session.commit()
         message = (
-            _("%(n)s booking(s) approved; the companies are told.", n=len(done))
+            ngettext("%(num)s booking approved; the company is told.",
+                     "%(num)s bookings approved; the companies are told.", len(done))
             if approve
-            else _("%(n)s booking(s) declined; the companies are told.", n=len(done))
+            else ngettext("%(num)s booking declined; the company is told.",
+                          "%(num)s bookings declined; the companies are told.", len(done))
         )
         flash(message, "success")
     return _back_to_list(event_id)

@@ -29,7 +29,8 @@ class OrganiserBookingForm(RegistrationForm):
 
 class MoveForm(FlaskForm):
     target = SelectField(
-        _l("Move the booking"), choices=choices((m.value, label) for m, label in MOVE_LABELS.items())
+        _l("Move the booking"),
+        choices=choices((move.value, label) for move, label in MOVE_LABELS.items()),
     )
     submit = SubmitField(_l("Move"))
 

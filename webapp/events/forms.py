@@ -151,7 +151,10 @@ class EventForm(FlaskForm):
     )
     capacity = IntegerField(
         _l("Capacity (participants; empty for unlimited)"),
-        [Optional(), NumberRange(min=0, max=100000, message=_l("Enter a number of seats, 0 or more."))],
+        [
+            Optional(),
+            NumberRange(min=0, max=100000, message=_l("Enter a number of seats, 0 or more.")),
+        ],
     )
     max_per_company = IntegerField(
         _l("Most participants per company (optional)"),
