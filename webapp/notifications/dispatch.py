@@ -339,10 +339,6 @@ def dispatch_due(now: datetime | None = None) -> DispatchResult:
 
 def next_due() -> datetime | None:
     """When the next pending message is due (for the scheduler's one-off run)."""
-    value = db.session.scalar(
+    return db.session.scalar(
         select(func.min(_TABLE.c.next_attempt_at)).where(_TABLE.c.status.in_(_CLAIMABLE))
     )
-    if value is not None and value.tzinfo is None:
-        # Aggregates bypass the column type on SQLite; stored values are UTC.
-        value = value.replace(tzinfo=utcnow().tzinfo)
-    return value
