@@ -65,6 +65,16 @@ def _pg_reachable(url: str) -> bool:
         engine.dispose()
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A PostgreSQL database of this test worker's own, with the schema created."""
@@ -73,11 +83,18 @@ def pg_url() -> Iterator[str]:
         f"PostgreSQL is not reachable at {PG_URL}; start it "
         "(pg_ctlcluster --skip-systemctl-redirect <version> main start) or set TEST_DATABASE_URL",
     )
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"traffpunkt_test_{re.sub(r'[^a-z0-9]', '', worker.lower())}"
+    # One database per test process, so parallel workers and parallel runs never share one;
+    # databases left by runs that were killed are dropped on the way.
+    name = f"traffpunkt_test_{os.getpid()}"
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        existing = conn.scalars(
+            sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'traffpunkt_test_%'")
+        ).all()
+        for stale in existing:
+            pid = stale.rsplit("_", 1)[-1]
+            if stale == name or (pid.isdigit() and not _process_alive(int(pid))):
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{stale}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     engine = sa.create_engine(url)
