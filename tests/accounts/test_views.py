@@ -12,6 +12,7 @@ from tests.conftest import csrf_from
 from webapp import signals
 from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Invitation, Membership, Role, User
+from webapp.accounts.services import reset_token
 from webapp.db import db
 
 
@@ -233,3 +234,14 @@ def test_users_create_command(app, runner):
 
 def test_nav_links_to_the_organiser_login(client):
     assert "/organisers/login" in client.get("/").text
+
+
+def test_reset_forms_refuse_bad_input(client, admin):
+    bad = h.post_form(client, "/organisers/password/reset", {"email": "not-an-address"})
+    assert bad.status_code == 422 and 'id="email-error"' in bad.text
+    path = f"/organisers/password/reset/{reset_token(admin)}"
+    for data in ({"password": "short", "confirm": "short"},
+                 {"password": "a long enough password", "confirm": "a different password"}):
+        response = h.post_form(client, path, data)
+        assert response.status_code == 422
+    assert client.get(path).status_code == 200  # still unused: nothing was stored

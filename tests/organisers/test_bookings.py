@@ -243,3 +243,16 @@ def test_viewers_read_attendance_but_cannot_mark(app, client):
     response = h.post_form(client, url, {"session": str(event.sessions[0].id)})
     assert response.status_code == 403
     assert db.session.scalar(select(func.count(Attendance.id))) == 0
+
+
+def test_selection_without_ticked_bookings_says_so(client, trip):
+    event, bookings = trip
+    response = h.post_form(client, f"/organisers/events/{event.id}/selection",
+                           {"decision": "approve"},
+                           form_page=f"/organisers/events/{event.id}/attendees")
+    assert response.status_code == 303
+    assert {_status(b.id) for b in bookings} == {BookingStatus.PENDING}
+    bogus = h.post_form(client, f"/organisers/events/{event.id}/selection",
+                        {"decision": "everything", "booking": ["x"]},
+                        form_page=f"/organisers/events/{event.id}/attendees")
+    assert bogus.status_code == 400

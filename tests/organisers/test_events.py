@@ -17,6 +17,7 @@ from webapp.accounts.models import Role
 from webapp.bookings.models import Booking, BookingStatus
 from webapp.db import db
 from webapp.events.models import Event, EventKind, EventStatus
+from webapp.i18n import STOCKHOLM
 
 
 @pytest.fixture
@@ -100,6 +101,8 @@ BAD_INPUT = [
     ({"sessions-0-start_time": "1 pm"}, "sessions-0-start_time"),
     ({"sessions-0-end_time": "12:00"}, "sessions-0-end_time"),
     ({"sessions-0-start_date": "14/3/2027"}, "sessions-0-start_date"),
+    ({"sessions-0-start_date": "0001-01-01"}, "sessions-0-start_date"),
+    ({"sessions-1-end_date": "20270620"}, "sessions-1-end_date"),
     ({"capacity": "-1"}, "capacity"),
     ({"capacity": "many"}, "capacity"),
     ({"max_per_company": "0"}, "max_per_company"),
@@ -159,9 +162,6 @@ def _edit_form(event: Event, **overrides: object) -> dict[str, object]:
     for key in [k for k in data if k.startswith("sessions-")]:
         del data[key]
     for i, s in enumerate(event.sessions):
-        start = s.starts_at.astimezone(f.now().astimezone().tzinfo)
-        from webapp.i18n import STOCKHOLM
-
         start, end = s.starts_at.astimezone(STOCKHOLM), s.ends_at.astimezone(STOCKHOLM)
         data.update({
             f"sessions-{i}-id": str(s.id),

@@ -73,17 +73,27 @@ def _time_field(label: object, required: bool = True) -> StringField:
 
 
 _DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _plausible_date(_form: Form, field: DateField) -> None:
+    # A typo such as 0026-03-14 parses as a date, but is no event's (and year 1 in Stockholm
+    # time has no UTC equivalent Python can hold).
+    if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(
+            _l("Enter a date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
 
 
 class SessionForm(Form):
     """One session; a subform without its own CSRF token."""
 
     id = HiddenField()
-    start_date = DateField(_l("Date"), [DataRequired(message=_DATE_MESSAGE)])
+    start_date = DateField(_l("Date"), [DataRequired(message=_DATE_MESSAGE), _plausible_date])
     start_time = _time_field(_l("Starts (HH:MM)"))
     end_time = _time_field(_l("Ends (HH:MM)"))
     end_date = DateField(
-        _l("End date, if another day (optional)"), [Optional()],
+        _l("End date, if another day (optional)"), [Optional(), _plausible_date],
         description=_l("For a session that goes on overnight or over several days."),
     )
     title = StringField(_l("Session title (optional)"), [Optional(), Length(max=200)],
@@ -160,11 +170,12 @@ class EventForm(FlaskForm):
         _l("Most participants per company (optional)"),
         [Optional(), NumberRange(min=1, max=1000, message=_l("Enter 1 or more, or leave empty."))],
     )
-    registration_opens_date = DateField(_l("Registration opens: date (optional)"), [Optional()],
+    registration_opens_date = DateField(_l("Registration opens: date (optional)"),
+                                        [Optional(), _plausible_date],
                                         description=_l("Empty: opens when published."))
     registration_opens_time = _time_field(_l("Registration opens: time"), required=False)
     registration_closes_date = DateField(
-        _l("Registration closes: date (optional)"), [Optional()],
+        _l("Registration closes: date (optional)"), [Optional(), _plausible_date],
         description=_l("Empty: closes when the first session starts."),
     )
     registration_closes_time = _time_field(_l("Registration closes: time"), required=False)
