@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
-from webapp.accounts.services import NotAllowed, can_view_event, has_role, role_in
+from webapp.accounts.services import NotAllowed, has_role, role_in
 from webapp.bookings import attendance as attendance_service
 from webapp.bookings import attendees as attendee_lists
 from webapp.bookings import exports, organising, services
@@ -28,7 +28,6 @@ from webapp.bookings.models import BookingStatus, Participant
 from webapp.bookings.organiser_forms import MoveForm, OrganiserBookingForm, SelectionForm
 from webapp.db import db, utcnow
 from webapp.events.admin import event_or_404
-from webapp.events.management import get_event
 from webapp.events.models import Event
 from webapp.i18n import current_language
 
@@ -37,11 +36,9 @@ bp = Blueprint("booking_admin", __name__, url_prefix="/organisers")
 
 def _readable_event(event_id: int) -> Event:
     """The event if the user may read its attendee list (members and project partners)."""
-    event = get_event(event_id)
+    event = attendee_lists.event_for_reader(current_user, event_id)
     if event is None:
         abort(404)
-    if not can_view_event(current_user, event):
-        raise NotAllowed()
     return event
 
 

@@ -15,8 +15,11 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
+from webapp.accounts.models import User
+from webapp.accounts.services import NotAllowed, can_view_event
 from webapp.bookings.models import Booking, BookingStatus, Company, Participant
 from webapp.db import db
+from webapp.events.management import get_event
 from webapp.events.models import Event
 
 
@@ -45,6 +48,15 @@ class Counts:
     capacity: int | None
     bookings: dict[BookingStatus, int]
     participants: dict[BookingStatus, int]
+
+
+def event_for_reader(user: User | None, event_id: int) -> Event | None:
+    """The event (None if unknown) when the user may read its attendee list: members of its
+    organisation and of its project's partner organisations. Raises NotAllowed otherwise."""
+    event = get_event(event_id)
+    if event is not None and not can_view_event(user, event):
+        raise NotAllowed()
+    return event
 
 
 def _filtered(event_id: int, filters: AttendeeFilter) -> Select[tuple[Booking]]:
