@@ -28,9 +28,7 @@ from webapp.db import db
 from webapp.i18n import compile_catalogues
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,7 +47,9 @@ def compiled_translations() -> None:
     compile_catalogues(create_app({"TESTING": True, "SECRET_KEY": "x"}))
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
 def db_backend(request: pytest.FixtureRequest) -> str:
     return request.param
 

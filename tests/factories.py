@@ -20,6 +20,7 @@ from webapp.events.services import sync_span
 
 _seq = itertools.count(1)
 
+
 def next_tag() -> int:
     """A number no other call in this process returns (unique names, emails, slugs)."""
     return next(_seq)
@@ -49,7 +50,11 @@ def organisation(name: str | None = None, **fields: object) -> Organisation:
 def project(org: Organisation, partners: list[Organisation] = (), **fields: object) -> Project:
     n = next(_seq)
     proj = Project(
-        organisation=org, name=f"Project {n}", slug=f"project-{n}", partners=list(partners), **fields
+        organisation=org,
+        name=f"Project {n}",
+        slug=f"project-{n}",
+        partners=list(partners),
+        **fields,
     )
     db.session.add(proj)
     db.session.flush()

@@ -65,7 +65,10 @@ def test_demo_loads_a_realistic_set_once(app, runner):
     assert {BookingStatus.CONFIRMED, BookingStatus.PENDING, BookingStatus.WAITLISTED} <= statuses
     # Seats match what the confirmed bookings hold, everywhere.
     for event in db.session.scalars(select(Event)):
-        held = sum(b.seats_held for b in db.session.scalars(select(Booking).where(Booking.event_id == event.id)))
+        held = sum(
+            b.seats_held
+            for b in db.session.scalars(select(Booking).where(Booking.event_id == event.id))
+        )
         assert event.seats_taken == held
     again = runner.invoke(args=["demo", "--if-empty"])
     assert again.exit_code == 0 and "not loaded" in again.output

@@ -11,8 +11,14 @@ from webapp import create_app
 from webapp.i18n import catalogue_paths
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
-            "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+}
 METHODS = [
     ("webapp/**.py", "python"),
     ("webapp/templates/**.html", "jinja2"),
@@ -39,7 +45,9 @@ def _swedish() -> dict[str, object]:
         with path.open("rb") as po_file:
             for message in read_po(po_file):
                 msgid = message.id[0] if isinstance(message.id, tuple) else message.id
-                translated = all(message.string) if isinstance(message.string, tuple) else message.string
+                translated = (
+                    all(message.string) if isinstance(message.string, tuple) else message.string
+                )
                 if msgid and translated and not message.fuzzy:
                     merged.setdefault(msgid, message.string)
     return merged
@@ -61,5 +69,6 @@ def test_placeholders_survive_translation():
         strings = string if isinstance(string, tuple) else (string,)
         for s in strings:
             assert set(placeholder.findall(s)) <= set(placeholder.findall(msgid)) | {"%(num)s"}, (
-                msgid, s
+                msgid,
+                s,
             )

@@ -133,7 +133,9 @@ def _development_secret(app: Flask) -> str:
     or differ between hosts.
     """
     if app.config.get("ENV_NAME") == "production":
-        raise RuntimeError("SECRET_KEY must be set in production (environment or instance/config.py)")
+        raise RuntimeError(
+            "SECRET_KEY must be set in production (environment or instance/config.py)"
+        )
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

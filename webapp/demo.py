@@ -54,7 +54,8 @@ def _people(*names: str) -> list[bookings.ParticipantData]:
     return [
         bookings.ParticipantData(
             name=name,
-            email=name.lower().replace(" ", ".").replace("å", "a").replace("ö", "o") + "@example.se",
+            email=name.lower().replace(" ", ".").replace("å", "a").replace("ö", "o")
+            + "@example.se",
             role="Produktionschef" if i == 0 else None,
             gender=genders[i % 3],
         )
@@ -66,77 +67,120 @@ def load_demo(today: date | None = None) -> None:
     """Add the demo data relative to ``today``; the caller commits."""
     today = today or utcnow().astimezone(STOCKHOLM).date()
     west = Organisation(
-        name="Västkustens Teknikpark", slug="vastkustens-teknikpark", county="14",
+        name="Västkustens Teknikpark",
+        slug="vastkustens-teknikpark",
+        county="14",
         contact_email="event@teknikpark.example.se",
     )
     energy = Organisation(
-        name="Energikontor Mitt", slug="energikontor-mitt", county="23",
+        name="Energikontor Mitt",
+        slug="energikontor-mitt",
+        county="23",
         contact_email="info@energikontor.example.se",
     )
     cluster = Organisation(
-        name="Skåne Cleantech-kluster", slug="skane-cleantech", county="12",
+        name="Skåne Cleantech-kluster",
+        slug="skane-cleantech",
+        county="12",
         contact_email="hej@cleantech.example.se",
     )
     project = Project(
-        name="Grön omställning i småföretag 2026–2028", slug="gron-omstallning",
-        organisation=energy, partners=[west, cluster],
-        funder="Europeiska regionala utvecklingsfonden", funder_reference="20301234",
+        name="Grön omställning i småföretag 2026–2028",
+        slug="gron-omstallning",
+        organisation=energy,
+        partners=[west, cluster],
+        funder="Europeiska regionala utvecklingsfonden",
+        funder_reference="20301234",
     )
     db.session.add_all([west, energy, cluster, project])
 
     d = lambda days: today + timedelta(days=days)  # noqa: E731 - reads better inline
     trip = _event(
         [(d(45), "08:00", "20:00"), (d(46), "08:30", "18:00"), (d(47), "08:30", "15:00")],
-        kind=EventKind.STUDY_TRIP, organisation=energy, project=project,
+        kind=EventKind.STUDY_TRIP,
+        organisation=energy,
+        project=project,
         title="Studieresa: vätgas i Hamburgs hamn",
         summary="Tre dagar med företag som redan använder vätgas i produktion och logistik.",
         description="Vi besöker vätgasproducenter och hamnens logistikföretag.\n\n"
         "Resa, hotell och måltider ingår. Organisatören väljer ut deltagande företag.",
-        venue="Hamburg Hafen", city="Hamburg", country="DE", capacity=12, max_per_company=2,
-        requires_approval=True, registration_closes_at=_at(d(20), "23:59"),
+        venue="Hamburg Hafen",
+        city="Hamburg",
+        country="DE",
+        capacity=12,
+        max_per_company=2,
+        requires_approval=True,
+        registration_closes_at=_at(d(20), "23:59"),
     )
     webinar = _event(
         [(d(10), "09:00", "10:30")],
-        kind=EventKind.WEBINAR, organisation=west, project=project,
+        kind=EventKind.WEBINAR,
+        organisation=west,
+        project=project,
         title="Webbinarium: energikartläggning för små företag",
         summary="Så gör du en energikartläggning och söker stöd för den.",
         description="En energirådgivare går igenom kartläggningens steg och stödet från "
         "Energimyndigheten.",
-        online_url="https://meet.example.se/j/energikartlaggning", capacity=100,
+        online_url="https://meet.example.se/j/energikartlaggning",
+        capacity=100,
     )
     conference = _event(
-        [(d(30), "09:00", "17:00", "Dag 1: marknad och finansiering"),
-         (d(31), "09:00", "15:30", "Dag 2: teknik och samarbete")],
-        kind=EventKind.CONFERENCE, organisation=cluster, project=project,
+        [
+            (d(30), "09:00", "17:00", "Dag 1: marknad och finansiering"),
+            (d(31), "09:00", "15:30", "Dag 2: teknik och samarbete"),
+        ],
+        kind=EventKind.CONFERENCE,
+        organisation=cluster,
+        project=project,
         title="Cleantechkonferensen 2027",
-        summary="Två dagar om cirkulär produktion, energi och finansiering för små och medelstora företag.",
-        venue="Slagthuset, Jörgen Kocksgatan 7A", city="Malmö", county="12",
-        capacity=300, max_per_company=5,
+        summary="Två dagar om cirkulär produktion, energi och finansiering för små och "
+        "medelstora företag.",
+        venue="Slagthuset, Jörgen Kocksgatan 7A",
+        city="Malmö",
+        county="12",
+        capacity=300,
+        max_per_company=5,
     )
     series = _event(
-        [(d(14 + 7 * i), "13:00", "16:00", title) for i, title in enumerate(
-            ["Nuläge och kartläggning", "Affärsmodeller", "Leverantörskedjan", "Handlingsplan"])],
-        kind=EventKind.WORKSHOP_SERIES, organisation=west,
+        [
+            (d(14 + 7 * i), "13:00", "16:00", title)
+            for i, title in enumerate(
+                ["Nuläge och kartläggning", "Affärsmodeller", "Leverantörskedjan", "Handlingsplan"]
+            )
+        ],
+        kind=EventKind.WORKSHOP_SERIES,
+        organisation=west,
         title="Verkstadsserie: cirkulära affärsmodeller",
         summary="Fyra eftermiddagar där företaget tar fram sin egen plan. Serien bokas som helhet.",
-        venue="Teknikparken, Lindholmspiren 5", city="Göteborg", county="14",
-        capacity=8, max_per_company=3,
+        venue="Teknikparken, Lindholmspiren 5",
+        city="Göteborg",
+        county="14",
+        capacity=8,
+        max_per_company=3,
     )
     past = _event(
         [(d(-30), "07:30", "09:00")],
-        kind=EventKind.CONFERENCE, organisation=energy,
+        kind=EventKind.CONFERENCE,
+        organisation=energy,
         title="Frukostmöte: solceller på industritak",
         summary="Erfarenheter från tre företag som byggt egna solcellsparker.",
-        venue="Energikontoret, Storgatan 12", city="Östersund", county="23", capacity=40,
+        venue="Energikontoret, Storgatan 12",
+        city="Östersund",
+        county="23",
+        capacity=40,
     )
     db.session.add_all([trip, webinar, conference, series, past])
     db.session.flush()
 
     def book(event: Event, company: int, names: tuple[str, ...], when: datetime) -> None:
         bookings.register(
-            event.id, _COMPANIES[company],
+            event.id,
+            _COMPANIES[company],
             bookings.ContactData(names[0], _people(names[0])[0].email),
-            _people(*names), consent_version="2026-11", language="sv", now=when,
+            _people(*names),
+            consent_version="2026-11",
+            language="sv",
+            now=when,
         )
 
     before_past = _at(d(-40), "10:00")
@@ -159,8 +203,13 @@ def load_demo(today: date | None = None) -> None:
 #: passwords are public: demo databases only.
 DEMO_USERS = (
     ("admin@demo.traffpunkt.se", "Alva Admin", "demo-admin-2026", "energikontor-mitt", "admin"),
-    ("organiser@demo.traffpunkt.se", "Oskar Organisatör", "demo-organiser-2026",
-     "vastkustens-teknikpark", "organiser"),
+    (
+        "organiser@demo.traffpunkt.se",
+        "Oskar Organisatör",
+        "demo-organiser-2026",
+        "vastkustens-teknikpark",
+        "organiser",
+    ),
 )
 
 

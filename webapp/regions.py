@@ -34,8 +34,26 @@ COUNTIES: dict[str, str] = {
 
 # Countries a company can register from, Nordic and Baltic neighbours first.
 COUNTRIES: tuple[str, ...] = (
-    "SE", "NO", "DK", "FI", "IS", "EE", "LV", "LT", "DE", "PL", "NL", "BE", "FR", "GB", "IE",
-    "ES", "IT", "AT", "CH", "CZ",
+    "SE",
+    "NO",
+    "DK",
+    "FI",
+    "IS",
+    "EE",
+    "LV",
+    "LT",
+    "DE",
+    "PL",
+    "NL",
+    "BE",
+    "FR",
+    "GB",
+    "IE",
+    "ES",
+    "IT",
+    "AT",
+    "CH",
+    "CZ",
 )
 
 

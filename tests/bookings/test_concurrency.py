@@ -18,7 +18,15 @@ THREADS = 50
 
 pytestmark = pytest.mark.parametrize(
     "app_config",
-    [{"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 5, "max_overflow": 0, "pool_timeout": 60}}],
+    [
+        {
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_size": THREADS + 5,
+                "max_overflow": 0,
+                "pool_timeout": 60,
+            }
+        }
+    ],
 )
 
 
@@ -34,7 +42,10 @@ def _race(app, event_id: int, sizes: list[int], action=None) -> list[str]:
                     event_id,
                     f.company_data(100 + i),
                     services.ContactData("Kontakt", f"c{i}@example.se"),
-                    [services.ParticipantData(f"P{i}-{k}", f"p{i}.{k}@example.se") for k in range(sizes[i])],
+                    [
+                        services.ParticipantData(f"P{i}-{k}", f"p{i}.{k}@example.se")
+                        for k in range(sizes[i])
+                    ],
                     consent_version="test",
                 )
                 db.session.commit()
@@ -112,7 +123,8 @@ def test_concurrent_cancellations_and_bookings_keep_the_count(app):
                     services.cancel(ids[i])
                 else:
                     services.register(
-                        event_id, f.company_data(500 + i),
+                        event_id,
+                        f.company_data(500 + i),
                         services.ContactData("K", f"k{i}@example.se"),
                         [services.ParticipantData(f"Q{i}", f"q{i}@example.se")],
                         consent_version="test",

@@ -39,7 +39,9 @@ def registration_form(token: str, participants: int = 1, **overrides: str) -> di
 
 @pytest.fixture
 def webinar(app):
-    event = f.event(kind=EventKind.WEBINAR, capacity=10, online_url="https://meet.example.se/secret-room")
+    event = f.event(
+        kind=EventKind.WEBINAR, capacity=10, online_url="https://meet.example.se/secret-room"
+    )
     db.session.commit()
     return event
 
@@ -57,7 +59,8 @@ def count(model) -> int:
 def test_whole_registration_flow(client, webinar):
     token = open_form(client, webinar)
     response = client.post(
-        f"/events/{webinar.id}/register", data=registration_form(token, participants=2),
+        f"/events/{webinar.id}/register",
+        data=registration_form(token, participants=2),
         headers={"Accept-Language": "en"},
     )
     assert response.status_code == 303
@@ -126,7 +129,10 @@ def test_missing_csrf_token_is_refused_and_nothing_stored(client, webinar):
         ({"consent": ""}, "You must agree to the privacy notice to register."),
         ({"county": ""}, "Choose the county where the company is."),
         ({"size_class": "huge"}, "Not a valid choice"),
-        ({"participants-1-email": "deltagare0@norrfors.example.se"}, "Each participant needs their own email address."),
+        (
+            {"participants-1-email": "deltagare0@norrfors.example.se"},
+            "Each participant needs their own email address.",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_stores_nothing(client, webinar, overrides, message):
@@ -138,12 +144,14 @@ def test_bad_input_gets_a_clear_message_and_stores_nothing(client, webinar, over
     )
     assert response.status_code == 422
     assert message in response.text
-    assert 'aria-invalid="true"' in response.text or "role=\"alert\"" in response.text
+    assert 'aria-invalid="true"' in response.text or 'role="alert"' in response.text
     assert count(Booking) == 0 and count(Company) == 0 and count(Participant) == 0
 
 
 def test_messages_are_in_swedish_for_swedish_browsers(client, webinar):
-    response = client.get(f"/events/{webinar.id}/register", headers={"Accept-Language": "sv-SE,sv;q=0.9"})
+    response = client.get(
+        f"/events/{webinar.id}/register", headers={"Accept-Language": "sv-SE,sv;q=0.9"}
+    )
     token = csrf_from(response.text)
     data = registration_form(token, org_number="5560360794")
     response = client.post(
@@ -168,7 +176,8 @@ def test_too_many_participants_are_refused(client, app):
     db.session.commit()
     token = open_form(client, event)
     response = client.post(
-        f"/events/{event.id}/register", data=registration_form(token, participants=3),
+        f"/events/{event.id}/register",
+        data=registration_form(token, participants=3),
         headers={"Accept-Language": "en"},
     )
     assert response.status_code == 422
@@ -180,9 +189,12 @@ def test_company_limit_across_bookings_is_a_form_message(client, app):
     event = f.event(capacity=50, max_per_company=2)
     db.session.commit()
     token = open_form(client, event)
-    assert client.post(
-        f"/events/{event.id}/register", data=registration_form(token, participants=2)
-    ).status_code == 303
+    assert (
+        client.post(
+            f"/events/{event.id}/register", data=registration_form(token, participants=2)
+        ).status_code
+        == 303
+    )
     response = client.post(
         f"/events/{event.id}/register",
         data=registration_form(token, participants=1, submission_key="key-2"),
@@ -210,12 +222,16 @@ def test_full_event_puts_the_booking_on_the_waiting_list(client, app):
     db.session.commit()
     token = open_form(client, event)
     response = client.post(
-        f"/events/{event.id}/register", data=registration_form(token),
+        f"/events/{event.id}/register",
+        data=registration_form(token),
         headers={"Accept-Language": "en"},
     )
     page = client.get(response.headers["Location"], headers={"Accept-Language": "en"})
     assert "waiting list" in page.text
-    assert db.session.scalars(select(Booking).where(Booking.company_id != 1)).one().status == BookingStatus.WAITLISTED
+    assert (
+        db.session.scalars(select(Booking).where(Booking.company_id != 1)).one().status
+        == BookingStatus.WAITLISTED
+    )
 
 
 @pytest.mark.parametrize("state", ["draft", "closed", "cancelled"])
@@ -238,7 +254,9 @@ def test_closed_registration_shows_a_message_and_refuses_posts(client, app, stat
     assert count(Booking) == 0
 
 
-@pytest.mark.parametrize("token", ["1-AAAAAAAAAAAAAAAAAAAAAAAA", "999999-abc", "garbage", "1-" + "x" * 200])
+@pytest.mark.parametrize(
+    "token", ["1-AAAAAAAAAAAAAAAAAAAAAAAA", "999999-abc", "garbage", "1-" + "x" * 200]
+)
 def test_unknown_or_tampered_manage_token_is_404(client, app, token):
     event = f.event()
     f.book(event, 1)

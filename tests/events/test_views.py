@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests import factories as f
 from webapp.db import db, utcnow
 from webapp.events.models import EventKind, EventStatus
@@ -56,7 +54,9 @@ def test_detail_shows_sessions_in_stockholm_time_and_seats(client, app):
     from datetime import UTC, datetime
 
     event = f.event(
-        capacity=10, starts_at=datetime(2027, 3, 28, 8, 0, tzinfo=UTC), sessions=2,
+        capacity=10,
+        starts_at=datetime(2027, 3, 28, 8, 0, tzinfo=UTC),
+        sessions=2,
         session_gap=timedelta(days=-1),
     )
     f.book(event, 3, now=datetime(2027, 3, 1, tzinfo=UTC))
@@ -90,13 +90,15 @@ def test_language_switch_is_remembered(client, app):
     from tests.conftest import csrf_from
 
     response = client.post(
-        "/language", data={"lang": "en", "next": "/?kind=webinar", "csrf_token": csrf_from(page.text)}
+        "/language",
+        data={"lang": "en", "next": "/?kind=webinar", "csrf_token": csrf_from(page.text)},
     )
     assert response.status_code == 303 and response.headers["Location"] == "/?kind=webinar"
     assert '<html lang="en">' in client.get("/").text
     # An outside address is never a redirect target.
     response = client.post(
-        "/language", data={"lang": "sv", "next": "https://evil.example", "csrf_token": csrf_from(page.text)}
+        "/language",
+        data={"lang": "sv", "next": "https://evil.example", "csrf_token": csrf_from(page.text)},
     )
     assert response.headers["Location"] == "/"
 
@@ -117,12 +119,19 @@ def _fill(n_events: int, bookings_per_event: int) -> int:
     events = []
     for i in range(n_events):
         event = Event(
-            organisation=orgs[i % 3], project=proj if i % 2 else None, title=f"Bulk {i}",
-            kind=EventKind.CONFERENCE, status=EventStatus.PUBLISHED, capacity=None,
-            starts_at=start, ends_at=start + timedelta(days=1, hours=3),
+            organisation=orgs[i % 3],
+            project=proj if i % 2 else None,
+            title=f"Bulk {i}",
+            kind=EventKind.CONFERENCE,
+            status=EventStatus.PUBLISHED,
+            capacity=None,
+            starts_at=start,
+            ends_at=start + timedelta(days=1, hours=3),
         )
         event.sessions = [
-            EventSession(starts_at=start + timedelta(days=d), ends_at=start + timedelta(days=d, hours=3))
+            EventSession(
+                starts_at=start + timedelta(days=d), ends_at=start + timedelta(days=d, hours=3)
+            )
             for d in (0, 1)
         ]
         events.append(event)
@@ -135,9 +144,15 @@ def _fill(n_events: int, bookings_per_event: int) -> int:
         )
         db.session.add(
             Booking(
-                event=events[0], company=company, status=BookingStatus.CONFIRMED, seats_held=2,
-                contact_name="K", contact_email="k@example.se", consent_version="t",
-                consent_at=utcnow(), token_nonce="n",
+                event=events[0],
+                company=company,
+                status=BookingStatus.CONFIRMED,
+                seats_held=2,
+                contact_name="K",
+                contact_email="k@example.se",
+                consent_version="t",
+                consent_at=utcnow(),
+                token_nonce="n",
                 participants=[
                     Participant(name=f"P{b}-{k}", email=f"p{b}.{k}@example.se", feed_nonce="n")
                     for k in range(2)

@@ -47,13 +47,23 @@ def _strip(value: str | None) -> str | None:
 class ParticipantForm(Form):
     """One participant; a subform without its own CSRF token."""
 
-    name = StringField(_l("Name"), [DataRequired(), Length(max=200)], filters=[_strip])
-    email = StringField(
-        _l("Email"),
-        [DataRequired(), Email(message=_l("Enter a valid email address.")), Length(max=254)],
+    name = StringField(
+        _l("Name"),
+        [DataRequired(message=_l("Enter the participant's name.")), Length(max=200)],
         filters=[_strip],
     )
-    role = StringField(_l("Role or title (optional)"), [Optional(), Length(max=200)], filters=[_strip])
+    email = StringField(
+        _l("Email"),
+        [
+            DataRequired(message=_l("Enter the participant's email address.")),
+            Email(message=_l("Enter a valid email address.")),
+            Length(max=254),
+        ],
+        filters=[_strip],
+    )
+    role = StringField(
+        _l("Role or title (optional)"), [Optional(), Length(max=200)], filters=[_strip]
+    )
     gender = SelectField(
         _l("Gender (optional, only for statistics)"),
         choices=choices(((g.value, label) for g, label in GENDER_LABELS.items()), empty="—"),
@@ -86,7 +96,11 @@ class RegistrationForm(FlaskForm):
         [DataRequired(message=_l("Enter the company's organisation number."))],
         description=_l("Swedish companies: 10 digits, e.g. 556036-0793."),
     )
-    company_name = StringField(_l("Company name"), [DataRequired(), Length(max=200)], filters=[_strip])
+    company_name = StringField(
+        _l("Company name"),
+        [DataRequired(message=_l("Enter the company's name.")), Length(max=200)],
+        filters=[_strip],
+    )
     county = SelectField(
         _l("County"),
         choices=[],
@@ -100,18 +114,32 @@ class RegistrationForm(FlaskForm):
     industry_code = StringField(
         _l("Industry code, SNI (optional)"), [Optional(), Length(max=10)], filters=[_strip]
     )
-    contact_name = StringField(_l("Contact person"), [DataRequired(), Length(max=200)], filters=[_strip])
-    contact_email = StringField(
-        _l("Contact email"),
-        [DataRequired(), Email(message=_l("Enter a valid email address.")), Length(max=254)],
+    contact_name = StringField(
+        _l("Contact person"),
+        [DataRequired(message=_l("Enter the contact person's name.")), Length(max=200)],
         filters=[_strip],
     )
-    contact_phone = StringField(_l("Contact phone (optional)"), [Optional(), Length(max=40)], filters=[_strip])
+    contact_email = StringField(
+        _l("Contact email"),
+        [
+            DataRequired(message=_l("Enter the contact person's email address.")),
+            Email(message=_l("Enter a valid email address.")),
+            Length(max=254),
+        ],
+        filters=[_strip],
+    )
+    contact_phone = StringField(
+        _l("Contact phone (optional)"), [Optional(), Length(max=40)], filters=[_strip]
+    )
     participants = FieldList(FormField(ParticipantForm), min_entries=1)
-    message = TextAreaField(_l("Message to the organiser (optional)"), [Optional(), Length(max=2000)])
+    message = TextAreaField(
+        _l("Message to the organiser (optional)"), [Optional(), Length(max=2000)]
+    )
     consent = BooleanField(
-        _l("I have read the privacy notice and agree that the details above are processed to "
-           "handle this registration and to report participation to the funders."),
+        _l(
+            "I have read the privacy notice and agree that the details above are processed to "
+            "handle this registration and to report participation to the funders."
+        ),
         [DataRequired(message=_l("You must agree to the privacy notice to register."))],
     )
     invitations = BooleanField(_l("Send me invitations to future events (optional)."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -15,12 +16,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import UTCDateTime, db, utcnow
-from webapp.tokens import new_nonce
 from webapp.events.models import Event, EventSession, str_enum
+from webapp.tokens import new_nonce
 
 
 class SizeClass(enum.StrEnum):

@@ -46,7 +46,9 @@ def normalise(country: str, number: str) -> str:
     try:
         compact = module.validate(number)
     except stdnum_errors.InvalidLength:
-        raise InvalidOrgNumber(_l("The organisation number has the wrong number of digits.")) from None
+        raise InvalidOrgNumber(
+            _l("The organisation number has the wrong number of digits.")
+        ) from None
     except stdnum_errors.ValidationError:
         raise InvalidOrgNumber(_l("That is not a valid organisation number.")) from None
     return module.format(compact) if hasattr(module, "format") else compact

@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from webapp import signals, tokens
-from webapp.db import db, lock_row, utcnow
 from webapp.bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -32,6 +31,7 @@ from webapp.bookings.models import (
     Participant,
     SizeClass,
 )
+from webapp.db import db, lock_row, utcnow
 from webapp.events.models import Event, EventStatus
 from webapp.events.services import registration_open
 
@@ -543,9 +543,7 @@ def update_participant(booking_id: int, participant_id: int, data: ParticipantDa
     participant = next((p for p in booking.active_participants if p.id == participant_id), None)
     if participant is None:
         raise BookingError(_l("That participant is not on this booking."))
-    if any(
-        p.email == data.email and p.id != participant_id for p in booking.active_participants
-    ):
+    if any(p.email == data.email and p.id != participant_id for p in booking.active_participants):
         raise BookingError(_l("Each participant needs their own email address."))
     participant.name = data.name
     participant.email = data.email

@@ -57,7 +57,9 @@ def register(event_id: int):  # noqa: ANN201 - a view
             if len(form.participants.entries) < max_participants:
                 form.participants.append_entry()
             else:
-                flash(_("At most %(n)s participants can be registered.", n=max_participants), "error")
+                flash(
+                    _("At most %(n)s participants can be registered.", n=max_participants), "error"
+                )
             return render_template("bookings/register.html", event=event, form=form)
         if remove is not None:
             if len(form.participants.entries) > 1 and 0 <= remove < len(form.participants.entries):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -18,7 +19,6 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import UTCDateTime, db, utcnow
@@ -143,7 +143,9 @@ class Event(db.Model):
         CheckConstraint(
             "max_per_company IS NULL OR max_per_company >= 1", name="max_per_company_positive"
         ),
+        # The list sorts upcoming events by start, and finds them by end (still running).
         Index("ix_events_status_starts_at", "status", "starts_at"),
+        Index("ix_events_status_ends_at", "status", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -224,9 +226,7 @@ class EventSession(db.Model):
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(
-        ForeignKey("events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Optional title, e.g. "Energy mapping" for one session of a workshop series.

@@ -50,4 +50,6 @@ def detail(event_id: int):  # noqa: ANN201 - a view
     event = services.get_public_event(event_id)
     if event is None:
         abort(404)
-    return render_template("events/detail.html", event=event, open=services.registration_open(event))
+    return render_template(
+        "events/detail.html", event=event, open=services.registration_open(event)
+    )
