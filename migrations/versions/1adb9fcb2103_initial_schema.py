@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d0ded7645b82
+Revision ID: 1adb9fcb2103
 Revises: 
-Create Date: 2026-11-25 17:45:33.202994
+Create Date: 2026-11-25 18:37:17.423669
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import webapp.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'd0ded7645b82'
+revision = '1adb9fcb2103'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -47,6 +47,71 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('slug', name=op.f('uq_organisations_slug'))
     )
+    op.create_table('users',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('password_hash', sa.String(length=200), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('session_nonce', sa.String(length=32), nullable=False),
+    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    )
+    op.create_table('audit_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('event_id', sa.Integer(), nullable=True),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=50), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_audit_entries_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_audit_entries_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entries'))
+    )
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_entries_booking_id'), ['booking_id'], unique=False)
+        batch_op.create_index('ix_audit_entries_event_created', ['event_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entries_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entries_user_id'), ['user_id'], unique=False)
+
+    op.create_table('invitations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('role', sa.Enum('viewer', 'organiser', 'admin', name='invitation_role', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('invited_by_id', sa.Integer(), nullable=True),
+    sa.Column('token_nonce', sa.String(length=32), nullable=False),
+    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['invited_by_id'], ['users.id'], name=op.f('fk_invitations_invited_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_invitations_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations'))
+    )
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invitations_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invitations_invited_by_id'), ['invited_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invitations_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('memberships',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.Enum('viewer', 'organiser', 'admin', name='member_role', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_memberships_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_memberships_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_memberships')),
+    sa.UniqueConstraint('user_id', 'organisation_id', name=op.f('uq_memberships_user_id_organisation_id'))
+    )
+    with op.batch_alter_table('memberships', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_memberships_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_memberships_user_id'), ['user_id'], unique=False)
+
     op.create_table('projects',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
@@ -101,6 +166,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_events_county'), ['county'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_project_id'), ['project_id'], unique=False)
+        batch_op.create_index('ix_events_status_ends_at', ['status', 'ends_at'], unique=False)
         batch_op.create_index('ix_events_status_starts_at', ['status', 'starts_at'], unique=False)
 
     op.create_table('project_partners',
@@ -127,6 +193,7 @@ def upgrade():
     sa.Column('consent_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('invitations_opt_in', sa.Boolean(), nullable=False),
     sa.Column('token_nonce', sa.String(length=32), nullable=False),
+    sa.Column('feed_nonce', sa.String(length=32), nullable=False),
     sa.Column('submission_key', sa.String(length=64), nullable=True),
     sa.Column('message', sa.Text(), nullable=True),
     sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
@@ -151,6 +218,7 @@ def upgrade():
     sa.Column('title', sa.String(length=200), nullable=True),
     sa.Column('venue', sa.String(length=300), nullable=True),
     sa.Column('cancelled_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_event_sessions_ends_after_start')),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_sessions_event_id_events'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_event_sessions'))
@@ -192,11 +260,54 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_attendances_participant_id'), ['participant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attendances_session_id'), ['session_id'], unique=False)
 
+    op.create_table('outbox_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.Enum('confirmed', 'pending', 'waitlisted', 'approved', 'declined', 'promoted', 'cancelled', 'event_changed', 'event_cancelled', 'reminder', 'follow_up', name='message_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'failed', 'cancelled', name='message_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('recipient_email', sa.String(length=254), nullable=False),
+    sa.Column('recipient_name', sa.String(length=200), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('participant_id', sa.Integer(), nullable=True),
+    sa.Column('session_id', sa.Integer(), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('due_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('resends', sa.Integer(), nullable=False),
+    sa.Column('claim_token', sa.String(length=32), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('message_id', sa.String(length=250), nullable=True),
+    sa.Column('sent_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_outbox_messages_booking_id_bookings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_outbox_messages_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_outbox_messages_participant_id_participants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], ['event_sessions.id'], name=op.f('fk_outbox_messages_session_id_event_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_messages_dedupe_key'))
+    )
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_messages_booking_id'), ['booking_id'], unique=False)
+        batch_op.create_index('ix_outbox_messages_event_status', ['event_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_messages_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_messages_session_id'), ['session_id'], unique=False)
+        batch_op.create_index('ix_outbox_messages_status_next_attempt', ['status', 'next_attempt_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_messages_status_next_attempt')
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_session_id'))
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_participant_id'))
+        batch_op.drop_index('ix_outbox_messages_event_status')
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_booking_id'))
+
+    op.drop_table('outbox_messages')
     with op.batch_alter_table('attendances', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attendances_session_id'))
         batch_op.drop_index(batch_op.f('ix_attendances_participant_id'))
@@ -223,6 +334,7 @@ def downgrade():
     op.drop_table('project_partners')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_status_starts_at')
+        batch_op.drop_index('ix_events_status_ends_at')
         batch_op.drop_index(batch_op.f('ix_events_project_id'))
         batch_op.drop_index(batch_op.f('ix_events_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_events_county'))
@@ -232,6 +344,25 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_projects_organisation_id'))
 
     op.drop_table('projects')
+    with op.batch_alter_table('memberships', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_memberships_user_id'))
+        batch_op.drop_index(batch_op.f('ix_memberships_organisation_id'))
+
+    op.drop_table('memberships')
+    with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitations_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_invitations_invited_by_id'))
+        batch_op.drop_index(batch_op.f('ix_invitations_email'))
+
+    op.drop_table('invitations')
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_entries_user_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_entries_organisation_id'))
+        batch_op.drop_index('ix_audit_entries_event_created')
+        batch_op.drop_index(batch_op.f('ix_audit_entries_booking_id'))
+
+    op.drop_table('audit_entries')
+    op.drop_table('users')
     op.drop_table('organisations')
     with op.batch_alter_table('companies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_companies_county'))
