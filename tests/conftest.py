@@ -170,13 +170,13 @@ class Client(FlaskClient):
     """A test client whose requests don't see what earlier requests cached in ``g``.
 
     The ``app`` fixture keeps one app context open for the test body, and requests reuse
-    it, so without this the locale (Flask-Babel) and the logged-in user (Flask-Login)
-    cached in ``g`` by one request would leak into the next.
+    it, so without this the locale (Flask-Babel), the logged-in user (Flask-Login) and the
+    CSRF token (Flask-WTF) cached in ``g`` by one request would leak into the next.
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         if has_app_context():
-            for name in ("_flask_babel", "_login_user"):
+            for name in ("_flask_babel", "_login_user", "csrf_token"):
                 g.pop(name, None)
         return super().open(*args, **kwargs)
 

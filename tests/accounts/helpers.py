@@ -6,7 +6,6 @@ import itertools
 from functools import cache
 
 from argon2 import PasswordHasher, profiles
-from flask import g
 from flask.testing import FlaskClient
 
 from tests.conftest import csrf_from
@@ -44,16 +43,8 @@ def user(
     return person
 
 
-def fresh_csrf() -> None:
-    # The test's app context outlives each request, so Flask-WTF's per-request cache of the
-    # CSRF token in ``g`` would hand one client's token to another client (or to a session
-    # that has since changed). Forget it so the next page makes a token for this session.
-    g.pop("csrf_token", None)
-
-
 def login(client: FlaskClient, person: User, password: str = PASSWORD) -> None:
     """Log ``client`` in through the login form."""
-    fresh_csrf()
     page = client.get("/organisers/login")
     response = client.post(
         "/organisers/login",
@@ -64,7 +55,6 @@ def login(client: FlaskClient, person: User, password: str = PASSWORD) -> None:
 
 def post_form(client: FlaskClient, url: str, data: dict[str, object], form_page: str | None = None):  # noqa: ANN201
     """POST ``data`` with a CSRF token taken from ``form_page`` (default: a GET of ``url``)."""
-    fresh_csrf()
     page = client.get(form_page or url)
     return client.post(url, data={**data, "csrf_token": csrf_from(page.text)})
 
