@@ -32,7 +32,7 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	bash scripts/test-tools.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check webapp tests bench
