@@ -1,9 +1,15 @@
-"""Account emails (password reset, invitations): the links, handed to the outbox by signal.
+"""Account emails (password reset, invitations): a signal to the outbox, and the link.
 
 All email goes through the outbox, which the notifications package owns; accounts do not
 import it (DESIGN.md: packages react to each other through signals). The receivers run in
 the caller's transaction, so the email is queued exactly when the reset request or the
 invitation commits.
+
+The outbox does not store the link it is given (a link is a credential). It keeps only the
+user or the invitation and derives the link again when the email goes out, with
+:func:`services.reset_token` or :func:`services.invitation_token`, so what arrives is a
+link of the same form, verified by the same functions. A second reset request for one
+account within a couple of minutes (a double click) queues no second email.
 """
 
 from __future__ import annotations
@@ -20,14 +26,18 @@ def _absolute(endpoint: str, **values: object) -> str:
 
 
 def queue_password_reset(user: User, token: str) -> str:
-    """Ask the outbox to email ``user`` the reset link; returns the link."""
+    """Signal that ``user`` asked for a password reset; the outbox queues an email to
+    ``user.email`` with a reset link of its own, made when it is sent (valid one hour from
+    then, single-use). Returns the link made from ``token`` (sent along with the signal)."""
     url = _absolute("accounts.reset_password", token=token)
     signals.password_reset_requested.send(user, url=url)
     return url
 
 
 def queue_invitation(invitation: Invitation, token: str) -> str:
-    """Ask the outbox to email the invitation link; returns the link."""
+    """Signal the invitation; the outbox queues an email to ``invitation.email`` with the
+    acceptance link, derived again when it is sent (the same link: it depends only on the
+    invitation). Returns the link made from ``token``."""
     url = _absolute("accounts.accept_invitation", token=token)
     signals.colleague_invited.send(invitation, url=url)
     return url

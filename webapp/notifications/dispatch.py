@@ -42,6 +42,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from webapp.accounts.models import Invitation
 from webapp.bookings.models import Booking
 from webapp.db import begin_write, db, utcnow
 from webapp.events.models import Event
@@ -67,6 +68,8 @@ class DispatchResult:
     retrying: int = 0
     failed: int = 0
     released: int = 0
+    #: No longer wanted when their turn came (see rendering.NotWanted).
+    cancelled: int = 0
 
     def add(self, other: DispatchResult) -> None:
         self.claimed += other.claimed
@@ -74,6 +77,7 @@ class DispatchResult:
         self.retrying += other.retrying
         self.failed += other.failed
         self.released += other.released
+        self.cancelled += other.cancelled
 
 
 def _setting(name: str) -> int:
@@ -151,6 +155,9 @@ def _load(ids: Sequence[int]) -> list[OutboxMessage]:
                 selectinload(OutboxMessage.booking).selectinload(Booking.company),
                 selectinload(OutboxMessage.participant),
                 selectinload(OutboxMessage.session),
+                selectinload(OutboxMessage.user),
+                selectinload(OutboxMessage.invitation).selectinload(Invitation.organisation),
+                selectinload(OutboxMessage.invitation).selectinload(Invitation.invited_by),
             )
         )
     )
@@ -169,6 +176,7 @@ class _Recorder:
         self.retries: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
         self.releases: list[dict[str, Any]] = []
+        self.cancels: list[dict[str, Any]] = []
         self.done: set[int] = set()
 
     def sent_ok(self, row: OutboxMessage, message_id: str) -> None:
@@ -187,6 +195,12 @@ class _Recorder:
             self.retries.append({"row_id": row.id, "error": error, "at": retry_at})
             self.result.retrying += 1
 
+    def not_wanted(self, row: OutboxMessage, reason: str) -> None:
+        """The message should no longer go out: cancelled, with the reason on record."""
+        self.done.add(row.id)
+        self.cancels.append({"row_id": row.id, "error": reason})
+        self.result.cancelled += 1
+
     def release(self, rows: Sequence[OutboxMessage], error: str) -> None:
         """Not the messages' fault (server unreachable): back to pending, attempt returned."""
         retry_at = max(self.now, utcnow()) + max(backoff(1), timedelta(seconds=1))
@@ -197,7 +211,13 @@ class _Recorder:
                 self.result.released += 1
 
     def pending(self) -> int:
-        return len(self.sent) + len(self.retries) + len(self.failures) + len(self.releases)
+        return (
+            len(self.sent)
+            + len(self.retries)
+            + len(self.failures)
+            + len(self.releases)
+            + len(self.cancels)
+        )
 
     def flush(self) -> None:
         """Write the collected outcomes in one transaction.
@@ -252,6 +272,14 @@ class _Recorder:
                     "claim_token": None,
                 },
             ),
+            (
+                self.cancels,
+                {
+                    "status": MessageStatus.CANCELLED,
+                    "last_error": bindparam("error"),
+                    "claim_token": None,
+                },
+            ),
         )
         for params, values in statements:
             if params:
@@ -277,6 +305,9 @@ def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
             for row in rows:
                 try:
                     message = rendering.to_mail(row, rendering.render(row))
+                except rendering.NotWanted as reason:
+                    recorder.not_wanted(row, f"not sent: {reason}")
+                    continue
                 except Exception as error:  # noqa: BLE001 - any rendering bug fails one message
                     log.exception("could not render outbox message %s", row.id)
                     recorder.attempt_failed(row, f"rendering: {_describe(error)}")

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.accounts.models import Invitation, User
 from webapp.bookings.models import Booking, Participant
 from webapp.db import UTCDateTime, db, utcnow
 from webapp.events.models import Event, EventSession, str_enum
@@ -29,6 +30,14 @@ class MessageKind(enum.StrEnum):
     EVENT_CANCELLED = "event_cancelled"
     REMINDER = "reminder"  # before a session, at one of the event's offsets
     FOLLOW_UP = "follow_up"  # thank-you after the event, text and link from the organiser
+    # Account messages: about no event; each carries a secret link, derived when sent.
+    PASSWORD_RESET = "password_reset"  # a link to set a new password (accounts.User)
+    INVITATION = "invitation"  # a colleague's invitation to an organisation
+
+    @property
+    def is_account(self) -> bool:
+        """Whether the message is about an account rather than an event."""
+        return self in ACCOUNT_KINDS
 
     @property
     def label(self) -> str:
@@ -47,7 +56,13 @@ _KIND_LABELS = {
     MessageKind.EVENT_CANCELLED: _l("Event cancelled"),
     MessageKind.REMINDER: _l("Reminder"),
     MessageKind.FOLLOW_UP: _l("Follow-up"),
+    MessageKind.PASSWORD_RESET: _l("Password reset"),
+    MessageKind.INVITATION: _l("Invitation"),
 }
+
+#: Kinds about an account, not an event: no event, booking or organiser page, and a link
+#: that is a credential (shown only where whoever reads it may hold it).
+ACCOUNT_KINDS = frozenset({MessageKind.PASSWORD_RESET, MessageKind.INVITATION})
 
 #: Kinds that confirm a place: they carry the calendar file and, for webinars, the join link.
 CONFIRMING_KINDS = frozenset({MessageKind.CONFIRMED, MessageKind.APPROVED, MessageKind.PROMOTED})
@@ -101,8 +116,11 @@ class OutboxMessage(db.Model):
     #: The one address in To (never anyone else's on the same message).
     recipient_email: Mapped[str] = mapped_column(String(254))
     recipient_name: Mapped[str] = mapped_column(String(200))
-    #: The event the message is about (every message is about one).
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    #: The event the message is about; None for account messages (ACCOUNT_KINDS).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    #: The language to write in when no booking decides it (account messages: the
+    #: requester's language at the time); None otherwise.
+    language: Mapped[str | None] = mapped_column(String(10))
     #: The booking it concerns; the language and the manage link come from it.
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="CASCADE"), index=True
@@ -114,6 +132,14 @@ class OutboxMessage(db.Model):
     #: The session a reminder is for.
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("event_sessions.id", ondelete="CASCADE"), index=True
+    )
+    #: The user a password reset is for; the link is derived from it when sent.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    #: The invitation an invitation message carries; the link is derived from it when sent.
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
     )
     #: Small extras the templates need (reminder offset, what changed, follow-up text).
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -135,7 +161,9 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    event: Mapped[Event] = relationship()
+    event: Mapped[Event | None] = relationship()
     booking: Mapped[Booking | None] = relationship()
     participant: Mapped[Participant | None] = relationship()
     session: Mapped[EventSession | None] = relationship()
+    user: Mapped[User | None] = relationship()
+    invitation: Mapped[Invitation | None] = relationship()

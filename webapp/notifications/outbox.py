@@ -12,6 +12,12 @@ Reminders (DESIGN.md, Outbox): one row per participant × session × offset, key
 is being sent or failed, so re-planning after a time change never sends a reminder twice.
 Offsets whose due time has passed are skipped: a booking two days before the event gets no
 "7 days before" reminder, and a booking made after the last reminder gets none.
+
+Account messages (password reset, invitation) are about no event. Their rows hold the user
+or the invitation and the requester's language, never the link: the link is a credential,
+derived again when the message is rendered (see rendering). A second request for the same
+message within REPEAT_WINDOW queues nothing, so a double click sends one email; a later
+request sends another.
 """
 
 from __future__ import annotations
@@ -20,12 +26,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from webapp.accounts.models import Invitation, User
 from webapp.bookings.models import Booking, Participant
-from webapp.db import db, utcnow
-from webapp.events.models import Event, EventKind, EventSession
+from webapp.db import db, lock_row, utcnow
+from webapp.events.models import Event, EventKind, EventSession, Organisation
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 
 _TABLE = OutboxMessage.__table__
@@ -41,7 +50,7 @@ def _insert() -> Any:
 def _row(
     kind: MessageKind,
     key: str,
-    event_id: int,
+    event_id: int | None,
     email: str,
     name: str,
     due_at: datetime,
@@ -49,6 +58,9 @@ def _row(
     booking_id: int | None = None,
     participant_id: int | None = None,
     session_id: int | None = None,
+    user_id: int | None = None,
+    invitation_id: int | None = None,
+    language: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
@@ -61,6 +73,9 @@ def _row(
         "booking_id": booking_id,
         "participant_id": participant_id,
         "session_id": session_id,
+        "user_id": user_id,
+        "invitation_id": invitation_id,
+        "language": language,
         "payload": payload or {},
         "due_at": due_at,
         "next_attempt_at": due_at,
@@ -354,3 +369,95 @@ def replan_event(event: Event, confirmed: Sequence[Booking], now: datetime | Non
         stale = stale.where(_TABLE.c.dedupe_key.not_in(keys))
     db.session.execute(stale.values(status=MessageStatus.CANCELLED))
     _upsert_reminders(wanted)
+
+
+# --- account messages --------------------------------------------------------------------
+
+#: How long a repeated request for the same account message queues nothing. The email
+#: already queued carries a link that works as well as a second one would.
+REPEAT_WINDOW = timedelta(minutes=2)
+
+
+def _request_language() -> str | None:
+    """The language of the request that asks for the message (None outside a request)."""
+    if not has_request_context():
+        return None
+    language = str(get_locale() or "")
+    return language if language in current_app.config["LANGUAGES"] else None
+
+
+def _window_key(scope: str, now: datetime) -> str:
+    # Two requests inside one window share the key, so even a race between them queues
+    # one row; the lookup in _recently_queued covers the window before.
+    return f"{scope}:w{int(now.timestamp() // REPEAT_WINDOW.total_seconds())}"
+
+
+def _recently_queued(condition: Any, now: datetime) -> bool:
+    return (
+        db.session.scalar(
+            select(_TABLE.c.id)
+            .where(condition, _TABLE.c.created_at > now - REPEAT_WINDOW)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def queue_password_reset(user: User, now: datetime | None = None) -> bool:
+    """Queue a password-reset email to ``user`` unless one was queued within
+    REPEAT_WINDOW. Returns whether a message was queued.
+
+    The user's row is locked, so concurrent requests for one account queue one message.
+    """
+    now = now or utcnow()
+    lock_row(User, user.id)
+    kind = MessageKind.PASSWORD_RESET
+    if _recently_queued((_TABLE.c.kind == kind) & (_TABLE.c.user_id == user.id), now):
+        return False
+    row = _row(
+        kind,
+        _window_key(f"{kind}:u{user.id}", now),
+        None,
+        user.email,
+        user.name,
+        now,
+        user_id=user.id,
+        language=_request_language(),
+    )
+    # The row's creation time is the request's, so the window and the link's expiry
+    # (see rendering) count from the same moment.
+    row["created_at"] = now
+    _queue([row])
+    return True
+
+
+def queue_invitation(invitation: Invitation, now: datetime | None = None) -> bool:
+    """Queue the invitation email unless the same address was invited to the same
+    organisation with the same role within REPEAT_WINDOW (a double click makes two
+    invitations; the first one's link is emailed). Returns whether a message was queued.
+
+    The organisation's row is locked, so concurrent invitations queue one message.
+    """
+    now = now or utcnow()
+    lock_row(Organisation, invitation.organisation_id)
+    kind = MessageKind.INVITATION
+    same = select(Invitation.id).where(
+        Invitation.organisation_id == invitation.organisation_id,
+        Invitation.email == invitation.email,
+        Invitation.role == invitation.role,
+    )
+    if _recently_queued((_TABLE.c.kind == kind) & _TABLE.c.invitation_id.in_(same), now):
+        return False
+    row = _row(
+        kind,
+        f"{kind}:i{invitation.id}",
+        None,
+        invitation.email,
+        "",
+        now,
+        invitation_id=invitation.id,
+        language=_request_language(),
+    )
+    row["created_at"] = now
+    _queue([row])
+    return True

@@ -6,6 +6,10 @@ reminders). Participants are told about a booking only once it confirms their pl
 pending and waitlisted registrations are the contact's business. A participant who was
 told they have a place is also told when they lose it.
 
+Account signals (a password reset asked for, a colleague invited) queue one message to
+that person; the link itself is not taken from the signal but derived again when the
+message is sent (see outbox and rendering).
+
 The receivers run inside the sending service's transaction (see webapp.signals), so the
 messages commit or roll back with the change.
 """
@@ -18,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp import signals
+from webapp.accounts.models import Invitation, User
 from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Participant
 from webapp.db import db
 from webapp.events.models import Event
@@ -156,6 +161,14 @@ def on_event_cancelled(event: Event, **_: Any) -> None:
     outbox.queue_event_news(event, MessageKind.EVENT_CANCELLED, bookings, confirmed, version="x")
 
 
+def on_password_reset_requested(user: User, **_: Any) -> None:
+    outbox.queue_password_reset(user)
+
+
+def on_colleague_invited(invitation: Invitation, **_: Any) -> None:
+    outbox.queue_invitation(invitation)
+
+
 _RECEIVERS = (
     (signals.booking_placed, on_booking_placed),
     (signals.booking_promoted, on_booking_promoted),
@@ -167,6 +180,8 @@ _RECEIVERS = (
     (signals.event_changed, on_event_changed),
     (signals.event_cancelled, on_event_cancelled),
     (signals.reminder_offsets_changed, on_reminder_offsets_changed),
+    (signals.password_reset_requested, on_password_reset_requested),
+    (signals.colleague_invited, on_colleague_invited),
 )
 
 

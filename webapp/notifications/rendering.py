@@ -13,7 +13,15 @@ The price is that a message can only be rendered while its rows exist; bookings 
 events are kept for the record (cancelled, not deleted), and a row whose references are
 gone fails visibly rather than sending something half empty.
 
-Language: the booking's (the one it was made in), through ``flask_babel.force_locale``.
+Account messages (password reset, invitation) are about no event. Their link is a
+credential and is never stored: it is derived again here from the user (a fresh signed
+reset token, bound to the current password hash) or the invitation (its HMAC), exactly as
+webapp.accounts.services verifies it. A message whose link would no longer be wanted (an
+invitation accepted or expired, a reset asked for longer ago than a reset link lives, an
+inactive account) raises :class:`NotWanted`, and the dispatcher cancels it.
+
+Language: the booking's (the one it was made in), else the row's own (account messages:
+the requester's), through ``flask_babel.force_locale``.
 Links: absolute, on ``PUBLIC_BASE_URL`` (see :func:`email_context`), because the request
 that caused a message, if any, is long gone when it is sent.
 """
@@ -31,8 +39,10 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 
+from webapp.accounts.services import RESET_LIFETIME, invitation_token, reset_token
 from webapp.bookings.models import Booking
 from webapp.bookings.services import manage_token
+from webapp.db import utcnow
 from webapp.events.models import Event, EventKind
 from webapp.i18n import format_date
 from webapp.notifications.models import CONFIRMING_KINDS, MessageKind, OutboxMessage
@@ -49,10 +59,16 @@ _SUBJECTS = {
     MessageKind.EVENT_CANCELLED: _l("Cancelled: %(title)s"),
     MessageKind.REMINDER: _l("Reminder: %(title)s on %(date)s"),
     MessageKind.FOLLOW_UP: _l("Thank you for taking part in %(title)s"),
+    MessageKind.PASSWORD_RESET: _l("Set a new password for Träffpunkt"),
+    MessageKind.INVITATION: _l("Invitation to %(organisation)s on Träffpunkt"),
 }
 
 #: Kinds that carry the event's calendar file for people who attend.
 _CALENDAR_KINDS = CONFIRMING_KINDS | {MessageKind.EVENT_CHANGED, MessageKind.EVENT_CANCELLED}
+
+
+class NotWanted(Exception):
+    """The message should no longer go out; ``str(error)`` says why (for the record)."""
 
 
 @dataclass
@@ -140,23 +156,94 @@ def _subject(row: OutboxMessage) -> str:
     return str(_SUBJECTS[row.kind] % {"title": row.event.title, "date": format_date(starts)})
 
 
+def _reset_context(row: OutboxMessage) -> dict[str, Any]:
+    user = row.user
+    if user is None or not user.is_active:
+        raise NotWanted("the account is inactive")
+    if utcnow() - row.created_at > RESET_LIFETIME:
+        # The link would outlive what the person was told when asking ("one hour").
+        raise NotWanted("asked for longer ago than a reset link lives")
+    return {
+        "user": user,
+        "reset_url": url_for("accounts.reset_password", token=reset_token(user), _external=True),
+    }
+
+
+def _invitation_context(row: OutboxMessage) -> dict[str, Any]:
+    invitation = row.invitation
+    if invitation is None or invitation.accepted_at is not None:
+        raise NotWanted("the invitation has been accepted")
+    if invitation.expires_at <= utcnow():
+        raise NotWanted("the invitation has expired")
+    return {
+        "invitation": invitation,
+        "organisation": invitation.organisation,
+        "invited_by": invitation.invited_by,
+        "invitation_url": url_for(
+            "accounts.accept_invitation", token=invitation_token(invitation), _external=True
+        ),
+    }
+
+
+def _account_context(row: OutboxMessage) -> dict[str, Any]:
+    """What account templates need, with the link derived now; raises NotWanted."""
+    if row.kind == MessageKind.PASSWORD_RESET:
+        context = _reset_context(row)
+    else:
+        context = _invitation_context(row)
+    return {
+        "message": row,
+        "kind": row.kind.value,
+        "recipient_name": row.recipient_name,
+        "recipient_email": row.recipient_email,
+        **context,
+    }
+
+
+def _account_subject(row: OutboxMessage, context: dict[str, Any]) -> str:
+    organisation = context.get("organisation")
+    return str(_SUBJECTS[row.kind] % {"organisation": organisation.name if organisation else ""})
+
+
 def language_of(row: OutboxMessage) -> str:
-    """The language the booking was made in (follow-ups and all others have a booking)."""
+    """The language the booking was made in, else the row's own (account messages)."""
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
-    language = row.booking.language if row.booking is not None else default
+    language = row.booking.language if row.booking is not None else (row.language or default)
     return language if language in current_app.config["LANGUAGES"] else default
 
 
-def render(row: OutboxMessage) -> RenderedEmail:
-    """Render one row in its booking's language; needs :func:`email_context`.
+def _recipient(row: OutboxMessage) -> str:
+    if not row.recipient_name:
+        return row.recipient_email
+    return f"{row.recipient_name} <{row.recipient_email}>"
 
-    Raises whatever the templates or the calendar raise; the dispatcher records it.
+
+def _render_account(row: OutboxMessage, language: str) -> RenderedEmail:
+    with force_locale(language):
+        context = _account_context(row)
+        name = f"emails/accounts/{row.kind.value}"
+        return RenderedEmail(
+            recipient=_recipient(row),
+            subject=_account_subject(row, context),
+            text=render_template(f"{name}.txt", **context),
+            html=render_template(f"{name}.html", **context),
+            language=language,
+        )
+
+
+def render(row: OutboxMessage) -> RenderedEmail:
+    """Render one row in its language; needs :func:`email_context`.
+
+    Raises NotWanted when the message should no longer go out, and whatever the templates
+    or the calendar raise; the dispatcher records it.
     """
     language = language_of(row)
+    if row.kind.is_account:
+        return _render_account(row, language)
     with force_locale(language):
         context = _context(row)
         rendered = RenderedEmail(
-            recipient=f"{row.recipient_name} <{row.recipient_email}>",
+            recipient=_recipient(row),
             subject=_subject(row),
             text=render_template(f"emails/{row.kind.value}.txt", **context),
             html=render_template(f"emails/{row.kind.value}.html", **context),
@@ -168,15 +255,27 @@ def render(row: OutboxMessage) -> RenderedEmail:
     return rendered
 
 
+def reply_to(row: OutboxMessage) -> str | None:
+    """The organisation's contact address: the event's, or the inviting organisation's."""
+    if row.event is not None:
+        organisation = row.event.organisation
+    elif row.invitation is not None:
+        organisation = row.invitation.organisation
+    else:
+        return None
+    return organisation.contact_email or None
+
+
 def to_mail(row: OutboxMessage, rendered: RenderedEmail) -> Message:
     """A Flask-Mail message with the row's single recipient and stable Message-ID."""
-    reply_to = row.event.organisation.contact_email
     message = Message(
         subject=rendered.subject,
-        recipients=[(row.recipient_name, row.recipient_email)],
+        recipients=[
+            (row.recipient_name, row.recipient_email) if row.recipient_name else row.recipient_email
+        ],
         body=rendered.text,
         html=rendered.html,
-        reply_to=reply_to or None,
+        reply_to=reply_to(row),
         extra_headers={"Auto-Submitted": "auto-generated", "Content-Language": rendered.language},
     )
     message.msgId = message_id(row)

@@ -39,11 +39,12 @@ def run_once(app: Flask) -> dispatch.DispatchResult:
         result = dispatch.dispatch_due()
         if result.claimed:
             log.info(
-                "outbox: %s sent, %s to retry, %s failed, %s put back",
+                "outbox: %s sent, %s to retry, %s failed, %s put back, %s no longer wanted",
                 result.sent,
                 result.retrying,
                 result.failed,
                 result.released,
+                result.cancelled,
             )
         return result
 
@@ -118,7 +119,7 @@ def scheduler_command(once: bool) -> None:
         result = run_once(app)
         click.echo(
             f"sent {result.sent}, retrying {result.retrying}, failed {result.failed}, "
-            f"put back {result.released}"
+            f"put back {result.released}, no longer wanted {result.cancelled}"
         )
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -76,9 +76,12 @@ def event_outbox(user: User | None, event_id: int, *, limit: int = 200) -> Outbo
 
 
 def get_message(user: User | None, message_id: int) -> OutboxMessage:
-    """One message, to read it rendered. Raises MessageNotFound or NotAllowed."""
+    """One event's message, to read it rendered. Raises MessageNotFound or NotAllowed.
+
+    Account messages (no event) are nobody's to read here: their link is a credential.
+    """
     message = db.session.get(OutboxMessage, message_id)
-    if message is None:
+    if message is None or message.event is None:
         raise MessageNotFound()
     require_role(user, message.event.organisation_id, Role.VIEWER)
     return message
@@ -88,10 +91,11 @@ def resend(user: User | None, message_id: int, now: datetime | None = None) -> O
     """Queue a sent, failed or cancelled message again, due now, with fresh attempts.
 
     It goes out with a new Message-ID (mail clients must not take it for the old one).
-    Raises MessageNotFound, NotAllowed (needs organiser) or CannotResend.
+    Raises MessageNotFound (also for account messages), NotAllowed (needs organiser) or
+    CannotResend.
     """
     message = db.session.get(OutboxMessage, message_id)
-    if message is None:
+    if message is None or message.event is None:
         raise MessageNotFound()
     require_role(user, message.event.organisation_id, Role.ORGANISER)
     message = lock_row(OutboxMessage, message_id)
@@ -161,8 +165,8 @@ def queue_follow_up(
 
 
 def all_messages(*, limit: int = 200) -> list[OutboxMessage]:
-    """The newest messages of every event (the development page; no access check there,
-    it exists only with ``SHOW_OUTBOX`` or in debug)."""
+    """The newest messages, of every event and account (the development page; no access
+    check there, it exists only with ``SHOW_OUTBOX`` or in debug)."""
     return list(
         db.session.scalars(
             select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)

@@ -112,12 +112,19 @@ def _dev_only() -> None:
         abort(404)
 
 
+def _shown_here(message: OutboxMessage) -> bool:
+    # An account message rendered holds a working password-reset or invitation link, a
+    # credential: only a developer's own debug server shows it. With SHOW_OUTBOX alone
+    # (a shared demo or staging site) anyone could read it and take the account.
+    return current_app.debug or not message.kind.is_account
+
+
 @bp.get("/dev/outbox")
 def dev_outbox():  # noqa: ANN201 - a view
     _dev_only()
     messages = services.all_messages()
     return render_template(
         "notifications/dev_outbox.html",
-        messages=[(m, _render(m)) for m in messages],
+        messages=[(m, _shown_here(m), _render(m) if _shown_here(m) else None) for m in messages],
         mail_enabled=dispatch.mail_enabled(),
     )
