@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -14,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp import config
 
     config.load(app, test_config)
+    app.url_map.converters["int"] = _IdConverter
     _register_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -23,7 +26,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp import notifications
 
     notifications.init_app(app)
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
+
+
+class _IdConverter(IntegerConverter):
+    """``<int:…>`` in URLs, capped at the databases' integer range.
+
+    Without the cap /events/99999999999999999999 reaches the database and fails there (an
+    overflow on SQLite, an out-of-range error on PostgreSQL) instead of being a 404.
+    """
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _register_extensions(app: Flask) -> None:

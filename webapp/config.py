@@ -59,6 +59,9 @@ class Defaults:
     PUBLIC_BASE_URL = "http://localhost:5000"
     # Run the reminder scheduler inside the web process (development default).
     SCHEDULER_IN_PROCESS = False
+    # Reverse proxies (load balancers) in front of the app; their X-Forwarded-* headers are
+    # trusted for that many hops, so rate limits see the visitor's address, not the proxy's.
+    PROXY_HOPS = 0
     # Outbox dispatcher: messages claimed per batch (one SMTP connection each), how long a
     # claim holds before a crashed run's messages are retried, attempts before a message
     # is marked failed, and the first retry delay (doubling with each attempt).
@@ -83,7 +86,7 @@ _ENV_STRINGS = (
     "ENV_NAME",
 )
 _ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SCHEDULER_IN_PROCESS", "SHOW_OUTBOX")
-_ENV_INTS = ("MAIL_PORT",)
+_ENV_INTS = ("MAIL_PORT", "PROXY_HOPS")
 
 
 def _truthy(value: str) -> bool:
@@ -123,6 +126,10 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _development_secret(app)
     app.config["MAIL_SUPPRESS_SEND"] = not app.config.get("MAIL_SERVER")
+    if app.config["ENV_NAME"] == "production":
+        # Production is served over HTTPS: session and login cookies never travel in clear.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def _development_secret(app: Flask) -> str:

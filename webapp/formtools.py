@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from wtforms import SelectChoice
@@ -15,3 +16,13 @@ def choices(pairs: Iterable[tuple[str, object]], empty: str | None = None) -> li
     result = [SelectChoice("", empty)] if empty is not None else []
     result.extend(SelectChoice(value, label) for value, label in pairs)
     return result
+
+
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses. At most 9 digits,
+# so an id always fits the database's integer columns.
+_ID = re.compile(r"[0-9]{1,9}")
+
+
+def parse_id(value: str | None) -> int | None:
+    """A row id from user input (form field, URL part), or None when it is not one."""
+    return int(value) if value and _ID.fullmatch(value) else None

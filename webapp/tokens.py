@@ -17,6 +17,8 @@ import secrets
 
 from flask import current_app
 
+from webapp import formtools
+
 
 def new_nonce() -> str:
     return secrets.token_hex(16)
@@ -36,9 +38,9 @@ def make(purpose: str, obj_id: int, nonce: str) -> str:
 def parse_id(token: str) -> int | None:
     """The row id a token claims, or None when it is not shaped like a token."""
     head, sep, mac = token.partition("-")
-    if not sep or not head.isdigit() or len(head) > 12 or len(mac) != 24:
+    if not sep or len(mac) != 24:
         return None
-    return int(head)
+    return formtools.parse_id(head)
 
 
 def matches(purpose: str, obj_id: int, nonce: str, token: str) -> bool:

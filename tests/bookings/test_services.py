@@ -292,3 +292,77 @@ def test_moving_to_the_waiting_list_gives_the_seats_to_others(app):
     assert db.session.get(Booking, first.id).status == BookingStatus.WAITLISTED
     assert db.session.get(Booking, waiting.id).status == BookingStatus.CONFIRMED
     seats_invariant(event)
+
+
+def test_nothing_is_confirmed_or_added_on_a_cancelled_event(app):
+    from webapp.events.services import cancel_event
+
+    event = f.event(capacity=5, requires_approval=True)
+    pending = f.book(event, 1)
+    db.session.commit()
+    cancel_event(event.id)
+    db.session.commit()
+    with pytest.raises(services.RegistrationClosed):
+        services.approve(pending.id)
+    db.session.rollback()
+    with pytest.raises(services.RegistrationClosed):
+        services.add_participants(pending.id, f.people(1), by_organiser=True)
+    db.session.rollback()
+    assert db.session.get(Booking, pending.id).status == BookingStatus.PENDING
+    seats_invariant(event)
+
+
+def test_companies_cannot_remove_participants_after_the_start_but_organisers_can(app):
+    event = f.event(starts_at=utcnow() + timedelta(hours=1))
+    booking = f.book(event, 2)
+    db.session.commit()
+    later = utcnow() + timedelta(hours=2)
+    with pytest.raises(services.RegistrationClosed):
+        services.remove_participant(booking.id, booking.participants[0].id, now=later)
+    db.session.rollback()
+    services.remove_participant(booking.id, booking.participants[0].id, by_organiser=True, now=later)
+    db.session.commit()
+    seats_invariant(event)
+
+
+def test_added_participants_must_be_new_people_within_the_booking_cap(app):
+    app.config["MAX_PARTICIPANTS_PER_BOOKING"] = 3
+    event = f.event(capacity=None)
+    booking = f.book(event, 2)
+    db.session.commit()
+    same = services.ParticipantData("Again", booking.participants[0].email.upper())
+    with pytest.raises(services.BookingError, match="egen e-postadress"):
+        services.add_participants(booking.id, [same])
+    db.session.rollback()
+    with pytest.raises(services.BookingError, match="Högst 3"):
+        services.add_participants(booking.id, f.people(2))
+    db.session.rollback()
+    services.add_participants(booking.id, f.people(1))
+    db.session.commit()
+    assert len(db.session.get(Booking, booking.id).active_participants) == 3
+
+
+def test_a_submission_key_from_another_event_is_not_a_repeat(app):
+    one, two = f.event(), f.event()
+    first = f.book(one, 1, submission_key="k")
+    db.session.commit()
+    second = f.book(two, 1, company=2, submission_key="k")
+    db.session.commit()
+    assert second.id != first.id and second.event_id == two.id
+
+
+def test_event_dates_follow_the_sessions_not_called_off(app):
+    from webapp.events.models import EventSession
+    from webapp.events.services import sync_span
+
+    event = f.event(starts_at=utcnow() + timedelta(days=5))
+    old = event.sessions[0]
+    start = utcnow() + timedelta(days=26)
+    event.sessions.append(EventSession(starts_at=start, ends_at=start + timedelta(hours=2)))
+    old.cancelled_at = utcnow()
+    sync_span(event)
+    assert event.starts_at == start
+    for session in event.sessions:
+        session.cancelled_at = utcnow()
+    sync_span(event)
+    assert event.starts_at == old.starts_at  # a cancelled event keeps its dates

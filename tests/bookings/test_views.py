@@ -315,3 +315,28 @@ def test_rate_limit_on_public_posts(app, client):
     ]
     assert codes[-1] == 429
     assert count(Booking) == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/events/99999999999999999999",
+        "/events/99999999999999999999/register",
+        "/bookings/²-AAAAAAAAAAAAAAAAAAAAAAAA",
+        "/bookings/99999999999999999999-AAAAAAAAAAAAAAAAAAAAAAAA/confirmation",
+    ],
+)
+def test_odd_ids_in_urls_are_404_not_500(client, app, url):
+    assert client.get(url).status_code == 404
+
+
+def test_huge_page_number_is_an_empty_page(client, app):
+    assert client.get("/?page=99999999999999999999").status_code == 200
+
+
+@pytest.mark.parametrize("number", ["19811228-9874", "198112289874", "16556036-0793"])
+def test_twelve_digit_swedish_numbers_are_accepted(client, webinar, number):
+    token = open_form(client, webinar)
+    data = registration_form(token, org_number=number)
+    assert client.post(f"/events/{webinar.id}/register", data=data).status_code == 303
+    assert len(db.session.scalars(select(Company.org_number)).one()) == 11

@@ -26,6 +26,7 @@ from webapp.accounts import audit
 from webapp.accounts.models import Invitation, Membership, Role, User
 from webapp.db import begin_write, db, utcnow
 from webapp.events.models import Event, Organisation, project_partners
+from webapp.formtools import parse_id
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong
@@ -107,9 +108,10 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
 def load_user(identity: str) -> User | None:
     """Flask-Login's loader: the active user whose id *and* session nonce match."""
     head, _sep, nonce = identity.partition(":")
-    if not head.isdigit() or not nonce:
+    user_id = parse_id(head)
+    if user_id is None or not nonce:
         return None
-    user = db.session.get(User, int(head))
+    user = db.session.get(User, user_id)
     if user is None or not user.is_active or user.session_nonce != nonce:
         return None
     return user

@@ -29,6 +29,7 @@ from webapp.bookings.organiser_forms import MoveForm, OrganiserBookingForm, Sele
 from webapp.db import db, utcnow
 from webapp.events.admin import event_or_404
 from webapp.events.models import Event
+from webapp.formtools import parse_id
 from webapp.i18n import current_language
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/organisers")
@@ -119,7 +120,7 @@ def select(event_id: int):  # noqa: ANN201 - a view
     form = SelectionForm()
     if not form.validate_on_submit():
         abort(400)
-    ids = [int(v) for v in request.form.getlist("booking") if v.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("booking")) if i is not None]
     approve = form.decision.data == "approve"
     try:
         done = organising.decide(current_user, event, ids, approve=approve)
@@ -288,7 +289,7 @@ def remove_participant(participant_id: int):  # noqa: ANN201 - a view
 def attendance(event_id: int):  # noqa: ANN201 - a view
     event = event_or_404(event_id, Role.VIEWER)
     live = [s for s in event.sessions if s.cancelled_at is None]
-    session_id = request.values.get("session", type=int)
+    session_id = request.values.get("session", type=parse_id)
     chosen = next((s for s in live if s.id == session_id), live[0] if live else None)
     can_mark = has_role(current_user, event.organisation_id, Role.ORGANISER)
     form = ConfirmForm()
@@ -297,7 +298,7 @@ def attendance(event_id: int):  # noqa: ANN201 - a view
             raise NotAllowed()
         if chosen is None or not form.validate_on_submit():
             abort(400)
-        present = [int(v) for v in request.form.getlist("present") if v.isdigit()]
+        present = [i for i in map(parse_id, request.form.getlist("present")) if i is not None]
         n_present, n_absent = attendance_service.mark(current_user, event, chosen.id, present)
         db.session.commit()
         flash(_("Saved: %(present)s present, %(absent)s absent.", present=n_present,

@@ -46,6 +46,7 @@ from webapp.events.feeds import (
 )
 from webapp.events.models import Event, EventSession
 from webapp.extensions import limiter
+from webapp.formtools import parse_id
 
 bp = Blueprint("calendars", __name__)
 
@@ -191,7 +192,7 @@ def revoke(token: str):  # noqa: ANN201 - a view
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    participant_id = request.form.get("participant", type=int)
+    participant_id = request.form.get("participant", type=parse_id)
     try:
         if participant_id is None:
             renew_booking_feed(found.id)

@@ -167,6 +167,8 @@ def edit_participant(
 def remove_participant(user: User, participant_id: int) -> Participant:
     """Take a participant off their booking, freeing the seat. Needs organiser."""
     participant = _participant_for(user, participant_id)
-    result = services.remove_participant(participant.booking_id, participant.id)
+    result = services.remove_participant(
+        participant.booking_id, participant.id, by_organiser=True
+    )
     _log(user, "participant.removed", result.booking, participant=result.name)
     return result

@@ -34,11 +34,18 @@ class InvalidOrgNumber(ValueError):
 def normalise(country: str, number: str) -> str:
     """Return the number in its normal form for the country, or raise InvalidOrgNumber.
 
-    Swedish numbers become ``NNNNNN-NNNN``; countries python-stdnum knows are checked by
-    their checksum; others are accepted as a free identifier of letters and digits.
+    Swedish numbers become ``NNNNNN-NNNN`` (12-digit forms are shortened); countries
+    python-stdnum knows are checked by their checksum; others are accepted as a free
+    identifier of letters and digits.
     """
     number = (number or "").strip().upper()
     module = _MODULES.get(country)
+    if country == "SE":
+        digits = re.sub(r"[\s-]", "", number)
+        if len(digits) == 12 and digits[:2] in ("16", "19", "20"):
+            # Sole traders often give their 12-digit personal number (ÅÅÅÅMMDD-NNNN), and
+            # some write 16 before an organisation number: the register uses 10 digits.
+            number = digits[2:]
     if module is None:
         if not _FREE_FORM.match(number):
             raise InvalidOrgNumber(_l("Enter the company's registration number."))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -170,6 +171,29 @@ def _check_open(event: Event, now: datetime) -> None:
         raise RegistrationClosed()
 
 
+def _check_not_cancelled(event: Event) -> None:
+    """Organisers too: nothing is confirmed or added on an event that was called off."""
+    if event.status == EventStatus.CANCELLED:
+        raise RegistrationClosed(_l("This event has been cancelled."))
+
+
+def _check_not_started(event: Event, now: datetime) -> None:
+    if event.starts_at and now >= event.starts_at:
+        raise RegistrationClosed(_l("The event has already started; contact the organiser."))
+
+
+def _check_new_people(booking: Booking, people: Sequence[ParticipantData]) -> None:
+    """Each person once per booking, and no booking larger than the site allows."""
+    emails = [p.email.lower() for p in booking.active_participants] + [
+        p.email.lower() for p in people
+    ]
+    if len(emails) != len(set(emails)):
+        raise BookingError(_l("Each participant needs their own email address."))
+    cap = current_app.config["MAX_PARTICIPANTS_PER_BOOKING"]
+    if len(emails) > cap:
+        raise BookingError(_l("At most %(n)s participants can be registered.", n=cap))
+
+
 def _company_participants(event_id: int, company_id: int, exclude_booking: int | None) -> int:
     stmt = (
         select(func.count(Participant.id))
@@ -278,6 +302,8 @@ def register(
         ).one_or_none()
         if earlier is not None and earlier.event_id == event_id:
             return earlier
+        if earlier is not None:
+            submission_key = None  # a form of another event sent here: not a repeat
     _check_open(event, now)
     if not participants:
         raise BookingError(_l("Add at least one participant."))
@@ -336,8 +362,8 @@ def cancel(booking_id: int, *, by_organiser: bool = False, now: datetime | None 
     booking, event = _lock_booking(booking_id)
     if not booking.is_active:
         raise BookingNotActive()
-    if not by_organiser and event.starts_at and now >= event.starts_at:
-        raise RegistrationClosed(_l("The event has already started; contact the organiser."))
+    if not by_organiser:
+        _check_not_started(event, now)
     _release_seats(event, booking.seats_held)
     booking.seats_held = 0
     booking.status = BookingStatus.CANCELLED
@@ -367,8 +393,10 @@ def add_participants(
         raise BookingNotActive()
     if not people:
         raise BookingError(_l("Add at least one participant."))
+    _check_not_cancelled(event)
     if not by_organiser:
         _check_open(event, now)
+    _check_new_people(booking, people)
     _check_company_limit(event, booking.company_id, len(people))
     if booking.status == BookingStatus.CONFIRMED:
         if not _take_seats(event, len(people)):
@@ -386,13 +414,22 @@ def add_participants(
 
 
 def remove_participant(
-    booking_id: int, participant_id: int, *, now: datetime | None = None
+    booking_id: int,
+    participant_id: int,
+    *,
+    by_organiser: bool = False,
+    now: datetime | None = None,
 ) -> Participant:
-    """Take one participant off a booking, freeing their seat for the waiting list."""
+    """Take one participant off a booking, freeing their seat for the waiting list.
+
+    Companies can do it until the event starts (as with cancelling); organisers always.
+    """
     now = now or utcnow()
     booking, event = _lock_booking(booking_id)
     if not booking.is_active:
         raise BookingNotActive()
+    if not by_organiser:
+        _check_not_started(event, now)
     participant = next((p for p in booking.active_participants if p.id == participant_id), None)
     if participant is None:
         raise BookingError(_l("That participant is not on this booking."))
@@ -417,6 +454,7 @@ def approve(booking_id: int) -> Booking:
     booking, event = _lock_booking(booking_id)
     if not booking.is_active:
         raise BookingNotActive()
+    _check_not_cancelled(event)
     if booking.status == BookingStatus.CONFIRMED:
         raise BookingError(_l("The booking is already confirmed."))
     n = len(booking.active_participants)

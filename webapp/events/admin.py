@@ -14,6 +14,7 @@ from webapp.db import db
 from webapp.events import management
 from webapp.events.forms import EventForm
 from webapp.events.models import Event
+from webapp.formtools import parse_id
 
 bp = Blueprint("event_admin", __name__, url_prefix="/organisers")
 
@@ -63,7 +64,7 @@ def create():  # noqa: ANN201 - a view
     organisations = organisations_of(current_user, Role.ORGANISER)
     if not organisations:
         raise NotAllowed()
-    chosen = request.form.get("organisation", type=int) or organisations[0].id
+    chosen = request.form.get("organisation", type=parse_id) or organisations[0].id
     if chosen not in {o.id for o in organisations}:
         chosen = organisations[0].id
     form = EventForm(organisations=organisations, projects=management.project_choices(chosen))

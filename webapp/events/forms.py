@@ -31,7 +31,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 
 from webapp.events.management import EventData, SessionData
 from webapp.events.models import DEFAULT_REMINDER_OFFSETS, Event, EventKind
-from webapp.formtools import choices
+from webapp.formtools import choices, parse_id
 from webapp.i18n import STOCKHOLM
 from webapp.regions import COUNTIES, country_choices, county_choices
 
@@ -53,8 +53,28 @@ def parse_time(value: str | None) -> time | None:
 
 
 def to_utc(day: date, clock: time) -> datetime:
-    """A Stockholm wall-clock date and time as an aware UTC datetime."""
+    """A Stockholm wall-clock date and time as an aware UTC datetime.
+
+    On the October night the clock is turned back, 02:00–02:59 happens twice; the first
+    (summer time) is meant. Times skipped in March are caught by :func:`exists`.
+    """
     return datetime.combine(day, clock, tzinfo=STOCKHOLM).astimezone(UTC)
+
+
+def exists(day: date, clock: time) -> bool:
+    """Whether the wall-clock time happens in Stockholm that day (not in the March gap)."""
+    local = datetime.combine(day, clock, tzinfo=STOCKHOLM)
+    return local.astimezone(UTC).astimezone(STOCKHOLM).replace(tzinfo=None) == local.replace(
+        tzinfo=None
+    )
+
+
+def _check_exists(day: date | None, text: str | None) -> None:
+    clock = parse_time(text)
+    if day and clock and not exists(day, clock):
+        raise ValidationError(
+            _l("That time does not exist on this day: the clocks go forward from 02:00 to 03:00.")
+        )
 
 
 def _validate_time(_form: Form, field: StringField) -> None:
@@ -103,7 +123,11 @@ class SessionForm(Form):
         filters=[_strip],
     )
 
+    def validate_start_time(self, field: StringField) -> None:
+        _check_exists(self.start_date.data, field.data)
+
     def validate_end_time(self, field: StringField) -> None:
+        _check_exists(self.end_date.data or self.start_date.data, field.data)
         start = self.starts_at()
         end = self.ends_at()
         if start and end and end <= start:
@@ -120,7 +144,7 @@ class SessionForm(Form):
 
     def to_data(self) -> SessionData:
         return SessionData(
-            id=int(self.id.data) if (self.id.data or "").isdigit() else None,
+            id=parse_id(self.id.data),
             starts_at=self.starts_at(),
             ends_at=self.ends_at(),
             title=self.title.data or None,
@@ -282,7 +306,7 @@ class EventForm(FlaskForm):
             registration_closes_at=self._moment("closes"),
             requires_approval=bool(self.requires_approval.data),
             reminder_offsets=self.offsets(),
-            project_id=int(self.project.data) if (self.project.data or "").isdigit() else None,
+            project_id=parse_id(self.project.data),
             sessions=[entry.form.to_data() for entry in self.sessions.entries],
         )
 

@@ -28,10 +28,15 @@ class EventFilter:
 
 
 def sync_span(event: Event) -> None:
-    """Copy the first start and last end of the event's sessions onto the event."""
-    if event.sessions:
-        event.starts_at = min(s.starts_at for s in event.sessions)
-        event.ends_at = max(s.ends_at for s in event.sessions)
+    """Copy the first start and last end of the event's sessions onto the event.
+
+    Sessions called off do not count (a webinar moved to a new session starts then), unless
+    all of them are, so a cancelled event keeps its dates.
+    """
+    sessions = [s for s in event.sessions if s.cancelled_at is None] or event.sessions
+    if sessions:
+        event.starts_at = min(s.starts_at for s in sessions)
+        event.ends_at = max(s.ends_at for s in sessions)
     else:
         event.starts_at = event.ends_at = None
 

@@ -27,9 +27,10 @@ def _filters_from_args() -> services.EventFilter:
 @bp.get("/")
 def index():  # noqa: ANN201 - a view
     filters = _filters_from_args()
-    page = request.args.get("page", 1, type=int)
+    # Clamped: a huge page number would overflow the database's OFFSET.
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
     pagination = services.list_public_events(
-        filters, max(page, 1), current_app.config["EVENTS_PER_PAGE"]
+        filters, page, current_app.config["EVENTS_PER_PAGE"]
     )
     organisations, projects = services.filter_options()
     query = {k: v for k, v in request.args.items() if k != "page" and v}
