@@ -244,3 +244,26 @@ def test_reset_forms_refuse_bad_input(client, admin):
         response = h.post_form(client, path, data)
         assert response.status_code == 422
     assert client.get(path).status_code == 200  # still unused: nothing was stored
+
+
+def test_invitation_opened_while_logged_in_as_someone_else_asks_to_log_out(client, admin):
+    from webapp.accounts.services import invitation_token
+
+    org = admin.memberships[0].organisation
+    invited = h.user(org, Role.VIEWER, email="kollega@park.example.se")
+    from datetime import timedelta
+
+    from webapp import tokens
+    from webapp.db import utcnow
+
+    invitation = Invitation(
+        organisation=org, email=invited.email, role=Role.ORGANISER, invited_by=admin,
+        token_nonce=tokens.new_nonce(), expires_at=utcnow() + timedelta(days=7),
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    h.login(client, admin)
+    path = f"/organisers/invitations/{invitation_token(invitation)}"
+    response = client.get(path, headers={"Accept-Language": "en"})
+    assert response.status_code == 409  # a page, not a redirect back and forth
+    assert "but you are logged in as admin@park.example.se" in response.text

@@ -145,9 +145,17 @@ def accept_invitation(token: str):  # noqa: ANN201 - a view
     if invitation is None:
         abort(404)
     existing = services.user_by_email(invitation.email)
-    if existing is not None and not (
-        current_user.is_authenticated and current_user.id == existing.id
-    ):
+    if existing is not None and current_user.is_authenticated and current_user.id != existing.id:
+        # Someone else is logged in here: sending them to the login page would bounce them
+        # straight back (they are logged in), so ask them to log out first.
+        return render_template(
+            "organisers/accounts/invitation.html",
+            form=ConfirmForm(),
+            invitation=invitation,
+            existing=existing,
+            wrong_user=True,
+        ), 409
+    if existing is not None and not current_user.is_authenticated:
         flash(_("Log in as %(email)s to accept the invitation.", email=invitation.email), "warning")
         return redirect(url_for("accounts.login", next=request.path))
     form = ConfirmForm() if existing is not None else AcceptInvitationForm()
