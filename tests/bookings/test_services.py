@@ -320,7 +320,9 @@ def test_companies_cannot_remove_participants_after_the_start_but_organisers_can
     with pytest.raises(services.RegistrationClosed):
         services.remove_participant(booking.id, booking.participants[0].id, now=later)
     db.session.rollback()
-    services.remove_participant(booking.id, booking.participants[0].id, by_organiser=True, now=later)
+    services.remove_participant(
+        booking.id, booking.participants[0].id, by_organiser=True, now=later
+    )
     db.session.commit()
     seats_invariant(event)
 

@@ -97,7 +97,9 @@ def test_find_register_and_manage(page: Page, demo: None) -> None:
     expect(page.get_by_role("alert").first).to_contain_text("Please correct the fields")
     expect(page.get_by_label("Organisation number")).to_have_attribute("aria-invalid", "true")
     # The summary at the top links to each field, naming the participant it belongs to.
-    summary_link = page.get_by_role("link", name="Participant 1 – Email: Enter the participant's email address.")
+    summary_link = page.get_by_role(
+        "link", name="Participant 1 – Email: Enter the participant's email address."
+    )
     expect(summary_link).to_have_attribute("href", "#participants-0-email")
     assert_accessible(page, "registration form with errors")
 
