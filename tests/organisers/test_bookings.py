@@ -126,7 +126,7 @@ def test_add_a_booking_on_a_companys_behalf(client, organiser):
         "participants-0-name": "Kim Kontakt", "participants-0-email": "kim@ringde.example.se",
         "participants-0-role": "", "participants-0-gender": "",
         "participants-0-dietary_needs": "", "participants-0-accessibility_needs": "",
-        "message": "",
+        "message": "", "language": "en",
     }
     bad = h.post_form(client, url, {**data, "org_number": "123"})
     assert bad.status_code == 422
@@ -138,6 +138,7 @@ def test_add_a_booking_on_a_companys_behalf(client, organiser):
     # Chosen by the organiser: no approval to wait for, seats taken at once.
     assert booking.status == BookingStatus.CONFIRMED
     assert booking.consent_version.endswith("/organiser")
+    assert booking.language == "en"  # the company's language, not the organiser's
     assert client.get(response.headers["Location"]).status_code == 200
 
 

@@ -30,7 +30,6 @@ from webapp.db import db, utcnow
 from webapp.events.admin import event_or_404
 from webapp.events.models import Event
 from webapp.formtools import parse_id
-from webapp.i18n import current_language
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/organisers")
 
@@ -163,7 +162,7 @@ def add_booking(event_id: int):  # noqa: ANN201 - a view
                     current_user, event, form.company_data(), form.contact_data(),
                     form.participants_data(),
                     consent_version=f"{current_app.config['CONSENT_TEXT_VERSION']}/organiser",
-                    language=current_language(),
+                    language=form.language.data,
                 )
             except services.BookingError as error:
                 db.session.rollback()

@@ -24,6 +24,12 @@ class OrganiserBookingForm(RegistrationForm):
 
     consent = None
     invitations = None
+    #: The company's emails follow this, not the organiser's own interface language.
+    language = SelectField(
+        _l("Language of the company's emails"),
+        choices=choices([("sv", "Svenska"), ("en", "English")]),
+        default="sv",
+    )
     submit = SubmitField(_l("Add the booking"))
 
 
