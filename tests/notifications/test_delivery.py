@@ -215,3 +215,15 @@ def test_two_dispatcher_processes_send_each_of_1000_reminders_exactly_once(
     assert len(recipients) == 1000 and set(recipients.values()) == {1}
     assert statuses() == {MessageStatus.SENT: 1000 + 40 + 1000}
     assert all(o.startswith("sent ") for o in outputs), outputs
+
+
+def test_viewers_cannot_read_messages_that_carry_the_manage_link(app, client, smtp_server):
+    event = f.event()
+    f.book(event, 1)
+    viewer = accounts.create_user("view@example.se", "View", "a long password 1")
+    accounts.add_member(event.organisation_id, viewer, Role.VIEWER)
+    db.session.commit()
+    _login(client, "view@example.se", "a long password 1")
+    assert client.get(f"/organisers/events/{event.id}/outbox").status_code == 200
+    message_id = db.session.scalars(select(OutboxMessage.id)).first()
+    assert client.get(f"/organisers/outbox/{message_id}").status_code == 403

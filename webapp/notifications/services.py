@@ -78,12 +78,14 @@ def event_outbox(user: User | None, event_id: int, *, limit: int = 200) -> Outbo
 def get_message(user: User | None, message_id: int) -> OutboxMessage:
     """One event's message, to read it rendered. Raises MessageNotFound or NotAllowed.
 
-    Account messages (no event) are nobody's to read here: their link is a credential.
+    Needs the organiser role: a contact's message carries the manage link, which can change
+    or cancel the booking, and viewers may only read. Account messages (no event) are
+    nobody's to read here: their link is a credential.
     """
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.event is None:
         raise MessageNotFound()
-    require_role(user, message.event.organisation_id, Role.VIEWER)
+    require_role(user, message.event.organisation_id, Role.ORGANISER)
     return message
 
 
