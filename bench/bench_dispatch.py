@@ -92,14 +92,11 @@ def bare_smtplib(port: int) -> tuple[int, float]:
         sa.select(OutboxMessage).where(OutboxMessage.kind == MessageKind.REMINDER)
     ).all()
     with rendering.email_context():
-        payloads = [
-            (row.recipient_email, rendering.to_mail(row, rendering.render(row)).as_bytes())
-            for row in rows
-        ]
+        payloads = [rendering.to_outgoing(row, rendering.render(row)) for row in rows]
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:
-        for address, data in payloads:
-            smtp.sendmail("noreply@traffpunkt.test", [address], data)
+        for outgoing in payloads:
+            smtp.sendmail(outgoing.envelope_from, [outgoing.recipient], outgoing.data)
     return len(payloads), time.perf_counter() - started
 
 

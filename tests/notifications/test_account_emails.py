@@ -19,9 +19,8 @@ from tests.smtp import Received, SmtpServer
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Invitation, Role, User
 from webapp.db import db, utcnow
-from webapp.notifications import dispatch, outbox
+from webapp.notifications import account_messages, dispatch
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
-from webapp.notifications.outbox import REPEAT_WINDOW
 
 NEW_PASSWORD = "a brand new password"
 
@@ -123,8 +122,8 @@ def test_double_click_sends_one_reset_a_later_request_another(
     assert len(smtp_server.to(admin.email)) == 1
 
     # After the window, asking again is a new request and gets a new email.
-    later = utcnow() + REPEAT_WINDOW
-    monkeypatch.setattr(outbox, "utcnow", lambda: later)
+    later = utcnow() + account_messages.REPEAT_WINDOW
+    monkeypatch.setattr(account_messages, "utcnow", lambda: later)
     request_reset(client, admin.email)
     assert len(rows(MessageKind.PASSWORD_RESET)) == 2
     assert dispatch.dispatch_due(later).sent == 1

@@ -9,7 +9,8 @@ Any number of dispatchers may run at once (several scheduler processes, a cron j
    on SQLite the one ``UPDATE … WHERE id IN (…) AND status …`` runs under the database's
    write lock (``BEGIN IMMEDIATE``), so it is atomic, and ``RETURNING`` tells exactly which
    rows this run got (its row count).
-2. **Send** the batch over one SMTP connection, rendering each message as it goes.
+2. **Send** the batch over one SMTP connection, rendering each message as it goes; what
+   the batch's messages share (a session's reminders) is rendered once (rendering.BatchCache).
 3. **Record** each outcome (``sent`` with its Message-ID, or a retry with exponential
    backoff, ``failed`` after the last attempt), in small groups so that a crash repeats
    few messages. Only the claim's holder may record (``claim_token``).
@@ -39,6 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_mail import Connection
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -47,7 +49,7 @@ from webapp.bookings.models import Booking
 from webapp.db import begin_write, db, utcnow
 from webapp.events.models import Event
 from webapp.extensions import mail
-from webapp.notifications import rendering
+from webapp.notifications import account_messages, mime, rendering
 from webapp.notifications.models import MessageStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,7 @@ class DispatchResult:
     retrying: int = 0
     failed: int = 0
     released: int = 0
-    #: No longer wanted when their turn came (see rendering.NotWanted).
+    #: No longer wanted when their turn came (see account_messages.NotWanted).
     cancelled: int = 0
 
     def add(self, other: DispatchResult) -> None:
@@ -298,14 +300,27 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _deliver(connection: Connection, outgoing: mime.Outgoing) -> None:
+    """Send prepared bytes over Flask-Mail's connection (its server, TLS and login), with
+    its reconnect after ``MAIL_MAX_EMAILS``."""
+    assert connection.host is not None  # mail is enabled: the connection has a host
+    connection.host.sendmail(outgoing.envelope_from, [outgoing.recipient], outgoing.data)
+    connection.num_emails += 1
+    if connection.num_emails == connection.mail.max_emails:
+        connection.num_emails = 0
+        connection.host.quit()
+        connection.host = connection.configure_host()
+
+
 def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
     """Send ``rows`` over one connection, recording each outcome."""
+    cache = rendering.BatchCache()
     try:
         with mail.connect() as connection:
             for row in rows:
                 try:
-                    message = rendering.to_mail(row, rendering.render(row))
-                except rendering.NotWanted as reason:
+                    outgoing = rendering.to_outgoing(row, rendering.render(row, cache), cache)
+                except account_messages.NotWanted as reason:
                     recorder.not_wanted(row, f"not sent: {reason}")
                     continue
                 except Exception as error:  # noqa: BLE001 - any rendering bug fails one message
@@ -313,7 +328,7 @@ def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
                     recorder.attempt_failed(row, f"rendering: {_describe(error)}")
                     continue
                 try:
-                    connection.send(message)
+                    _deliver(connection, outgoing)
                 except smtplib.SMTPServerDisconnected as error:
                     # The connection is gone; the rest of the batch is released below.
                     recorder.attempt_failed(row, _describe(error))
@@ -323,7 +338,7 @@ def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
                     # so the connection carries on with the next one.
                     recorder.attempt_failed(row, _describe(error))
                 else:
-                    recorder.sent_ok(row, message.msgId)
+                    recorder.sent_ok(row, outgoing.message_id)
                 if recorder.pending() >= _RECORD_EVERY:
                     recorder.flush()
     except OSError as error:  # smtplib.SMTPException is an OSError too

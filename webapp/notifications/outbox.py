@@ -13,11 +13,7 @@ is being sent or failed, so re-planning after a time change never sends a remind
 Offsets whose due time has passed are skipped: a booking two days before the event gets no
 "7 days before" reminder, and a booking made after the last reminder gets none.
 
-Account messages (password reset, invitation) are about no event. Their rows hold the user
-or the invitation and the requester's language, never the link: the link is a credential,
-derived again when the message is rendered (see rendering). A second request for the same
-message within REPEAT_WINDOW queues nothing, so a double click sends one email; a later
-request sends another.
+Account messages (password reset, invitation) are queued by account_messages.
 """
 
 from __future__ import annotations
@@ -26,15 +22,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_request_context
-from flask_babel import get_locale
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from webapp.accounts.models import Invitation, User
 from webapp.bookings.models import Booking, Participant
-from webapp.db import db, lock_row, utcnow
-from webapp.events.models import Event, EventKind, EventSession, Organisation
+from webapp.db import db, utcnow
+from webapp.events.models import Event, EventKind, EventSession
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 
 _TABLE = OutboxMessage.__table__
@@ -47,7 +40,7 @@ def _insert() -> Any:
     return module.insert(_TABLE)
 
 
-def _row(
+def message_row(
     kind: MessageKind,
     key: str,
     event_id: int | None,
@@ -63,6 +56,7 @@ def _row(
     language: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The values of a new pending outbox row, due at ``due_at``."""
     return {
         "dedupe_key": key,
         "kind": kind,
@@ -85,7 +79,8 @@ def _row(
     }
 
 
-def _queue(rows: list[dict[str, Any]]) -> None:
+def queue_rows(rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows (from :func:`message_row`); a row whose key exists is skipped."""
     if rows:
         db.session.execute(_insert().on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
 
@@ -136,7 +131,7 @@ def queue_for_booking(
     rows = []
     if contact:
         rows.append(
-            _row(
+            message_row(
                 kind,
                 f"{kind}:b{booking.id}:c:{_occurrence(kind, booking, None)}",
                 booking.event_id,
@@ -153,7 +148,7 @@ def queue_for_booking(
             continue
         number = _occurrence(personal, booking, person)
         rows.append(
-            _row(
+            message_row(
                 personal,
                 f"{personal}:b{booking.id}:p{person.id}:{number}",
                 booking.event_id,
@@ -165,7 +160,7 @@ def queue_for_booking(
                 payload=payload,
             )
         )
-    _queue(rows)
+    queue_rows(rows)
 
 
 def queue_event_news(
@@ -187,7 +182,7 @@ def queue_event_news(
     rows = []
     for booking in bookings:
         rows.append(
-            _row(
+            message_row(
                 kind,
                 f"{kind}:e{event.id}:{version}:b{booking.id}:c",
                 event.id,
@@ -204,7 +199,7 @@ def queue_event_news(
             if booking.id in told and _same_address(person.email, booking.contact_email):
                 continue
             rows.append(
-                _row(
+                message_row(
                     kind,
                     f"{kind}:e{event.id}:{version}:b{booking.id}:p{person.id}",
                     event.id,
@@ -216,7 +211,7 @@ def queue_event_news(
                     payload=payload,
                 )
             )
-    _queue(rows)
+    queue_rows(rows)
 
 
 def queue_follow_up(
@@ -230,7 +225,7 @@ def queue_follow_up(
     """Queue the thank-you to each participant once (a second call for the event adds only
     participants who had none). Returns how many were new."""
     rows = [
-        _row(
+        message_row(
             MessageKind.FOLLOW_UP,
             f"{MessageKind.FOLLOW_UP}:e{event.id}:p{person.id}",
             event.id,
@@ -286,7 +281,7 @@ def _wanted_reminders(
                 if due <= now:
                     continue
                 rows.append(
-                    _row(
+                    message_row(
                         MessageKind.REMINDER,
                         _reminder_key(person.id, session.id, offset),
                         event.id,
@@ -370,94 +365,3 @@ def replan_event(event: Event, confirmed: Sequence[Booking], now: datetime | Non
     db.session.execute(stale.values(status=MessageStatus.CANCELLED))
     _upsert_reminders(wanted)
 
-
-# --- account messages --------------------------------------------------------------------
-
-#: How long a repeated request for the same account message queues nothing. The email
-#: already queued carries a link that works as well as a second one would.
-REPEAT_WINDOW = timedelta(minutes=2)
-
-
-def _request_language() -> str | None:
-    """The language of the request that asks for the message (None outside a request)."""
-    if not has_request_context():
-        return None
-    language = str(get_locale() or "")
-    return language if language in current_app.config["LANGUAGES"] else None
-
-
-def _window_key(scope: str, now: datetime) -> str:
-    # Two requests inside one window share the key, so even a race between them queues
-    # one row; the lookup in _recently_queued covers the window before.
-    return f"{scope}:w{int(now.timestamp() // REPEAT_WINDOW.total_seconds())}"
-
-
-def _recently_queued(condition: Any, now: datetime) -> bool:
-    return (
-        db.session.scalar(
-            select(_TABLE.c.id)
-            .where(condition, _TABLE.c.created_at > now - REPEAT_WINDOW)
-            .limit(1)
-        )
-        is not None
-    )
-
-
-def queue_password_reset(user: User, now: datetime | None = None) -> bool:
-    """Queue a password-reset email to ``user`` unless one was queued within
-    REPEAT_WINDOW. Returns whether a message was queued.
-
-    The user's row is locked, so concurrent requests for one account queue one message.
-    """
-    now = now or utcnow()
-    lock_row(User, user.id)
-    kind = MessageKind.PASSWORD_RESET
-    if _recently_queued((_TABLE.c.kind == kind) & (_TABLE.c.user_id == user.id), now):
-        return False
-    row = _row(
-        kind,
-        _window_key(f"{kind}:u{user.id}", now),
-        None,
-        user.email,
-        user.name,
-        now,
-        user_id=user.id,
-        language=_request_language(),
-    )
-    # The row's creation time is the request's, so the window and the link's expiry
-    # (see rendering) count from the same moment.
-    row["created_at"] = now
-    _queue([row])
-    return True
-
-
-def queue_invitation(invitation: Invitation, now: datetime | None = None) -> bool:
-    """Queue the invitation email unless the same address was invited to the same
-    organisation with the same role within REPEAT_WINDOW (a double click makes two
-    invitations; the first one's link is emailed). Returns whether a message was queued.
-
-    The organisation's row is locked, so concurrent invitations queue one message.
-    """
-    now = now or utcnow()
-    lock_row(Organisation, invitation.organisation_id)
-    kind = MessageKind.INVITATION
-    same = select(Invitation.id).where(
-        Invitation.organisation_id == invitation.organisation_id,
-        Invitation.email == invitation.email,
-        Invitation.role == invitation.role,
-    )
-    if _recently_queued((_TABLE.c.kind == kind) & _TABLE.c.invitation_id.in_(same), now):
-        return False
-    row = _row(
-        kind,
-        f"{kind}:i{invitation.id}",
-        None,
-        invitation.email,
-        "",
-        now,
-        invitation_id=invitation.id,
-        language=_request_language(),
-    )
-    row["created_at"] = now
-    _queue([row])
-    return True

@@ -8,7 +8,7 @@ told they have a place is also told when they lose it.
 
 Account signals (a password reset asked for, a colleague invited) queue one message to
 that person; the link itself is not taken from the signal but derived again when the
-message is sent (see outbox and rendering).
+message is sent (see account_messages).
 
 The receivers run inside the sending service's transaction (see webapp.signals), so the
 messages commit or roll back with the change.
@@ -26,7 +26,7 @@ from webapp.accounts.models import Invitation, User
 from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Participant
 from webapp.db import db
 from webapp.events.models import Event
-from webapp.notifications import outbox
+from webapp.notifications import account_messages, outbox
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 
 _PLACED_KINDS = {
@@ -162,11 +162,11 @@ def on_event_cancelled(event: Event, **_: Any) -> None:
 
 
 def on_password_reset_requested(user: User, **_: Any) -> None:
-    outbox.queue_password_reset(user)
+    account_messages.queue_password_reset(user)
 
 
 def on_colleague_invited(invitation: Invitation, **_: Any) -> None:
-    outbox.queue_invitation(invitation)
+    account_messages.queue_invitation(invitation)
 
 
 _RECEIVERS = (

@@ -14,11 +14,20 @@ events are kept for the record (cancelled, not deleted), and a row whose referen
 gone fails visibly rather than sending something half empty.
 
 Account messages (password reset, invitation) are about no event. Their link is a
-credential and is never stored: it is derived again here from the user (a fresh signed
+credential and is never stored: it is derived again (account_messages) from the user (a fresh signed
 reset token, bound to the current password hash) or the invitation (its HMAC), exactly as
 webapp.accounts.services verifies it. A message whose link would no longer be wanted (an
 invitation accepted or expired, a reset asked for longer ago than a reset link lives, an
-inactive account) raises :class:`NotWanted`, and the dispatcher cancels it.
+inactive account) raises ``account_messages.NotWanted``, and the dispatcher cancels it.
+
+A dispatcher batch renders through a :class:`BatchCache`: what its messages share is made
+once per batch. Reminders to participants, the bulk of all mail, are rendered once per
+(event, its sequence, session, language, join link, offset) with placeholders for the
+three personal values their templates may use (``recipient_name``, ``contact_name``,
+``company_name``, as plain text only: see the templates), then filled in per recipient,
+escaped for HTML as the templates would; calendar files are made once per event and
+language. The result is the same as rendering each message alone
+(tests/notifications/test_rendering.py compares the two).
 
 Language: the booking's (the one it was made in), else the row's own (account messages:
 the requester's), through ``flask_babel.force_locale``.
@@ -28,23 +37,25 @@ that caused a message, if any, is long gone when it is sent.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_mail import Message
+from markupsafe import escape
 
-from webapp.accounts.services import RESET_LIFETIME, invitation_token, reset_token
 from webapp.bookings.models import Booking
 from webapp.bookings.services import manage_token
-from webapp.db import utcnow
 from webapp.events.models import Event, EventKind
 from webapp.i18n import format_date
+from webapp.notifications import account_messages, mime
 from webapp.notifications.models import CONFIRMING_KINDS, MessageKind, OutboxMessage
 
 _SUBJECTS = {
@@ -65,10 +76,6 @@ _SUBJECTS = {
 
 #: Kinds that carry the event's calendar file for people who attend.
 _CALENDAR_KINDS = CONFIRMING_KINDS | {MessageKind.EVENT_CHANGED, MessageKind.EVENT_CANCELLED}
-
-
-class NotWanted(Exception):
-    """The message should no longer go out; ``str(error)`` says why (for the record)."""
 
 
 @dataclass
@@ -120,13 +127,18 @@ def _calendar_attachment(event: Event, include_join_url: bool, language: str) ->
     return event_calendar(event, include_join_url=include_join_url, language=language)
 
 
+def _join_url(row: OutboxMessage, attends: bool) -> str | None:
+    """The webinar's join link, for those who attend, in confirmations and reminders."""
+    shows_join_url = (
+        row.kind in CONFIRMING_KINDS or row.kind == MessageKind.REMINDER
+    ) and row.event.kind == EventKind.WEBINAR
+    return row.event.online_url if shows_join_url and attends else None
+
+
 def _context(row: OutboxMessage) -> dict[str, Any]:
     event = row.event
     booking = row.booking
     attends = _attends(row, booking)
-    shows_join_url = (
-        row.kind in CONFIRMING_KINDS or row.kind == MessageKind.REMINDER
-    ) and event.kind == EventKind.WEBINAR
     sessions = [s for s in event.sessions if s.cancelled_at is None]
     return {
         "message": row,
@@ -138,9 +150,11 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
         "is_contact": row.participant_id is None,
         "attends": attends,
         "recipient_name": row.recipient_name,
+        "contact_name": booking.contact_name if booking is not None else "",
+        "company_name": booking.company.name if booking is not None else "",
         "sessions": sessions,
         "reminder_session": row.session,
-        "join_url": event.online_url if shows_join_url and attends else None,
+        "join_url": _join_url(row, attends),
         "event_url": url_for("events.detail", event_id=event.id, _external=True),
         "manage_url": (
             url_for("bookings.manage", token=manage_token(booking), _external=True)
@@ -154,50 +168,6 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
 def _subject(row: OutboxMessage) -> str:
     starts = row.session.starts_at if row.session is not None else row.event.starts_at
     return str(_SUBJECTS[row.kind] % {"title": row.event.title, "date": format_date(starts)})
-
-
-def _reset_context(row: OutboxMessage) -> dict[str, Any]:
-    user = row.user
-    if user is None or not user.is_active:
-        raise NotWanted("the account is inactive")
-    if utcnow() - row.created_at > RESET_LIFETIME:
-        # The link would outlive what the person was told when asking ("one hour").
-        raise NotWanted("asked for longer ago than a reset link lives")
-    return {
-        "user": user,
-        "reset_url": url_for("accounts.reset_password", token=reset_token(user), _external=True),
-    }
-
-
-def _invitation_context(row: OutboxMessage) -> dict[str, Any]:
-    invitation = row.invitation
-    if invitation is None or invitation.accepted_at is not None:
-        raise NotWanted("the invitation has been accepted")
-    if invitation.expires_at <= utcnow():
-        raise NotWanted("the invitation has expired")
-    return {
-        "invitation": invitation,
-        "organisation": invitation.organisation,
-        "invited_by": invitation.invited_by,
-        "invitation_url": url_for(
-            "accounts.accept_invitation", token=invitation_token(invitation), _external=True
-        ),
-    }
-
-
-def _account_context(row: OutboxMessage) -> dict[str, Any]:
-    """What account templates need, with the link derived now; raises NotWanted."""
-    if row.kind == MessageKind.PASSWORD_RESET:
-        context = _reset_context(row)
-    else:
-        context = _invitation_context(row)
-    return {
-        "message": row,
-        "kind": row.kind.value,
-        "recipient_name": row.recipient_name,
-        "recipient_email": row.recipient_email,
-        **context,
-    }
 
 
 def _account_subject(row: OutboxMessage, context: dict[str, Any]) -> str:
@@ -220,7 +190,7 @@ def _recipient(row: OutboxMessage) -> str:
 
 def _render_account(row: OutboxMessage, language: str) -> RenderedEmail:
     with force_locale(language):
-        context = _account_context(row)
+        context = account_messages.context(row)
         name = f"emails/accounts/{row.kind.value}"
         return RenderedEmail(
             recipient=_recipient(row),
@@ -231,15 +201,18 @@ def _render_account(row: OutboxMessage, language: str) -> RenderedEmail:
         )
 
 
-def render(row: OutboxMessage) -> RenderedEmail:
-    """Render one row in its language; needs :func:`email_context`.
+def _calendar(
+    event: Event, include_join_url: bool, language: str, cache: BatchCache | None
+) -> bytes:
+    if cache is None:
+        return _calendar_attachment(event, include_join_url, language)
+    key = (event.id, event.sequence, include_join_url, language)
+    if key not in cache.calendars:
+        cache.calendars[key] = _calendar_attachment(event, include_join_url, language)
+    return cache.calendars[key]
 
-    Raises NotWanted when the message should no longer go out, and whatever the templates
-    or the calendar raise; the dispatcher records it.
-    """
-    language = language_of(row)
-    if row.kind.is_account:
-        return _render_account(row, language)
+
+def _render_event(row: OutboxMessage, language: str, cache: BatchCache | None) -> RenderedEmail:
     with force_locale(language):
         context = _context(row)
         rendered = RenderedEmail(
@@ -250,9 +223,110 @@ def render(row: OutboxMessage) -> RenderedEmail:
             language=language,
         )
         if row.kind in _CALENDAR_KINDS and context["attends"]:
-            data = _calendar_attachment(row.event, context["join_url"] is not None, language)
+            data = _calendar(row.event, context["join_url"] is not None, language, cache)
             rendered.attachments.append(("event.ics", "text/calendar", data))
     return rendered
+
+
+# --- what a batch shares ---------------------------------------------------------------------
+
+#: Stand-ins for the personal values in a shared rendering: private-use characters, which
+#: neither HTML escaping nor %-formatting changes.
+_PERSONAL = ("recipient_name", "contact_name", "company_name")
+_PLACEHOLDER = re.compile("\ue000(" + "|".join(_PERSONAL) + ")\ue001")
+
+
+def _placeholder(name: str) -> str:
+    return f"\ue000{name}\ue001"
+
+
+@dataclass
+class _Shared:
+    subject: str
+    text: str
+    html: str
+
+
+class BatchCache:
+    """What the messages of one dispatcher batch share, each made once.
+
+    Lives for one batch only: the rows and what they refer to are loaded once per batch,
+    so nothing in it can be older than the batch's own data.
+    """
+
+    def __init__(self) -> None:
+        self.shared: dict[tuple[Any, ...], _Shared] = {}
+        self.calendars: dict[tuple[Any, ...], bytes] = {}
+        self.sender: tuple[str, str] | None = None
+
+
+def _shares(row: OutboxMessage) -> bool:
+    """Reminders to participants: the same for everyone but three personal values."""
+    return (
+        row.kind == MessageKind.REMINDER
+        and row.participant_id is not None
+        and row.booking is not None
+        and row.event is not None
+    )
+
+
+def _render_shared(row: OutboxMessage, language: str, cache: BatchCache) -> RenderedEmail:
+    # Everything the templates read, but the placeholders (a participant attends).
+    key = (
+        row.kind,
+        row.event_id,
+        row.event.sequence,
+        row.session_id,
+        language,
+        _join_url(row, attends=True),
+        json.dumps(row.payload or {}, sort_keys=True),
+    )
+    shared = cache.shared.get(key)
+    if shared is None:
+        with force_locale(language):
+            context = _context(row)
+            # Nothing personal in the context: a template that reads more than the three
+            # placeholders gets nothing of one recipient's to show another.
+            context.update(
+                {name: _placeholder(name) for name in _PERSONAL},
+                message=None,
+                booking=None,
+                participant=None,
+                manage_url=None,
+            )
+            shared = _Shared(
+                subject=_subject(row),
+                text=render_template(f"emails/{row.kind.value}.txt", **context),
+                html=render_template(f"emails/{row.kind.value}.html", **context),
+            )
+        cache.shared[key] = shared
+    values = {
+        "recipient_name": row.recipient_name,
+        "contact_name": row.booking.contact_name,
+        "company_name": row.booking.company.name,
+    }
+    return RenderedEmail(
+        recipient=_recipient(row),
+        subject=shared.subject,
+        text=_PLACEHOLDER.sub(lambda m: values[m.group(1)], shared.text),
+        html=_PLACEHOLDER.sub(lambda m: str(escape(values[m.group(1)])), shared.html),
+        language=language,
+    )
+
+
+def render(row: OutboxMessage, cache: BatchCache | None = None) -> RenderedEmail:
+    """Render one row in its language; needs :func:`email_context`. With ``cache`` (one
+    dispatcher batch), what the batch's messages share is rendered once.
+
+    Raises account_messages.NotWanted when the message should no longer go out, and
+    whatever the templates or the calendar raise; the dispatcher records it.
+    """
+    language = language_of(row)
+    if row.kind.is_account:
+        return _render_account(row, language)
+    if cache is not None and _shares(row):
+        return _render_shared(row, language, cache)
+    return _render_event(row, language, cache)
 
 
 def reply_to(row: OutboxMessage) -> str | None:
@@ -266,19 +340,40 @@ def reply_to(row: OutboxMessage) -> str | None:
     return organisation.contact_email or None
 
 
-def to_mail(row: OutboxMessage, rendered: RenderedEmail) -> Message:
-    """A Flask-Mail message with the row's single recipient and stable Message-ID."""
-    message = Message(
+def _sender() -> tuple[str, str]:
+    """The From header and the envelope sender, from ``MAIL_DEFAULT_SENDER``."""
+    sender = current_app.extensions["mail"].default_sender
+    name, address = sender if isinstance(sender, tuple) else parseaddr(sender)
+    return mime.encode_address(name, address), mime.ascii_address(address)
+
+
+def to_outgoing(
+    row: OutboxMessage, rendered: RenderedEmail, cache: BatchCache | None = None
+) -> mime.Outgoing:
+    """The email's bytes, to the row's single recipient, with its stable Message-ID.
+
+    Raises ValueError when a header value holds a line break.
+    """
+    if cache is None:
+        sender, envelope_from = _sender()
+    else:
+        sender, envelope_from = cache.sender = cache.sender or _sender()
+    identifier = message_id(row)
+    address = reply_to(row)
+    data = mime.build(
+        sender=sender,
+        to=mime.encode_address(row.recipient_name, row.recipient_email),
         subject=rendered.subject,
-        recipients=[
-            (row.recipient_name, row.recipient_email) if row.recipient_name else row.recipient_email
-        ],
-        body=rendered.text,
+        message_id=identifier,
+        text=rendered.text,
         html=rendered.html,
-        reply_to=reply_to(row),
-        extra_headers={"Auto-Submitted": "auto-generated", "Content-Language": rendered.language},
+        language=rendered.language,
+        reply_to=mime.encode_address(None, address) if address else None,
+        attachments=rendered.attachments,
     )
-    message.msgId = message_id(row)
-    for filename, content_type, data in rendered.attachments:
-        message.attach(filename, content_type, data)
-    return message
+    return mime.Outgoing(
+        envelope_from=envelope_from,
+        recipient=mime.ascii_address(row.recipient_email),
+        data=data,
+        message_id=identifier,
+    )

@@ -1,0 +1,134 @@
+"""The dispatcher's shortcuts change nothing: a batch rendered through one BatchCache gives
+exactly what rendering each message alone gives, and the hand-built MIME reads back as
+the same email."""
+
+from __future__ import annotations
+
+import email
+from datetime import timedelta
+from email import policy
+
+from sqlalchemy import select, update
+
+from tests import factories as f
+from webapp.bookings import services as bookings
+from webapp.db import db, utcnow
+from webapp.events.models import EventKind
+from webapp.notifications import dispatch, rendering
+from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
+
+# Names that HTML escaping, %-formatting and header encoding must all get right.
+AWKWARD = ['Åsa "Ö" <Öberg> & Co', "50% Smith, Jr.", "Zoë\u2028O'Neil"]
+
+
+def awkward_booking(event, company: int, language: str):  # noqa: ANN001, ANN201
+    return bookings.register(
+        event.id,
+        f.company_data(company, name=f"Bolag & <Söner> {company} %(x)s"),
+        bookings.ContactData(name=f"Kontakt <{company}> & Ägare", email=f"c{company}@example.se"),
+        [
+            bookings.ParticipantData(name=name, email=f"p{company}.{i}@example.se")
+            for i, name in enumerate(AWKWARD)
+        ],
+        consent_version="test",
+        language=language,
+    )
+
+
+def all_rows() -> list[OutboxMessage]:
+    db.session.commit()
+    return dispatch._load(db.session.scalars(select(OutboxMessage.id)).all())
+
+
+def fields(rendered: rendering.RenderedEmail) -> tuple:
+    return (
+        rendered.recipient,
+        rendered.subject,
+        rendered.text,
+        rendered.html,
+        rendered.language,
+        rendered.attachments,
+    )
+
+
+def test_a_batch_renders_exactly_as_each_message_alone(app):
+    webinar = f.event(
+        kind=EventKind.WEBINAR, online_url="https://meet.example.com/j/1", venue=None,
+        title="Webbinarium <om> AI & data",
+    )
+    series = f.event(kind=EventKind.WORKSHOP_SERIES, sessions=3, title="Serie")
+    series.sessions[1].title = "Del två & <mer>"
+    for event in (webinar, series):
+        for company, language in enumerate(("sv", "en", "sv")):
+            awkward_booking(event, company + 10 * event.id, language)
+    rows = all_rows()
+    reminders = [r for r in rows if r.kind == MessageKind.REMINDER]
+    assert len(reminders) >= 2 * 3 * 3 * 2
+
+    cache = rendering.BatchCache()
+    with rendering.email_context():
+        for row in rows:
+            alone = rendering.render(row)
+            in_batch = rendering.render(row, cache)
+            assert fields(in_batch) == fields(alone), (row.kind, row.recipient_name)
+    # One rendering per (session, language, offset), not one per reminder.
+    assert len(cache.shared) < len(reminders) / 2
+    assert any("\u00c5sa" in r.recipient_name for r in reminders)
+
+
+def test_the_built_message_reads_back_as_the_rendered_email(app):
+    event = f.event(
+        kind=EventKind.WEBINAR, online_url="https://meet.example.com/j/2", venue=None,
+        title="Ett långt evenemang med åäö i titeln, så långt att ämnesraden måste vikas",
+    )
+    event.organisation.contact_email = "hej@org.example.se"
+    awkward_booking(event, 1, "sv")
+    cache = rendering.BatchCache()
+    with rendering.email_context():
+        for row in all_rows():
+            rendered = rendering.render(row, cache)
+            outgoing = rendering.to_outgoing(row, rendered, cache)
+            assert outgoing.recipient == row.recipient_email
+            assert outgoing.envelope_from == "noreply@traffpunkt.test"
+            assert b"\n" not in outgoing.data.replace(b"\r\n", b""), "CRLF line ends only"
+            message = email.message_from_bytes(outgoing.data, policy=policy.default)
+            assert str(message["Subject"]) == rendered.subject
+            assert message["To"].addresses[0].display_name == row.recipient_name
+            assert message["To"].addresses[0].addr_spec == row.recipient_email
+            assert str(message["From"]) == "Träffpunkt <noreply@traffpunkt.test>"
+            assert str(message["Reply-To"]) == "hej@org.example.se"
+            assert message["Message-ID"] == rendering.message_id(row) == outgoing.message_id
+            assert message["Content-Language"] == "sv"
+            assert message["Auto-Submitted"] == "auto-generated"
+            assert message.get_content_type() == "multipart/mixed"
+            body = message.get_body(("plain",))
+            assert body.get_content().replace("\r\n", "\n") == rendered.text
+            html = message.get_body(("html",))
+            assert html.get_content().replace("\r\n", "\n") == rendered.html
+            files = {
+                part.get_filename(): (part.get_content_type(), part.get_payload(decode=True))
+                for part in message.iter_attachments()
+            }
+            assert files == {name: (kind, data) for name, kind, data in rendered.attachments}
+
+
+def test_a_line_break_in_a_name_fails_that_message_only(app, smtp_server):
+    event = f.event(starts_at=utcnow() + timedelta(hours=3))
+    booking = f.book(event, 2, language="en")
+    db.session.commit()
+    bad = booking.participants[0]
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.participant_id == bad.id)
+        .values(recipient_name="Eve\r\nBcc: victim@example.se")
+    )
+    db.session.commit()
+    result = dispatch.dispatch_due()
+    assert result.sent == result.claimed - 1 and result.retrying == 1
+    assert not smtp_server.to("victim@example.se")
+    row = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.status == MessageStatus.PENDING, OutboxMessage.attempts == 1
+        )
+    ).one()
+    assert row.participant_id == bad.id and "line break" in row.last_error
