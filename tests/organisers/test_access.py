@@ -9,9 +9,12 @@ its exports, nothing else.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tests.accounts import helpers as h
 from tests.conftest import csrf_from
+from webapp.db import db
+from webapp.notifications.models import OutboxMessage
 
 # Who may: "any" logged-in user, event "viewer"s (members of the event's organisation),
 # "reader"s (viewers plus partner organisations), "organiser"s of the event's
@@ -31,6 +34,9 @@ GET_PAGES = [
     ("/organisers/bookings/{booking}", "organiser"),
     ("/organisers/participants/{participant}/edit", "organiser"),
     ("/organisers/organisations/{home}/members", "admin"),
+    ("/organisers/events/{event}/outbox", "viewer"),
+    # A rendered message carries the company's manage link: organisers only.
+    ("/organisers/outbox/{message}", "organiser"),
 ]
 
 POST_ACTIONS = [
@@ -41,6 +47,10 @@ POST_ACTIONS = [
     ("/organisers/participants/{participant}/remove", "organiser", {}),
     ("/organisers/organisations/{home}/invitations", "admin",
      {"email": "new@org.example.se", "role": "viewer"}),
+    ("/organisers/events/{event}/unpublish", "organiser", {}),
+    ("/organisers/events/{event}/publish", "organiser", {}),
+    ("/organisers/events/{event}/follow-up", "organiser", {"text": "Tack för i dag!"}),
+    ("/organisers/outbox/{message}/resend", "organiser", {}),
     ("/organisers/events/{event}/cancel", "organiser", {}),
 ]
 
@@ -61,6 +71,9 @@ def _ids(world) -> dict[str, int]:  # noqa: ANN001
         "participant": world.booking.participants[0].id,
         "session": world.event.sessions[0].id,
         "home": world.home.id,
+        "message": db.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.event_id == world.event.id)
+        ).first(),
     }
 
 
