@@ -132,3 +132,19 @@ def test_a_line_break_in_a_name_fails_that_message_only(app, smtp_server):
         )
     ).one()
     assert row.participant_id == bad.id and "line break" in row.last_error
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size(app, smtp_server, count_queries):
+    event = f.event(
+        kind=EventKind.WEBINAR, online_url="https://meet.example.com/j/3", venue=None, capacity=None
+    )
+    f.book(event, 3, company=1)
+    db.session.commit()
+    with count_queries() as small:
+        assert dispatch.dispatch_due().sent == 4
+    for company in (2, 3, 4):
+        f.book(event, 3, company=company, language="en")
+    db.session.commit()
+    with count_queries() as large:
+        assert dispatch.dispatch_due().sent == 12
+    assert len(large) == len(small), "no query per message"
