@@ -83,8 +83,8 @@ def queue_password_reset(user: User, now: datetime | None = None) -> bool:
         user_id=user.id,
         language=_request_language(),
     )
-    # The row's creation time is the request's, so the window and the link's expiry
-    # (see rendering) count from the same moment.
+    # The request's time: the window counts from it, and so does the limit after which
+    # the message is no longer sent (see _reset_context).
     row["created_at"] = now
     queue_rows([row])
     return True
@@ -130,7 +130,9 @@ def _reset_context(row: OutboxMessage) -> dict[str, Any]:
     if user is None or not user.is_active:
         raise NotWanted("the account is inactive")
     if utcnow() - row.created_at > RESET_LIFETIME:
-        # The link would outlive what the person was told when asking ("one hour").
+        # The token is signed now and lives an hour from now; a request that waited longer
+        # than that (no mail server for a while) is stale: the person has asked again or
+        # given up, and a working link arriving out of the blue is only a risk.
         raise NotWanted("asked for longer ago than a reset link lives")
     return {
         "user": user,
@@ -157,13 +159,13 @@ def _invitation_context(row: OutboxMessage) -> dict[str, Any]:
 def context(row: OutboxMessage) -> dict[str, Any]:
     """What account templates need, with the link derived now; raises NotWanted."""
     if row.kind == MessageKind.PASSWORD_RESET:
-        context = _reset_context(row)
+        specific = _reset_context(row)
     else:
-        context = _invitation_context(row)
+        specific = _invitation_context(row)
     return {
         "message": row,
         "kind": row.kind.value,
         "recipient_name": row.recipient_name,
         "recipient_email": row.recipient_email,
-        **context,
+        **specific,
     }
