@@ -42,3 +42,6 @@ password_reset_requested = _signals.signal("password-reset-requested")
 #: ``organisation`` and ``invited_by``; kwarg ``url``, the absolute acceptance link, valid
 #: until ``sender.expires_at``). The outbox emails it to ``sender.email``.
 colleague_invited = _signals.signal("colleague-invited")
+#: An organiser corrected a participant's details (sender: the Participant). Messages not
+#: yet sent to them follow the new address.
+participant_updated = _signals.signal("participant-updated")

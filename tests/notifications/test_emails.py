@@ -208,8 +208,10 @@ def test_event_changed_goes_to_everyone_booked_with_a_new_calendar(app, smtp_ser
         assert "The times have changed." in got.part("text/plain")
         assert JOIN not in body(got)
     person = only(smtp_server, confirmed.participants[0].email)
-    ics = person.attachments()["event.ics"]
-    assert b"SEQUENCE:1" in ics and JOIN.encode() not in ics and JOIN not in body(person)
+    ics = person.attachments()["event.ics"].replace(b"\r\n ", b"")  # unfolded
+    assert b"SEQUENCE:1" in ics and JOIN not in body(person)
+    # The new file replaces the calendar entry: an attendee's keeps the join link.
+    assert JOIN.encode() in ics
     assert not smtp_server.to(waiting.participants[0].email)
 
 
@@ -282,3 +284,21 @@ def test_nothing_is_sent_without_a_mail_server(app, smtp_server):
     statuses = db.session.scalars(select(OutboxMessage.status)).all()
     assert statuses and set(statuses) == {MessageStatus.PENDING}
     assert utcnow()
+
+
+def test_a_corrected_address_gets_the_reminders_not_yet_sent(app, smtp_server):
+    event = webinar(reminder_offsets=[60])
+    booking = f.book(event, 1, language="en")
+    send_all()
+    person = booking.participants[0]
+    bookings.update_participant(
+        booking.id,
+        person.id,
+        bookings.ParticipantData(name="Anna Rättad", email="anna.rattad@example.se"),
+    )
+    db.session.commit()
+    smtp_server.received.clear()
+    dispatch.dispatch_due(event.starts_at - timedelta(minutes=59))
+    got = only(smtp_server, "anna.rattad@example.se")
+    assert got.message["Subject"].startswith("Reminder")
+    assert "Anna Rättad" in got.to

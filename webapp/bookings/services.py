@@ -590,6 +590,7 @@ def update_participant(booking_id: int, participant_id: int, data: ParticipantDa
     participant.dietary_needs = data.dietary_needs or None
     participant.accessibility_needs = data.accessibility_needs or None
     db.session.flush()
+    signals.participant_updated.send(participant)
     return participant
 
 

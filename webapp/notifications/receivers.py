@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from webapp import signals
@@ -161,6 +161,18 @@ def on_event_cancelled(event: Event, **_: Any) -> None:
     outbox.queue_event_news(event, MessageKind.EVENT_CANCELLED, bookings, confirmed, version="x")
 
 
+def on_participant_updated(participant: Participant, **_: Any) -> None:
+    """Messages still waiting for a participant go to their corrected name and address."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.participant_id == participant.id,
+            OutboxMessage.status == MessageStatus.PENDING,
+        )
+        .values(recipient_email=participant.email, recipient_name=participant.name)
+    )
+
+
 def on_password_reset_requested(user: User, **_: Any) -> None:
     account_messages.queue_password_reset(user)
 
@@ -180,6 +192,7 @@ _RECEIVERS = (
     (signals.event_changed, on_event_changed),
     (signals.event_cancelled, on_event_cancelled),
     (signals.reminder_offsets_changed, on_reminder_offsets_changed),
+    (signals.participant_updated, on_participant_updated),
     (signals.password_reset_requested, on_password_reset_requested),
     (signals.colleague_invited, on_colleague_invited),
 )

@@ -223,7 +223,12 @@ def _render_event(row: OutboxMessage, language: str, cache: BatchCache | None) -
             language=language,
         )
         if row.kind in _CALENDAR_KINDS and context["attends"]:
-            data = _calendar(row.event, context["join_url"] is not None, language, cache)
+            # The attached file replaces the entry the confirmation put in the calendar, so a
+            # changed webinar keeps its join link there (the email text does not repeat it).
+            keeps_join_url = context["join_url"] is not None or (
+                row.kind == MessageKind.EVENT_CHANGED and row.event.kind == EventKind.WEBINAR
+            )
+            data = _calendar(row.event, keeps_join_url, language, cache)
             rendered.attachments.append(("event.ics", "text/calendar", data))
     return rendered
 
