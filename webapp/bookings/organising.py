@@ -122,9 +122,9 @@ def add_booking(
 ) -> Booking:
     """Book on a company's behalf (confirmed if it fits, else waitlisted). Needs organiser."""
     require_role(user, event.organisation_id, Role.ORGANISER)
-    booking = services.register_by_organiser(
+    booking = services.register(
         event.id, company, contact, participants,
-        consent_version=consent_version, language=language,
+        consent_version=consent_version, language=language, by_organiser=True,
     )
     _log(user, "booking.added", booking, company=company.name, participants=len(participants),
          status=booking.status.value)

@@ -283,14 +283,18 @@ def register(
     invitations_opt_in: bool = False,
     message: str | None = None,
     submission_key: str | None = None,
+    by_organiser: bool = False,
     now: datetime | None = None,
 ) -> Booking:
     """Book ``participants`` of ``company`` on an event.
 
     The booking is ``pending`` when the event needs approval, ``confirmed`` when its seats
     fit, else ``waitlisted`` whole. A repeated ``submission_key`` (a form sent twice)
-    returns the booking the first submission made. Raises EventNotFound,
-    RegistrationClosed, CompanyLimitExceeded or BookingError (no participants).
+    returns the booking the first submission made. An organiser booking on a company's
+    behalf (``by_organiser``, e.g. after a phone call) is held to the same capacity and
+    per-company rules, but not to the registration window (organisers take late
+    registrations) nor to approval (the organiser chose the company). Raises
+    EventNotFound, RegistrationClosed, CompanyLimitExceeded or BookingError.
     """
     now = now or utcnow()
     event = lock_row(Event, event_id)
@@ -304,7 +308,10 @@ def register(
             return earlier
         if earlier is not None:
             submission_key = None  # a form of another event sent here: not a repeat
-    _check_open(event, now)
+    if by_organiser:
+        _check_not_cancelled(event)
+    else:
+        _check_open(event, now)
     if not participants:
         raise BookingError(_l("Add at least one participant."))
     company_row = _find_or_create_company(company)
@@ -312,7 +319,7 @@ def register(
     _check_company_limit(event, company_row.id, len(participants))
 
     n = len(participants)
-    if event.requires_approval:
+    if event.requires_approval and not by_organiser:
         status, seats = BookingStatus.PENDING, 0
     elif _take_seats(event, n):
         status, seats = BookingStatus.CONFIRMED, n
@@ -517,58 +524,6 @@ def booking_for_token(token: str) -> Booking | None:
 
 
 # --- organisers acting on a company's behalf (added for the organiser pages) -------------
-
-
-def register_by_organiser(
-    event_id: int,
-    company: CompanyData,
-    contact: ContactData,
-    participants: Sequence[ParticipantData],
-    *,
-    consent_version: str,
-    language: str = "sv",
-    now: datetime | None = None,
-) -> Booking:
-    """An organiser books ``participants`` of ``company``, e.g. after a phone call.
-
-    The same capacity and per-company rules as :func:`register`, but the registration
-    window does not apply (organisers take late registrations) and no approval is awaited
-    (the organiser has chosen the company): the booking is confirmed when its seats fit,
-    else waitlisted whole. Raises RegistrationClosed for a cancelled event,
-    CompanyLimitExceeded, or BookingError (no participants).
-    """
-    now = now or utcnow()
-    event = lock_row(Event, event_id)
-    if event is None:
-        raise EventNotFound()
-    if event.status == EventStatus.CANCELLED:
-        raise RegistrationClosed(_l("This event has been cancelled."))
-    if not participants:
-        raise BookingError(_l("Add at least one participant."))
-    company_row = _find_or_create_company(company)
-    db.session.flush()
-    _check_company_limit(event, company_row.id, len(participants))
-    n = len(participants)
-    confirmed = _take_seats(event, n)
-    booking = Booking(
-        event=event,
-        company=company_row,
-        status=BookingStatus.CONFIRMED if confirmed else BookingStatus.WAITLISTED,
-        seats_held=n if confirmed else 0,
-        contact_name=contact.name,
-        contact_email=contact.email,
-        contact_phone=contact.phone or None,
-        language=language,
-        consent_version=consent_version,
-        consent_at=now,
-        token_nonce=tokens.new_nonce(),
-        created_at=now,
-        participants=_new_participants(participants),
-    )
-    db.session.add(booking)
-    db.session.flush()
-    signals.booking_placed.send(booking)
-    return booking
 
 
 def update_participant(booking_id: int, participant_id: int, data: ParticipantData) -> Participant:
