@@ -340,3 +340,18 @@ def test_twelve_digit_swedish_numbers_are_accepted(client, webinar, number):
     data = registration_form(token, org_number=number)
     assert client.post(f"/events/{webinar.id}/register", data=data).status_code == 303
     assert len(db.session.scalars(select(Company.org_number)).one()) == 11
+
+
+def test_adding_a_block_beyond_the_limit_says_so(client, app):
+    event = f.event(max_per_company=1)
+    db.session.commit()
+    token = open_form(client, event)
+    data = registration_form(token)
+    del data["submit"]
+    data["add_participant"] = "Add another participant"
+    response = client.post(
+        f"/events/{event.id}/register", data=data, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 200
+    assert "At most 1 participants can be registered." in response.text
+    assert 'name="participants-1-name"' not in response.text

@@ -147,14 +147,7 @@ def add_booking(event_id: int):  # noqa: ANN201 - a view
     cap = current_app.config["MAX_PARTICIPANTS_PER_BOOKING"]
     form = OrganiserBookingForm(max_participants=min(event.max_per_company or cap, cap))
     if request.method == "POST":
-        remove = request.form.get("remove_participant", type=int)
-        if form.add_participant.data:
-            if len(form.participants.entries) < form.max_participants:
-                form.participants.append_entry()
-            return render_template("organisers/bookings/new.html", event=event, form=form)
-        if remove is not None:
-            if len(form.participants.entries) > 1 and 0 <= remove < len(form.participants.entries):
-                form.participants.entries.pop(remove)
+        if form.change_participant_blocks():
             return render_template("organisers/bookings/new.html", event=event, form=form)
         if form.validate_on_submit():
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -173,6 +174,26 @@ class RegistrationForm(FlaskForm):
         emails = [e.form.email.data.lower() for e in field.entries if e.form.email.data]
         if len(emails) != len(set(emails)):
             raise ValidationError(_l("Each participant needs their own email address."))
+
+    def change_participant_blocks(self) -> bool:
+        """Handle the "add another" and "remove participant N" buttons, which work without
+        JavaScript by sending the form back. True when one was pressed: re-render the form.
+        """
+        remove = request.form.get("remove_participant", type=int)
+        entries = self.participants.entries
+        if self.add_participant.data:
+            if len(entries) < self.max_participants:
+                self.participants.append_entry()
+            else:
+                self.participants.errors = [
+                    _l("At most %(n)s participants can be registered.", n=self.max_participants)
+                ]
+            return True
+        if remove is not None:
+            if len(entries) > 1 and 0 <= remove < len(entries):
+                entries.pop(remove)
+            return True
+        return False
 
     def company_data(self) -> CompanyData:
         return CompanyData(

@@ -52,18 +52,7 @@ def register(event_id: int):  # noqa: ANN201 - a view
         return render_template("bookings/register.html", event=event, form=None), 200
 
     if request.method == "POST":
-        remove = request.form.get("remove_participant", type=int)
-        if form.add_participant.data:
-            if len(form.participants.entries) < max_participants:
-                form.participants.append_entry()
-            else:
-                flash(
-                    _("At most %(n)s participants can be registered.", n=max_participants), "error"
-                )
-            return render_template("bookings/register.html", event=event, form=form)
-        if remove is not None:
-            if len(form.participants.entries) > 1 and 0 <= remove < len(form.participants.entries):
-                form.participants.entries.pop(remove)
+        if form.change_participant_blocks():
             return render_template("bookings/register.html", event=event, form=form)
         if form.validate_on_submit():
             try:
