@@ -28,7 +28,7 @@ run: $(VENV)/.installed-run
 	$(FLASK) compile-translations
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
-	SCHEDULER_IN_PROCESS=1 $(FLASK) run --host $(HOST) --port $(PORT)
+	SCHEDULER_IN_PROCESS=1 SHOW_OUTBOX=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test
 	bash scripts/test-tools.sh
