@@ -85,11 +85,6 @@ def queue_rows(rows: list[dict[str, Any]]) -> None:
         db.session.execute(_insert().on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
 
 
-def recipient_tag(participant: Participant | None) -> str:
-    """``c`` for the booking's contact, ``p{id}`` for a participant (part of dedupe keys)."""
-    return "c" if participant is None else f"p{participant.id}"
-
-
 def _occurrence(kind: MessageKind, booking: Booking, participant: Participant | None) -> int:
     """How many messages of this kind the recipient already has about this booking, plus one.
 
