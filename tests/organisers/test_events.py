@@ -116,6 +116,11 @@ BAD_INPUT = [
      "registration_closes_time"),
     ({"county": "99"}, "county"),
     ({"kind": "party"}, "kind"),
+    # 02:30 does not exist in Stockholm on the night summer time starts.
+    ({"sessions-0-start_date": "2027-03-28", "sessions-0-start_time": "02:30"},
+     "sessions-0-start_time"),
+    ({"sessions-0-start_date": "2027-03-28", "sessions-0-start_time": "01:00",
+      "sessions-0-end_time": "02:15"}, "sessions-0-end_time"),
 ]
 
 
