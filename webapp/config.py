@@ -55,6 +55,9 @@ class Defaults:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Träffpunkt <no-reply@traffpunkt.local>"
+    # Who answers questions about accounts (Reply-To of password resets) and emails of an
+    # organisation without a contact address, e.g. "Träffpunkt support <support@…>".
+    MAIL_REPLY_TO: str | None = None
     # Where links in emails and feeds point; requests use their own host.
     PUBLIC_BASE_URL = "http://localhost:5000"
     # Run the reminder scheduler inside the web process (development default).
@@ -81,6 +84,7 @@ _ENV_STRINGS = (
     "MAIL_USERNAME",
     "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER",
+    "MAIL_REPLY_TO",
     "PUBLIC_BASE_URL",
     "RATELIMIT_STORAGE_URI",
     "ENV_NAME",

@@ -16,14 +16,13 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from webapp.bookings import orgnumbers
 from webapp.bookings.models import Gender, SizeClass
 from webapp.bookings.services import CompanyData, ContactData, ParticipantData
-from webapp.formtools import choices
+from webapp.formtools import TextArea, choices
 from webapp.regions import COUNTIES, country_choices, county_choices
 
 SIZE_LABELS = {
@@ -133,9 +132,7 @@ class RegistrationForm(FlaskForm):
         _l("Contact phone (optional)"), [Optional(), Length(max=40)], filters=[_strip]
     )
     participants = FieldList(FormField(ParticipantForm), min_entries=1)
-    message = TextAreaField(
-        _l("Message to the organiser (optional)"), [Optional(), Length(max=2000)]
-    )
+    message = TextArea(_l("Message to the organiser (optional)"), [Optional(), Length(max=2000)])
     consent = BooleanField(
         _l(
             "I have read the privacy notice and agree that the details above are processed to "

@@ -20,14 +20,10 @@ from webapp.accounts.models import Invitation, User
 from webapp.accounts.services import RESET_LIFETIME, invitation_token, reset_token
 from webapp.db import db, lock_row, utcnow
 from webapp.events.models import Organisation
-from webapp.notifications.models import MessageKind, OutboxMessage
+from webapp.notifications.models import MessageKind, NotWanted, OutboxMessage
 from webapp.notifications.outbox import message_row, queue_rows
 
 _TABLE = OutboxMessage.__table__
-
-
-class NotWanted(Exception):
-    """The message should no longer go out; ``str(error)`` says why (for the record)."""
 
 
 # --- queueing ----------------------------------------------------------------------------
@@ -54,9 +50,7 @@ def _window_key(scope: str, now: datetime) -> str:
 def _recently_queued(condition: Any, now: datetime) -> bool:
     return (
         db.session.scalar(
-            select(_TABLE.c.id)
-            .where(condition, _TABLE.c.created_at > now - REPEAT_WINDOW)
-            .limit(1)
+            select(_TABLE.c.id).where(condition, _TABLE.c.created_at > now - REPEAT_WINDOW).limit(1)
         )
         is not None
     )

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField, URLField
+from wtforms import URLField
 from wtforms.validators import URL, DataRequired, Length, Optional
+
+from webapp.formtools import TextArea
 
 
 class FollowUpForm(FlaskForm):
     """The thank-you sent to participants after the event."""
 
-    text = TextAreaField(
+    text = TextArea(
         _l("Message"),
-        validators=[DataRequired(), Length(max=5000)],
+        validators=[DataRequired(), Length(max=10000)],
         description=_l("Sent to every participant, after a short thank-you line."),
     )
     feedback_url = URLField(
