@@ -67,7 +67,12 @@ def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind
     org = f.organisation(ORGANISATION, contact_email="hej@asa.example.se")
     admin = h.user(org, Role.ADMIN, name="Anna Admin", email="admin@asa.example.se")
     webinar = f.event(
-        org, kind=EventKind.WEBINAR, online_url=JOIN, venue=None, capacity=2, title=TITLE,
+        org,
+        kind=EventKind.WEBINAR,
+        online_url=JOIN,
+        venue=None,
+        capacity=2,
+        title=TITLE,
         reminder_offsets=[60],
     )
     trip = f.event(org, requires_approval=True, title="Studieresa till Göteborg")
@@ -177,9 +182,7 @@ def test_every_message_of_every_kind_arrives_and_reads_well(app, client, smtp_se
     assert "någon bad om det" not in footer and "someone asked" not in footer
 
 
-def test_a_5000_character_paragraph_typed_with_crlf_arrives_in_paragraphs(
-    app, client, smtp_server
-):
+def test_a_5000_character_paragraph_typed_with_crlf_arrives_in_paragraphs(app, client, smtp_server):
     by_kind = every_kind(client, smtp_server)
     thanks = by_kind[MessageKind.FOLLOW_UP]
     assert len(thanks) >= 2
@@ -230,9 +233,7 @@ def test_reminders_say_whom_to_tell_and_the_contacts_carries_the_manage_link(app
     assert "change or cancel it with the link below" in text
     assert "/bookings/" in text and "/bookings/" in olivers.part("text/html")
     (majas,) = smtp_server.to("maja@northwind.example")
-    assert "please tell Oliver Smith at Företag 1 AB" in " ".join(
-        majas.part("text/plain").split()
-    )
+    assert "please tell Oliver Smith at Företag 1 AB" in " ".join(majas.part("text/plain").split())
     assert "/bookings/" not in majas.part("text/plain") + majas.part("text/html")
     assert booking.status.value == "confirmed"
 

@@ -60,9 +60,7 @@ def _login(client, email: str, password: str) -> None:
     assert response.status_code in (302, 303)
 
 
-def test_deferred_recipient_others_go_it_is_retried_then_failed_and_shown(
-    app, client, smtp_server
-):
+def test_deferred_recipient_others_go_it_is_retried_then_failed_and_shown(app, client, smtp_server):
     event = f.event(starts_at=utcnow() + timedelta(hours=3))
     booking = f.book(event, 3, language="en")
     db.session.commit()
@@ -139,7 +137,7 @@ def test_a_5xx_refusal_fails_that_message_at_once_and_the_batch_goes_on(
     assert bad in page.text and expected in page.text
 
 
-def test_a_message_whose_dispatcher_dies_every_time_ends_failed(app, client, smtp_server):
+def test_a_message_whose_dispatcher_dies_every_time_ends_failed(app, smtp_server, monkeypatch):
     """A message that kills its dispatcher (here: the process dies while sending it) is
     claimed again after each lease, and fails once its last lease has run out."""
 
@@ -157,22 +155,20 @@ def test_a_message_whose_dispatcher_dies_every_time_ends_failed(app, client, smt
             raise Died()
         deliver(connection, outgoing)
 
-    dispatch._deliver = dies_on_doomed
-    try:
-        now = utcnow()
-        lease = timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
-        for attempt in range(1, app.config["OUTBOX_MAX_ATTEMPTS"] + 1):
-            with pytest.raises(Died):
-                dispatch.dispatch_due(now)
-            db.session.rollback()
-            row = db.session.scalars(
-                select(OutboxMessage).where(OutboxMessage.recipient_email == doomed)
-            ).one()
-            assert (row.status, row.attempts) == (MessageStatus.SENDING, attempt)
-            now += lease
-        assert dispatch.dispatch_due(now).claimed == 0
-    finally:
-        dispatch._deliver = deliver
+    monkeypatch.setattr(dispatch, "_deliver", dies_on_doomed)
+    now = utcnow()
+    lease = timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
+    for attempt in range(1, app.config["OUTBOX_MAX_ATTEMPTS"] + 1):
+        with pytest.raises(Died):
+            dispatch.dispatch_due(now)
+        db.session.rollback()
+        row = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient_email == doomed)
+        ).one()
+        assert (row.status, row.attempts) == (MessageStatus.SENDING, attempt)
+        assert dispatch.dispatch_due(now).claimed == 0, "its lease holds it"
+        now += lease
+    assert dispatch.dispatch_due(now).claimed == 0, "after the last lease: failed, not claimed"
     db.session.expire_all()
     row = db.session.get(OutboxMessage, row.id)
     assert row.status == MessageStatus.FAILED and row.last_error == "lease expired"
