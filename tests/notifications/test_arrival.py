@@ -318,3 +318,23 @@ def test_an_unsubscribed_participant_gets_no_thank_you_and_a_queued_one_is_not_s
         select(OutboxMessage).where(OutboxMessage.kind == MessageKind.FOLLOW_UP)
     ).all()
     assert [(r.participant_id, r.status) for r in rows] == [(second.id, MessageStatus.CANCELLED)]
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"RATELIMIT_ENABLED": True, "PUBLIC_POST_LIMIT": "3 per minute"}]
+)
+def test_unsubscribe_posts_are_rate_limited_and_gets_are_not(app):
+    from webapp.extensions import limiter
+    from webapp.notifications import unsubscribe
+
+    limiter.reset()
+    booking = f.book(f.event(), 1)
+    db.session.commit()
+    path = f"/unsubscribe/{unsubscribe.token(booking.participants[0].id)}"
+    anonymous = app.test_client()
+    try:
+        codes = [anonymous.post(f"/unsubscribe/{n}-{'A' * 24}").status_code for n in range(4)]
+        assert codes == [404, 404, 404, 429]
+        assert anonymous.get(path).status_code == 200
+    finally:
+        limiter.reset()
