@@ -270,9 +270,9 @@ def members(acting: User, organisation_id: int) -> list[Membership]:
     )
 
 
-def pending_invitations(acting: User, organisation_id: int, now: datetime | None = None) -> list[
-    Invitation
-]:
+def pending_invitations(
+    acting: User, organisation_id: int, now: datetime | None = None
+) -> list[Invitation]:
     """Invitations not yet accepted nor expired. Needs admin."""
     require_role(acting, organisation_id, Role.ADMIN)
     return list(
@@ -428,8 +428,10 @@ def accept_invitation(
     if user is not None:
         if user.email != invitation.email:
             raise AccountError(
-                _l("This invitation was sent to %(email)s. Log in with that account.",
-                   email=invitation.email)
+                _l(
+                    "This invitation was sent to %(email)s. Log in with that account.",
+                    email=invitation.email,
+                )
             )
     elif new_account is not None:
         user = create_user(invitation.email, new_account.name, new_account.password)
