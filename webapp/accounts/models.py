@@ -10,8 +10,8 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import UTCDateTime, db, utcnow
-from webapp.events.models import Organisation, str_enum
+from webapp.db import UTCDateTime, db, str_enum, utcnow
+from webapp.organisations.models import Organisation
 
 
 class Role(enum.StrEnum):

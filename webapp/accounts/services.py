@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,8 +26,13 @@ from webapp import tokens
 from webapp.accounts import audit
 from webapp.accounts.models import Invitation, Membership, Role, User
 from webapp.db import begin_write, db, utcnow
-from webapp.events.models import Event, Organisation, project_partners
+from webapp.errors import RuleViolation
 from webapp.formtools import parse_id
+from webapp.organisations.models import Organisation
+from webapp.organisations.services import partner_organisation_ids
+
+if TYPE_CHECKING:
+    from webapp.events.models import Event
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong
@@ -42,20 +48,13 @@ class NotAllowed(Exception):
     """The user lacks the role the action needs (views answer 403)."""
 
 
-class AccountError(Exception):
-    """A rule said no; ``str(error)`` is a message for the user in their language."""
-
+class AccountError(RuleViolation):
     default = _l("The account could not be changed.")
-
-    def __init__(self, message: object | None = None) -> None:
-        super().__init__(message if message is not None else self.default)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class WrongPassword(AccountError):
     default = _l("The current password is not correct.")
+    field = "current"
 
 
 class LastAdmin(AccountError):
@@ -204,17 +203,6 @@ def require_role(user: User | None, organisation_id: int, role: str) -> None:
         raise NotAllowed()
 
 
-def _partner_organisation_ids(event: Event) -> set[int]:
-    if event.project_id is None:
-        return set()
-    rows = db.session.scalars(
-        select(project_partners.c.organisation_id).where(
-            project_partners.c.project_id == event.project_id
-        )
-    )
-    return set(rows)
-
-
 def can_view_event(user: User | None, event: Event) -> bool:
     """Whether the user may read the event's attendee list.
 
@@ -227,7 +215,7 @@ def can_view_event(user: User | None, event: Event) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.memberships:
         return False
     mine = {m.organisation_id for m in user.memberships}
-    return bool(mine & _partner_organisation_ids(event))
+    return bool(mine & partner_organisation_ids(event.project_id))
 
 
 def organisations_of(user: User, role: str = Role.VIEWER) -> list[Organisation]:
