@@ -23,13 +23,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from webapp import tokens
-from webapp.accounts import audit
-from webapp.accounts.models import Invitation, Membership, Role, User
+from webapp.accounts.models import Invitation, Membership, User
 from webapp.db import begin_write, db, utcnow
 from webapp.errors import RuleViolation
 from webapp.formtools import parse_id
-from webapp.organisations.models import Organisation
-from webapp.organisations.services import partner_organisation_ids
+from webapp.organisations import audit
+from webapp.organisations.models import Organisation, Role
+from webapp.organisations.services import (  # noqa: F401 - role checks stay importable here
+    NotAllowed,
+    has_role,
+    partner_organisation_ids,
+    require_role,
+    role_in,
+)
 
 if TYPE_CHECKING:
     from webapp.events.models import Event
@@ -42,10 +48,6 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 MIN_PASSWORD_LENGTH = 10
 INVITATION_LIFETIME = timedelta(days=7)
 RESET_LIFETIME = timedelta(hours=1)
-
-
-class NotAllowed(Exception):
-    """The user lacks the role the action needs (views answer 403)."""
 
 
 class AccountError(RuleViolation):
@@ -180,27 +182,6 @@ def user_for_reset_token(token: str) -> User | None:
 
 
 # --- roles -------------------------------------------------------------------------------
-
-
-def role_in(user: User | None, organisation_id: int) -> Role | None:
-    """The user's role in the organisation, or None (anonymous users have none)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    for membership in user.memberships:
-        if membership.organisation_id == organisation_id:
-            return membership.role
-    return None
-
-
-def has_role(user: User | None, organisation_id: int, role: str) -> bool:
-    held = role_in(user, organisation_id)
-    return held is not None and held.rank >= Role(role).rank
-
-
-def require_role(user: User | None, organisation_id: int, role: str) -> None:
-    """Raise NotAllowed unless the user holds ``role`` (or a higher one) in the organisation."""
-    if not has_role(user, organisation_id, role):
-        raise NotAllowed()
 
 
 def can_view_event(user: User | None, event: Event) -> bool:

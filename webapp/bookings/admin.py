@@ -19,7 +19,6 @@ from flask_login import current_user, login_required
 
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
-from webapp.accounts.services import NotAllowed, has_role, role_in
 from webapp.bookings import attendance as attendance_service
 from webapp.bookings import attendees as attendee_lists
 from webapp.bookings import exports, organising
@@ -31,6 +30,7 @@ from webapp.errors import one_transaction
 from webapp.events.admin import event_or_404
 from webapp.events.models import Event
 from webapp.formtools import parse_id
+from webapp.organisations.services import NotAllowed, has_role, role_in
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/organisers")
 

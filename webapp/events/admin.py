@@ -6,16 +6,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from webapp.accounts import audit
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
-from webapp.accounts.services import NotAllowed, organisations_of, require_role, role_in
+from webapp.accounts.services import organisations_of
 from webapp.errors import one_transaction
 from webapp.events import management
 from webapp.events.forms import EventForm
 from webapp.events.models import Event
 from webapp.formtools import parse_id
-from webapp.organisations.services import project_choices
+from webapp.organisations import audit
+from webapp.organisations.services import NotAllowed, project_choices, require_role, role_in
 
 bp = Blueprint("event_admin", __name__, url_prefix="/organisers")
 

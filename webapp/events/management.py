@@ -17,14 +17,18 @@ from sqlalchemy import column, select, table
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp import signals
-from webapp.accounts import audit
 from webapp.accounts.models import Role, User
-from webapp.accounts.services import NotAllowed, require_role
 from webapp.db import begin_write, db, lock_row, utcnow
 from webapp.errors import RuleViolation
 from webapp.events.models import Event, EventKind, EventSession, EventStatus
 from webapp.events.services import EventAlreadyCancelled, cancel_event, record_change, sync_span
-from webapp.organisations.services import partner_project_ids, project_choices
+from webapp.organisations import audit
+from webapp.organisations.services import (
+    NotAllowed,
+    partner_project_ids,
+    project_choices,
+    require_role,
+)
 
 
 class EventError(RuleViolation):

@@ -7,9 +7,11 @@ nothing here imports a higher package at run time.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,6 +19,31 @@ from webapp.db import UTCDateTime, db, utcnow
 
 if TYPE_CHECKING:
     from webapp.events.models import Event
+
+
+class Role(enum.StrEnum):
+    """What a member may do in one organisation; each role includes the ones below it."""
+
+    VIEWER = "viewer"  # read attendee lists and reports
+    ORGANISER = "organiser"  # run events and bookings
+    ADMIN = "admin"  # members and settings
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    @property
+    def label(self) -> str:
+        return str(_ROLE_LABELS[self])
+
+
+_RANKS = {Role.VIEWER: 1, Role.ORGANISER: 2, Role.ADMIN: 3}
+
+_ROLE_LABELS = {
+    Role.VIEWER: _l("Viewer (reads lists and reports)"),
+    Role.ORGANISER: _l("Organiser (events and bookings)"),
+    Role.ADMIN: _l("Administrator (members and settings)"),
+}
 
 
 project_partners = Table(

@@ -7,17 +7,52 @@ Services flush, never commit; the caller commits once. Refusals are
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 
 from webapp.db import db
 from webapp.errors import RuleViolation
-from webapp.organisations.models import Organisation, Project, project_partners
+from webapp.organisations.models import Organisation, Project, Role, project_partners
+
+if TYPE_CHECKING:
+    from webapp.accounts.models import User
+
+
+class NotAllowed(Exception):
+    """The user lacks the role the action needs (views answer 403)."""
 
 
 class OrganisationError(RuleViolation):
     default = _l("The organisation could not be changed.")
+
+
+# --- roles -------------------------------------------------------------------------------
+
+
+def role_in(user: User | None, organisation_id: int) -> Role | None:
+    """The user's role in the organisation, or None (anonymous users have none)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    for membership in user.memberships:
+        if membership.organisation_id == organisation_id:
+            return membership.role
+    return None
+
+
+def has_role(user: User | None, organisation_id: int, role: str) -> bool:
+    held = role_in(user, organisation_id)
+    return held is not None and held.rank >= Role(role).rank
+
+
+def require_role(user: User | None, organisation_id: int, role: str) -> None:
+    """Raise NotAllowed unless the user holds ``role`` (or a higher one) in the organisation."""
+    if not has_role(user, organisation_id, role):
+        raise NotAllowed()
+
+
+# --- partnerships -------------------------------------------------------------------------
 
 
 def partner_project_ids(organisation_ids: Iterable[int]) -> Select[tuple[int]]:
