@@ -51,10 +51,8 @@ from webapp.events.models import (  # noqa: E402
     EventKind,
     EventSession,
     EventStatus,
-    Organisation,
-    Project,
-    project_partners,
 )
+from webapp.organisations.models import Organisation, Project, project_partners  # noqa: E402
 
 CHUNK = 10_000
 CITIES = [

@@ -12,7 +12,7 @@ from tests.conftest import csrf_from
 from webapp import tokens
 from webapp.accounts.models import Membership, Role, User
 from webapp.db import db
-from webapp.events.models import Organisation
+from webapp.organisations.models import Organisation
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)

@@ -10,10 +10,10 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.conftest import csrf_from
 from webapp import signals
-from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Invitation, Membership, Role, User
 from webapp.accounts.services import reset_token
 from webapp.db import db
+from webapp.organisations.audit import AuditEntry
 
 
 @contextmanager

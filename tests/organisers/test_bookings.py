@@ -9,12 +9,12 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.accounts.test_views import caught
 from webapp import signals
-from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Role
 from webapp.bookings import attendance
 from webapp.bookings.models import Attendance, Booking, BookingStatus, Participant
 from webapp.db import db
 from webapp.events.models import Event
+from webapp.organisations.audit import AuditEntry
 
 
 @pytest.fixture

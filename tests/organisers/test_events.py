@@ -12,12 +12,12 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.accounts.test_views import caught
 from webapp import signals
-from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Role
 from webapp.bookings.models import Booking, BookingStatus
 from webapp.db import db
 from webapp.events.models import Event, EventKind, EventStatus
 from webapp.i18n import STOCKHOLM
+from webapp.organisations.audit import AuditEntry
 
 
 @pytest.fixture

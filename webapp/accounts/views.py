@@ -31,9 +31,10 @@ from webapp.accounts.forms import (
 )
 from webapp.accounts.models import Membership, Role
 from webapp.db import db
-from webapp.events.models import Organisation
+from webapp.errors import one_transaction
 from webapp.extensions import limiter, login_manager
 from webapp.i18n import safe_next
+from webapp.organisations.models import Organisation
 
 bp = Blueprint("accounts", __name__, url_prefix="/organisers")
 
@@ -86,13 +87,9 @@ def logout():
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
+        with one_transaction(form) as attempt:
             services.change_password(current_user, form.current.data, form.password.data)
-        except services.WrongPassword as error:
-            db.session.rollback()
-            form.current.errors.append(str(error))
-        else:
-            db.session.commit()
+        if attempt.ok:
             # The nonce changed: log this session in again, every other one is out.
             login_user(current_user)
             flash(_("Your password has been changed."), "success")
@@ -163,7 +160,7 @@ def accept_invitation(token: str):
         return redirect(url_for("accounts.login", next=request.path))
     form = ConfirmForm() if existing is not None else AcceptInvitationForm()
     if form.validate_on_submit():
-        try:
+        with one_transaction() as attempt:
             if existing is not None:
                 user = services.accept_invitation(invitation, user=current_user)
             else:
@@ -171,11 +168,8 @@ def accept_invitation(token: str):
                     invitation,
                     new_account=services.NewAccount(form.name.data, form.password.data),
                 )
-        except services.AccountError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if not attempt.ok:
             return redirect(url_for("events.index"), code=303)
-        db.session.commit()
         if not current_user.is_authenticated:
             session.permanent = True
             login_user(user)
@@ -224,16 +218,13 @@ def invite(organisation_id: int):
     form = InviteForm()
     if not form.validate_on_submit():
         return _render_members(organisation, form, 422)
-    try:
+    with one_transaction(form, field="email") as attempt:
         invitation = services.invite(
             current_user, organisation.id, form.email.data, Role(form.role.data)
         )
         emails.queue_invitation(invitation, services.invitation_token(invitation))
-    except services.AccountError as error:
-        db.session.rollback()
-        form.email.errors.append(str(error))
+    if not attempt.ok:
         return _render_members(organisation, form, 409)
-    db.session.commit()
     flash(_("An invitation has been sent to %(email)s.", email=invitation.email), "success")
     return redirect(url_for("accounts.members", organisation_id=organisation.id), code=303)
 
@@ -243,13 +234,9 @@ def _membership_action(membership_id: int, action, success: object):
     membership = db.get_or_404(Membership, membership_id)
     organisation_id = membership.organisation_id
     services.require_role(current_user, organisation_id, Role.ADMIN)
-    try:
+    with one_transaction() as attempt:
         action(membership)
-    except services.AccountError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash(str(success), "success")
     if not services.has_role(current_user, organisation_id, Role.ADMIN):
         return redirect(url_for("event_admin.index"), code=303)

@@ -19,17 +19,18 @@ from flask_login import current_user, login_required
 
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
-from webapp.accounts.services import NotAllowed, has_role, role_in
 from webapp.bookings import attendance as attendance_service
 from webapp.bookings import attendees as attendee_lists
-from webapp.bookings import exports, organising, services
+from webapp.bookings import exports, organising
 from webapp.bookings.forms import AddParticipantForm
 from webapp.bookings.models import BookingStatus, Participant
 from webapp.bookings.organiser_forms import MoveForm, OrganiserBookingForm, SelectionForm
 from webapp.db import db, utcnow
+from webapp.errors import one_transaction
 from webapp.events.admin import event_or_404
 from webapp.events.models import Event
 from webapp.formtools import parse_id
+from webapp.organisations.services import NotAllowed, has_role, role_in
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/organisers")
 
@@ -121,14 +122,11 @@ def select(event_id: int):
         abort(400)
     ids = [i for i in map(parse_id, request.form.getlist("booking")) if i is not None]
     approve = form.decision.data == "approve"
-    try:
+    with one_transaction() as attempt:
         done = organising.decide(current_user, event, ids, approve=approve)
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not attempt.ok:
         flash(_("Nothing was changed."), "warning")
     else:
-        db.session.commit()
         message = (
             ngettext(
                 "%(num)s booking approved; the company is told.",
@@ -156,7 +154,7 @@ def add_booking(event_id: int):
         if form.change_participant_blocks():
             return render_template("organisers/bookings/new.html", event=event, form=form)
         if form.validate_on_submit():
-            try:
+            with one_transaction() as attempt:
                 booking = organising.add_booking(
                     current_user,
                     event,
@@ -166,11 +164,7 @@ def add_booking(event_id: int):
                     consent_version=f"{current_app.config['CONSENT_TEXT_VERSION']}/organiser",
                     language=form.language.data,
                 )
-            except services.BookingError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
-                db.session.commit()
+            if attempt.ok:
                 flash(
                     _("The booking has been added: %(status)s.", status=booking.status.label),
                     "success",
@@ -211,13 +205,9 @@ def move(booking_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with one_transaction() as attempt:
         result = organising.move(current_user, booking_id, organising.Move(form.target.data))
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash(_("The booking is now: %(status)s.", status=result.status.label), "success")
     return _back_to_booking(booking_id)
 
@@ -229,13 +219,10 @@ def add_participant(booking_id: int):
     form = AddParticipantForm()
     if not form.validate_on_submit():
         return _render_booking(booking_id, form, 422)
-    try:
+    with one_transaction() as attempt:
         organising.add_participant(current_user, booking_id, form.participant.form.to_data())
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not attempt.ok:
         return _render_booking(booking_id, form, 409)
-    db.session.commit()
     flash(_("The participant has been added."), "success")
     return _back_to_booking(booking_id)
 
@@ -252,15 +239,11 @@ def edit_participant(participant_id: int):
             getattr(sub, name).data = getattr(participant, name) or ""
         sub.gender.data = participant.gender.value if participant.gender else ""
     elif form.validate_on_submit():
-        try:
+        with one_transaction(form.participant.form, field="email") as attempt:
             organising.edit_participant(
                 current_user, participant.id, form.participant.form.to_data()
             )
-        except services.BookingError as error:
-            db.session.rollback()
-            form.participant.form.email.errors.append(str(error))
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash(_("The participant's details have been saved."), "success")
             return _back_to_booking(booking.id)
     status = 422 if form.errors else 200
@@ -280,13 +263,9 @@ def remove_participant(participant_id: int):
     organising.booking_for(current_user, participant.booking_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with one_transaction() as attempt:
         organising.remove_participant(current_user, participant.id)
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash(_("The participant has been removed."), "success")
     return _back_to_booking(participant.booking_id)
 

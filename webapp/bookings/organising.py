@@ -15,13 +15,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from webapp.accounts import audit
 from webapp.accounts.models import Role, User
-from webapp.accounts.services import NotAllowed, require_role
 from webapp.bookings import services
 from webapp.bookings.models import Booking, Participant
 from webapp.db import db
 from webapp.events.models import Event
+from webapp.organisations import audit
+from webapp.organisations.services import NotAllowed, require_role
 
 
 class Move(enum.StrEnum):

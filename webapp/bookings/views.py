@@ -19,6 +19,7 @@ from webapp.bookings import services
 from webapp.bookings.forms import AddParticipantForm, ConfirmForm, RegistrationForm
 from webapp.bookings.models import Booking, BookingStatus
 from webapp.db import db
+from webapp.errors import one_transaction
 from webapp.events.services import get_public_event, registration_open
 from webapp.extensions import limiter
 from webapp.i18n import current_language
@@ -55,7 +56,7 @@ def register(event_id: int):
         if form.change_participant_blocks():
             return render_template("bookings/register.html", event=event, form=form)
         if form.validate_on_submit():
-            try:
+            with one_transaction() as attempt:
                 booking = services.register(
                     event.id,
                     form.company_data(),
@@ -67,11 +68,7 @@ def register(event_id: int):
                     message=form.message.data or None,
                     submission_key=form.submission_key.data or None,
                 )
-                db.session.commit()
-            except services.BookingError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
+            if attempt.ok:
                 token = services.manage_token(booking)
                 return redirect(url_for("bookings.confirmation", token=token), code=303)
         status = 422 if form.errors else 409
@@ -130,13 +127,9 @@ def _run(token: str, action, success: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with one_transaction() as attempt:
         action(booking.id)
-        db.session.commit()
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
+    if attempt.ok:
         flash(success, "success")
     return redirect(url_for("bookings.manage", token=token), code=303)
 
@@ -161,12 +154,9 @@ def add_participant(token: str):
     form = AddParticipantForm()
     if not form.validate_on_submit():
         return _render_manage(booking, token, form, 422)
-    try:
+    with one_transaction() as attempt:
         services.add_participants(booking.id, [form.participant.form.to_data()])
-        db.session.commit()
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not attempt.ok:
         return _render_manage(booking, token, form, 409)
     flash(_("The participant has been added."), "success")
     return redirect(url_for("bookings.manage", token=token), code=303)

@@ -6,15 +6,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from webapp.accounts import audit
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
-from webapp.accounts.services import NotAllowed, organisations_of, require_role, role_in
-from webapp.db import db
+from webapp.accounts.services import organisations_of
+from webapp.errors import one_transaction
 from webapp.events import management
 from webapp.events.forms import EventForm
 from webapp.events.models import Event
 from webapp.formtools import parse_id
+from webapp.organisations import audit
+from webapp.organisations.services import NotAllowed, project_choices, require_role, role_in
 
 bp = Blueprint("event_admin", __name__, url_prefix="/organisers")
 
@@ -67,18 +68,14 @@ def create():
     chosen = request.form.get("organisation", type=parse_id) or organisations[0].id
     if chosen not in {o.id for o in organisations}:
         chosen = organisations[0].id
-    form = EventForm(organisations=organisations, projects=management.project_choices(chosen))
+    form = EventForm(organisations=organisations, projects=project_choices(chosen))
     if request.method == "POST" and not _handle_session_buttons(form):
         if form.validate_on_submit():
-            try:
+            with one_transaction(form) as attempt:
                 event = management.create_event(
                     current_user, form.organisation.data, form.to_data()
                 )
-            except management.EventError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
-                db.session.commit()
+            if attempt.ok:
                 flash(
                     _("The event has been saved as a draft. Publish it when it is ready."),
                     "success",
@@ -96,7 +93,7 @@ def edit(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     form = EventForm(
         organisations=[event.organisation],
-        projects=management.project_choices(event.organisation_id),
+        projects=project_choices(event.organisation_id),
     )
     if request.method == "GET":
         form.fill_from(event)
@@ -104,19 +101,12 @@ def edit(event_id: int):
         # The organisation of an event never changes; the select only shows it.
         form.organisation.data = event.organisation_id
         if form.validate_on_submit():
-            try:
+            with one_transaction(form) as attempt:
                 management.update_event(current_user, event.id, form.to_data())
-            except management.EventError as error:
-                db.session.rollback()
-                if isinstance(error, management.CapacityBelowSeatsTaken):
-                    form.capacity.errors = [*form.capacity.errors, str(error)]
-                else:
-                    flash(str(error), "error")
-                event = event_or_404(event_id, Role.ORGANISER)
-            else:
-                db.session.commit()
+            if attempt.ok:
                 flash(_("The event has been saved."), "success")
                 return redirect(url_for("event_admin.edit", event_id=event.id), code=303)
+            event = event_or_404(event_id, Role.ORGANISER)
         return _render_edit(event, form, 422 if form.errors else 409)
     return _render_edit(event, form)
 
@@ -132,13 +122,10 @@ def _status_action(event_id: int, action, success: str):
     event = event_or_404(event_id, Role.ORGANISER)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with one_transaction() as attempt:
         result = action(current_user, event.id)
-    except management.EventError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not attempt.ok:
         return redirect(url_for("event_admin.edit", event_id=event_id), code=303)
-    db.session.commit()
     flash(success, "success")
     return redirect(url_for("event_admin.edit", event_id=result.id), code=303)
 

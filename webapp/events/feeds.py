@@ -40,9 +40,10 @@ from werkzeug.http import is_resource_modified
 
 from webapp.db import db, utcnow
 from webapp.events import ical
-from webapp.events.models import Event, EventKind, EventSession, EventStatus, Organisation, Project
+from webapp.events.models import Event, EventKind, EventSession, EventStatus
 from webapp.events.services import PUBLIC_STATUSES, EventFilter
 from webapp.i18n import STOCKHOLM, current_language
+from webapp.organisations.models import Organisation, Project
 from webapp.regions import COUNTIES
 
 bp = Blueprint("feeds", __name__)
