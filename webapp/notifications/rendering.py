@@ -64,7 +64,7 @@ from markupsafe import escape
 
 from webapp.bookings.models import Booking
 from webapp.bookings.services import manage_token
-from webapp.events.models import Event, EventKind, Organisation
+from webapp.events.models import Event, EventKind
 from webapp.i18n import format_date
 from webapp.notifications import account_messages, mime, unsubscribe
 from webapp.notifications.models import (
@@ -74,6 +74,7 @@ from webapp.notifications.models import (
     NotWanted,
     OutboxMessage,
 )
+from webapp.organisations.models import Organisation
 
 _SUBJECTS = {
     MessageKind.CONFIRMED: _l("Confirmed: %(title)s"),
