@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,25 +116,45 @@ _BLANK_RUN = re.compile(r"\n(?:[ \t]*\n)+")
 _SIGNATURE = "-- "
 
 
+def _wrap(line: str) -> list[str]:
+    """``line`` broken at spaces into lines of at most TEXT_WIDTH, each indented as it
+    began; a longer word (a link) gets a line of its own, whole. (textwrap does the same
+    at ten times the cost, and every reminder has a line or two to wrap.)"""
+    body = line.lstrip(" ")
+    indent = line[: len(line) - len(body)]
+    lines: list[str] = []
+    current = ""
+    for word in body.split(" "):
+        if not word:
+            continue
+        if current and len(indent) + len(current) + 1 + len(word) <= TEXT_WIDTH:
+            current += " " + word
+        else:
+            if current:
+                lines.append(indent + current)
+            current = word
+    lines.append(indent + current)
+    return lines
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text`` with blank runs collapsed into one blank line."""
+    return _BLANK_RUN.sub("\n\n", text.replace("\r\n", "\n")).strip("\n").split("\n")
+
+
+def _fit(line: str) -> str:
+    """One line without trailing blanks, wrapped (into several) when over TEXT_WIDTH."""
+    if line == _SIGNATURE:  # the signature separator keeps its space (RFC 3676)
+        return line
+    if len(line) <= TEXT_WIDTH:
+        return line.rstrip()
+    return "\n".join(_wrap(line.rstrip()))
+
+
 def tidy_text(text: str) -> str:
     """Plain text as it should go out: at most one blank line in a row, no trailing blanks,
     lines over TEXT_WIDTH wrapped at spaces (indented as they began), links never broken."""
-    lines = []
-    for line in _BLANK_RUN.sub("\n\n", text.replace("\r\n", "\n")).strip("\n").split("\n"):
-        if line == _SIGNATURE:  # the signature separator keeps its space (RFC 3676)
-            lines.append(line)
-        elif len(line) <= TEXT_WIDTH:
-            lines.append(line.rstrip())
-        else:
-            indent = line[: len(line) - len(line.lstrip(" "))]
-            lines += textwrap.wrap(
-                line,
-                TEXT_WIDTH,
-                subsequent_indent=indent,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-    return "\n".join(lines) + "\n"
+    return "\n".join(_fit(line) for line in _lines(text)) + "\n"
 
 
 def paragraphs(text: str | None) -> list[list[str]]:
@@ -169,12 +188,19 @@ def _is_booker(row: OutboxMessage, booking: Booking | None) -> bool:
     return row.participant_id is None or _same_address(row.recipient_email, booking.contact_email)
 
 
-def _unsubscribe_url(row: OutboxMessage) -> str | None:
+def _unsubscribe_url(row: OutboxMessage, cache: BatchCache | None = None) -> str | None:
     if row.kind not in UNSUBSCRIBABLE_KINDS or row.participant_id is None:
         return None
-    return url_for(
-        "notifications.unsubscribe", token=unsubscribe.token(row.participant_id), _external=True
-    )
+    token = unsubscribe.token(row.participant_id)
+    if cache is None:
+        return url_for("notifications.unsubscribe", token=token, _external=True)
+    if cache.unsubscribe_base is None:
+        # The URL up to the token, made once per batch: url_for is a good part of a
+        # reminder's cost.
+        cache.unsubscribe_base = url_for(
+            "notifications.unsubscribe", token="-", _external=True
+        ).removesuffix("-")
+    return cache.unsubscribe_base + token
 
 
 def _attends(row: OutboxMessage, booking: Booking | None) -> bool:
@@ -335,8 +361,20 @@ def _placeholder(name: str) -> str:
 @dataclass
 class _Shared:
     subject: str
-    text: str
+    #: The plain text as lines, tidied already (see tidy_text) but for those with a
+    #: placeholder (True), which are tidied once filled in.
+    text: list[tuple[str, bool]]
     html: str
+
+    def fill_text(self, values: dict[str, str]) -> str:
+        """The tidy plain text of one recipient: the same as tidy_text of the whole."""
+        return (
+            "\n".join(
+                _fit(_PLACEHOLDER.sub(lambda m: values[m.group(1)], line)) if personal else line
+                for line, personal in self.text
+            )
+            + "\n"
+        )
 
 
 class BatchCache:
@@ -350,6 +388,7 @@ class BatchCache:
         self.shared: dict[tuple[Any, ...], _Shared] = {}
         self.calendars: dict[tuple[Any, ...], bytes] = {}
         self.senders: dict[tuple[Any, ...], _Sender] = {}
+        self.unsubscribe_base: str | None = None
 
 
 def _shares(row: OutboxMessage) -> bool:
@@ -388,9 +427,13 @@ def _render_shared(row: OutboxMessage, language: str, cache: BatchCache) -> Rend
                 participant=None,
                 manage_url=None,
             )
+            text = render_template(f"emails/{row.kind.value}.txt", **context)
             shared = _Shared(
                 subject=_subject(row),
-                text=render_template(f"emails/{row.kind.value}.txt", **context),
+                text=[
+                    (line, True) if _PLACEHOLDER.search(line) else (_fit(line), False)
+                    for line in _lines(text)
+                ],
                 html=render_template(f"emails/{row.kind.value}.html", **context),
             )
         cache.shared[key] = shared
@@ -398,12 +441,12 @@ def _render_shared(row: OutboxMessage, language: str, cache: BatchCache) -> Rend
         "recipient_name": row.recipient_name,
         "contact_name": row.booking.contact_name,
         "company_name": row.booking.company.name,
-        "unsubscribe_url": _unsubscribe_url(row) or "",
+        "unsubscribe_url": _unsubscribe_url(row, cache) or "",
     }
     return RenderedEmail(
         recipient=_recipient(row),
         subject=shared.subject,
-        text=tidy_text(_PLACEHOLDER.sub(lambda m: values[m.group(1)], shared.text)),
+        text=shared.fill_text(values),
         html=_PLACEHOLDER.sub(lambda m: str(escape(values[m.group(1)])), shared.html),
         language=language,
         unsubscribe_url=values["unsubscribe_url"] or None,
