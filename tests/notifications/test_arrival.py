@@ -256,6 +256,7 @@ def test_one_click_unsubscribe_works_with_a_post_and_no_session(app, smtp_server
     anonymous = app.test_client()  # no session, no cookies, no CSRF token
     page = anonymous.get(path)
     assert page.status_code == 200 and "Frukostmöte" in page.text and quitter.email in page.text
+    assert page.headers["Cache-Control"] == "private, no-store"
     db.session.expire_all()
     assert db.session.get(Participant, quitter.id).unsubscribed_at is None, "GET changes nothing"
 
