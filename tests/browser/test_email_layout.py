@@ -52,3 +52,24 @@ def test_emails_fit_a_375_px_screen(app: Any, browser: Any) -> None:
                 assert page.locator(f'a[href="{JOIN}"]').count() == 1
     finally:
         context.close()
+
+
+def test_unsubscribe_page_on_a_phone(app: Any, new_context: Any) -> None:
+    from tests.browser.test_registration_flow import assert_accessible
+    from webapp.bookings.models import Participant
+    from webapp.notifications import unsubscribe
+
+    booking = f.book(f.event(title="Frukostmöte"), 1, language="sv")
+    person_id = booking.participants[0].id
+    db.session.commit()
+    db.session.remove()  # no read transaction of ours may hold SQLite while the server writes
+    page = new_context(locale="sv-SE", viewport={"width": 375, "height": 800}).new_page()
+    page.goto(f"/unsubscribe/{unsubscribe.token(person_id)}")
+    assert "Frukostmöte" in page.inner_text("main")
+    assert_accessible(page, "unsubscribe question")
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    page.get_by_role("button", name="Avsluta prenumeration").click()
+    assert "Klart:" in page.get_by_role("status").inner_text()
+    assert_accessible(page, "unsubscribed")
+    db.session.expire_all()
+    assert db.session.get(Participant, person_id).unsubscribed_at is not None
