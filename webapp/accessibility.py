@@ -18,7 +18,9 @@ from datetime import date
 from flask import Blueprint, Flask, current_app, g, render_template, send_from_directory
 from markupsafe import Markup, escape
 
+from webapp.db import db
 from webapp.i18n import current_language
+from webapp.organisations.models import Organisation
 
 bp = Blueprint("accessibility", __name__)
 
@@ -59,9 +61,6 @@ def favicon():  # noqa: ANN201 - a view
 
 @bp.get("/accessibility")
 def statement():  # noqa: ANN201 - a view
-    from webapp.db import db
-    from webapp.events.models import Organisation
-
     organisations = db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all()
     return render_template(
         "accessibility.html", organisations=organisations, updated=STATEMENT_UPDATED
