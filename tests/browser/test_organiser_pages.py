@@ -62,6 +62,12 @@ def test_organiser_pages(page: Page, new_context: Any) -> None:
     page.get_by_role("button", name="Print view").click()
     expect(page.get_by_role("columnheader", name="Signature")).to_be_visible()
     assert_accessible(page, "print view")
+    # On paper (A4, narrower than a screen), the table is a table, not a box that scrolls.
+    page.set_viewport_size({"width": 794, "height": 1123})
+    page.emulate_media(media="print")
+    assert page.locator("table").evaluate("(t) => getComputedStyle(t).display") == "table"
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.go_back()
 
     open_tab(page, "Emails")
