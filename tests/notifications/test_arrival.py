@@ -339,3 +339,43 @@ def test_unsubscribe_posts_are_rate_limited_and_gets_are_not(app):
         assert anonymous.get(path).status_code == 200
     finally:
         limiter.reset()
+
+
+def test_who_the_email_is_from_and_where_replies_go(app, smtp_server):
+    """Event emails: the organisation's name (a line break in it cannot break the header)
+    and contact; without a contact, and for password resets when it is set, the site's
+    MAIL_REPLY_TO. The address in From is always the site's own."""
+    plain = f.organisation("Energikontor\r\nMitt", contact_email="info@ek.example.se")
+    silent = f.organisation("Tyst Förening")
+    person = h.user(plain, Role.ORGANISER, name="Per", email="per@ek.example.se")
+    for org in (plain, silent):
+        f.book(f.event(org), 1)
+    account_messages.queue_password_reset(person)
+    db.session.commit()
+
+    def headers(condition) -> tuple[str, str | None]:  # noqa: ANN001
+        row = db.session.scalars(select(OutboxMessage).where(condition)).first()
+        origin = rendering.sender(row)
+        return origin.from_header, origin.reply_to
+
+    reset = OutboxMessage.kind == MessageKind.PASSWORD_RESET
+    assert headers(OutboxMessage.event.has(organisation_id=plain.id)) == (
+        "Energikontor Mitt <noreply@traffpunkt.test>",
+        "Energikontor Mitt <info@ek.example.se>",
+    )
+    assert headers(OutboxMessage.event.has(organisation_id=silent.id)) == (
+        "=?utf-8?q?Tyst_F=C3=B6rening?= <noreply@traffpunkt.test>",
+        None,
+    )
+    assert headers(reset) == (
+        "=?utf-8?q?Tr=C3=A4ffpunkt?= <noreply@traffpunkt.test>",
+        "Energikontor Mitt <info@ek.example.se>",
+    )
+    app.config["MAIL_REPLY_TO"] = "Träffpunkt support <support@traffpunkt.test>"
+    assert headers(OutboxMessage.event.has(organisation_id=plain.id))[1] == (
+        "Energikontor Mitt <info@ek.example.se>"
+    ), "an organisation's own contact wins for its events"
+    assert headers(OutboxMessage.event.has(organisation_id=silent.id))[1] == (
+        "=?utf-8?q?Tr=C3=A4ffpunkt_support?= <support@traffpunkt.test>"
+    )
+    assert headers(reset)[1] == "=?utf-8?q?Tr=C3=A4ffpunkt_support?= <support@traffpunkt.test>"
