@@ -23,9 +23,11 @@ inactive account) raises ``account_messages.NotWanted``, and the dispatcher canc
 A dispatcher batch renders through a :class:`BatchCache`: what its messages share is made
 once per batch. Reminders to participants, the bulk of all mail, are rendered once per
 (event, its sequence, session, language, join link, offset) with placeholders for the
-three personal values their templates may use (``recipient_name``, ``contact_name``,
-``company_name``, as plain text only: see the templates), then filled in per recipient,
-escaped for HTML as the templates would; calendar files are made once per event and
+four personal values their templates may use (``recipient_name``, ``contact_name``,
+``company_name``, ``unsubscribe_url``, as plain text only: see the templates), then filled
+in per recipient, escaped for HTML as the templates would; their plain text is tidied once
+too, but for the lines that hold a placeholder. The booking contact's own reminder is
+rendered alone: it carries the manage link. Calendar files are made once per event and
 language. The result is the same as rendering each message alone
 (tests/notifications/test_rendering.py compares the two).
 
@@ -418,7 +420,7 @@ def _render_shared(row: OutboxMessage, language: str, cache: BatchCache) -> Rend
     if shared is None:
         with force_locale(language):
             context = _context(row)
-            # Nothing personal in the context: a template that reads more than the three
+            # Nothing personal in the context: a template that reads more than the four
             # placeholders gets nothing of one recipient's to show another.
             context.update(
                 {name: _placeholder(name) for name in _PERSONAL},
