@@ -35,6 +35,7 @@ class Defaults:
             "events/translations",
             "notifications/translations",
             "accounts/translations",
+            "companies/translations",
             "reports/translations",
         ]
     )

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Role
 from webapp.bookings import services as bookings
-from webapp.bookings.models import Gender, SizeClass
+from webapp.bookings.models import Gender
+from webapp.companies.models import SizeClass
 from webapp.db import db, utcnow
 from webapp.events.models import (
     Event,

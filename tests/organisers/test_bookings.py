@@ -120,7 +120,7 @@ def test_add_a_booking_on_a_companys_behalf(client, organiser):
     url = f"/organisers/events/{event.id}/bookings/new"
     data = {
         "country": "SE", "org_number": f.swedish_orgnr(77), "company_name": "Ringde AB",
-        "county": "14", "size_class": "micro", "industry_code": "",
+        "county": "14", "staff_band": "under_10", "turnover_band": "up_to_2m", "industry_code": "",
         "contact_name": "Kim Kontakt", "contact_email": "kim@ringde.example.se",
         "contact_phone": "",
         "participants-0-name": "Kim Kontakt", "participants-0-email": "kim@ringde.example.se",

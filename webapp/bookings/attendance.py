@@ -18,7 +18,8 @@ from sqlalchemy.orm import contains_eager
 from webapp.accounts import audit
 from webapp.accounts.models import Role, User
 from webapp.accounts.services import NotAllowed, require_role
-from webapp.bookings.models import Attendance, Booking, BookingStatus, Company, Participant
+from webapp.bookings.models import Attendance, Booking, BookingStatus, Participant
+from webapp.companies.models import Company
 from webapp.db import begin_write, db, utcnow
 from webapp.events.models import Event, EventSession
 
