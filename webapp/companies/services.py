@@ -218,12 +218,14 @@ def company_for(user: User, company_id: int, *, correct: bool = False) -> Compan
     """The company if the user may see it (``correct``: may correct it).
 
     Raises CompanyNotFound for an unknown id and NotAllowed otherwise. A merged record
-    is found too (its page says where it went).
+    is found too, for those who may see the record it was merged into (its page says so).
     """
     company = db.session.get(Company, company_id)
     if company is None:
         raise CompanyNotFound()
-    allowed = may_correct(user, company_id) if correct else may_see(user, company_id)
+    # A merged record's bookings are on the record kept: whoever may see that sees both.
+    checked = company.merged_into_id or company.id
+    allowed = may_correct(user, checked) if correct else may_see(user, checked)
     if not allowed:
         raise NotAllowed()
     return company
@@ -405,7 +407,7 @@ def find_duplicate(user: User, keep_id: int, country: str, org_number: str) -> C
     is the same record or already merged.
     """
     company = db.session.scalars(_identity(country, org_number)).one_or_none()
-    if company is None or not may_correct(user, company.id):
+    if company is None or not may_correct(user, company.merged_into_id or company.id):
         raise CompanyNotFound(
             _l("No company with that number has booked your organisation's events.")
         )
