@@ -46,7 +46,7 @@ _COMPANIES = [
     bookings.CompanyData("SE", "556036-0793", "Norrfors Mekaniska AB", SizeClass.SMALL, "23"),
     bookings.CompanyData("SE", "556677-8899", "Solbacka Energi AB", SizeClass.MICRO, "14"),
     bookings.CompanyData("SE", "556074-7569", "Kustplast i Halland AB", SizeClass.MEDIUM, "13"),
-    bookings.CompanyData("NO", "974760673", "Fjordvind AS", SizeClass.SMALL),
+    bookings.CompanyData("NO", "974 760 673", "Fjordvind AS", SizeClass.SMALL),
 ]
 
 
