@@ -9,9 +9,10 @@ import pytest
 from tests import factories as f
 from tests.accounts import helpers as h
 from tests.accounts.conftest import cheap_argon2  # noqa: F401 - an autouse fixture
-from webapp.accounts.models import Role, User
+from webapp.accounts.models import User
 from webapp.db import db
-from webapp.events.models import Event, Organisation
+from webapp.events.models import Event
+from webapp.organisations.models import Organisation, Role
 
 
 @dataclass

@@ -6,8 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories as f
-from webapp.accounts.audit import AuditEntry
-from webapp.accounts.services import NotAllowed
 from webapp.bookings import services as bookings
 from webapp.bookings.models import Booking
 from webapp.companies import services
@@ -21,6 +19,8 @@ from webapp.companies.models import (
     TurnoverBand,
 )
 from webapp.db import db
+from webapp.organisations.audit import AuditEntry
+from webapp.organisations.services import NotAllowed
 
 
 def _register(event, company: bookings.CompanyData) -> Booking:

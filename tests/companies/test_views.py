@@ -10,11 +10,11 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.conftest import csrf_from
 from tests.organisers import bulk
-from webapp.accounts.models import Role
 from webapp.bookings import services as bookings
 from webapp.bookings.models import Attendance, Booking
 from webapp.companies.models import ChangeKind, Company, CompanyChange, SizeClass
 from webapp.db import db
+from webapp.organisations.models import Role
 
 EN = {"Accept-Language": "en"}
 

@@ -19,12 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from webapp.accounts.models import Role, User
+from webapp.accounts.models import User
 from webapp.bookings.models import Attendance, Booking, Participant
 from webapp.companies import services as register
 from webapp.companies.models import Company
 from webapp.db import db
-from webapp.events.models import Event, EventSession, project_partners
+from webapp.events.models import Event, EventSession
+from webapp.organisations.models import Role
+from webapp.organisations.services import partner_project_ids
 
 bp = Blueprint("company_pages", __name__, url_prefix="/organisers/companies")
 
@@ -103,13 +105,7 @@ def booking_history(user: User, company: Company) -> list[BookingHistory]:
         ).all()
     )
     mine = {m.organisation_id: m.role for m in user.memberships}
-    partner_projects = set(
-        db.session.scalars(
-            select(project_partners.c.project_id).where(
-                project_partners.c.organisation_id.in_(list(mine))
-            )
-        )
-    )
+    partner_projects = set(db.session.scalars(partner_project_ids(mine)))
     history = []
     for booking in bookings:
         participants = by_booking.get(booking.id, [])

@@ -30,8 +30,8 @@ from webapp.companies.models import (
     StaffBand,
     TurnoverBand,
 )
-from webapp.db import UTCDateTime, db, utcnow
-from webapp.events.models import Event, EventSession, str_enum
+from webapp.db import UTCDateTime, db, str_enum, utcnow
+from webapp.events.models import Event, EventSession
 from webapp.tokens import new_nonce
 
 

@@ -35,8 +35,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.accounts.models import User
-from webapp.db import UTCDateTime, db, utcnow
-from webapp.events.models import str_enum
+from webapp.db import UTCDateTime, db, str_enum, utcnow
 
 if TYPE_CHECKING:
     from webapp.bookings.models import Booking

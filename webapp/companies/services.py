@@ -28,9 +28,7 @@ from sqlalchemy import Select, and_, column, exists, func, or_, select, table, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from webapp.accounts import audit
-from webapp.accounts.models import Role, User
-from webapp.accounts.services import NotAllowed
+from webapp.accounts.models import User
 from webapp.companies.models import (
     MASTER_FIELDS,
     BalanceBand,
@@ -42,7 +40,11 @@ from webapp.companies.models import (
     TurnoverBand,
 )
 from webapp.db import begin_write, db, utcnow
-from webapp.events.models import Event, Project, project_partners
+from webapp.errors import RuleViolation
+from webapp.events.models import Event
+from webapp.organisations import audit
+from webapp.organisations.models import Project, Role
+from webapp.organisations.services import NotAllowed, partner_project_ids
 
 # Bookings by table name: the register must not import the bookings package (it uses us).
 _bookings = table("bookings", column("id"), column("company_id"), column("event_id"))
@@ -50,16 +52,8 @@ _bookings = table("bookings", column("id"), column("company_id"), column("event_
 PER_PAGE = 50
 
 
-class CompanyError(Exception):
-    """A rule said no; ``str(error)`` is a message for the user in their language."""
-
+class CompanyError(RuleViolation):
     default = _l("The company could not be changed.")
-
-    def __init__(self, message: object | None = None) -> None:
-        super().__init__(message if message is not None else self.default)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class CompanyNotFound(CompanyError):
@@ -177,8 +171,7 @@ def visible_events(user: User) -> Select[tuple[int]]:
     """
     mine = _organisation_ids(user)
     projects = union(
-        select(Project.id).where(Project.organisation_id.in_(mine)),
-        select(project_partners.c.project_id).where(project_partners.c.organisation_id.in_(mine)),
+        select(Project.id).where(Project.organisation_id.in_(mine)), partner_project_ids(mine)
     )
     return select(Event.id).where(
         or_(Event.organisation_id.in_(mine), Event.project_id.in_(projects))
@@ -379,7 +372,8 @@ def correct(
             _l(
                 "Another company in the register has this organisation number. If they are "
                 "the same company, merge the two records instead."
-            )
+            ),
+            field="org_number",
         )
     for name, (_old, _new) in changes.items():
         setattr(company, name, new[name])
@@ -409,12 +403,15 @@ def find_duplicate(user: User, keep_id: int, country: str, org_number: str) -> C
     company = db.session.scalars(_identity(country, org_number)).one_or_none()
     if company is None or not may_correct(user, company.merged_into_id or company.id):
         raise CompanyNotFound(
-            _l("No company with that number has booked your organisation's events.")
+            _l("No company with that number has booked your organisation's events."),
+            field="org_number",
         )
     if company.id == keep_id:
-        raise CompanyError(_l("That is this company's own record."))
+        raise CompanyError(_l("That is this company's own record."), field="org_number")
     if company.merged_into_id is not None:
-        raise CompanyError(_l("That record has already been merged into another."))
+        raise CompanyError(
+            _l("That record has already been merged into another."), field="org_number"
+        )
     return company
 
 

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from webapp.companies import services
 from webapp.companies.forms import CorrectionForm, FindDuplicateForm, MergeForm
 from webapp.companies.models import FIELD_LABELS, SizeClass
-from webapp.db import db
+from webapp.errors import one_transaction
 from webapp.formtools import parse_id
 from webapp.regions import country_choices, county_choices
 
@@ -77,15 +77,11 @@ def edit(company_id: int):  # noqa: ANN201 - a view
     if request.method == "GET":
         form.fill(company)
     elif form.validate_on_submit():
-        try:
+        with one_transaction(form) as attempt:
             entry = services.correct(
                 current_user, company.id, form.master_data(), form.reason.data
             )
-        except services.CompanyError as error:
-            db.session.rollback()
-            form.org_number.errors.append(str(error))
-        else:
-            db.session.commit()
+        if attempt.ok:
             if entry is None:
                 flash(_("Nothing was different, so nothing was changed."), "warning")
             else:
@@ -104,13 +100,10 @@ def merge(company_id: int):  # noqa: ANN201 - a view
         duplicate_id = parse_id(form.duplicate.data)
         if not form.validate_on_submit() or duplicate_id is None:
             abort(400)
-        try:
+        with one_transaction() as attempt:
             moved = services.merge(current_user, company.id, duplicate_id)
-        except services.CompanyError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if not attempt.ok:
             return redirect(url_for("companies.merge", company_id=company.id), code=303)
-        db.session.commit()
         flash(
             ngettext(
                 "The records have been merged: %(num)s booking moved to this company.",
@@ -129,7 +122,7 @@ def merge(company_id: int):  # noqa: ANN201 - a view
                     current_user, company.id, find.country.data, find.org_number.data
                 )
             except services.CompanyError as error:
-                find.org_number.errors.append(str(error))
+                find.org_number.errors = [*find.org_number.errors, str(error)]
         status = 200 if duplicate else 422
     confirm = MergeForm(duplicate=str(duplicate.id)) if duplicate else None
     return render_template(
