@@ -25,7 +25,10 @@ from webapp.organisations.services import NotAllowed
 
 def _register(event, company: bookings.CompanyData) -> Booking:
     booking = bookings.register(
-        event.id, company, bookings.ContactData("Kontakt", "kontakt@example.se"), f.people(1),
+        event.id,
+        company,
+        bookings.ContactData("Kontakt", "kontakt@example.se"),
+        f.people(1),
         consent_version="test",
     )
     db.session.commit()
@@ -35,8 +38,15 @@ def _register(event, company: bookings.CompanyData) -> Booking:
 def _master(company: Company) -> dict[str, object]:
     return {
         name: getattr(company, name)
-        for name in ("name", "country", "org_number", "county", "size_class", "industry_code",
-                     "updated_at")
+        for name in (
+            "name",
+            "country",
+            "org_number",
+            "county",
+            "size_class",
+            "industry_code",
+            "updated_at",
+        )
     }
 
 
@@ -45,9 +55,14 @@ def test_a_second_registration_with_other_details_changes_nothing_in_the_registe
     company = first.company
     before = _master(company)
     declared = f.company_data(
-        5, name="Helt Annat Namn AB", county="01", size_class=SizeClass.LARGE,
-        industry_code="62010", staff_band=StaffBand.FROM_250,
-        turnover_band=TurnoverBand.OVER_50M, balance_band=BalanceBand.OVER_43M,
+        5,
+        name="Helt Annat Namn AB",
+        county="01",
+        size_class=SizeClass.LARGE,
+        industry_code="62010",
+        staff_band=StaffBand.FROM_250,
+        turnover_band=TurnoverBand.OVER_50M,
+        balance_band=BalanceBand.OVER_43M,
     )
     second = _register(register.other_event, declared)
 
@@ -57,14 +72,19 @@ def test_a_second_registration_with_other_details_changes_nothing_in_the_registe
     assert [c.kind for c in services.history(company.id)] == [ChangeKind.CREATED]
     # What the second registrant declared is on their booking, and only there.
     assert (second.declared_name, second.declared_county, second.declared_size_class) == (
-        "Helt Annat Namn AB", "01", SizeClass.LARGE,
+        "Helt Annat Namn AB",
+        "01",
+        SizeClass.LARGE,
     )
     assert second.declared_industry_code == "62010"
     assert second.declared_staff_band is StaffBand.FROM_250
     assert second.declared_turnover_band is TurnoverBand.OVER_50M
     assert second.declared_balance_band is BalanceBand.OVER_43M
     assert [name for name, _reg, _dec in second.declared_differences] == [
-        "name", "county", "size_class", "industry_code",
+        "name",
+        "county",
+        "size_class",
+        "industry_code",
     ]
     assert ("name", "Företag 5 AB", "Helt Annat Namn AB") in second.declared_differences
     assert first.declared_differences == []
@@ -82,8 +102,11 @@ def test_the_first_registration_creates_the_company_with_its_history(register):
 def test_an_organiser_booking_does_not_rewrite_the_register_either(register):
     company = _register(register.event, f.company_data(7)).company
     booking = bookings.register(
-        register.event.id, f.company_data(7, name="Telefonnamn AB"),
-        bookings.ContactData("K", "k@example.se"), f.people(1), consent_version="test/organiser",
+        register.event.id,
+        f.company_data(7, name="Telefonnamn AB"),
+        bookings.ContactData("K", "k@example.se"),
+        f.people(1),
+        consent_version="test/organiser",
         by_organiser=True,
     )
     db.session.commit()
@@ -93,8 +116,11 @@ def test_an_organiser_booking_does_not_rewrite_the_register_either(register):
 
 def _correction(company: Company, **fields: object) -> services.MasterData:
     values = {
-        "name": company.name, "country": company.country, "org_number": company.org_number,
-        "size_class": company.size_class, "county": company.county,
+        "name": company.name,
+        "country": company.country,
+        "org_number": company.org_number,
+        "size_class": company.size_class,
+        "county": company.county,
         "industry_code": company.industry_code,
     }
     values.update(fields)
@@ -104,7 +130,8 @@ def _correction(company: Company, **fields: object) -> services.MasterData:
 def test_organisers_correct_master_data_with_a_kept_history_and_audit(register):
     company = _register(register.event, f.company_data(8)).company
     services.correct(
-        register.organiser, company.id,
+        register.organiser,
+        company.id,
         _correction(company, name="Rätt Namn AB", size_class=SizeClass.MEDIUM),
         "Enligt årsredovisningen",
     )
@@ -114,13 +141,16 @@ def test_organisers_correct_master_data_with_a_kept_history_and_audit(register):
 
     company = db.session.get(Company, company.id)
     assert (company.name, company.size_class, company.county) == (
-        "Rätt Namn AB", SizeClass.MEDIUM, "12",
+        "Rätt Namn AB",
+        SizeClass.MEDIUM,
+        "12",
     )
     second, first, created = services.history(company.id)
     assert created.kind is ChangeKind.CREATED
     assert first.kind is ChangeKind.CORRECTED and first.user_id == register.organiser.id
     assert first.changes == {
-        "name": ["Företag 8 AB", "Rätt Namn AB"], "size_class": ["small", "medium"],
+        "name": ["Företag 8 AB", "Rätt Namn AB"],
+        "size_class": ["small", "medium"],
     }
     assert first.reason == "Enligt årsredovisningen"
     assert second.changes == {"county": ["14", "12"]}
@@ -144,9 +174,7 @@ def test_a_correction_that_changes_nothing_writes_nothing(register):
 def test_only_organisers_of_an_organisation_it_booked_with_may_correct(register, who):
     company = _register(register.event, f.company_data(10)).company
     with pytest.raises(NotAllowed):
-        services.correct(
-            getattr(register, who), company.id, _correction(company, name="Kapat AB")
-        )
+        services.correct(getattr(register, who), company.id, _correction(company, name="Kapat AB"))
     db.session.rollback()
     assert db.session.get(Company, company.id).name == "Företag 10 AB"
 
@@ -162,8 +190,7 @@ def test_a_correction_to_another_companys_number_is_refused(register):
 
 def test_merging_moves_bookings_logs_them_and_counts_the_company_once(register):
     kept_booking = _register(register.event, f.company_data(13))
-    foreign = f.company_data(0, country="NO", org_number="974760673", name="Fjord AS",
-                             county=None)
+    foreign = f.company_data(0, country="NO", org_number="974760673", name="Fjord AS", county=None)
     moved_one = _register(register.event, foreign)
     moved_two = _register(register.event, foreign)
     kept, duplicate = kept_booking.company, moved_one.company
@@ -175,11 +202,14 @@ def test_merging_moves_bookings_logs_them_and_counts_the_company_once(register):
         select(Booking.company_id).where(Booking.event_id == register.event.id)
     ).all()
     assert set(company_ids) == {kept.id}
-    assert db.session.scalar(
-        select(func.count(func.distinct(Booking.company_id))).where(
-            Booking.event_id == register.event.id
+    assert (
+        db.session.scalar(
+            select(func.count(func.distinct(Booking.company_id))).where(
+                Booking.event_id == register.event.id
+            )
         )
-    ) == 1
+        == 1
+    )
     duplicate = db.session.get(Company, duplicate.id)
     assert duplicate.merged_into_id == kept.id and duplicate.merged_at is not None
     assert db.session.get(Company, kept.id).name == "Företag 13 AB"  # the kept data stays
@@ -261,15 +291,17 @@ def test_organisers_see_only_companies_of_their_organisations_and_projects(regis
 
 def test_the_list_filters_by_name_number_county_country_and_size(register):
     names = {}
-    for i, (county, size) in enumerate([("14", SizeClass.MICRO), ("12", SizeClass.SMALL),
-                                        ("14", SizeClass.LARGE)], start=30):
+    for i, (county, size) in enumerate(
+        [("14", SizeClass.MICRO), ("12", SizeClass.SMALL), ("14", SizeClass.LARGE)], start=30
+    ):
         booking = _register(
-            register.event, f.company_data(i, county=county, size_class=size,
-                                           name=f"Bolag {i} AB")
+            register.event, f.company_data(i, county=county, size_class=size, name=f"Bolag {i} AB")
         )
         names[i] = booking.company.id
-    _register(register.event, f.company_data(0, country="NO", org_number="974760673",
-                                             name="Fjord AS", county=None))
+    _register(
+        register.event,
+        f.company_data(0, country="NO", org_number="974760673", name="Fjord AS", county=None),
+    )
 
     def ids(**filters: str) -> list[int]:
         chosen = services.CompanyFilter.from_args(

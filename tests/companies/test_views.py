@@ -21,8 +21,12 @@ EN = {"Accept-Language": "en"}
 
 def _book(event, company: int = 1, n: int = 1, **fields: object) -> Booking:  # noqa: ANN001
     booking = bookings.register(
-        event.id, f.company_data(company, **fields), bookings.ContactData("K", "k@example.se"),
-        f.people(n), consent_version="test", by_organiser=True,
+        event.id,
+        f.company_data(company, **fields),
+        bookings.ContactData("K", "k@example.se"),
+        f.people(n),
+        consent_version="test",
+        by_organiser=True,
     )
     db.session.commit()
     return booking
@@ -97,21 +101,26 @@ def test_the_company_page_shows_events_participants_hours_and_statuses(client, r
     assert "Correct the details" not in text
 
 
-def test_the_company_page_keeps_its_query_count_with_more_bookings(client, register,
-                                                                   count_queries):
+def test_the_company_page_keeps_its_query_count_with_more_bookings(client, register, count_queries):
     h.login_session(client, register.organiser)
     counted = {}
     first = None
     for n in (1, 8):
         while True:
-            event = f.event(register.home, sessions=3, capacity=None,
-                            starts_at=f.now() - timedelta(days=n))
+            event = f.event(
+                register.home, sessions=3, capacity=None, starts_at=f.now() - timedelta(days=n)
+            )
             booking = _book(event, 5, n=2)
             _attend(booking)
             first = first or booking
-            if len(db.session.scalars(
-                select(Booking.id).where(Booking.company_id == first.company_id)
-            ).all()) >= n:
+            if (
+                len(
+                    db.session.scalars(
+                        select(Booking.id).where(Booking.company_id == first.company_id)
+                    ).all()
+                )
+                >= n
+            ):
                 break
         db.session.expire_all()
         with count_queries() as statements:
@@ -127,11 +136,20 @@ def test_an_organiser_corrects_the_details_and_sees_the_history(client, register
     url = f"/organisers/companies/{company.id}/edit"
     form = client.get(url, headers=EN)
     assert 'value="Företag 6 AB"' in form.text
-    response = client.post(url, headers=EN, data={
-        "csrf_token": csrf_from(form.text), "name": "Rättat Namn AB", "country": "SE",
-        "org_number": company.org_number.replace("-", ""), "county": "12",
-        "size_class": "medium", "industry_code": "62010", "reason": "Bolagsverket",
-    })
+    response = client.post(
+        url,
+        headers=EN,
+        data={
+            "csrf_token": csrf_from(form.text),
+            "name": "Rättat Namn AB",
+            "country": "SE",
+            "org_number": company.org_number.replace("-", ""),
+            "county": "12",
+            "size_class": "medium",
+            "industry_code": "62010",
+            "reason": "Bolagsverket",
+        },
+    )
     assert response.status_code == 303
     page = client.get(response.headers["Location"], headers=EN).text
     assert "The correction has been saved" in page
@@ -139,7 +157,9 @@ def test_an_organiser_corrects_the_details_and_sees_the_history(client, register
     assert "Small enterprise → Medium-sized enterprise" in page
     company = db.session.get(Company, company.id)
     assert (company.name, company.county, company.size_class) == (
-        "Rättat Namn AB", "12", SizeClass.MEDIUM,
+        "Rättat Namn AB",
+        "12",
+        SizeClass.MEDIUM,
     )
 
 
@@ -149,8 +169,13 @@ def test_bad_corrections_get_messages_and_change_nothing(client, register):
     h.login_session(client, register.organiser)
     url = f"/organisers/companies/{company.id}/edit"
     token = csrf_from(client.get(url).text)
-    base = {"csrf_token": token, "name": "X AB", "country": "SE", "county": "14",
-            "size_class": "small"}
+    base = {
+        "csrf_token": token,
+        "name": "X AB",
+        "country": "SE",
+        "county": "14",
+        "size_class": "small",
+    }
     cases = [
         ({"org_number": "123"}, "wrong number of digits"),
         ({"org_number": company.org_number, "county": ""}, "Choose the county where"),
@@ -182,9 +207,14 @@ def test_merging_through_the_pages(client, register):
     assert invalid.status_code == 422 and "wrong number of digits" in invalid.text
     found = client.get(f"{url}?country=NO&org_number=974760673", headers=EN)
     assert found.status_code == 200 and "Merged away: Fjord AS" in found.text
-    response = client.post(url, headers=EN, data={
-        "csrf_token": csrf_from(found.text), "duplicate": str(duplicate.id),
-    })
+    response = client.post(
+        url,
+        headers=EN,
+        data={
+            "csrf_token": csrf_from(found.text),
+            "duplicate": str(duplicate.id),
+        },
+    )
     assert response.status_code == 303
     page = client.get(response.headers["Location"], headers=EN).text
     assert "1 booking moved to this company" in page
@@ -195,12 +225,20 @@ def test_merging_through_the_pages(client, register):
     assert "This record was merged into another record" in gone
     assert "Fjord AS" not in client.get("/organisers/companies", headers=EN).text
     # Merging again is refused with a message, nothing changes.
-    again = client.post(url, headers=EN, data={
-        "csrf_token": csrf_from(found.text), "duplicate": str(duplicate.id),
-    }, follow_redirects=True)
+    again = client.post(
+        url,
+        headers=EN,
+        data={
+            "csrf_token": csrf_from(found.text),
+            "duplicate": str(duplicate.id),
+        },
+        follow_redirects=True,
+    )
     assert "already been merged" in again.text
-    assert client.post(url, data={"csrf_token": csrf_from(found.text),
-                                  "duplicate": "x"}).status_code == 400
+    assert (
+        client.post(url, data={"csrf_token": csrf_from(found.text), "duplicate": "x"}).status_code
+        == 400
+    )
     kinds = db.session.scalars(
         select(CompanyChange.kind).where(CompanyChange.company_id == kept.id)
     ).all()
@@ -212,25 +250,49 @@ def test_the_registration_form_derives_the_size_class(client, app):
     db.session.commit()
     page = client.get(f"/events/{event.id}/register", headers=EN)
     assert "How many people work in the company?" in page.text
-    response = client.post(f"/events/{event.id}/register", headers=EN, data={
-        "csrf_token": csrf_from(page.text), "submission_key": "k-size", "country": "SE",
-        "org_number": "5560360793", "company_name": "Norrfors AB", "county": "23",
-        "staff_band": "under_10", "turnover_band": "10m_50m", "balance_band": "up_to_2m",
-        "contact_name": "Anna", "contact_email": "anna@norrfors.example.se", "consent": "y",
-        "participants-0-name": "Anna", "participants-0-email": "anna@norrfors.example.se",
-        "submit": "Register",
-    })
+    response = client.post(
+        f"/events/{event.id}/register",
+        headers=EN,
+        data={
+            "csrf_token": csrf_from(page.text),
+            "submission_key": "k-size",
+            "country": "SE",
+            "org_number": "5560360793",
+            "company_name": "Norrfors AB",
+            "county": "23",
+            "staff_band": "under_10",
+            "turnover_band": "10m_50m",
+            "balance_band": "up_to_2m",
+            "contact_name": "Anna",
+            "contact_email": "anna@norrfors.example.se",
+            "consent": "y",
+            "participants-0-name": "Anna",
+            "participants-0-email": "anna@norrfors.example.se",
+            "submit": "Register",
+        },
+    )
     assert response.status_code == 303, response.text
     booking = db.session.scalars(select(Booking)).one()
     assert booking.company.size_class is SizeClass.MICRO  # the balance sheet is within
     assert booking.declared_size_class is SizeClass.MICRO
     assert booking.declared_turnover_band.value == "10m_50m"
-    missing = client.post(f"/events/{event.id}/register", headers=EN, data={
-        "csrf_token": csrf_from(page.text), "submission_key": "k-size-2", "country": "SE",
-        "org_number": "5560360793", "company_name": "Norrfors AB", "county": "23",
-        "contact_name": "Anna", "contact_email": "anna@norrfors.example.se", "consent": "y",
-        "participants-0-name": "Bo", "participants-0-email": "bo@norrfors.example.se",
-    })
+    missing = client.post(
+        f"/events/{event.id}/register",
+        headers=EN,
+        data={
+            "csrf_token": csrf_from(page.text),
+            "submission_key": "k-size-2",
+            "country": "SE",
+            "org_number": "5560360793",
+            "company_name": "Norrfors AB",
+            "county": "23",
+            "contact_name": "Anna",
+            "contact_email": "anna@norrfors.example.se",
+            "consent": "y",
+            "participants-0-name": "Bo",
+            "participants-0-email": "bo@norrfors.example.se",
+        },
+    )
     assert missing.status_code == 422
     assert "Choose how many people work in the company." in missing.text
     assert "annual turnover." in missing.text

@@ -61,9 +61,17 @@ POST_ACTIONS = [
     ("/organisers/events/{event}/publish", "organiser", {}),
     ("/organisers/events/{event}/follow-up", "organiser", {"text": "Tack för i dag!"}),
     ("/organisers/outbox/{message}/resend", "organiser", {}),
-    ("/organisers/companies/{company}/edit", "organiser",
-     {"name": "Rättat Namn AB", "country": "SE", "org_number": "{company_number}",
-      "county": "14", "size_class": "medium"}),
+    (
+        "/organisers/companies/{company}/edit",
+        "organiser",
+        {
+            "name": "Rättat Namn AB",
+            "country": "SE",
+            "org_number": "{company_number}",
+            "county": "14",
+            "size_class": "medium",
+        },
+    ),
     ("/organisers/events/{event}/cancel", "organiser", {}),
 ]
 
@@ -145,13 +153,24 @@ def test_company_corrections_and_merges_are_done_or_refused_for_each_visitor(cli
     if person is not None:
         h.login_session(client, person)
     allowed = "organiser" in ALLOWED[who]
-    edited = client.post(f"/organisers/companies/{company.id}/edit", data={
-        "csrf_token": token, "name": "Rättat Namn AB", "country": "SE",
-        "org_number": company.org_number, "county": "14", "size_class": "medium",
-    })
-    merged = client.post(f"/organisers/companies/{company.id}/merge", data={
-        "csrf_token": token, "duplicate": str(duplicate.id),
-    })
+    edited = client.post(
+        f"/organisers/companies/{company.id}/edit",
+        data={
+            "csrf_token": token,
+            "name": "Rättat Namn AB",
+            "country": "SE",
+            "org_number": company.org_number,
+            "county": "14",
+            "size_class": "medium",
+        },
+    )
+    merged = client.post(
+        f"/organisers/companies/{company.id}/merge",
+        data={
+            "csrf_token": token,
+            "duplicate": str(duplicate.id),
+        },
+    )
     expected = 302 if who == "anonymous" else 303 if allowed else 403
     assert (edited.status_code, merged.status_code) == (expected, expected)
     db.session.expire_all()
@@ -168,6 +187,9 @@ def test_the_company_list_shows_only_companies_of_the_visitors_events(client, wo
 
 def test_unknown_company_is_404_for_organisers(client, world):
     h.login_session(client, world.people["admin"])
-    for url in ("/organisers/companies/999999", "/organisers/companies/999999/edit",
-                "/organisers/companies/999999/merge"):
+    for url in (
+        "/organisers/companies/999999",
+        "/organisers/companies/999999/edit",
+        "/organisers/companies/999999/merge",
+    ):
         assert client.get(url).status_code == 404, url

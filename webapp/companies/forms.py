@@ -56,7 +56,8 @@ class CorrectionForm(_Identity):
         _l("Industry code, SNI (optional)"), [Optional(), Length(max=10)], filters=[_strip]
     )
     reason = StringField(
-        _l("Why (optional, kept in the history)"), [Optional(), Length(max=500)],
+        _l("Why (optional, kept in the history)"),
+        [Optional(), Length(max=500)],
         filters=[_strip],
     )
     submit = SubmitField(_l("Save the correction"))

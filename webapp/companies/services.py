@@ -147,8 +147,12 @@ def _change(
     reason: str | None = None,
 ) -> CompanyChange:
     entry = CompanyChange(
-        company=company, kind=kind, user_id=user.id if user else None, changes=changes,
-        reason=reason or None, created_at=utcnow(),
+        company=company,
+        kind=kind,
+        user_id=user.id if user else None,
+        changes=changes,
+        reason=reason or None,
+        created_at=utcnow(),
     )
     db.session.add(entry)
     return entry
@@ -302,9 +306,11 @@ def search(user: User, filters: CompanyFilter, page: int = 1, per_page: int = PE
         conditions.append(Company.country == filters.country)
     if filters.size_class:
         conditions.append(Company.size_class == filters.size_class)
-    base = select(Company, booked.c.events, booked.c.bookings).join(
-        booked, booked.c.company_id == Company.id
-    ).where(and_(*conditions))
+    base = (
+        select(Company, booked.c.events, booked.c.bookings)
+        .join(booked, booked.c.company_id == Company.id)
+        .where(and_(*conditions))
+    )
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     number = min(max(page, 1), max(math.ceil(total / per_page), 1))
     rows = db.session.execute(
@@ -379,9 +385,13 @@ def correct(
         setattr(company, name, new[name])
     entry = _change(company, ChangeKind.CORRECTED, user, changes, reason)
     audit.record(
-        user, "company.corrected",
+        user,
+        "company.corrected",
         organisation_id=_correcting_organisation(user, company.id),
-        company_id=company.id, company=company.name, fields=sorted(changes), reason=reason,
+        company_id=company.id,
+        company=company.name,
+        fields=sorted(changes),
+        reason=reason,
     )
     db.session.flush()
     return entry
@@ -389,7 +399,9 @@ def correct(
 
 def _identity_of(company: Company) -> dict[str, object]:
     return {
-        "id": company.id, "name": company.name, "country": company.country,
+        "id": company.id,
+        "name": company.name,
+        "country": company.country,
         "org_number": company.org_number,
     }
 
@@ -452,14 +464,22 @@ def merge(user: User, keep_id: int, duplicate_id: int, now: datetime | None = No
     _change(duplicate, ChangeKind.MERGED, user, {"merged_into": _identity_of(keep)})
     for booking_id, event_id, organisation_id in moved:
         audit.record(
-            user, "booking.company_merged", organisation_id=organisation_id,
-            event_id=event_id, booking_id=booking_id, company_id=keep.id, company=keep.name,
+            user,
+            "booking.company_merged",
+            organisation_id=organisation_id,
+            event_id=event_id,
+            booking_id=booking_id,
+            company_id=keep.id,
+            company=keep.name,
             merged_from=duplicate.org_number,
         )
     audit.record(
-        user, "company.merged",
+        user,
+        "company.merged",
         organisation_id=_correcting_organisation(user, keep.id),
-        company_id=keep.id, company=keep.name, merged_from=_identity_of(duplicate),
+        company_id=keep.id,
+        company=keep.name,
+        merged_from=_identity_of(duplicate),
         bookings=len(moved),
     )
     db.session.flush()

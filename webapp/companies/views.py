@@ -78,9 +78,7 @@ def edit(company_id: int):  # noqa: ANN201 - a view
         form.fill(company)
     elif form.validate_on_submit():
         with one_transaction(form) as attempt:
-            entry = services.correct(
-                current_user, company.id, form.master_data(), form.reason.data
-            )
+            entry = services.correct(current_user, company.id, form.master_data(), form.reason.data)
         if attempt.ok:
             if entry is None:
                 flash(_("Nothing was different, so nothing was changed."), "warning")
@@ -126,6 +124,9 @@ def merge(company_id: int):  # noqa: ANN201 - a view
         status = 200 if duplicate else 422
     confirm = MergeForm(duplicate=str(duplicate.id)) if duplicate else None
     return render_template(
-        "companies/merge.html", company=company, find=find, duplicate=duplicate,
+        "companies/merge.html",
+        company=company,
+        find=find,
+        duplicate=duplicate,
         confirm=confirm,
     ), status
