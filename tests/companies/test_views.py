@@ -99,6 +99,14 @@ def test_the_company_page_shows_events_participants_hours_and_statuses(client, r
     assert "Created by the first registration" in text
     # Viewers cannot correct.
     assert "Correct the details" not in text
+    # The booking page shows the organiser the same differences next to the master data.
+    h.login_session(client, register.organiser)
+    page = client.get(f"/organisers/bookings/{cancelled.id}", headers=EN).text
+    assert "Declared on this booking, differing from the register" in page
+    assert "Annat Namn AB" in page and "Företag 4 AB" in page
+    assert "Declared on this booking" not in client.get(
+        f"/organisers/bookings/{booking.id}", headers=EN
+    ).text
 
 
 def test_the_company_page_keeps_its_query_count_with_more_bookings(client, register, count_queries):
