@@ -104,9 +104,10 @@ def test_the_company_page_shows_events_participants_hours_and_statuses(client, r
     page = client.get(f"/organisers/bookings/{cancelled.id}", headers=EN).text
     assert "Declared on this booking, differing from the register" in page
     assert "Annat Namn AB" in page and "Företag 4 AB" in page
-    assert "Declared on this booking" not in client.get(
-        f"/organisers/bookings/{booking.id}", headers=EN
-    ).text
+    assert (
+        "Declared on this booking"
+        not in client.get(f"/organisers/bookings/{booking.id}", headers=EN).text
+    )
 
 
 def test_the_company_page_keeps_its_query_count_with_more_bookings(client, register, count_queries):
