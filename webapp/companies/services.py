@@ -39,7 +39,7 @@ from webapp.companies.models import (
     StaffBand,
     TurnoverBand,
 )
-from webapp.db import begin_write, db, utcnow
+from webapp.db import db, lock_row, utcnow
 from webapp.errors import RuleViolation
 from webapp.events.models import Event
 from webapp.organisations import audit
@@ -108,7 +108,12 @@ def find_or_create(data: CompanyData) -> Company:
     An existing company is returned unchanged: the register's master data is not the
     registrant's to rewrite. A record merged into another gives the one it was merged into.
     """
-    company = db.session.scalars(_identity(data.country, data.org_number)).one_or_none()
+    stmt = _identity(data.country, data.org_number)
+    if db.session.get_bind().dialect.name != "sqlite":
+        # A merge of this record holds its row lock until it commits; waiting for it here
+        # means the booking goes to the record kept, never to the one merged away.
+        stmt = stmt.with_for_update(read=True)
+    company = db.session.scalars(stmt).one_or_none()
     if company is not None:
         return _kept(company)
     fields = {
@@ -352,8 +357,8 @@ def correct(
     or CompanyError when another record already has the new country and number (merge the
     two instead) or the record was merged away.
     """
-    begin_write()
-    company = company_for(user, company_id, correct=True)
+    company_for(user, company_id, correct=True)
+    company = lock_row(Company, company_id)  # concurrent corrections apply one after another
     if company.merged_into_id is not None:
         raise CompanyError(_l("This record was merged into another; correct that one."))
     new = {
@@ -435,11 +440,13 @@ def merge(user: User, keep_id: int, duplicate_id: int, now: datetime | None = No
     data stays as it is; the duplicate points at the kept one from now on, and so do the
     records merged into it before. Raises NotAllowed, CompanyNotFound or CompanyError.
     """
-    begin_write()
     if keep_id == duplicate_id:
         raise CompanyError(_l("That is this company's own record."))
-    keep = company_for(user, keep_id, correct=True)
-    duplicate = company_for(user, duplicate_id, correct=True)
+    company_for(user, keep_id, correct=True)
+    company_for(user, duplicate_id, correct=True)
+    # Locked in id order, so two merges of the same pair cannot deadlock.
+    locked = {i: lock_row(Company, i) for i in sorted((keep_id, duplicate_id))}
+    keep, duplicate = locked[keep_id], locked[duplicate_id]
     if keep.merged_into_id is not None or duplicate.merged_into_id is not None:
         raise CompanyError(_l("That record has already been merged into another."))
     now = now or utcnow()
