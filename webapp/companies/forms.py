@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.companies import orgnumbers
 from webapp.companies.models import Company, SizeClass
@@ -20,7 +20,8 @@ def _strip(value: str | None) -> str | None:
 class _Identity(AppForm):
     """Country and organisation number, the number normalised for the country."""
 
-    country = SelectField(_l("Country"), default="SE", validators=[InputRequired()])
+    # Always one of the choices (WTForms checks it), so no empty option and no "required".
+    country = SelectField(_l("Country"), default="SE")
     org_number = StringField(
         _l("Organisation number"),
         [DataRequired(message=_l("Enter the company's organisation number."))],
@@ -49,7 +50,6 @@ class CorrectionForm(_Identity):
     size_class = SelectField(
         _l("Size class (EU definition)"),
         choices=choices((s.value, s.label) for s in SizeClass),
-        validators=[InputRequired()],
     )
     industry_code = StringField(
         _l("Industry code, SNI (optional)"), [Optional(), Length(max=10)], filters=[_strip]
