@@ -76,6 +76,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_admin.bp)
     app.register_blueprint(event_feeds.bp)
     app.register_blueprint(booking_calendar.bp)
+    from webapp import api
+
+    api.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -36,6 +36,7 @@ class Defaults:
             "notifications/translations",
             "accounts/translations",
             "reports/translations",
+            "api/translations",
         ]
     )
     EVENTS_PER_PAGE = 20
@@ -45,6 +46,8 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     PUBLIC_POST_LIMIT = "20 per minute;200 per hour"
+    # The JSON API, per client address: generous for a site that mirrors the calendar.
+    API_RATE_LIMIT = "120 per minute;3000 per hour"
     # Organiser login, password reset and invitation forms, per address and per account.
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
     # Mail: with no MAIL_SERVER the outbox keeps every message for organisers to read.

@@ -44,9 +44,12 @@ def _security_headers(response: Response) -> Response:
     # Manage links and feeds carry their secret in the path: never send it as a Referer.
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", _CSP)
+    # A page that names who may frame it (the embeddable event list) keeps that; no other
+    # page may be framed.
+    if "frame-ancestors 'none'" in headers.get("Content-Security-Policy", "frame-ancestors 'none'"):
+        headers.setdefault("X-Frame-Options", "DENY")
     if request.path.startswith("/bookings/"):
         headers.setdefault("Cache-Control", "private, no-store")
     return response
