@@ -122,10 +122,19 @@ def day_start(day: date) -> datetime:
         return _EARLIEST
 
 
+def whole_number(value: str, low: int, high: int) -> int | None:
+    """``value`` as an integer from ``low`` to ``high``, or None (also for 5,000 digits)."""
+    if not _DIGITS.match(value) or len(value.lstrip("0")) > len(str(high)):
+        return None
+    number = int(value)
+    return number if low <= number <= high else None
+
+
 def _limit(value: str) -> int:
-    if not _DIGITS.match(value) or not 1 <= int(value) <= LIMIT_MAX:
+    limit = whole_number(value, 1, LIMIT_MAX)
+    if limit is None:
         raise BadParameter("limit", _l("Give a whole number from 1 to %(max)s.", max=LIMIT_MAX))
-    return int(value)
+    return limit
 
 
 def event_query(request: Request) -> EventQuery:

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from webapp.api import openapi, queries, serialise
-from webapp.api.params import BadParameter, Cursor, event_query
+from webapp.api.params import MAX_ID, BadParameter, Cursor, event_query, whole_number
 from webapp.api.params import slug as check_slug
 from webapp.db import utcnow
 from webapp.events.feeds import public_url
@@ -162,10 +162,15 @@ def events() -> Response:
     )
 
 
-@bp.get("/events/<int:event_id>")
-def event(event_id: int) -> Response:
+@bp.get("/events/<event_id>")
+def event(event_id: str) -> Response:
     """A published or cancelled event with its sessions."""
-    found = queries.public_event(event_id)
+    # Read here rather than by an <int:> converter, whose range check fails in routing,
+    # before the API's problem documents can answer.
+    number = whole_number(event_id, 1, MAX_ID)
+    if number is None:
+        raise NotFound()
+    found = queries.public_event(number)
     if found is None:
         raise NotFound()
     return json_response(serialise.event_detail(found, utcnow()))
