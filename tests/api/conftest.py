@@ -32,7 +32,9 @@ def catalogue(app: Flask) -> Catalogue:
     """A small published catalogue, plus a draft, a cancelled and a past event."""
     org = factories.organisation("Västkustens Teknikpark", website="https://teknikpark.example.se")
     partner = factories.organisation("Energikontor Mitt")
-    project = factories.project(org, [partner], funder="Tillväxtverket", funder_reference="20201234")
+    project = factories.project(
+        org, [partner], funder="Tillväxtverket", funder_reference="20201234"
+    )
     soon = (utcnow() + timedelta(days=3)).replace(microsecond=0)
     catalogue = Catalogue(
         organisation=org,
@@ -66,12 +68,22 @@ def catalogue(app: Flask) -> Catalogue:
             city="Malmö",
             starts_at=soon + timedelta(days=20),
         ),
-        full=factories.event(org, title="Studieresa till Bilbao", capacity=2, city="Bilbao",
-                             country="ES", kind=EventKind.STUDY_TRIP, starts_at=soon + timedelta(days=5)),
+        full=factories.event(
+            org,
+            title="Studieresa till Bilbao",
+            capacity=2,
+            city="Bilbao",
+            country="ES",
+            kind=EventKind.STUDY_TRIP,
+            starts_at=soon + timedelta(days=5),
+        ),
         draft=factories.event(org, title="Utkast", status=EventStatus.DRAFT),
-        cancelled=factories.event(org, title="Inställd träff", status=EventStatus.CANCELLED,
-                                  cancelled_at=utcnow()),
-        past=factories.event(org, title="Förra årets mässa", starts_at=utcnow() - timedelta(days=40)),
+        cancelled=factories.event(
+            org, title="Inställd träff", status=EventStatus.CANCELLED, cancelled_at=utcnow()
+        ),
+        past=factories.event(
+            org, title="Förra årets mässa", starts_at=utcnow() - timedelta(days=40)
+        ),
     )
     db.session.commit()
     factories.book(catalogue.full, 2)
