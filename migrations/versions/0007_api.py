@@ -5,6 +5,7 @@ Revises: 0edeb4322e07
 Create Date: 2026-12-01 09:10:00
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 

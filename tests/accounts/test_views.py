@@ -10,18 +10,18 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.conftest import csrf_from
 from webapp import signals
-from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Invitation, Membership, Role, User
 from webapp.accounts.services import reset_token
 from webapp.db import db
+from webapp.organisations.audit import AuditEntry
 
 
 @contextmanager
-def caught(signal):  # noqa: ANN001, ANN201
+def caught(signal):
     """Collect (sender, kwargs) of every send of ``signal`` inside the block."""
     seen = []
 
-    def receiver(sender, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def receiver(sender, **kwargs):
         seen.append((sender, kwargs))
 
     signal.connect(receiver)
@@ -32,7 +32,7 @@ def caught(signal):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def admin(app):  # noqa: ANN001, ANN201
+def admin(app):
     org = f.organisation("Teknikparken")
     person = h.user(org, Role.ADMIN, email="admin@park.example.se")
     db.session.commit()

@@ -10,7 +10,8 @@ from flask import Flask
 
 from tests import factories
 from webapp.db import db, utcnow
-from webapp.events.models import Event, EventKind, EventStatus, Organisation, Project
+from webapp.events.models import Event, EventKind, EventStatus
+from webapp.organisations.models import Organisation, Project
 
 
 @dataclass

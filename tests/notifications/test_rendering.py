@@ -21,7 +21,7 @@ from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessag
 AWKWARD = ['Åsa "Ö" <Öberg> & Co', "50% Smith, Jr.", "Zoë\u2028O'Neil"]
 
 
-def awkward_booking(event, company: int, language: str):  # noqa: ANN001, ANN201
+def awkward_booking(event, company: int, language: str):
     return bookings.register(
         event.id,
         f.company_data(company, name=f"Bolag & <Söner> {company} %(x)s"),

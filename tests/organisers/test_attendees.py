@@ -19,7 +19,7 @@ from webapp.db import db
 
 
 @pytest.fixture
-def listed(app, client):  # noqa: ANN001, ANN201
+def listed(app, client):
     """An event with a confirmed, a waitlisted and a cancelled booking; an organiser logged in."""
     org = f.organisation()
     event = f.event(org, capacity=3)

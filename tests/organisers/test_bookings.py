@@ -9,16 +9,16 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.accounts.test_views import caught
 from webapp import signals
-from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Role
 from webapp.bookings import attendance
 from webapp.bookings.models import Attendance, Booking, BookingStatus, Participant
 from webapp.db import db
 from webapp.events.models import Event
+from webapp.organisations.audit import AuditEntry
 
 
 @pytest.fixture
-def organiser(app, client):  # noqa: ANN001, ANN201
+def organiser(app, client):
     org = f.organisation()
     person = h.user(org, Role.ORGANISER)
     db.session.commit()
@@ -27,7 +27,7 @@ def organiser(app, client):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def trip(organiser):  # noqa: ANN001, ANN201
+def trip(organiser):
     """A study trip with 5 seats where organisers select: three pending bookings (2, 2, 3)."""
     event = f.event(organiser.memberships[0].organisation, capacity=5, requires_approval=True)
     bookings = [f.book(event, n, company=i) for i, n in enumerate((2, 2, 3), start=1)]
@@ -108,7 +108,7 @@ def test_move_a_booking_between_confirmed_waitlisted_and_cancelled(client, organ
     db.session.commit()
     page = f"/organisers/bookings/{first.id}"
 
-    def move(booking, target):  # noqa: ANN001, ANN202
+    def move(booking, target):
         return h.post_form(
             client, f"/organisers/bookings/{booking.id}/move", {"target": target}, form_page=page
         )

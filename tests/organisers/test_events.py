@@ -12,16 +12,16 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.accounts.test_views import caught
 from webapp import signals
-from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Role
 from webapp.bookings.models import Booking, BookingStatus
 from webapp.db import db
 from webapp.events.models import Event, EventKind, EventStatus
 from webapp.i18n import STOCKHOLM
+from webapp.organisations.audit import AuditEntry
 
 
 @pytest.fixture
-def organiser(app, client):  # noqa: ANN001, ANN201
+def organiser(app, client):
     org = f.organisation("Teknikparken")
     person = h.user(org, Role.ORGANISER)
     db.session.commit()
@@ -68,7 +68,7 @@ def _form(**overrides: object) -> dict[str, object]:
     return data
 
 
-def _create(client, organiser, **overrides):  # noqa: ANN001, ANN202
+def _create(client, organiser, **overrides):
     data = _form(organisation=str(organiser.memberships[0].organisation_id), **overrides)
     return h.post_form(client, "/organisers/events/new", data)
 
@@ -209,7 +209,7 @@ def _edit_form(event: Event, **overrides: object) -> dict[str, object]:
 
 
 @pytest.fixture
-def booked(organiser):  # noqa: ANN001, ANN201
+def booked(organiser):
     org = organiser.memberships[0].organisation
     event = f.event(org, capacity=5, sessions=2, venue="Lindholmspiren 5")
     f.book(event, 3, company=1)

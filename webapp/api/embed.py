@@ -30,9 +30,10 @@ from webapp.api import queries
 from webapp.api.params import BadParameter, EventQuery, slug
 from webapp.db import db, utcnow
 from webapp.events.feeds import public_url
-from webapp.events.models import EventKind, Organisation, Project
+from webapp.events.models import EventKind
 from webapp.events.services import registration_open
 from webapp.i18n import current_language
+from webapp.organisations.models import Organisation, Project
 from webapp.regions import COUNTIES
 
 bp = Blueprint("embed", __name__)

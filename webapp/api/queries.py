@@ -19,8 +19,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.api.params import EventQuery
 from webapp.db import db
-from webapp.events.models import Event, EventStatus, Organisation, Project
+from webapp.events.models import Event, EventStatus
 from webapp.events.services import PUBLIC_STATUSES
+from webapp.organisations.models import Organisation, Project
 
 
 def event_page(query: EventQuery, now: datetime) -> tuple[list[Event], bool]:

@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from webapp.events.feeds import public_url
-from webapp.events.models import Event, EventSession, Organisation, Project
+from webapp.events.models import Event, EventSession
 from webapp.events.services import registration_open
 from webapp.i18n import local
+from webapp.organisations.models import Organisation, Project
 
 
 def timestamp(value: datetime | None) -> str | None:
