@@ -13,11 +13,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from webapp.events.feeds import public_url
+from flask import current_app, g
+
+from webapp.events.feeds import base_url
 from webapp.events.models import Event, EventSession
 from webapp.events.services import registration_open
 from webapp.i18n import local
 from webapp.organisations.models import Organisation, Project
+
+
+def public_url(endpoint: str, **values: object) -> str:
+    """An absolute URL under ``PUBLIC_BASE_URL``, like ``events.feeds.public_url``.
+
+    The URL map is bound once per application context instead of once per link: a page of
+    100 events has 400 links, and binding was a quarter of the time spent on it.
+    """
+    adapter = g.get("_api_url_adapter")
+    if adapter is None:
+        adapter = g._api_url_adapter = current_app.url_map.bind("")
+    return base_url() + adapter.build(endpoint, values)
 
 
 def timestamp(value: datetime | None) -> str | None:
