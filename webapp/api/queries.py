@@ -5,7 +5,7 @@
   One row more than the page is read to know whether there is a next page, so no count is
   needed; a cursor keeps its place when events are added or removed before it, which an
   offset would not;
-- one event: two (the event with organisation and project, then its sessions);
+- one event: two (``events.services.get_public_event``: the event, then its sessions);
 - organisations: one; projects: two (the partners in one ``IN`` query).
 """
 
@@ -20,7 +20,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from webapp.api.params import EventQuery
 from webapp.db import db
 from webapp.events.models import Event, EventStatus
-from webapp.events.services import PUBLIC_STATUSES
 from webapp.organisations.models import Organisation, Project
 
 
@@ -60,19 +59,6 @@ def event_page(query: EventQuery, now: datetime) -> tuple[list[Event], bool]:
         .options(joinedload(Event.organisation), joinedload(Event.project))
     ).all()
     return list(rows[: query.limit]), len(rows) > query.limit
-
-
-def public_event(event_id: int) -> Event | None:
-    """A published or cancelled event with its sessions, or None (drafts do not exist here)."""
-    return db.session.scalars(
-        select(Event)
-        .where(Event.id == event_id, Event.status.in_(PUBLIC_STATUSES))
-        .options(
-            joinedload(Event.organisation),
-            joinedload(Event.project),
-            selectinload(Event.sessions),
-        )
-    ).first()
 
 
 def organisations(slug: str | None = None) -> Sequence[Organisation]:

@@ -122,18 +122,23 @@ def event_detail(event: Event, now: datetime) -> dict[str, Any]:
     }
 
 
+def _item_links(what: str, slug: str) -> dict[str, str]:
+    """Links of an organisation or project: itself, its events (API and page), its feed."""
+    return {
+        "self": public_url(f"api.{what}", slug=slug),
+        "events": public_url("api.events", **{what: slug}),
+        "page": public_url("events.index", **{what: slug}),
+        "ics": public_url(f"feeds.{what}", slug=slug),
+    }
+
+
 def organisation(item: Organisation) -> dict[str, Any]:
     return {
         "slug": item.slug,
         "name": item.name,
         "county": item.county,
         "website": item.website,
-        "links": {
-            "self": public_url("api.organisation", slug=item.slug),
-            "events": public_url("api.events", organisation=item.slug),
-            "page": public_url("events.index", organisation=item.slug),
-            "ics": public_url("feeds.organisation", slug=item.slug),
-        },
+        "links": _item_links("organisation", item.slug),
     }
 
 
@@ -145,10 +150,5 @@ def project(item: Project) -> dict[str, Any]:
         "funder_reference": item.funder_reference,
         "organisation": _ref(item.organisation),
         "partners": [_ref(p) for p in sorted(item.partners, key=lambda p: (p.name, p.id))],
-        "links": {
-            "self": public_url("api.project", slug=item.slug),
-            "events": public_url("api.events", project=item.slug),
-            "page": public_url("events.index", project=item.slug),
-            "ics": public_url("feeds.project", slug=item.slug),
-        },
+        "links": _item_links("project", item.slug),
     }

@@ -27,6 +27,7 @@ from webapp.api.params import MAX_ID, BadParameter, Cursor, event_query, whole_n
 from webapp.api.params import slug as check_slug
 from webapp.db import utcnow
 from webapp.events.feeds import public_url
+from webapp.events.services import get_public_event
 from webapp.extensions import limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -170,7 +171,7 @@ def event(event_id: str) -> Response:
     number = whole_number(event_id, 1, MAX_ID)
     if number is None:
         raise NotFound()
-    found = queries.public_event(number)
+    found = get_public_event(number)
     if found is None:
         raise NotFound()
     return json_response(serialise.event_detail(found, utcnow()))
