@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Frame, Page, expect
-from werkzeug.serving import make_server
 
 from tests import factories
+from tests.browser.conftest import serving
 from tests.browser.test_registration_flow import assert_accessible
 from webapp.db import db
 from webapp.events.models import EventKind
@@ -61,15 +60,8 @@ def host_site(snippet: str) -> Iterator[str]:
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [body]
 
-    server = make_server("127.0.0.1", 0, site, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(site) as port:
+        yield f"http://localhost:{port}/"
 
 
 def _frame(page: Page) -> Frame:
