@@ -20,7 +20,7 @@ from playwright.sync_api import Frame, Page, expect
 
 from tests import factories
 from tests.browser.conftest import serving
-from tests.browser.test_registration_flow import assert_accessible
+from tests.browser.test_registration_flow import WCAG_21_AA, assert_accessible
 from webapp.db import db
 from webapp.events.models import EventKind
 
@@ -74,6 +74,23 @@ def _frame(page: Page) -> Frame:
     return frame
 
 
+def assert_frame_accessible(page: Page, frame: Frame, what: str) -> None:
+    """axe-core inside the cross-origin frame, in the light and the dark colour scheme."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    for scheme in ("dark", "light"):
+        page.emulate_media(color_scheme=scheme)
+        frame.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
+        results = Axe().run(
+            frame,
+            options={
+                "runOnly": {"type": "tag", "values": WCAG_21_AA},
+                "resultTypes": ["violations"],
+            },
+        )
+        assert results.violations_count == 0, f"{what} ({scheme}):\n{results.generate_report()}"
+
+
 def _heights(page: Page, frame: Frame) -> tuple[float, float]:
     outer = page.evaluate(
         "document.querySelector('iframe[data-traffpunkt-embed]').getBoundingClientRect().height"
@@ -91,7 +108,7 @@ def test_embedded_list_on_another_origin(new_context: Any, host_site: str, live_
     expect(heading).to_have_text("Upcoming events: Västkustens Teknikpark")
     titles = frame.get_by_role("heading", level=2).all_inner_texts()
     assert titles == ["Cirkulär industri", "Energikartläggning", "Studieresa till Bilbao"]
-    assert_accessible(frame, "embedded list")
+    assert_frame_accessible(page, frame, "embedded list")
 
     # The frame takes the height of its content: no inner scroll bar, no empty space.
     outer, inner = _heights(page, frame)
@@ -114,7 +131,7 @@ def test_follows_the_language_and_grows_on_a_phone(new_context: Any, host_site: 
         "Kommande evenemang: Västkustens Teknikpark"
     )
     assert frame.evaluate("document.documentElement.lang") == "sv"
-    assert_accessible(frame, "embedded list, Swedish, 375 px")
+    assert_frame_accessible(page, frame, "embedded list, Swedish, 375 px")
     narrow, inner = _heights(page, frame)
     assert abs(narrow - inner) <= 1
     # Wider, the list needs less height, and the frame follows it down again.
@@ -128,6 +145,15 @@ def test_follows_the_language_and_grows_on_a_phone(new_context: Any, host_site: 
     assert wide < narrow and abs(wide - inner) <= 1
     # Nothing scrolls sideways inside the frame on a phone either.
     assert frame.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_list_on_its_own_reflows_with_text_spacing(new_context: Any, snippet: str):
+    """The page the frame shows, opened by itself: axe and WCAG 1.4.10/1.4.12 at 320 px."""
+    src = re.search(r'<iframe src="([^"]+)"', snippet)
+    assert src
+    page = new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(src.group(1))
+    assert_accessible(page, "embedded list page")
 
 
 def test_the_frame_ignores_height_messages_from_elsewhere(new_context: Any, host_site: str):
