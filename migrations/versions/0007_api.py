@@ -1,7 +1,7 @@
 """api: events remember their start before a move; keyset index on (status, starts_at, id)
 
 Revision ID: 0007_api
-Revises: 0edeb4322e07
+Revises: 0005_companies
 Create Date: 2026-12-01 09:10:00
 
 """
@@ -14,7 +14,7 @@ import webapp.db
 
 # revision identifiers, used by Alembic.
 revision = "0007_api"
-down_revision = "0edeb4322e07"
+down_revision = "0005_companies"
 branch_labels = None
 depends_on = None
 
