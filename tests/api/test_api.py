@@ -40,22 +40,17 @@ def test_lists_published_events_to_come_in_start_order(client: FlaskClient, cata
     assert body["next_cursor"] is None and body["links"]["next"] is None
 
 
-@pytest.mark.parametrize(
-    ("query", "titles"),
-    [
+def test_filters(client: FlaskClient, catalogue: Catalogue):
+    partner, project = catalogue.partner.slug, catalogue.project.slug
+    for query, titles in [
         ("kind=webinar", ["Energikartläggning på en timme"]),
-        ("organisation=org-PARTNER", ["Energikartläggning på en timme"]),
-        ("project=PROJECT", ["Cirkulär industri 2027", "Workshopserie: digitalisering"]),
+        (f"organisation={partner}", ["Energikartläggning på en timme"]),
+        (f"project={project}", ["Cirkulär industri 2027", "Workshopserie: digitalisering"]),
         ("county=12", ["Workshopserie: digitalisering"]),
         ("organisation=no-such-org", []),
         ("kind=conference&county=14", ["Cirkulär industri 2027"]),
-    ],
-)
-def test_filters(client: FlaskClient, catalogue: Catalogue, query: str, titles: list[str]):
-    query = query.replace("org-PARTNER", catalogue.partner.slug).replace(
-        "PROJECT", catalogue.project.slug
-    )
-    assert _titles(_get(client, f"/api/v1/events?{query}")) == titles
+    ]:
+        assert _titles(_get(client, f"/api/v1/events?{query}")) == titles, query
 
 
 def test_dates_narrow_to_local_days(client: FlaskClient, catalogue: Catalogue):
