@@ -38,6 +38,13 @@ class Defaults:
             "reports/translations",
         ]
     )
+    # The largest real form, the registration with 25 participants and every field full,
+    # is about 45,000 characters: at most 12 bytes each when percent-encoded UTF-8. A body
+    # beyond this is not a form anyone filled in; it is answered 413 before being parsed.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Sent on every response when set; production sets it (HTTPS only, one year). The
+    # parent domain is not ours, so no includeSubDomains.
+    STRICT_TRANSPORT_SECURITY: str | None = None
     EVENTS_PER_PAGE = 20
     MAX_PARTICIPANTS_PER_BOOKING = 25
     CONSENT_TEXT_VERSION = "2026-11"
@@ -130,6 +137,8 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         # Production is served over HTTPS: session and login cookies never travel in clear.
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+        if not app.config["STRICT_TRANSPORT_SECURITY"]:
+            app.config["STRICT_TRANSPORT_SECURITY"] = "max-age=31536000"
 
 
 def _development_secret(app: Flask) -> str:

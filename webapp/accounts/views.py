@@ -58,6 +58,7 @@ def login():  # noqa: ANN201 - a view
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
+            services.start_session(user)
             db.session.commit()
             # Permanent: the cookie and the signed session expire after
             # PERMANENT_SESSION_LIFETIME (a sliding window, renewed by each request).
@@ -71,14 +72,32 @@ def login():  # noqa: ANN201 - a view
     return render_template("organisers/accounts/login.html", form=form, next=target), status
 
 
+def _end_browser_session(message: str):  # noqa: ANN202
+    logout_user()
+    session.clear()
+    flash(message, "success")
+    return redirect(url_for("events.index"), code=303)
+
+
 @bp.post("/logout")
 def logout():  # noqa: ANN201 - a view
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    logout_user()
-    session.clear()
-    flash(_("You have logged out."), "success")
-    return redirect(url_for("events.index"), code=303)
+    identity = session.get("_user_id")
+    if identity:
+        services.end_session(identity)
+        db.session.commit()
+    return _end_browser_session(_("You have logged out."))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():  # noqa: ANN201 - a view
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.end_all_sessions(current_user)
+    db.session.commit()
+    return _end_browser_session(_("You have logged out on every device."))
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -92,13 +111,20 @@ def change_password():  # noqa: ANN201 - a view
             db.session.rollback()
             form.current.errors.append(str(error))
         else:
+            # Every login ended with the old password: this browser gets a new one.
+            user = current_user._get_current_object()
+            services.start_session(user)
             db.session.commit()
-            # The nonce changed: log this session in again, every other one is out.
-            login_user(current_user)
+            login_user(user)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("event_admin.index"), code=303)
     status = 422 if form.errors else 200
-    return render_template("organisers/accounts/password.html", form=form), status
+    return render_template(
+        "organisers/accounts/password.html",
+        form=form,
+        logout_form=ConfirmForm(),
+        sessions=services.session_count(current_user),
+    ), status
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
@@ -172,8 +198,11 @@ def accept_invitation(token: str):  # noqa: ANN201 - a view
             db.session.rollback()
             flash(str(error), "error")
             return redirect(url_for("events.index"), code=303)
+        new_login = not current_user.is_authenticated
+        if new_login:
+            services.start_session(user)
         db.session.commit()
-        if not current_user.is_authenticated:
+        if new_login:
             session.permanent = True
             login_user(user)
         flash(_("Welcome to %(organisation)s.", organisation=invitation.organisation.name),
@@ -283,6 +312,13 @@ def _not_allowed(_error: services.NotAllowed) -> tuple[str, int]:
     ), 403
 
 
+def _load_login() -> None:
+    # Load the user first thing: load_user may record the login as seen, which must commit
+    # before the view writes anything of its own.
+    if request.endpoint != "static":
+        current_user._get_current_object()
+
+
 def init_app(app: Flask) -> None:
     """Wire Flask-Login, the 403 answer to NotAllowed and the blueprint."""
     login_manager.init_app(app)
@@ -293,6 +329,7 @@ def init_app(app: Flask) -> None:
     # Forms carry a CSRF token tied to the session; "strong" protection would log users out
     # on a changed IP address (mobile networks at the door), which the expiry covers better.
     login_manager.session_protection = "basic"
+    app.before_request(_load_login)
     app.register_error_handler(services.NotAllowed, _not_allowed)
     app.jinja_env.globals["role_in"] = services.role_in
     app.register_blueprint(bp)

@@ -156,6 +156,7 @@ def add_booking(event_id: int):  # noqa: ANN201 - a view
                     form.participants_data(),
                     consent_version=f"{current_app.config['CONSENT_TEXT_VERSION']}/organiser",
                     language=form.language.data,
+                    submission_key=form.submission_reference(),
                 )
             except services.BookingError as error:
                 db.session.rollback()

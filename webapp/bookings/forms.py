@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import request
+from flask import request, session
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -23,7 +22,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from webapp.bookings import orgnumbers
 from webapp.bookings.models import Gender, SizeClass
 from webapp.bookings.services import CompanyData, ContactData, ParticipantData
-from webapp.formtools import choices
+from webapp.formtools import AppForm, choices
 from webapp.regions import COUNTIES, country_choices, county_choices
 
 SIZE_LABELS = {
@@ -88,7 +87,11 @@ class ParticipantForm(Form):
         )
 
 
-class RegistrationForm(FlaskForm):
+#: Session key of the random value that binds submission keys to one browser.
+_SUBMITTER = "submitter"
+
+
+class RegistrationForm(AppForm):
     """The public registration form; participants are added and removed without JavaScript."""
 
     country = SelectField(_l("Country"), default="SE", validators=[InputRequired()])
@@ -155,6 +158,16 @@ class RegistrationForm(FlaskForm):
         self.county.choices = choices(county_choices(), empty="—")
         if not self.submission_key.data:
             self.submission_key.data = secrets.token_urlsafe(24)
+        session.setdefault(_SUBMITTER, secrets.token_urlsafe(16))
+
+    def submission_reference(self) -> str | None:
+        """What identifies this submission to the double-submit guard: the form's key bound
+        to the browser's session. A replay answers with the earlier booking's manage link,
+        so it must come from the browser that sent the form: the key alone (seen over a
+        shoulder, in a shared cache, in an old dump) opens nothing from another session.
+        """
+        key, submitter = self.submission_key.data, session.get(_SUBMITTER)
+        return f"{submitter}:{key}" if key and submitter else None
 
     def validate_org_number(self, field: StringField) -> None:
         try:
@@ -216,12 +229,12 @@ class RegistrationForm(FlaskForm):
         return [entry.form.to_data() for entry in self.participants.entries]
 
 
-class AddParticipantForm(FlaskForm):
+class AddParticipantForm(AppForm):
     """Add one participant to an existing booking (manage page)."""
 
     participant = FormField(ParticipantForm)
     submit = SubmitField(_l("Add participant"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A bare form for one-button actions (cancel, remove): CSRF token only."""

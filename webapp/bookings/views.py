@@ -65,7 +65,7 @@ def register(event_id: int):  # noqa: ANN201 - a view
                     language=current_language(),
                     invitations_opt_in=form.invitations.data,
                     message=form.message.data or None,
-                    submission_key=form.submission_key.data or None,
+                    submission_key=form.submission_reference(),
                 )
                 db.session.commit()
             except services.BookingError as error:

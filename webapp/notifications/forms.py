@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Length, Optional
 
+from webapp.formtools import AppForm
 
-class FollowUpForm(FlaskForm):
+
+class FollowUpForm(AppForm):
     """The thank-you sent to participants after the event."""
 
     text = TextAreaField(
