@@ -52,8 +52,11 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     PUBLIC_POST_LIMIT = "20 per minute;200 per hour"
-    # Organiser login, password reset and invitation forms, per address and per account.
+    # Organiser login and password-reset requests per client address and account together
+    # (so no one elsewhere can lock an organiser out), and every account-form POST (login,
+    # reset, invitation) per client address, whatever the account.
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    LOGIN_ADDRESS_RATE_LIMIT = "30 per minute;300 per hour"
     # Mail: with no MAIL_SERVER the outbox keeps every message for organisers to read.
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25

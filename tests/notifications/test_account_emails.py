@@ -130,12 +130,19 @@ def test_double_click_sends_one_reset_a_later_request_another(
     assert len(smtp_server.to(admin.email)) == 2
 
 
-def test_reset_for_unknown_or_inactive_address_queues_nothing(app, client, smtp_server, admin):
+def test_reset_for_unknown_or_inactive_address_sends_nothing(app, client, smtp_server, admin):
     request_reset(client, "nobody@example.se")
     admin.is_active = False
     db.session.commit()
     request_reset(client, admin.email)
-    assert rows(MessageKind.PASSWORD_RESET) == []
+    # Recorded as requests (the same work as for an account), never to be sent.
+    got = {(r.recipient_email, r.status, r.user_id) for r in rows(MessageKind.PASSWORD_RESET)}
+    assert got == {
+        ("nobody@example.se", MessageStatus.CANCELLED, None),
+        (admin.email, MessageStatus.CANCELLED, None),
+    }
+    assert send_all().claimed == 0
+    assert smtp_server.received == []
 
 
 def test_reset_that_waited_longer_than_a_link_lives_is_cancelled(app, client, smtp_server, admin):

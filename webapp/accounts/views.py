@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     Flask,
@@ -16,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.accounts import emails, services
@@ -42,14 +45,21 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _submitted_email() -> str:
-    # A second limit per address slows down guessing one account's password from many hosts.
-    return "login:" + services.normalise_email(request.form.get("email", ""))
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
+def _address_and_account() -> str:
+    # Counted per client address *and* account: wrong passwords typed elsewhere for an
+    # organiser's address never lock the organiser out (see the README, Rate limits).
+    email = services.normalise_email(request.form.get("email", ""))
+    account = hashlib.sha256(email.encode()).hexdigest()[:32]
+    return f"account:{get_remote_address()}:{account}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account)
 def login():  # noqa: ANN201 - a view
     target = safe_next(request.values.get("next") or url_for("event_admin.index"))
     if current_user.is_authenticated:
@@ -128,15 +138,15 @@ def change_password():  # noqa: ANN201 - a view
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account)
 def request_reset():  # noqa: ANN201 - a view
     form = ResetRequestForm()
     if form.validate_on_submit():
         user = services.user_by_email(form.email.data)
-        if user is not None and user.is_active:
-            emails.queue_password_reset(user, services.reset_token(user))
-            db.session.commit()
-        # The same answer whether or not the address has an account.
+        # The same work and the same answer whether or not the address has an account.
+        emails.queue_password_reset(form.email.data, user if user and user.is_active else None)
+        db.session.commit()
         flash(
             _("If %(email)s has an account, a link to set a new password is on its way. "
               "It works for one hour.", email=form.email.data),
@@ -148,7 +158,7 @@ def request_reset():  # noqa: ANN201 - a view
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"])
 def reset_password(token: str):  # noqa: ANN201 - a view
     user = services.user_for_reset_token(token)
     if user is None:
@@ -165,7 +175,7 @@ def reset_password(token: str):  # noqa: ANN201 - a view
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"])
 def accept_invitation(token: str):  # noqa: ANN201 - a view
     invitation = services.invitation_for_token(token)
     if invitation is None:

@@ -292,11 +292,11 @@ def register(
     The booking is ``pending`` when the event needs approval, ``confirmed`` when its seats
     fit, else ``waitlisted`` whole. A repeated ``submission_key`` (a form sent twice)
     returns the booking the first submission made; only its SHA-256 is stored, so a
-    database dump holds nothing that replays a registration into its manage link. An organiser booking on a company's
-    behalf (``by_organiser``, e.g. after a phone call) is held to the same capacity and
-    per-company rules, but not to the registration window (organisers take late
-    registrations) nor to approval (the organiser chose the company). Raises
-    EventNotFound, RegistrationClosed, CompanyLimitExceeded or BookingError.
+    database dump holds nothing that replays a registration into its manage link. An
+    organiser booking on a company's behalf (``by_organiser``, e.g. after a phone call) is
+    held to the same capacity and per-company rules, but not to the registration window
+    (organisers take late registrations) nor to approval (the organiser chose the
+    company). Raises EventNotFound, RegistrationClosed, CompanyLimitExceeded or BookingError.
     """
     now = now or utcnow()
     event = lock_row(Event, event_id)
