@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import ValidationError
 
 
 def choices(pairs: Iterable[tuple[str, object]], empty: str | None = None) -> list[SelectChoice]:
@@ -55,9 +56,12 @@ class AppForm(FlaskForm):
     """
 
     def validate(self, extra_validators: dict[str, Any] | None = None) -> bool:
-        valid = super().validate(extra_validators)
         for field in _single_line_fields(self):
-            if isinstance(field.data, str) and _LINE_BREAK.search(field.data):
-                field.errors = [*field.errors, _l("Line breaks are not allowed here.")]
-                valid = False
-        return valid
+            if _no_line_breaks not in field.validators:
+                field.validators = [*field.validators, _no_line_breaks]
+        return super().validate(extra_validators)
+
+
+def _no_line_breaks(_form: Any, field: Field) -> None:
+    if isinstance(field.data, str) and _LINE_BREAK.search(field.data):
+        raise ValidationError(_l("Line breaks are not allowed here."))

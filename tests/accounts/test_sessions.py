@@ -40,8 +40,10 @@ def test_a_copied_cookie_stops_working_when_its_session_logs_out(app, client, ad
     thief = copy_of(client, app)
     assert thief.get("/organisers/").status_code == 200
     page = client.get("/organisers/")
-    assert client.post("/organisers/logout",
-                       data={"csrf_token": csrf_from(page.text)}).status_code == 303
+    assert (
+        client.post("/organisers/logout", data={"csrf_token": csrf_from(page.text)}).status_code
+        == 303
+    )
     assert thief.get("/organisers/").status_code == 302
     assert logins() == 0
 
@@ -63,8 +65,9 @@ def test_log_out_everywhere(app, client, admin):
     thief = copy_of(laptop, app)
     page = client.get("/organisers/password", headers={"Accept-Language": "en"})
     assert "Open logins of your account, this one included: 2." in page.text
-    response = client.post("/organisers/logout/everywhere",
-                           data={"csrf_token": csrf_from(page.text)})
+    response = client.post(
+        "/organisers/logout/everywhere", data={"csrf_token": csrf_from(page.text)}
+    )
     assert response.status_code == 303
     for browser in (client, laptop, thief):
         assert browser.get("/organisers/").status_code == 302
@@ -84,9 +87,15 @@ def test_a_password_change_keeps_this_login_and_ends_the_others(app, client, adm
     h.login(client, admin)
     laptop = app.test_client()
     h.login(laptop, admin)
-    response = h.post_form(client, "/organisers/password",
-                           {"current": h.PASSWORD, "password": "a new long password",
-                            "confirm": "a new long password"})
+    response = h.post_form(
+        client,
+        "/organisers/password",
+        {
+            "current": h.PASSWORD,
+            "password": "a new long password",
+            "confirm": "a new long password",
+        },
+    )
     assert response.status_code == 303
     assert client.get("/organisers/").status_code == 200
     assert laptop.get("/organisers/").status_code == 302

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from tests import factories as f
 from tests.accounts import helpers as h
+from tests.conftest import csrf_from
 from tests.smtp import Received, SmtpServer
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Invitation, Role, User
@@ -265,3 +266,21 @@ def test_without_a_mail_server_the_email_waits_and_only_debug_shows_its_link(
     new = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     assert h.post_form(app.test_client(), path, new).status_code == 303
     h.login(app.test_client(), db.session.get(User, admin.id), NEW_PASSWORD)
+
+
+def test_reset_runs_the_same_statements_for_known_and_unknown_addresses(
+    app, client, admin, count_queries
+):
+    token = csrf_from(client.get("/organisers/password/reset").text)
+
+    def statements(email: str) -> list[str]:
+        with count_queries() as seen:
+            response = client.post("/organisers/password/reset",
+                                   data={"email": email, "csrf_token": token})
+        assert response.status_code == 303
+        return seen
+
+    known = statements(admin.email)
+    unknown = statements("nobody@example.se")
+    assert known == unknown
+    assert any(s.lstrip().upper().startswith("INSERT") for s in known)

@@ -79,6 +79,8 @@ def queue_password_reset(
     window share a dedupe key, so a double click queues one email even when they race.
     """
     now = now or utcnow()
+    # Read before begin_write, which on SQLite expires the loaded user.
+    user_id, name = (user.id, user.name) if user is not None else (None, "")
     begin_write()
     address = address.strip().lower()
     kind = MessageKind.PASSWORD_RESET
@@ -92,11 +94,13 @@ def queue_password_reset(
         keys[0],
         None,
         address,
-        user.name if user is not None else "",
+        name,
         now,
-        user_id=user.id if user is not None else None,
+        user_id=user_id,
         language=_request_language(),
     )
+    # The same columns either way (and so the same statement).
+    row["last_error"] = None
     if user is None:
         row.update(status=MessageStatus.CANCELLED, last_error=NO_ACCOUNT)
     # The request's time: the window counts from it, and so does the limit after which
