@@ -17,6 +17,7 @@ on SQLite (which stores them) and PostgreSQL (which refuses NUL with an error):
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,8 +26,11 @@ from flask import Flask, Response, current_app, render_template, request
 from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException
+
+from webapp.db import db
 
 _MESSAGES = {
     400: _l("The request could not be understood."),
@@ -36,6 +40,8 @@ _MESSAGES = {
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Wait a moment and try again."),
     500: _l("Something went wrong on our side. Nothing you sent was saved; please try again."),
+    503: _l("The service is briefly unavailable. Nothing you sent was saved; please try again "
+            "in a minute."),
 }
 
 _CSP = (
@@ -101,6 +107,17 @@ def _csrf_error(_error: CSRFError) -> tuple[str, int]:
     )
 
 
+def _database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+    """The database went away mid-request (restarted, failed over, locked too long): the
+    transaction never committed, so say that nothing was saved and to try again."""
+    current_app.logger.warning("database unavailable: %s", error)
+    # The connection may be gone too; the pool replaces it (pool_pre_ping).
+    with contextlib.suppress(InterfaceError, OperationalError):
+        db.session.rollback()
+    body, code = _render_error(503, _MESSAGES[503])
+    return body, code, {"Retry-After": "30"}
+
+
 def _refuse_controls_in_path() -> tuple[str, int] | None:
     if _ANY_CONTROL.search(request.path):
         return _render_error(404, _MESSAGES[404])
@@ -136,6 +153,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(500, lambda _e: _render_error(500, _MESSAGES[500]))
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
     # After the limiter's and CSRF's checks (registered earlier), before every view.
     app.before_request(_refuse_controls_in_path)
     app.before_request(_refuse_files)
