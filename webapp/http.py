@@ -118,6 +118,18 @@ def _database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
     return body, code, {"Retry-After": "30"}
 
 
+def _close_session(_error: BaseException | None) -> None:
+    """End the request's session even when its connection died after the answer was
+    ready: the rollback that closing does would raise, and turn a page that worked into
+    the server's bare 500. Runs before Flask-SQLAlchemy's own teardown (registered first,
+    so called last)."""
+    try:
+        db.session.remove()
+    except (InterfaceError, OperationalError):
+        db.session().invalidate()
+        db.session.remove()
+
+
 def _refuse_controls_in_path() -> tuple[str, int] | None:
     if _ANY_CONTROL.search(request.path):
         return _render_error(404, _MESSAGES[404])
@@ -155,6 +167,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(500, lambda _e: _render_error(500, _MESSAGES[500]))
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(InterfaceError, _database_unavailable)
+    app.teardown_appcontext(_close_session)
     # After the limiter's and CSRF's checks (registered earlier), before every view.
     app.before_request(_refuse_controls_in_path)
     app.before_request(_refuse_files)
