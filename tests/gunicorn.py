@@ -82,7 +82,9 @@ class Browser:
 
 @contextmanager
 def gunicorn(
-    config: dict[str, Any], workers: int = 2, log: Path | None = None,
+    config: dict[str, Any],
+    workers: int = 2,
+    log: Path | None = None,
     error_log: Path | None = None,
 ) -> Iterator[int]:
     """Serve the app with ``config`` under gunicorn; yields the port. Access log lines are
@@ -91,8 +93,17 @@ def gunicorn(
     port = free_port()
     env = {**os.environ, "TRAFFPUNKT_TEST_CONFIG": json.dumps(config)}
     command = [
-        sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-        "--timeout", "60", "--graceful-timeout", "5",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
     ]
     if error_log is not None:
         command += ["--error-logfile", str(error_log)]
@@ -101,8 +112,14 @@ def gunicorn(
     # A file, not a pipe: nobody reads a pipe while the server runs, and a full one would
     # block gunicorn on its next log line.
     with tempfile.TemporaryFile("w+") as errors:
-        process = subprocess.Popen([*command, "tests.serve:app"], cwd=ROOT, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        process = subprocess.Popen(
+            [*command, "tests.serve:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            text=True,
+        )
         try:
             _wait_until_up(process, port, errors)
             yield port

@@ -47,8 +47,17 @@ class Cluster:
 
     def start(self) -> None:
         options = f"-p {self.port} -h 127.0.0.1 -k {self.data} -c fsync=off"
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.data / "log"), "-o", options,
-                  "-w", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.data / "log"),
+            "-o",
+            options,
+            "-w",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)

@@ -40,8 +40,10 @@ _MESSAGES = {
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Wait a moment and try again."),
     500: _l("Something went wrong on our side. Nothing you sent was saved; please try again."),
-    503: _l("The service is briefly unavailable. Nothing you sent was saved; please try again "
-            "in a minute."),
+    503: _l(
+        "The service is briefly unavailable. Nothing you sent was saved; please try again "
+        "in a minute."
+    ),
 }
 
 _CSP = (

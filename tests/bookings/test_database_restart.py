@@ -42,8 +42,7 @@ def _prepare(url: str) -> int:
 
 def _register(port: int, event_id: int, n: int) -> tuple[str, object]:
     email = f"kontakt{n}@restart.example.se"
-    form = registration_form("", participants=2, contact_email=email,
-                             submission_key=f"restart-{n}")
+    form = registration_form("", participants=2, contact_email=email, submission_key=f"restart-{n}")
     form["participants-0-email"] = f"a{n}@restart.example.se"
     form["participants-1-email"] = f"b{n}@restart.example.se"
     del form["csrf_token"]
@@ -60,8 +59,12 @@ def test_a_database_restart_loses_or_half_writes_no_registration(tmp_path):
     need(bin_dir() is not None, "PostgreSQL's initdb is not installed (apt-get install postgresql)")
     with private_cluster() as cluster:
         event_id = _prepare(cluster.url)
-        config = {"SQLALCHEMY_DATABASE_URI": cluster.url, "SECRET_KEY": "restart",
-                  "RATELIMIT_ENABLED": False, "PUBLIC_BASE_URL": "http://localhost"}
+        config = {
+            "SQLALCHEMY_DATABASE_URI": cluster.url,
+            "SECRET_KEY": "restart",
+            "RATELIMIT_ENABLED": False,
+            "PUBLIC_BASE_URL": "http://localhost",
+        }
         results: list[tuple[str, object]] = []
         counter = itertools.count()
         stop = threading.Event()
@@ -96,13 +99,20 @@ def test_a_database_restart_loses_or_half_writes_no_registration(tmp_path):
                 row.contact_email: row.id
                 for row in conn.execute(sa.select(Booking.contact_email, Booking.id))
             }
-            participants = dict(conn.execute(
-                sa.select(Participant.booking_id, sa.func.count()).group_by(Participant.booking_id)
-            ).all())
-            emails = dict(conn.execute(
-                sa.select(OutboxMessage.booking_id, sa.func.count())
-                .group_by(OutboxMessage.booking_id)
-            ).all())
+            participants = dict(
+                conn.execute(
+                    sa.select(Participant.booking_id, sa.func.count()).group_by(
+                        Participant.booking_id
+                    )
+                ).all()
+            )
+            emails = dict(
+                conn.execute(
+                    sa.select(OutboxMessage.booking_id, sa.func.count()).group_by(
+                        OutboxMessage.booking_id
+                    )
+                ).all()
+            )
         engine.dispose()
 
     outcomes = {"ok": 0, "error": 0}

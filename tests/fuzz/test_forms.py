@@ -60,21 +60,59 @@ FUZZ = settings(
 ANY_CHAR = st.characters(codec=None, categories=None)
 NASTY = "\x00\x01\x08\x0b\x1b\x7f\x85\r\n\t\u200b\u200e\u200f\u202e\u2028\ufeff\ud800\udfff😀é"
 NUMBERS = st.sampled_from(
-    ["-1", "0", "-0", "2147483648", "-2147483649", "9" * 40, "1e309", "NaN", "inf", "0x1F",
-     "1_000", "１２", "٣", " 7 ", "3.5", "", "None", "true"]
+    [
+        "-1",
+        "0",
+        "-0",
+        "2147483648",
+        "-2147483649",
+        "9" * 40,
+        "1e309",
+        "NaN",
+        "inf",
+        "0x1F",
+        "1_000",
+        "１２",
+        "٣",
+        " 7 ",
+        "3.5",
+        "",
+        "None",
+        "true",
+    ]
 ) | st.integers().map(str)
 HOSTILE = st.one_of(
     st.text(ANY_CHAR, max_size=30),
     st.text(st.sampled_from(NASTY), min_size=1, max_size=12),
     st.sampled_from(["a", "é", "😀", "\u202e", "\x00", "<script>"]).map(lambda c: c * 10_000),
     NUMBERS,
-    st.sampled_from(["=cmd|' /C calc'!A0", "../../etc/passwd", "%00", "' OR 1=1 --",
-                     "javascript:alert(1)", "//evil.example", "\\\\evil"]),
+    st.sampled_from(
+        [
+            "=cmd|' /C calc'!A0",
+            "../../etc/passwd",
+            "%00",
+            "' OR 1=1 --",
+            "javascript:alert(1)",
+            "//evil.example",
+            "\\\\evil",
+        ]
+    ),
 )
 FIELD_NAMES = st.one_of(
-    st.sampled_from(["participants-99999999-name", "participants--1-email", "sessions-31-title",
-                     "participants-25-name", "remove_participant", "remove_session",
-                     "add_participant", "add_session", "next", "submit"]),
+    st.sampled_from(
+        [
+            "participants-99999999-name",
+            "participants--1-email",
+            "sessions-31-title",
+            "participants-25-name",
+            "remove_participant",
+            "remove_session",
+            "add_participant",
+            "add_session",
+            "next",
+            "submit",
+        ]
+    ),
     st.text(ANY_CHAR, max_size=12),
 )
 ACTIONS = st.sampled_from(
@@ -112,8 +150,9 @@ def _multipart(pairs: list[tuple[str, str]], files: list[tuple[str, bytes]]) -> 
 
     def head(name: str, extra: str = "") -> bytes:
         quoted = name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
-        return _encode(f'--{boundary}\r\nContent-Disposition: form-data; name="{quoted}"{extra}'
-                       "\r\n")
+        return _encode(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{quoted}"{extra}\r\n'
+        )
 
     for name, value in pairs:
         out += head(name) + b"\r\n" + _encode(value) + b"\r\n"
@@ -141,8 +180,10 @@ def fingerprint() -> dict[str, tuple[int, str]]:
     db.session.commit()  # a new snapshot (SQLite would go on reading the old one)
     rows = db.session.execute(_all_rows(db.engine.dialect.name)).all()
     db.session.commit()
-    return {name: (count, hashlib.sha256((text or "").encode()).hexdigest())
-            for name, count, text in rows}
+    return {
+        name: (count, hashlib.sha256((text or "").encode()).hexdigest())
+        for name, count, text in rows
+    }
 
 
 @functools.cache
@@ -209,100 +250,277 @@ def world(app: Any) -> World:
 
 
 def _participant(prefix: str) -> dict[str, str]:
-    return {f"{prefix}name": "Eva Ek", f"{prefix}email": "eva@fuzz.example.se",
-            f"{prefix}role": "VD", f"{prefix}gender": "female",
-            f"{prefix}dietary_needs": "Vegan", f"{prefix}accessibility_needs": ""}
+    return {
+        f"{prefix}name": "Eva Ek",
+        f"{prefix}email": "eva@fuzz.example.se",
+        f"{prefix}role": "VD",
+        f"{prefix}gender": "female",
+        f"{prefix}dietary_needs": "Vegan",
+        f"{prefix}accessibility_needs": "",
+    }
 
 
 def _company() -> dict[str, str]:
-    return {"country": "SE", "org_number": "556036-0793", "company_name": "Fuzz AB",
-            "county": "14", "size_class": "small", "industry_code": "62010",
-            "contact_name": "Kim Kontakt", "contact_email": "kim@fuzz.example.se",
-            "contact_phone": "+46 70 000 00 00", **_participant("participants-0-"),
-            "submission_key": "fuzz-key"}
+    return {
+        "country": "SE",
+        "org_number": "556036-0793",
+        "company_name": "Fuzz AB",
+        "county": "14",
+        "size_class": "small",
+        "industry_code": "62010",
+        "contact_name": "Kim Kontakt",
+        "contact_email": "kim@fuzz.example.se",
+        "contact_phone": "+46 70 000 00 00",
+        **_participant("participants-0-"),
+        "submission_key": "fuzz-key",
+    }
 
 
 def _event_fields(ids: dict[str, Any]) -> dict[str, str]:
-    return {"organisation": str(ids["org"]), "kind": "conference", "title": "Fuzzkonferens",
-            "summary": "Kort", "description": "Lång\r\n\r\ntext", "project": str(ids["project"]),
-            "venue": "Storgatan 1", "city": "Luleå", "county": "25", "country": "SE",
-            "online_url": "", "capacity": "30", "max_per_company": "3",
-            "registration_opens_date": "2030-01-01", "registration_opens_time": "08:00",
-            "registration_closes_date": "2030-02-01", "registration_closes_time": "12:00",
-            "requires_approval": "y", "reminder_offsets": "10080, 1440",
-            "sessions-0-start_date": "2030-03-01", "sessions-0-start_time": "09:00",
-            "sessions-0-end_time": "16:00", "sessions-0-end_date": "", "sessions-0-title": "Dag 1",
-            "sessions-0-venue": "", "submit": "Save"}
+    return {
+        "organisation": str(ids["org"]),
+        "kind": "conference",
+        "title": "Fuzzkonferens",
+        "summary": "Kort",
+        "description": "Lång\r\n\r\ntext",
+        "project": str(ids["project"]),
+        "venue": "Storgatan 1",
+        "city": "Luleå",
+        "county": "25",
+        "country": "SE",
+        "online_url": "",
+        "capacity": "30",
+        "max_per_company": "3",
+        "registration_opens_date": "2030-01-01",
+        "registration_opens_time": "08:00",
+        "registration_closes_date": "2030-02-01",
+        "registration_closes_time": "12:00",
+        "requires_approval": "y",
+        "reminder_offsets": "10080, 1440",
+        "sessions-0-start_date": "2030-03-01",
+        "sessions-0-start_time": "09:00",
+        "sessions-0-end_time": "16:00",
+        "sessions-0-end_date": "",
+        "sessions-0-title": "Dag 1",
+        "sessions-0-venue": "",
+        "submit": "Save",
+    }
 
 
 # Each form: (name, who sends it, URL template, the page its CSRF token comes from, fields).
 Fields = Callable[[dict[str, Any]], dict[str, str | list[str]]]
 FORMS: list[tuple[str, str, str, str | None, Fields]] = [
-    ("register", "anonymous", "/events/{event}/register", None,
-     lambda ids: {**_company(), "message": "Hej", "consent": "y", "invitations": "y",
-                  "submit": "Register"}),
-    ("register-buttons", "anonymous", "/events/{event}/register", None,
-     lambda ids: {**_company(), "add_participant": "Add", "remove_participant": "0"}),
-    ("manage-add-participant", "anonymous", "/bookings/{manage}/participants",
-     "/bookings/{manage}", lambda ids: _participant("participant-")),
-    ("manage-cancel", "anonymous", "/bookings/{manage}/cancel", "/bookings/{manage}",
-     lambda ids: {}),
-    ("manage-remove-participant", "anonymous",
-     "/bookings/{manage}/participants/{participant2}/remove", "/bookings/{manage}",
-     lambda ids: {}),
-    ("calendar-revoke", "anonymous", "/bookings/{manage}/calendar/revoke", "/bookings/{manage}",
-     lambda ids: {"participant": str(ids["participant"])}),
+    (
+        "register",
+        "anonymous",
+        "/events/{event}/register",
+        None,
+        lambda ids: {
+            **_company(),
+            "message": "Hej",
+            "consent": "y",
+            "invitations": "y",
+            "submit": "Register",
+        },
+    ),
+    (
+        "register-buttons",
+        "anonymous",
+        "/events/{event}/register",
+        None,
+        lambda ids: {**_company(), "add_participant": "Add", "remove_participant": "0"},
+    ),
+    (
+        "manage-add-participant",
+        "anonymous",
+        "/bookings/{manage}/participants",
+        "/bookings/{manage}",
+        lambda ids: _participant("participant-"),
+    ),
+    (
+        "manage-cancel",
+        "anonymous",
+        "/bookings/{manage}/cancel",
+        "/bookings/{manage}",
+        lambda ids: {},
+    ),
+    (
+        "manage-remove-participant",
+        "anonymous",
+        "/bookings/{manage}/participants/{participant2}/remove",
+        "/bookings/{manage}",
+        lambda ids: {},
+    ),
+    (
+        "calendar-revoke",
+        "anonymous",
+        "/bookings/{manage}/calendar/revoke",
+        "/bookings/{manage}",
+        lambda ids: {"participant": str(ids["participant"])},
+    ),
     ("language", "anonymous", "/language", "/", lambda ids: {"lang": "en", "next": "/"}),
-    ("login", "anonymous", "/organisers/login", None,
-     lambda ids: {"email": "admin@fuzz.example.se", "password": h.PASSWORD, "next": "/"}),
-    ("reset-request", "anonymous", "/organisers/password/reset", None,
-     lambda ids: {"email": "colleague@fuzz.example.se"}),
-    ("reset", "anonymous", "/organisers/password/reset/{reset}", None,
-     lambda ids: {"password": "a new long password", "confirm": "a new long password"}),
-    ("invitation", "anonymous", "/organisers/invitations/{invitation}", None,
-     lambda ids: {"name": "Ny Kollega", "password": "a long enough password",
-                  "confirm": "a long enough password"}),
+    (
+        "login",
+        "anonymous",
+        "/organisers/login",
+        None,
+        lambda ids: {"email": "admin@fuzz.example.se", "password": h.PASSWORD, "next": "/"},
+    ),
+    (
+        "reset-request",
+        "anonymous",
+        "/organisers/password/reset",
+        None,
+        lambda ids: {"email": "colleague@fuzz.example.se"},
+    ),
+    (
+        "reset",
+        "anonymous",
+        "/organisers/password/reset/{reset}",
+        None,
+        lambda ids: {"password": "a new long password", "confirm": "a new long password"},
+    ),
+    (
+        "invitation",
+        "anonymous",
+        "/organisers/invitations/{invitation}",
+        None,
+        lambda ids: {
+            "name": "Ny Kollega",
+            "password": "a long enough password",
+            "confirm": "a long enough password",
+        },
+    ),
     ("event-new", "admin", "/organisers/events/new", None, _event_fields),
-    ("event-edit", "admin", "/organisers/events/{event}/edit", None,
-     lambda ids: {**_event_fields(ids), "sessions-0-id": str(ids["session"]),
-                  "add_session": "Add", "remove_session": "1"}),
-    ("event-publish", "admin", "/organisers/events/{trip}/publish",
-     "/organisers/events/{trip}/edit", lambda ids: {}),
-    ("event-duplicate", "admin", "/organisers/events/{trip}/duplicate",
-     "/organisers/events/{trip}/edit", lambda ids: {}),
-    ("selection", "admin", "/organisers/events/{trip}/selection",
-     "/organisers/events/{trip}/attendees",
-     lambda ids: {"decision": "approve", "booking": [str(ids["pending"]), "1"]}),
-    ("booking-new", "admin", "/organisers/events/{event}/bookings/new", None,
-     lambda ids: {**_company(), "language": "en", "submit": "Add"}),
-    ("booking-add-participant", "admin", "/organisers/bookings/{booking}/participants",
-     "/organisers/bookings/{booking}", lambda ids: _participant("participant-")),
-    ("participant-edit", "admin", "/organisers/participants/{participant}/edit", None,
-     lambda ids: _participant("participant-")),
-    ("booking-move", "admin", "/organisers/bookings/{booking}/move",
-     "/organisers/bookings/{booking}", lambda ids: {"target": "waitlist"}),
-    ("participant-remove", "admin", "/organisers/participants/{participant2}/remove",
-     "/organisers/bookings/{booking}", lambda ids: {}),
-    ("attendance", "admin", "/organisers/events/{event}/attendance", None,
-     lambda ids: {"session": str(ids["session"]), "present": [str(ids["participant"])]}),
-    ("invite", "admin", "/organisers/organisations/{org}/invitations",
-     "/organisers/organisations/{org}/members",
-     lambda ids: {"email": "someone@fuzz.example.se", "role": "viewer"}),
-    ("member-role", "admin", "/organisers/memberships/{membership}/role",
-     "/organisers/organisations/{org}/members", lambda ids: {"role": "viewer"}),
-    ("member-remove", "admin", "/organisers/memberships/{membership}/remove",
-     "/organisers/organisations/{org}/members", lambda ids: {}),
-    ("follow-up", "admin", "/organisers/events/{event}/follow-up",
-     "/organisers/events/{event}/outbox",
-     lambda ids: {"text": "Tack!", "feedback_url": "https://example.se/enkät"}),
-    ("outbox-resend", "admin", "/organisers/outbox/{message}/resend",
-     "/organisers/outbox/{message}", lambda ids: {}),
-    ("password-change", "admin", "/organisers/password", None,
-     lambda ids: {"current": h.PASSWORD, "password": "another long password",
-                  "confirm": "another long password"}),
+    (
+        "event-edit",
+        "admin",
+        "/organisers/events/{event}/edit",
+        None,
+        lambda ids: {
+            **_event_fields(ids),
+            "sessions-0-id": str(ids["session"]),
+            "add_session": "Add",
+            "remove_session": "1",
+        },
+    ),
+    (
+        "event-publish",
+        "admin",
+        "/organisers/events/{trip}/publish",
+        "/organisers/events/{trip}/edit",
+        lambda ids: {},
+    ),
+    (
+        "event-duplicate",
+        "admin",
+        "/organisers/events/{trip}/duplicate",
+        "/organisers/events/{trip}/edit",
+        lambda ids: {},
+    ),
+    (
+        "selection",
+        "admin",
+        "/organisers/events/{trip}/selection",
+        "/organisers/events/{trip}/attendees",
+        lambda ids: {"decision": "approve", "booking": [str(ids["pending"]), "1"]},
+    ),
+    (
+        "booking-new",
+        "admin",
+        "/organisers/events/{event}/bookings/new",
+        None,
+        lambda ids: {**_company(), "language": "en", "submit": "Add"},
+    ),
+    (
+        "booking-add-participant",
+        "admin",
+        "/organisers/bookings/{booking}/participants",
+        "/organisers/bookings/{booking}",
+        lambda ids: _participant("participant-"),
+    ),
+    (
+        "participant-edit",
+        "admin",
+        "/organisers/participants/{participant}/edit",
+        None,
+        lambda ids: _participant("participant-"),
+    ),
+    (
+        "booking-move",
+        "admin",
+        "/organisers/bookings/{booking}/move",
+        "/organisers/bookings/{booking}",
+        lambda ids: {"target": "waitlist"},
+    ),
+    (
+        "participant-remove",
+        "admin",
+        "/organisers/participants/{participant2}/remove",
+        "/organisers/bookings/{booking}",
+        lambda ids: {},
+    ),
+    (
+        "attendance",
+        "admin",
+        "/organisers/events/{event}/attendance",
+        None,
+        lambda ids: {"session": str(ids["session"]), "present": [str(ids["participant"])]},
+    ),
+    (
+        "invite",
+        "admin",
+        "/organisers/organisations/{org}/invitations",
+        "/organisers/organisations/{org}/members",
+        lambda ids: {"email": "someone@fuzz.example.se", "role": "viewer"},
+    ),
+    (
+        "member-role",
+        "admin",
+        "/organisers/memberships/{membership}/role",
+        "/organisers/organisations/{org}/members",
+        lambda ids: {"role": "viewer"},
+    ),
+    (
+        "member-remove",
+        "admin",
+        "/organisers/memberships/{membership}/remove",
+        "/organisers/organisations/{org}/members",
+        lambda ids: {},
+    ),
+    (
+        "follow-up",
+        "admin",
+        "/organisers/events/{event}/follow-up",
+        "/organisers/events/{event}/outbox",
+        lambda ids: {"text": "Tack!", "feedback_url": "https://example.se/enkät"},
+    ),
+    (
+        "outbox-resend",
+        "admin",
+        "/organisers/outbox/{message}/resend",
+        "/organisers/outbox/{message}",
+        lambda ids: {},
+    ),
+    (
+        "password-change",
+        "admin",
+        "/organisers/password",
+        None,
+        lambda ids: {
+            "current": h.PASSWORD,
+            "password": "another long password",
+            "confirm": "another long password",
+        },
+    ),
     ("logout", "admin", "/organisers/logout", "/organisers/", lambda ids: {}),
-    ("logout-everywhere", "admin", "/organisers/logout/everywhere", "/organisers/password",
-     lambda ids: {}),
+    (
+        "logout-everywhere",
+        "admin",
+        "/organisers/logout/everywhere",
+        "/organisers/password",
+        lambda ids: {},
+    ),
 ]
 
 

@@ -45,8 +45,11 @@ POST_ACTIONS = [
     ("/organisers/events/{event}/attendance", "organiser", {"session": "{session}"}),
     ("/organisers/bookings/{booking}/move", "organiser", {"target": "waitlist"}),
     ("/organisers/participants/{participant}/remove", "organiser", {}),
-    ("/organisers/organisations/{home}/invitations", "admin",
-     {"email": "new@org.example.se", "role": "viewer"}),
+    (
+        "/organisers/organisations/{home}/invitations",
+        "admin",
+        {"email": "new@org.example.se", "role": "viewer"},
+    ),
     ("/organisers/events/{event}/unpublish", "organiser", {}),
     ("/organisers/events/{event}/publish", "organiser", {}),
     ("/organisers/events/{event}/follow-up", "organiser", {"text": "Tack för i dag!"}),
@@ -64,7 +67,7 @@ ALLOWED = {
 }
 
 
-def _ids(world) -> dict[str, int]:  # noqa: ANN001
+def _ids(world) -> dict[str, int]:
     return {
         "event": world.event.id,
         "booking": world.booking.id,

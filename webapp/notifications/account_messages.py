@@ -20,9 +20,9 @@ from sqlalchemy import select
 from webapp.accounts.models import Invitation, User
 from webapp.accounts.services import RESET_LIFETIME, invitation_token, reset_token
 from webapp.db import begin_write, db, lock_row, utcnow
-from webapp.events.models import Organisation
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 from webapp.notifications.outbox import message_row, queue_rows
+from webapp.organisations.models import Organisation
 
 _TABLE = OutboxMessage.__table__
 
@@ -55,9 +55,7 @@ def _window_key(scope: str, now: datetime) -> str:
 def _recently_queued(condition: Any, now: datetime) -> bool:
     return (
         db.session.scalar(
-            select(_TABLE.c.id)
-            .where(condition, _TABLE.c.created_at > now - REPEAT_WINDOW)
-            .limit(1)
+            select(_TABLE.c.id).where(condition, _TABLE.c.created_at > now - REPEAT_WINDOW).limit(1)
         )
         is not None
     )
@@ -67,9 +65,7 @@ def _recently_queued(condition: Any, now: datetime) -> bool:
 NO_ACCOUNT = "not sent: no active account has this address"
 
 
-def queue_password_reset(
-    address: str, user: User | None, now: datetime | None = None
-) -> bool:
+def queue_password_reset(address: str, user: User | None, now: datetime | None = None) -> bool:
     """Record a password-reset request for ``address``: a pending email when ``user`` is
     its active account, an already cancelled row when there is none. Returns whether a
     row was written (none when the same address asked within REPEAT_WINDOW).
