@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField, SelectChoice, StringField, TextAreaField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
 
 
@@ -47,13 +48,23 @@ def _single_line_fields(fields: Iterable[Field]) -> Iterator[Field]:
 
 
 class AppForm(FlaskForm):
-    """Every form's base: Flask-WTF's (CSRF), and no line breaks in single-line fields.
+    """The base of every form: Flask-WTF's (CSRF), with two rules for all of them.
 
-    A browser never puts a line break into an ``<input>``, so one there was sent by hand;
-    names with one would end up in email headers (``To: Name <address>``), subjects and
-    CSV rows, where a line break changes what they mean. Checked here for every text
-    input of every form, subforms included, rather than field by field.
+    - No line breaks in single-line fields. A browser never puts one into an ``<input>``,
+      so one there was sent by hand; names with one would end up in email headers
+      (``To: Name <address>``), subjects and CSV rows, where a line break changes what
+      they mean. Checked for every text input of every form, subforms included, rather
+      than field by field.
+    - The CSRF token field renders without an id. Pages with several forms (a row of
+      buttons, a members table) render one token per form; with WTForms' default each
+      would carry ``id="csrf_token"``, and ids must be unique.
     """
+
+    class Meta:
+        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Any:
+            if isinstance(field, CSRFTokenField):
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)  # type: ignore[misc]
 
     def validate(self, extra_validators: dict[str, Any] | None = None) -> bool:
         for field in _single_line_fields(self):

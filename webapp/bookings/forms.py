@@ -94,7 +94,11 @@ _SUBMITTER = "submitter"
 class RegistrationForm(AppForm):
     """The public registration form; participants are added and removed without JavaScript."""
 
-    country = SelectField(_l("Country"), default="SE", validators=[InputRequired()])
+    # No country preselected: the registrant chooses, from an empty first option.
+    country = SelectField(
+        _l("Country"),
+        validators=[InputRequired(message=_l("Choose the country the company is registered in."))],
+    )
     org_number = StringField(
         _l("Organisation number"),
         [DataRequired(message=_l("Enter the company's organisation number."))],
@@ -154,7 +158,7 @@ class RegistrationForm(AppForm):
     def __init__(self, *args: object, max_participants: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.max_participants = max_participants
-        self.country.choices = choices(country_choices())
+        self.country.choices = choices(country_choices(), empty="—")
         self.county.choices = choices(county_choices(), empty="—")
         if not self.submission_key.data:
             self.submission_key.data = secrets.token_urlsafe(24)
@@ -170,6 +174,8 @@ class RegistrationForm(AppForm):
         return f"{submitter}:{key}" if key and submitter else None
 
     def validate_org_number(self, field: StringField) -> None:
+        if not self.country.data:
+            return  # which rules apply depends on the country, which has its own error
         try:
             field.data = orgnumbers.normalise(self.country.data, field.data)
         except orgnumbers.InvalidOrgNumber as error:

@@ -160,7 +160,7 @@ class EventForm(AppForm):
     organisation = SelectField(_l("Organisation"), coerce=int)
     kind = SelectField(
         _l("Kind of event"),
-        choices=choices((k.value, k.label) for k in EventKind),
+        choices=choices(((k.value, k.label) for k in EventKind), empty="—"),
         validators=[DataRequired(message=_l("Choose the kind of event."))],
     )
     title = StringField(

@@ -16,6 +16,7 @@ class FollowUpForm(AppForm):
         _l("Message"),
         validators=[DataRequired(), Length(max=5000)],
         description=_l("Sent to every participant, after a short thank-you line."),
+        render_kw={"rows": 6},
     )
     feedback_url = URLField(
         _l("Link to a feedback form (optional)"),
