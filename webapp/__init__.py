@@ -82,6 +82,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_calendar.bp)
     app.register_blueprint(company_views.bp)
     app.register_blueprint(company_page.bp)
+    from webapp import api
+
+    api.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:
