@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from webapp.events import services
 from webapp.events.models import EventKind
+from webapp.organisations.services import public_project
 from webapp.regions import COUNTIES
 
 bp = Blueprint("events", __name__)
@@ -54,3 +55,12 @@ def detail(event_id: int):  # noqa: ANN201 - a view
     return render_template(
         "events/detail.html", event=event, open=services.registration_open(event)
     )
+
+
+@bp.get("/projects/<slug>")
+def project(slug: str):  # noqa: ANN201 - a view
+    found = public_project(slug)
+    if found is None:
+        abort(404)
+    upcoming, past = services.project_events(found.id)
+    return render_template("events/project.html", project=found, upcoming=upcoming, past=past)
