@@ -432,9 +432,11 @@ def _account_for_admin(acting: User, organisation_id: int, user_id: int) -> User
     """
     require_role(acting, organisation_id, Role.ADMIN)
     user = db.session.get(User, user_id)
-    if user is None or role_in(user, organisation_id) is None:
+    # Not role_in: Flask-Login counts an inactive user as not authenticated, so no role.
+    theirs = {m.organisation_id for m in user.memberships} if user is not None else set()
+    if organisation_id not in theirs:
         raise NotAllowed()
-    others = {m.organisation_id for m in user.memberships} - {organisation_id}
+    others = theirs - {organisation_id}
     if any(not has_role(acting, other, Role.ADMIN) for other in others):
         raise AccountError(
             _l("%(name)s is a member of other organisations too. Remove them from yours "
