@@ -60,28 +60,33 @@ def test_organisations_migration_carries_existing_data_over(database_url, db_bac
         with app.app_context():
             upgrade(revision="0edeb4322e07")
             with db.engine.begin() as conn:
-                conn.execute(sa.text(
-                    "INSERT INTO organisations (id, name, slug, created_at) VALUES "
-                    "(1, 'Lead', 'lead', '2026-01-01'), (2, 'Partner', 'partner', '2026-01-01')"
-                ))
-                conn.execute(sa.text(
-                    "INSERT INTO projects (id, organisation_id, name, slug, created_at) "
-                    "VALUES (1, 1, 'P', 'p', '2026-01-01')"
-                ))
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO organisations (id, name, slug, created_at) VALUES "
+                        "(1, 'Lead', 'lead', '2026-01-01'), (2, 'Partner', 'partner', '2026-01-01')"
+                    )
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO projects (id, organisation_id, name, slug, created_at) "
+                        "VALUES (1, 1, 'P', 'p', '2026-01-01')"
+                    )
+                )
                 conn.execute(sa.text("INSERT INTO project_partners VALUES (1, 2)"))
             upgrade()
             with db.engine.connect() as conn:
                 partners = conn.execute(sa.text("SELECT * FROM project_partners")).all()
-                notices = conn.execute(sa.text(
-                    "SELECT organisation_id, version FROM privacy_notices ORDER BY 1"
-                )).all()
-                records = conn.execute(sa.text(
-                    "SELECT project_id, organisation_id, status FROM partner_invitations"
-                )).all()
+                notices = conn.execute(
+                    sa.text("SELECT organisation_id, version FROM privacy_notices ORDER BY 1")
+                ).all()
+                records = conn.execute(
+                    sa.text("SELECT project_id, organisation_id, status FROM partner_invitations")
+                ).all()
                 status = conn.execute(sa.text("SELECT status FROM projects")).scalar()
                 fk_on = (
                     conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
-                    if db_backend == "sqlite" else 1
+                    if db_backend == "sqlite"
+                    else 1
                 )
             assert [tuple(r) for r in partners] == [(1, 2)]
             assert [tuple(r) for r in notices] == [(1, 1), (2, 1)]

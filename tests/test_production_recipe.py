@@ -32,8 +32,9 @@ PASSWORD = "ett långt lösenord"
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], **kwargs: object):  # noqa: ANN202
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
-                          **kwargs)
+    return subprocess.run(
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +42,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with the wheel built from this tree; returns its bin/."""
     work = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    built = _run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-w",
-                  str(work / "dist")], work, env)
+    built = _run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-w", str(work / "dist")],
+        work,
+        env,
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     wheel = next((work / "dist").glob("traffpunkt-*.whl"))
     venv = work / "venv"
@@ -120,8 +124,9 @@ def _database(backend: str, tmp_path: Path):  # noqa: ANN202
     return url.render_as_string(hide_password=False), drop
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql",
-                                                            marks=pytest.mark.postgresql)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
 def test_production_recipe_from_the_wheel(installed: Path, tmp_path: Path, backend: str):
     database_url, drop = _database(backend, tmp_path)
     port = _free_port()
@@ -143,9 +148,20 @@ def test_production_recipe_from_the_wheel(installed: Path, tmp_path: Path, backe
 
         upgraded = _run([*flask, "db", "upgrade"], site, env)
         assert upgraded.returncode == 0, upgraded.stderr[-3000:]
-        setup = [*flask, "setup", "--organisation-name", "Teknikparken Väst",
-                 "--organisation-slug", "teknikparken", "--email", "admin@teknikparken.se",
-                 "--name", "Ada Admin", "--password", PASSWORD]
+        setup = [
+            *flask,
+            "setup",
+            "--organisation-name",
+            "Teknikparken Väst",
+            "--organisation-slug",
+            "teknikparken",
+            "--email",
+            "admin@teknikparken.se",
+            "--name",
+            "Ada Admin",
+            "--password",
+            PASSWORD,
+        ]
         done = _run(setup, site, env)
         assert done.returncode == 0, done.stderr[-3000:]
         again = _run(setup, site, env)
@@ -154,9 +170,18 @@ def test_production_recipe_from_the_wheel(installed: Path, tmp_path: Path, backe
         log = tmp_path / "gunicorn.log"
         with log.open("wb") as output:
             server = subprocess.Popen(
-                [str(installed / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                 "webapp:create_app()"],
-                cwd=site, env=env, stdout=output, stderr=subprocess.STDOUT,
+                [
+                    str(installed / "gunicorn"),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "webapp:create_app()",
+                ],
+                cwd=site,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
             )
             try:
                 _flow(port, flask, site, env, server, log)
@@ -179,47 +204,84 @@ def _wait_until_up(port: int, server: subprocess.Popen, log: Path) -> None:
     pytest.fail("gunicorn did not start")
 
 
-def _flow(port: int, flask: list[str], site: Path, env: dict[str, str],
-          server: subprocess.Popen, log: Path) -> None:
+def _flow(
+    port: int,
+    flask: list[str],
+    site: Path,
+    env: dict[str, str],
+    server: subprocess.Popen,
+    log: Path,
+) -> None:
     _wait_until_up(port, server, log)
     admin = Browser(port)
     status, _, page = admin.get("/")
     assert status == 200 and '<html lang="sv"' in page and "Kommande evenemang" in page
 
-    status, location, _ = admin.submit("/organisers/login", email="admin@teknikparken.se",
-                                       password=PASSWORD)
+    status, location, _ = admin.submit(
+        "/organisers/login", email="admin@teknikparken.se", password=PASSWORD
+    )
     assert status == 303, location
     # The session cookie is Secure in production.
     assert "session" in admin.cookies
 
     # A cross-border partner: the site administrator creates it, its admin comes by CLI.
     status, _, text = admin.submit(
-        "/organisers/site/organisations", name="Innovasjon Värmland-Hedmark",
-        slug="innovasjon-hedmark", country="NO", county="", website="", contact_email="",
+        "/organisers/site/organisations",
+        name="Innovasjon Värmland-Hedmark",
+        slug="innovasjon-hedmark",
+        country="NO",
+        county="",
+        website="",
+        contact_email="",
         admin_email="leder@innovasjon.no",
     )
     assert status == 303, text[:2000]
-    created = _run([*flask, "users", "create", "--email", "leder@innovasjon.no", "--name",
-                    "Nora Leder", "--organisation", "innovasjon-hedmark", "--role", "admin",
-                    "--password", PASSWORD], site, env)
+    created = _run(
+        [
+            *flask,
+            "users",
+            "create",
+            "--email",
+            "leder@innovasjon.no",
+            "--name",
+            "Nora Leder",
+            "--organisation",
+            "innovasjon-hedmark",
+            "--role",
+            "admin",
+            "--password",
+            PASSWORD,
+        ],
+        site,
+        env,
+    )
     assert created.returncode == 0, created.stderr[-2000:]
 
     status, location, text = admin.submit(
-        "/organisers/organisations/1/projects/new", name="Gränslös innovation",
-        slug="granslos", funder="Interreg Sverige-Norge", funding_programme="Interreg VI-A",
-        funder_reference="20201234", starts_on="2026-01-01", ends_on="2028-12-31",
-        funding_statement="Medfinansieras av Europeiska unionen", description="", status="active",
+        "/organisers/organisations/1/projects/new",
+        name="Gränslös innovation",
+        slug="granslos",
+        funder="Interreg Sverige-Norge",
+        funding_programme="Interreg VI-A",
+        funder_reference="20201234",
+        starts_on="2026-01-01",
+        ends_on="2028-12-31",
+        funding_statement="Medfinansieras av Europeiska unionen",
+        description="",
+        status="active",
     )
     assert status == 303, text[:2000]
     project_path = urllib.parse.urlsplit(location).path
     project_id = project_path.rsplit("/", 1)[-1]
-    status, location, text = admin.submit(project_path, f"{project_path}/partners",
-                                          organisation="innovasjon-hedmark")
+    status, location, text = admin.submit(
+        project_path, f"{project_path}/partners", organisation="innovasjon-hedmark"
+    )
     assert status == 303, text[:2000]
 
     partner = Browser(port)
-    status, _, _ = partner.submit("/organisers/login", email="leder@innovasjon.no",
-                                  password=PASSWORD)
+    status, _, _ = partner.submit(
+        "/organisers/login", email="leder@innovasjon.no", password=PASSWORD
+    )
     assert status == 303
     status, _, page = partner.get("/organisers/organisations/2/projects")
     assert "Gränslös innovation" in page
@@ -228,15 +290,34 @@ def _flow(port: int, flask: list[str], site: Path, env: dict[str, str],
     assert status == 303
 
     status, location, text = partner.submit(
-        "/organisers/events/new", organisation="2", kind="webinar",
-        title="Webbinarium: export till Norge", summary="", description="",
-        project=project_id, venue="", city="", county="", country="NO",
-        online_url="https://meet.example.no/x", capacity="50", max_per_company="",
-        registration_opens_date="", registration_opens_time="",
-        registration_closes_date="", registration_closes_time="", reminder_offsets="1440",
-        **{"sessions-0-id": "", "sessions-0-start_date": "2027-03-14",
-           "sessions-0-start_time": "10:00", "sessions-0-end_time": "11:00",
-           "sessions-0-end_date": "", "sessions-0-title": "", "sessions-0-venue": ""},
+        "/organisers/events/new",
+        organisation="2",
+        kind="webinar",
+        title="Webbinarium: export till Norge",
+        summary="",
+        description="",
+        project=project_id,
+        venue="",
+        city="",
+        county="",
+        country="NO",
+        online_url="https://meet.example.no/x",
+        capacity="50",
+        max_per_company="",
+        registration_opens_date="",
+        registration_opens_time="",
+        registration_closes_date="",
+        registration_closes_time="",
+        reminder_offsets="1440",
+        **{
+            "sessions-0-id": "",
+            "sessions-0-start_date": "2027-03-14",
+            "sessions-0-start_time": "10:00",
+            "sessions-0-end_time": "11:00",
+            "sessions-0-end_date": "",
+            "sessions-0-title": "",
+            "sessions-0-venue": "",
+        },
     )
     assert status == 303, text[:3000]
     edit = urllib.parse.urlsplit(location).path

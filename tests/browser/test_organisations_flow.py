@@ -27,10 +27,15 @@ PASSWORD = "ett långt lösenord"
 @pytest.fixture
 def installed(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts, "_hasher", h.cheap_hasher())
-    accounts.setup(OrganisationData(name="Teknikparken Väst", slug="teknikparken"),
-                   "ada@teknikparken.se", "Ada Admin", PASSWORD)
+    accounts.setup(
+        OrganisationData(name="Teknikparken Väst", slug="teknikparken"),
+        "ada@teknikparken.se",
+        "Ada Admin",
+        PASSWORD,
+    )
     partner = accounts.create_organisation(
-        None, OrganisationData(name="Innovasjon Hedmark", slug="innovasjon", country="NO"))
+        None, OrganisationData(name="Innovasjon Hedmark", slug="innovasjon", country="NO")
+    )
     user = accounts.create_user("nora@innovasjon.no", "Nora Leder", PASSWORD)
     accounts.add_member(partner.id, user, accounts.Role.ADMIN)
     db.session.commit()
@@ -51,7 +56,8 @@ def test_organisation_project_and_partner_flow(installed: None, new_context: Any
     assert_accessible(page, "dashboard")
 
     page.get_by_role("navigation", name="Organisation pages").get_by_role(
-        "link", name="Settings").click()
+        "link", name="Settings"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Settings of Teknikparken Väst")
     assert_accessible(page, "settings")
     page.get_by_label("Address in links").fill("teknik park")
@@ -64,8 +70,9 @@ def test_organisation_project_and_partner_flow(installed: None, new_context: Any
     expect(page.get_by_text("The settings have been saved.")).to_be_visible()
     page.get_by_label("Privacy notice in English").fill("We keep your details for the event.")
     page.get_by_role("button", name="Save as a new version").click()
-    expect(page.get_by_text("Version 2 of the privacy notice is in use from now on.")
-           ).to_be_visible()
+    expect(
+        page.get_by_text("Version 2 of the privacy notice is in use from now on.")
+    ).to_be_visible()
     page.get_by_role("link", name="Version 2").click()
     expect(page.get_by_text("We keep your details for the event.")).to_be_visible()
     assert_accessible(page, "privacy notice version")

@@ -43,24 +43,39 @@ def _data(org: Organisation, **changes: object) -> OrganisationData:
 
 
 def test_setup_makes_the_first_organisation_and_a_site_admin_then_refuses(app):
-    user = accounts.setup(OrganisationData(name="Teknikparken", slug="teknikparken"),
-                          "Ada@Example.se", "Ada", "ett långt lösenord")
+    user = accounts.setup(
+        OrganisationData(name="Teknikparken", slug="teknikparken"),
+        "Ada@Example.se",
+        "Ada",
+        "ett långt lösenord",
+    )
     db.session.commit()
     org = db.session.scalars(select(Organisation)).one()
     assert user.email == "ada@example.se" and user.is_site_admin
     assert accounts.role_in(user, org.id) == Role.ADMIN
     assert services.current_notice(org.id).version == 1
     with pytest.raises(accounts.AlreadySetUp):
-        accounts.setup(OrganisationData(name="Two", slug="two"), "b@example.se", "B",
-                       "ett långt lösenord")
+        accounts.setup(
+            OrganisationData(name="Two", slug="two"), "b@example.se", "B", "ett långt lösenord"
+        )
     db.session.rollback()
     assert _count(Organisation) == 1 and _count(User) == 1
 
 
 def test_setup_command_takes_options_and_refuses_a_second_time(app, runner):
-    args = ["setup", "--organisation-name", "Teknikparken", "--organisation-slug",
-            "teknikparken", "--email", "ada@example.se", "--name", "Ada",
-            "--password", "ett långt lösenord"]
+    args = [
+        "setup",
+        "--organisation-name",
+        "Teknikparken",
+        "--organisation-slug",
+        "teknikparken",
+        "--email",
+        "ada@example.se",
+        "--name",
+        "Ada",
+        "--password",
+        "ett långt lösenord",
+    ]
     bad = runner.invoke(args=[*args[:4], "Tekniks Park", *args[5:]])
     assert bad.exit_code != 0 and "--organisation-slug" in bad.output
     assert _count(Organisation) == 0
@@ -111,8 +126,11 @@ def test_slug_change_keeps_the_old_one_as_an_alias_and_duplicates_are_refused(ap
 
 def test_only_admins_of_the_organisation_change_settings(app):
     org, other = f.organisation(), f.organisation()
-    for person in (h.user(org, Role.ORGANISER), h.user(other, Role.ADMIN),
-                   h.user(None, is_site_admin=True)):
+    for person in (
+        h.user(org, Role.ORGANISER),
+        h.user(other, Role.ADMIN),
+        h.user(None, is_site_admin=True),
+    ):
         with pytest.raises(NotAllowed):
             services.update_organisation(person, org.id, _data(org, name="X"))
 
@@ -153,10 +171,16 @@ def test_each_changed_notice_is_a_new_version_and_bookings_keep_theirs(app, clie
 def test_project_rules(app):
     org = f.organisation()
     admin = h.user(org, Role.ADMIN)
-    data = ProjectData(name="Grön omställning", slug="gron", funder="Tillväxtverket",
-                       funding_programme="ERUF", funder_reference="20201234",
-                       starts_on=date(2026, 1, 1), ends_on=date(2027, 12, 31),
-                       funding_statement="Medfinansieras av Europeiska unionen")
+    data = ProjectData(
+        name="Grön omställning",
+        slug="gron",
+        funder="Tillväxtverket",
+        funding_programme="ERUF",
+        funder_reference="20201234",
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2027, 12, 31),
+        funding_statement="Medfinansieras av Europeiska unionen",
+    )
     project = services.create_project(admin, org.id, data)
     db.session.commit()
     assert project.is_active and project.funding_statement.startswith("Medfinansieras")
@@ -165,8 +189,13 @@ def test_project_rules(app):
     assert caught.value.field == "slug"
     db.session.rollback()
     with pytest.raises(OrganisationError) as caught:
-        services.update_project(admin, project.id, ProjectData(
-            name="x", slug="gron", starts_on=date(2027, 1, 1), ends_on=date(2026, 1, 1)))
+        services.update_project(
+            admin,
+            project.id,
+            ProjectData(
+                name="x", slug="gron", starts_on=date(2027, 1, 1), ends_on=date(2026, 1, 1)
+            ),
+        )
     assert caught.value.field == "ends_on"
     db.session.rollback()
     assert db.session.get(type(project), project.id).ends_on == date(2027, 12, 31)
@@ -179,8 +208,11 @@ def test_closed_projects_take_no_new_events_but_keep_theirs(app):
     admin = h.user(org, Role.ADMIN)
     project = f.project(org)
     event = f.event(org, project=project)
-    services.update_project(admin, project.id, ProjectData(
-        name=project.name, slug=project.slug, status=ProjectStatus.CLOSED))
+    services.update_project(
+        admin,
+        project.id,
+        ProjectData(name=project.name, slug=project.slug, status=ProjectStatus.CLOSED),
+    )
     db.session.commit()
     assert project not in services.project_choices(org.id)
     assert project in services.project_choices(org.id, keep=project.id)
@@ -200,8 +232,11 @@ def test_partner_invitation_accept_decline_and_remove(app):
     invitation = services.invite_partner(lead_admin, project.id, partner.slug)
     db.session.commit()
     # Bad input: unknown, the lead itself, invited twice.
-    for slug, field in (("finns-inte", "organisation"), (lead.slug, "organisation"),
-                        (partner.slug, "organisation")):
+    for slug, field in (
+        ("finns-inte", "organisation"),
+        (lead.slug, "organisation"),
+        (partner.slug, "organisation"),
+    ):
         with pytest.raises(OrganisationError) as caught:
             services.invite_partner(lead_admin, project.id, slug)
         assert caught.value.field == field
@@ -236,8 +271,7 @@ def test_partner_invitation_accept_decline_and_remove(app):
     assert second.status == PartnerInvitationStatus.DECLINED
     assert services.partner_organisation_ids(project.id) == set()
     actions = set(db.session.scalars(select(AuditEntry.action)))
-    assert {"partner.invited", "partner.accepted", "partner.declined",
-            "partner.removed"} <= actions
+    assert {"partner.invited", "partner.accepted", "partner.declined", "partner.removed"} <= actions
 
 
 # --- site administrators and accounts ----------------------------------------------------
@@ -247,15 +281,18 @@ def test_site_admin_creates_an_organisation_and_invites_its_admin_without_joinin
     home = f.organisation()
     site_admin = h.user(home, Role.ADMIN, is_site_admin=True)
     invitation = accounts.create_organisation_with_admin(
-        site_admin, OrganisationData(name="Energiklustret", slug="energi", country="FI"),
-        "chef@energi.fi")
+        site_admin,
+        OrganisationData(name="Energiklustret", slug="energi", country="FI"),
+        "chef@energi.fi",
+    )
     db.session.commit()
     assert invitation.role == Role.ADMIN and invitation.email == "chef@energi.fi"
     assert accounts.role_in(site_admin, invitation.organisation_id) is None
     assert services.current_notice(invitation.organisation_id).version == 1
     with pytest.raises(NotAllowed):
         accounts.create_organisation_with_admin(
-            h.user(home, Role.ADMIN), OrganisationData(name="X", slug="x"), "x@x.se")
+            h.user(home, Role.ADMIN), OrganisationData(name="X", slug="x"), "x@x.se"
+        )
     db.session.rollback()
     assert _count(Invitation) == 1
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -23,9 +25,18 @@ def lead(app, client):  # noqa: ANN001, ANN201
 
 
 def _settings(org: Organisation, **changes: str) -> dict[str, str]:
-    return {"name": org.name, "slug": org.slug, "country": "SE", "county": "14",
-            "website": "", "contact_email": "", "reply_to": "", "sender_name": "",
-            "description": "", **changes}
+    return {
+        "name": org.name,
+        "slug": org.slug,
+        "country": "SE",
+        "county": "14",
+        "website": "",
+        "contact_email": "",
+        "reply_to": "",
+        "sender_name": "",
+        "description": "",
+        **changes,
+    }
 
 
 def test_bad_settings_are_shown_on_their_field_and_change_nothing(client, lead):
@@ -46,13 +57,17 @@ def test_bad_settings_are_shown_on_their_field_and_change_nothing(client, lead):
 def test_settings_change_and_old_feed_urls_redirect(client, lead):
     old = lead.slug
     url = f"/organisers/organisations/{lead.id}/settings"
-    response = h.post_form(client, url, _settings(lead, slug="tp-vast", sender_name="TP Event",
-                                                  reply_to="Svar@TP.se"))
+    response = h.post_form(
+        client, url, _settings(lead, slug="tp-vast", sender_name="TP Event", reply_to="Svar@TP.se")
+    )
     assert response.status_code == 303
     db.session.expire_all()
     org = db.session.get(Organisation, lead.id)
     assert (org.slug, org.email_sender_name, org.email_reply_to) == (
-        "tp-vast", "TP Event", "svar@tp.se")
+        "tp-vast",
+        "TP Event",
+        "svar@tp.se",
+    )
     moved = client.get(f"/feeds/organisations/{old}.ics?lang=en")
     assert moved.status_code == 301
     assert moved.headers["Location"].endswith("/feeds/organisations/tp-vast.ics?lang=en")
@@ -61,11 +76,19 @@ def test_settings_change_and_old_feed_urls_redirect(client, lead):
 
 def test_privacy_notice_versions_and_the_booking_records_its_own(client, lead):
     url = f"/organisers/organisations/{lead.id}/privacy-notice"
-    response = h.post_form(client, url, {"text_sv": "Ny svensk text", "text_en": ""},
-                           f"/organisers/organisations/{lead.id}/settings")
+    response = h.post_form(
+        client,
+        url,
+        {"text_sv": "Ny svensk text", "text_en": ""},
+        f"/organisers/organisations/{lead.id}/settings",
+    )
     assert response.status_code == 422 and 'id="text_en-error"' in response.text
-    response = h.post_form(client, url, {"text_sv": "Ny svensk text", "text_en": "New text"},
-                           f"/organisers/organisations/{lead.id}/settings")
+    response = h.post_form(
+        client,
+        url,
+        {"text_sv": "Ny svensk text", "text_en": "New text"},
+        f"/organisers/organisations/{lead.id}/settings",
+    )
     assert response.status_code == 303
     notice = services.current_notice(lead.id)
     assert notice.version == 2
@@ -87,10 +110,18 @@ def test_privacy_notice_versions_and_the_booking_records_its_own(client, lead):
 
 def test_project_form_bad_input_and_public_page(client, lead):
     url = f"/organisers/organisations/{lead.id}/projects/new"
-    data = {"name": "Grön omställning", "slug": "gron", "funder": "Tillväxtverket",
-            "funding_programme": "ERUF", "funder_reference": "20201234",
-            "starts_on": "2027-01-01", "ends_on": "2026-12-31", "description": "",
-            "funding_statement": "Medfinansieras av Europeiska unionen", "status": "active"}
+    data = {
+        "name": "Grön omställning",
+        "slug": "gron",
+        "funder": "Tillväxtverket",
+        "funding_programme": "ERUF",
+        "funder_reference": "20201234",
+        "starts_on": "2027-01-01",
+        "ends_on": "2026-12-31",
+        "description": "",
+        "funding_statement": "Medfinansieras av Europeiska unionen",
+        "status": "active",
+    }
     response = h.post_form(client, url, data)
     assert response.status_code == 422 and 'id="ends_on-error"' in response.text
     response = h.post_form(client, url, {**data, "starts_on": "2027-13-45"})
@@ -115,14 +146,17 @@ def test_partner_invitation_bad_input_gets_a_message(client, lead):
     db.session.commit()
     url = f"/organisers/projects/{project.id}/partners"
     for slug in ("finns-inte", lead.slug):
-        response = h.post_form(client, url, {"organisation": slug},
-                               f"/organisers/projects/{project.id}")
+        response = h.post_form(
+            client, url, {"organisation": slug}, f"/organisers/projects/{project.id}"
+        )
         assert response.status_code == 422 and 'id="organisation-error"' in response.text
-    ok = h.post_form(client, url, {"organisation": partner.slug},
-                     f"/organisers/projects/{project.id}")
+    ok = h.post_form(
+        client, url, {"organisation": partner.slug}, f"/organisers/projects/{project.id}"
+    )
     assert ok.status_code == 303
-    again = h.post_form(client, url, {"organisation": partner.slug},
-                        f"/organisers/projects/{project.id}")
+    again = h.post_form(
+        client, url, {"organisation": partner.slug}, f"/organisers/projects/{project.id}"
+    )
     assert again.status_code == 422 and "redan inbjuden" in again.text
 
 
@@ -135,21 +169,82 @@ def test_a_deactivated_members_session_ends_at_once(app, client, lead):
     members = client.get(f"/organisers/organisations/{lead.id}/members")
     assert "Senaste inloggning" in members.text and "Aldrig" in members.text
     response = h.post_form(
-        client, f"/organisers/organisations/{lead.id}/members/{member.id}/deactivate", {},
-        f"/organisers/organisations/{lead.id}/members")
+        client,
+        f"/organisers/organisations/{lead.id}/members/{member.id}/deactivate",
+        {},
+        f"/organisers/organisations/{lead.id}/members",
+    )
     assert response.status_code == 303
     gone = theirs.get("/organisers/")
     assert gone.status_code == 302 and "/organisers/login" in gone.headers["Location"]
 
 
-def test_public_base_url_is_required_in_production_and_followed_in_development(
-    app, database_url
-):
+def test_public_base_url_is_required_in_production_and_followed_in_development(app, database_url):
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
         make_app(database_url, ENV_NAME="production", PUBLIC_BASE_URL=None)
     development = make_app(database_url, PUBLIC_BASE_URL=None)
     org = f.organisation("Värd")
     db.session.commit()
-    page = development.test_client().get(f"/?organisation={org.slug}",
-                                         base_url="http://traffpunkt.test:8123")
+    page = development.test_client().get(
+        f"/?organisation={org.slug}", base_url="http://traffpunkt.test:8123"
+    )
     assert f"http://traffpunkt.test:8123/feeds/organisations/{org.slug}.ics" in page.text
+
+
+def test_dashboard_shows_what_needs_the_organiser_in_constant_queries(client, lead, count_queries):
+    from sqlalchemy import update
+
+    from webapp.notifications.models import MessageStatus, OutboxMessage
+
+    trip = f.event(lead, capacity=2, requires_approval=True, title="Studieresa Hamburg")
+    full = f.event(lead, capacity=1, title="Frukostmöte")
+    f.book(trip, 1, company=1)
+    f.book(full, 1, company=2)
+    f.book(full, 1, company=3)  # waitlisted
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.event_id == full.id)
+        .values(status=MessageStatus.FAILED)
+    )
+    f.project(lead).name = "Grön omställning"
+    db.session.commit()
+    with count_queries() as statements:
+        page = client.get("/organisers/")
+    assert page.status_code == 200
+    assert "1 bokning väntar på godkännande" in page.text
+    assert "kunde inte skickas" in page.text
+    assert "Grön omställning" in page.text
+    waiting = re.search(
+        r"Frukostmöte</a>[^<]*</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>"
+        r"\s*<td>(\d+)</td>",
+        page.text,
+    )
+    assert waiting and waiting.group(1) == "1"  # one booking on its waiting list
+    first = len(statements)
+    for _ in range(5):
+        f.book(f.event(lead, requires_approval=True), 1, company=4)
+    db.session.commit()
+    with count_queries() as statements:
+        client.get("/organisers/")
+    assert len(statements) == first
+
+
+def test_lead_takes_a_removed_partners_event_out_of_the_project(client, lead):
+    partner = f.organisation("Partnern")
+    project = f.project(lead, partners=[partner])
+    event = f.event(partner, project=project, title="Partnerns webbinarium")
+    db.session.commit()
+    services.remove_partner(h.user(lead, Role.ADMIN), project.id, partner.id)
+    db.session.commit()
+    page = client.get(f"/organisers/projects/{project.id}")
+    assert "Partnerns webbinarium" in page.text
+    response = h.post_form(
+        client,
+        f"/organisers/events/{event.id}/leave-project",
+        {},
+        f"/organisers/projects/{project.id}",
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(type(event), event.id).project_id is None
+    assert db.session.get(type(event), event.id).organisation_id == partner.id

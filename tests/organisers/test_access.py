@@ -81,6 +81,7 @@ POST_ACTIONS = [
      {"name": "Nya klustret", "slug": "nya-klustret", "country": "FI",
       "admin_email": "chef@nya.fi"}),
     ("/organisers/projects/{project}/partners/{partner}/remove", "admin", {}),
+    ("/organisers/events/{event}/leave-project", "admin", {}),
 ]
 
 ALLOWED = {

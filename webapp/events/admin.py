@@ -184,3 +184,20 @@ def log(event_id: int):  # noqa: ANN201 - a view
     return render_template(
         "organisers/events/log.html", event=event, entries=audit.entries_for_event(event.id)
     )
+
+
+@bp.post("/events/<int:event_id>/leave-project")
+@login_required
+def leave_project(event_id: int):  # noqa: ANN201 - a view
+    event = management.get_event(event_id)
+    if event is None or event.project_id is None:
+        abort(404)
+    project_id = event.project_id
+    require_role(current_user, event.project.organisation_id, Role.ADMIN)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with one_transaction() as attempt:
+        management.leave_project(current_user, event_id)
+    if attempt.ok:
+        flash(_("The event is no longer part of the project."), "success")
+    return redirect(url_for("organisations.project", project_id=project_id), code=303)

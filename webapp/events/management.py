@@ -428,3 +428,23 @@ def duplicate(user: User, event_id: int) -> Event:
     )
     return copy
 
+
+
+def leave_project(user: User, event_id: int) -> Event:
+    """Take an event out of its project. Needs admin of the project's lead organisation.
+
+    How the lead moves the events of a partner it removed (or any event it no longer wants
+    reported under the project); the event stays its organisation's.
+    """
+    event = db.session.get(Event, event_id)
+    if event is None or event.project is None:
+        raise NotAllowed()
+    require_role(user, event.project.organisation_id, Role.ADMIN)
+    event = lock_row(Event, event_id)
+    project = event.project
+    event.project_id = None
+    for organisation_id in {project.organisation_id, event.organisation_id}:
+        audit.record(user, "event.left_project", organisation_id=organisation_id,
+                     event_id=event.id, project=project.slug)
+    db.session.flush()
+    return event

@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "event.unpublished": _l("Event unpublished"),
     "event.cancelled": _l("Event cancelled"),
     "event.duplicated": _l("Event created as a copy"),
+    "event.left_project": _l("Event taken out of its project"),
     "booking.added": _l("Booking added by an organiser"),
     "booking.approved": _l("Booking approved"),
     "booking.declined": _l("Booking declined"),

@@ -68,8 +68,7 @@ class OrganisationForm(FlaskForm):
     contact_email = _optional_email(_l("Contact email"))
     reply_to = _optional_email(
         _l("Reply-to address for emails"),
-        _l("Where companies' replies to confirmations and reminders go. Empty: the contact "
-           "email."),
+        _l("Where companies' replies to confirmations and reminders go. Empty: the contact email."),
     )
     sender_name = StringField(
         _l("Name emails are sent in"),
@@ -110,8 +109,11 @@ class NewOrganisationForm(OrganisationForm):
 
     admin_email = EmailField(
         _l("Email of its first administrator"),
-        [DataRequired(message=_l("Enter an email address.")),
-         Email(message=_l("Enter a valid email address.")), Length(max=254)],
+        [
+            DataRequired(message=_l("Enter an email address.")),
+            Email(message=_l("Enter a valid email address.")),
+            Length(max=254),
+        ],
         filters=[_strip],
         description=_l("They get an invitation to create their account."),
     )
@@ -138,9 +140,7 @@ class ProjectForm(FlaskForm):
         [DataRequired(message=_l("Enter the project's name.")), Length(max=200)],
         filters=[_strip],
     )
-    slug = _slug_field(
-        _l("Address in links"), _l("Lower-case letters a–z, digits and hyphens.")
-    )
+    slug = _slug_field(_l("Address in links"), _l("Lower-case letters a–z, digits and hyphens."))
     funder = StringField(_l("Funder"), [Optional(), Length(max=200)], filters=[_strip])
     funding_programme = StringField(
         _l("Funding programme"), [Optional(), Length(max=200)], filters=[_strip]
@@ -151,19 +151,17 @@ class ProjectForm(FlaskForm):
         filters=[_strip],
         description=_l("The funder's diarienummer."),
     )
-    starts_on = DateField(
-        _l("First day of the period"), [Optional()], description=_l("YYYY-MM-DD")
-    )
+    starts_on = DateField(_l("First day of the period"), [Optional()], description=_l("YYYY-MM-DD"))
     ends_on = DateField(_l("Last day of the period"), [Optional()], description=_l("YYYY-MM-DD"))
     funding_statement = StringField(
         _l("Funding statement"),
         [Optional(), Length(max=500)],
         filters=[_strip],
-        description=_l("Shown on the project's pages and events, e.g. "
-                       "“Medfinansieras av Europeiska unionen”."),
+        description=_l(
+            "Shown on the project's pages and events, e.g. “Medfinansieras av Europeiska unionen”."
+        ),
     )
-    description = TextAreaField(_l("Description"), [Optional(), Length(max=5000)],
-                                filters=[_strip])
+    description = TextAreaField(_l("Description"), [Optional(), Length(max=5000)], filters=[_strip])
     status = SelectField(_l("Status"))
     submit = SubmitField(_l("Save the project"))
 
@@ -206,8 +204,10 @@ class ProjectForm(FlaskForm):
 class PartnerInviteForm(FlaskForm):
     organisation = StringField(
         _l("Organisation's address"),
-        [DataRequired(message=_l("Enter the address of the organisation to invite.")),
-         Length(max=80)],
+        [
+            DataRequired(message=_l("Enter the address of the organisation to invite.")),
+            Length(max=80),
+        ],
         filters=[_strip],
         description=_l("As in its links, e.g. energiklustret. Its administrators answer."),
     )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from webapp.db import begin_write, db, lock_row, utcnow
 from webapp.errors import RuleViolation
@@ -374,14 +375,26 @@ def update_project(acting: User, project_id: int, data: ProjectData) -> Project:
 
 
 def project_for_member(acting: User, project_id: int) -> Project:
-    """A project for members of its lead or partner organisations (NotAllowed otherwise)."""
-    project = db.session.get(Project, project_id)
+    """A project for members of its lead or partner organisations (NotAllowed otherwise).
+
+    Its partners and events are loaded with it, and the events' organisations, so the page
+    takes the same few queries however many events the project has.
+    """
+    project = db.session.scalars(
+        select(Project)
+        .where(Project.id == project_id)
+        .options(selectinload(Project.partners), selectinload(Project.events))
+    ).first()
     if project is None:
         raise NotAllowed()
     if role_in(acting, project.organisation_id) is None and not (
         {m.organisation_id for m in acting.memberships} & partner_organisation_ids(project.id)
     ):
         raise NotAllowed()
+    # Many-to-one loads find these in the identity map instead of one query per event.
+    ids = {e.organisation_id for e in project.events}
+    if ids:
+        db.session.scalars(select(Organisation).where(Organisation.id.in_(ids))).all()
     return project
 
 

@@ -39,8 +39,12 @@ def _confirmed() -> None:
 # --- settings and privacy notice ---------------------------------------------------------
 
 
-def _render_settings(organisation: Organisation, form: OrganisationForm,
-                     notice_form: PrivacyNoticeForm, status: int = 200):  # noqa: ANN202
+def _render_settings(
+    organisation: Organisation,
+    form: OrganisationForm,
+    notice_form: PrivacyNoticeForm,
+    status: int = 200,
+):  # noqa: ANN202
     return render_template(
         "organisers/organisations/settings.html",
         organisation=organisation,
@@ -89,11 +93,18 @@ def privacy_notice(organisation_id: int):  # noqa: ANN201 - a view
             )
         if attempt.ok:
             if before is not None and notice.id == before.id:
-                flash(_("The text is unchanged; it is still version %(num)s.",
-                        num=notice.version), "info")
+                flash(
+                    _("The text is unchanged; it is still version %(num)s.", num=notice.version),
+                    "info",
+                )
             else:
-                flash(_("Version %(num)s of the privacy notice is in use from now on.",
-                        num=notice.version), "success")
+                flash(
+                    _(
+                        "Version %(num)s of the privacy notice is in use from now on.",
+                        num=notice.version,
+                    ),
+                    "success",
+                )
             return redirect(url_for(".settings", organisation_id=organisation.id), code=303)
     settings_form = OrganisationForm(formdata=None)
     settings_form.fill_from(organisation)
@@ -151,7 +162,9 @@ def new_project(organisation_id: int):  # noqa: ANN201 - a view
     status = 422 if form.errors else 200
     return render_template(
         "organisers/organisations/project_form.html",
-        form=form, organisation=organisation, project=None,
+        form=form,
+        organisation=organisation,
+        project=None,
     ), status
 
 
@@ -163,6 +176,7 @@ def _render_project(project: Project, invite_form: PartnerInviteForm, status: in
         invite_form=invite_form,
         confirm_form=FlaskForm(),
         is_lead_admin=services.has_role(current_user, project.organisation_id, Role.ADMIN),
+        partner_ids={o.id for o in project.partners},
     ), status
 
 
@@ -170,8 +184,9 @@ def _render_project(project: Project, invite_form: PartnerInviteForm, status: in
 @login_required
 def project(project_id: int):  # noqa: ANN201 - a view
     db.get_or_404(Project, project_id)
-    return _render_project(services.project_for_member(current_user, project_id),
-                           PartnerInviteForm(formdata=None))
+    return _render_project(
+        services.project_for_member(current_user, project_id), PartnerInviteForm(formdata=None)
+    )
 
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
@@ -192,7 +207,9 @@ def edit_project(project_id: int):  # noqa: ANN201 - a view
     status = 422 if form.errors else 200
     return render_template(
         "organisers/organisations/project_form.html",
-        form=form, organisation=project.organisation, project=project,
+        form=form,
+        organisation=project.organisation,
+        project=project,
     ), status
 
 
@@ -209,8 +226,14 @@ def invite_partner(project_id: int):  # noqa: ANN201 - a view
         with one_transaction(form, field="organisation") as attempt:
             invitation = services.invite_partner(current_user, project.id, form.organisation.data)
         if attempt.ok:
-            flash(_("%(name)s has been invited. Its administrators accept or decline on "
-                    "their projects page.", name=invitation.organisation.name), "success")
+            flash(
+                _(
+                    "%(name)s has been invited. Its administrators accept or decline on "
+                    "their projects page.",
+                    name=invitation.organisation.name,
+                ),
+                "success",
+            )
             return redirect(url_for(".project", project_id=project.id), code=303)
     return _render_project(db.session.get(Project, project_id), form, 422)
 
@@ -224,8 +247,10 @@ def remove_partner(project_id: int, organisation_id: int):  # noqa: ANN201 - a v
     with one_transaction() as attempt:
         services.remove_partner(current_user, project.id, organisation_id)
     if attempt.ok:
-        flash(_("The partner has been removed. Its events stay in the project until you "
-                "move them."), "success")
+        flash(
+            _("The partner has been removed. Its events stay in the project until you move them."),
+            "success",
+        )
     return redirect(url_for(".project", project_id=project_id), code=303)
 
 
@@ -237,8 +262,12 @@ def _answer(invitation_id: int, accept: bool):  # noqa: ANN202
     with one_transaction() as attempt:
         services.answer_invitation(current_user, invitation_id, accept=accept)
     if attempt.ok:
-        flash(_("You are a partner in the project now.") if accept
-              else _("The invitation has been declined."), "success")
+        flash(
+            _("You are a partner in the project now.")
+            if accept
+            else _("The invitation has been declined."),
+            "success",
+        )
     return redirect(url_for(".projects", organisation_id=organisation_id), code=303)
 
 
