@@ -72,6 +72,11 @@ def test_settings_change_and_old_feed_urls_redirect(client, lead):
     assert moved.status_code == 301
     assert moved.headers["Location"].endswith("/feeds/organisations/tp-vast.ics?lang=en")
     assert client.get("/feeds/organisations/tp-vast.ics").status_code == 200
+    for path in ("/", "/feeds/events.ics"):
+        moved = client.get(f"{path}?organisation={old}&kind=webinar")
+        assert moved.status_code == 301
+        assert "organisation=tp-vast" in moved.headers["Location"]
+        assert "kind=webinar" in moved.headers["Location"]
 
 
 def test_privacy_notice_versions_and_the_booking_records_its_own(client, lead):
@@ -185,9 +190,13 @@ def test_public_base_url_is_required_in_production_and_followed_in_development(a
     development = make_app(database_url, PUBLIC_BASE_URL=None)
     org = f.organisation("Värd")
     db.session.commit()
-    page = development.test_client().get(
-        f"/?organisation={org.slug}", base_url="http://traffpunkt.test:8123"
-    )
+    try:
+        page = development.test_client().get(
+            f"/?organisation={org.slug}", base_url="http://traffpunkt.test:8123"
+        )
+    finally:
+        with development.app_context():
+            db.engine.dispose()
     assert f"http://traffpunkt.test:8123/feeds/organisations/{org.slug}.ics" in page.text
 
 
@@ -215,9 +224,10 @@ def test_dashboard_shows_what_needs_the_organiser_in_constant_queries(client, le
     assert "kunde inte skickas" in page.text
     assert "Grön omställning" in page.text
     waiting = re.search(
-        r"Frukostmöte</a>[^<]*</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>"
+        r"Frukostmöte</a>.*?</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>"
         r"\s*<td>(\d+)</td>",
         page.text,
+        re.S,
     )
     assert waiting and waiting.group(1) == "1"  # one booking on its waiting list
     first = len(statements)

@@ -47,12 +47,13 @@ def index():  # noqa: ANN201 - a view
     organisations = organisations_of(current_user)
     now = utcnow()
     upcoming = [e for e in own if e.ends_at is None or e.ends_at >= now]
-    figures = management.dashboard_figures([e.id for e in own])
+    figures = management.dashboard_figures([e.id for e in upcoming])
     return render_template(
         "organisers/events/index.html",
         own=own,
         partner=partner,
         upcoming=sorted(upcoming, key=lambda e: (e.starts_at is None, e.starts_at or now)),
+        past=[e for e in own if e.ends_at is not None and e.ends_at < now],
         figures=figures,
         attention=[e for e in upcoming if figures.get(e.id) and
                    (figures[e.id].pending or figures[e.id].failed_emails)],

@@ -45,7 +45,7 @@ from webapp.events.models import Event, EventKind, EventSession, EventStatus
 from webapp.events.services import PUBLIC_STATUSES, EventFilter
 from webapp.i18n import STOCKHOLM, current_language
 from webapp.organisations.models import Organisation, Project
-from webapp.organisations.services import organisation_by_slug
+from webapp.organisations.services import renamed_slug
 from webapp.regions import COUNTIES
 
 bp = Blueprint("feeds", __name__)
@@ -312,17 +312,19 @@ def filters_from_args() -> EventFilter:
 @bp.get("/feeds/events.ics")
 def events():  # noqa: ANN201 - a view
     """All public events, narrowed by the list page's filters when given."""
+    current = renamed_slug(request.args.get("organisation"))
+    if current:
+        return redirect(url_for("feeds.events", **{**request.args, "organisation": current}),
+                        code=301)
     return _public_feed(filters_from_args())
 
 
 @bp.get("/feeds/organisations/<slug>.ics")
 def organisation(slug: str):  # noqa: ANN201 - a view
-    found, renamed = organisation_by_slug(slug)
-    if renamed and found is not None:
+    current = renamed_slug(slug)
+    if current:
         # Calendars subscribed before the organisation changed its address follow it.
-        return redirect(
-            url_for("feeds.organisation", slug=found.slug, **request.args), code=301
-        )
+        return redirect(url_for("feeds.organisation", slug=current, **request.args), code=301)
     return _public_feed(EventFilter(organisation=slug), must_exist="organisation")
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from webapp.events import services
 from webapp.events.models import EventKind
-from webapp.organisations.services import public_project
+from webapp.organisations.services import public_project, renamed_slug
 from webapp.regions import COUNTIES
 
 bp = Blueprint("events", __name__)
@@ -27,6 +27,10 @@ def _filters_from_args() -> services.EventFilter:
 
 @bp.get("/")
 def index():  # noqa: ANN201 - a view
+    current = renamed_slug(request.args.get("organisation"))
+    if current:  # a link from before the organisation changed its address
+        return redirect(url_for("events.index", **{**request.args, "organisation": current}),
+                        code=301)
     filters = _filters_from_args()
     # Clamped: a huge page number would overflow the database's OFFSET.
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)

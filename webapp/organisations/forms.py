@@ -125,11 +125,13 @@ class PrivacyNoticeForm(FlaskForm):
         _l("Privacy notice in Swedish"),
         [DataRequired(message=_l("Write the notice in Swedish.")), Length(max=20000)],
         filters=[_strip],
+        render_kw={"rows": 10},
     )
     text_en = TextAreaField(
         _l("Privacy notice in English"),
         [DataRequired(message=_l("Write the notice in English.")), Length(max=20000)],
         filters=[_strip],
+        render_kw={"rows": 10},
     )
     submit = SubmitField(_l("Save as a new version"))
 

@@ -174,6 +174,14 @@ def organisation_by_slug(slug: str) -> tuple[Organisation | None, bool]:
     return (old and db.session.get(Organisation, old.organisation_id)), old is not None
 
 
+def renamed_slug(slug: str | None) -> str | None:
+    """The current slug of the organisation ``slug`` used to name, or None (not renamed)."""
+    if not slug:
+        return None
+    organisation, renamed = organisation_by_slug(slug)
+    return organisation.slug if renamed and organisation is not None else None
+
+
 def require_site_admin(user: User | None) -> None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_site_admin:
         raise NotAllowed()
