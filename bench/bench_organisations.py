@@ -114,10 +114,10 @@ def _load(size: int) -> int:
     return admin.id, admin.session_nonce, project.id
 
 
-def _measure(client, url: str, requests: int, engine) -> tuple[float, float, int]:  # noqa: ANN001
+def _measure(client, url: str, requests: int, engine) -> tuple[float, float, int]:
     statements: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def count(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
     client.get(url)  # warm up

@@ -43,8 +43,11 @@ def organisation(name: str | None = None, **fields: object) -> Organisation:
     org = Organisation(name=name or f"Organisation {n}", slug=f"org-{n}", county="14", **fields)
     db.session.add(org)
     db.session.flush()
-    db.session.add(PrivacyNotice(organisation_id=org.id, version=1, text_sv="Integritet v1",
-                                 text_en="Privacy v1"))
+    db.session.add(
+        PrivacyNotice(
+            organisation_id=org.id, version=1, text_sv="Integritet v1", text_en="Privacy v1"
+        )
+    )
     db.session.flush()
     return org
 

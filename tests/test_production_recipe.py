@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 PASSWORD = "ett långt lösenord"
 
 
-def _run(cmd: list[str], cwd: Path, env: dict[str, str], **kwargs: object):  # noqa: ANN202
+def _run(cmd: list[str], cwd: Path, env: dict[str, str], **kwargs: object):
     return subprocess.run(
         cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, **kwargs
     )
@@ -65,7 +65,7 @@ class Browser:
         self.port = port
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None):  # noqa: ANN201
+    def request(self, method: str, path: str, form: dict[str, str] | None = None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         # As behind a TLS-terminating proxy: Flask-WTF then checks the Referer like a browser's.
         headers = {
@@ -89,10 +89,10 @@ class Browser:
         conn.close()
         return response.status, response.getheader("Location"), text
 
-    def get(self, path: str):  # noqa: ANN201
+    def get(self, path: str):
         return self.request("GET", path)
 
-    def submit(self, page: str, action: str | None = None, **form: str):  # noqa: ANN201
+    def submit(self, page: str, action: str | None = None, **form: str):
         """GET ``page`` for its CSRF token, then POST ``form`` to ``action`` (default: page)."""
         status, _location, text = self.get(page)
         assert status == 200, (page, status, text[:500])
@@ -105,7 +105,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _database(backend: str, tmp_path: Path):  # noqa: ANN202
+def _database(backend: str, tmp_path: Path):
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'traffpunkt.sqlite'}", lambda: None
     need(_pg_reachable(PG_URL), f"PostgreSQL is not reachable at {PG_URL}")

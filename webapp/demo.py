@@ -95,8 +95,9 @@ def load_demo(today: date | None = None) -> None:
     db.session.add_all([west, energy, cluster, project])
     db.session.flush()
     db.session.add_all(
-        PrivacyNotice(organisation_id=o.id, version=1, text_sv=DEFAULT_NOTICE_SV,
-                      text_en=DEFAULT_NOTICE_EN)
+        PrivacyNotice(
+            organisation_id=o.id, version=1, text_sv=DEFAULT_NOTICE_SV, text_en=DEFAULT_NOTICE_EN
+        )
         for o in (west, energy, cluster)
     )
 

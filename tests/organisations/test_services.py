@@ -30,7 +30,7 @@ from webapp.organisations.services import (
 )
 
 
-def _count(model) -> int:  # noqa: ANN001
+def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 

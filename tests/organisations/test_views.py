@@ -16,7 +16,7 @@ from webapp.organisations.models import Organisation, Project, Role
 
 
 @pytest.fixture
-def lead(app, client):  # noqa: ANN001, ANN201
+def lead(app, client):
     org = f.organisation("Teknikparken")
     admin = h.user(org, Role.ADMIN)
     db.session.commit()

@@ -30,7 +30,7 @@ class World:
 
 
 @pytest.fixture
-def world(app) -> World:  # noqa: ANN001
+def world(app) -> World:
     home = f.organisation("Teknikparken")
     other = f.organisation("Annan Park")
     partner = f.organisation("Partnerklustret", country="NO")

@@ -57,29 +57,51 @@ POST_ACTIONS = [
     ("/organisers/events/{event}/attendance", "organiser", {"session": "{session}"}),
     ("/organisers/bookings/{booking}/move", "organiser", {"target": "waitlist"}),
     ("/organisers/participants/{participant}/remove", "organiser", {}),
-    ("/organisers/organisations/{home}/invitations", "admin",
-     {"email": "new@org.example.se", "role": "viewer"}),
+    (
+        "/organisers/organisations/{home}/invitations",
+        "admin",
+        {"email": "new@org.example.se", "role": "viewer"},
+    ),
     ("/organisers/events/{event}/unpublish", "organiser", {}),
     ("/organisers/events/{event}/publish", "organiser", {}),
     ("/organisers/events/{event}/follow-up", "organiser", {"text": "Tack för i dag!"}),
     ("/organisers/outbox/{message}/resend", "organiser", {}),
     ("/organisers/events/{event}/cancel", "organiser", {}),
-    ("/organisers/organisations/{home}/settings", "admin",
-     {"name": "Teknikparken", "slug": "teknikparken", "country": "SE"}),
-    ("/organisers/organisations/{home}/privacy-notice", "admin",
-     {"text_sv": "Ny text", "text_en": "New text"}),
-    ("/organisers/organisations/{home}/projects/new", "admin",
-     {"name": "Nytt", "slug": "nytt", "status": "active"}),
-    ("/organisers/projects/{project}/edit", "admin",
-     {"name": "Ändrat", "slug": "andrat", "status": "active"}),
+    (
+        "/organisers/organisations/{home}/settings",
+        "admin",
+        {"name": "Teknikparken", "slug": "teknikparken", "country": "SE"},
+    ),
+    (
+        "/organisers/organisations/{home}/privacy-notice",
+        "admin",
+        {"text_sv": "Ny text", "text_en": "New text"},
+    ),
+    (
+        "/organisers/organisations/{home}/projects/new",
+        "admin",
+        {"name": "Nytt", "slug": "nytt", "status": "active"},
+    ),
+    (
+        "/organisers/projects/{project}/edit",
+        "admin",
+        {"name": "Ändrat", "slug": "andrat", "status": "active"},
+    ),
     ("/organisers/partner-invitations/{invitation}/accept", "invited", {}),
     ("/organisers/partner-invitations/{other_invitation}/withdraw", "admin", {}),
     ("/organisers/projects/{project}/partners", "admin", {"organisation": "{other_slug}"}),
     ("/organisers/organisations/{home}/members/{viewer}/deactivate", "admin", {}),
     ("/organisers/organisations/{home}/members/{viewer}/reactivate", "admin", {}),
-    ("/organisers/site/organisations", "site",
-     {"name": "Nya klustret", "slug": "nya-klustret", "country": "FI",
-      "admin_email": "chef@nya.fi"}),
+    (
+        "/organisers/site/organisations",
+        "site",
+        {
+            "name": "Nya klustret",
+            "slug": "nya-klustret",
+            "country": "FI",
+            "admin_email": "chef@nya.fi",
+        },
+    ),
     ("/organisers/projects/{project}/partners/{partner}/remove", "admin", {}),
     ("/organisers/events/{event}/leave-project", "admin", {}),
 ]
@@ -97,7 +119,7 @@ ALLOWED = {
 }
 
 
-def _ids(world) -> dict[str, int]:  # noqa: ANN001
+def _ids(world) -> dict[str, int]:
     return {
         "event": world.event.id,
         "booking": world.booking.id,

@@ -19,7 +19,7 @@ from webapp.db import db
 
 
 @pytest.fixture
-def listed(app, client):  # noqa: ANN001, ANN201
+def listed(app, client):
     """An event with a confirmed, a waitlisted and a cancelled booking; an organiser logged in."""
     org = f.organisation()
     event = f.event(org, capacity=3)
@@ -28,10 +28,15 @@ def listed(app, client):  # noqa: ANN001, ANN201
         f.company_data(1, name="Norrfors Mekaniska AB"),
         services.ContactData("Karin Kontakt", "karin@norrfors.example.se", "+46 70 123 45 67"),
         [
-            services.ParticipantData("Anna Lindqvist", "anna@norrfors.example.se", role="VD",
-                                     dietary_needs="=HYPERLINK(\"http://evil\")"),
-            services.ParticipantData("Johan Berg", "johan@norrfors.example.se",
-                                     accessibility_needs="Rullstol"),
+            services.ParticipantData(
+                "Anna Lindqvist",
+                "anna@norrfors.example.se",
+                role="VD",
+                dietary_needs='=HYPERLINK("http://evil")',
+            ),
+            services.ParticipantData(
+                "Johan Berg", "johan@norrfors.example.se", accessibility_needs="Rullstol"
+            ),
         ],
         consent_version="test",
     )
@@ -87,8 +92,10 @@ def test_print_view_lists_one_row_per_participant(client, listed):
 
 def test_csv_export_cell_by_cell(client, listed):
     event, confirmed, _waiting, _cancelled = listed
-    response = client.get(f"/organisers/events/{event.id}/attendees.csv?status=confirmed",
-                          headers={"Accept-Language": "en"})
+    response = client.get(
+        f"/organisers/events/{event.id}/attendees.csv?status=confirmed",
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -110,7 +117,7 @@ def test_csv_export_cell_by_cell(client, listed):
     assert anna["Email"] == "anna@norrfors.example.se"
     assert anna["Role"] == "VD"
     # A formula typed into a form never reaches a spreadsheet as one.
-    assert anna["Dietary needs"] == "'=HYPERLINK(\"http://evil\")"
+    assert anna["Dietary needs"] == '\'=HYPERLINK("http://evil")'
     assert anna["Contact phone"] == "'+46 70 123 45 67"
     johan = dict(zip(header, rows[2], strict=True))
     assert johan["Participant"] == "Johan Berg"
@@ -119,8 +126,9 @@ def test_csv_export_cell_by_cell(client, listed):
 
 def test_xlsx_export_cell_by_cell(client, listed):
     event, confirmed, waiting, _cancelled = listed
-    response = client.get(f"/organisers/events/{event.id}/attendees.xlsx",
-                          headers={"Accept-Language": "en"})
+    response = client.get(
+        f"/organisers/events/{event.id}/attendees.xlsx", headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
@@ -135,7 +143,7 @@ def test_xlsx_export_cell_by_cell(client, listed):
     assert anna["Organisation number"] == confirmed.company.org_number
     assert anna["Email"] == "anna@norrfors.example.se"
     # Kept exactly as typed, and stored as text rather than a formula.
-    assert anna["Dietary needs"] == "=HYPERLINK(\"http://evil\")"
+    assert anna["Dietary needs"] == '=HYPERLINK("http://evil")'
     assert sheet.cell(row=2, column=header.index("Dietary needs") + 1).data_type == "s"
     assert anna["Contact phone"] == "+46 70 123 45 67"
     waiting_rows = [dict(zip(header, v, strict=True)) for v in values[1:] if v[0] == waiting.id]

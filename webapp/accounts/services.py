@@ -243,9 +243,9 @@ def members(acting: User, organisation_id: int) -> list[Membership]:
     )
 
 
-def pending_invitations(acting: User, organisation_id: int, now: datetime | None = None) -> list[
-    Invitation
-]:
+def pending_invitations(
+    acting: User, organisation_id: int, now: datetime | None = None
+) -> list[Invitation]:
     """Invitations not yet accepted nor expired. Needs admin."""
     require_role(acting, organisation_id, Role.ADMIN)
     return list(
@@ -401,8 +401,10 @@ def accept_invitation(
     if user is not None:
         if user.email != invitation.email:
             raise AccountError(
-                _l("This invitation was sent to %(email)s. Log in with that account.",
-                   email=invitation.email)
+                _l(
+                    "This invitation was sent to %(email)s. Log in with that account.",
+                    email=invitation.email,
+                )
             )
     elif new_account is not None:
         user = create_user(invitation.email, new_account.name, new_account.password)
@@ -439,8 +441,10 @@ def _account_for_admin(acting: User, organisation_id: int, user_id: int) -> User
     others = theirs - {organisation_id}
     if any(not has_role(acting, other, Role.ADMIN) for other in others):
         raise AccountError(
-            _l("%(name)s is a member of other organisations too. Remove them from yours "
-               "instead.", name=user.name)
+            _l(
+                "%(name)s is a member of other organisations too. Remove them from yours instead.",
+                name=user.name,
+            )
         )
     return user
 
@@ -459,8 +463,7 @@ def deactivate_user(acting: User, organisation_id: int, user_id: int) -> User:
     user.is_active = False
     # The session identity includes the nonce: a new one ends every session at once.
     user.session_nonce = tokens.new_nonce()
-    audit.record(acting, "member.deactivated", organisation_id=organisation_id,
-                 member=user.email)
+    audit.record(acting, "member.deactivated", organisation_id=organisation_id, member=user.email)
     db.session.flush()
     return user
 
@@ -471,8 +474,9 @@ def reactivate_user(acting: User, organisation_id: int, user_id: int) -> User:
     user = _account_for_admin(acting, organisation_id, user_id)
     if not user.is_active:
         user.is_active = True
-        audit.record(acting, "member.reactivated", organisation_id=organisation_id,
-                     member=user.email)
+        audit.record(
+            acting, "member.reactivated", organisation_id=organisation_id, member=user.email
+        )
         db.session.flush()
     return user
 
@@ -540,8 +544,13 @@ def create_organisation_with_admin(
     )
     db.session.add(invitation)
     db.session.flush()
-    audit.record(acting, "member.invited", organisation_id=created.id,
-                 member=invitation.email, role=Role.ADMIN.value)
+    audit.record(
+        acting,
+        "member.invited",
+        organisation_id=created.id,
+        member=invitation.email,
+        role=Role.ADMIN.value,
+    )
     return invitation
 
 

@@ -52,7 +52,7 @@ def _submitted_email() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
-def login():  # noqa: ANN201 - a view
+def login():
     target = safe_next(request.values.get("next") or url_for("event_admin.index"))
     if current_user.is_authenticated:
         return redirect(target)
@@ -74,7 +74,7 @@ def login():  # noqa: ANN201 - a view
 
 
 @bp.post("/logout")
-def logout():  # noqa: ANN201 - a view
+def logout():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     logout_user()
@@ -85,7 +85,7 @@ def logout():  # noqa: ANN201 - a view
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-def change_password():  # noqa: ANN201 - a view
+def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         with one_transaction(form) as attempt:
@@ -101,7 +101,7 @@ def change_password():  # noqa: ANN201 - a view
 
 @bp.route("/password/reset", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def request_reset():  # noqa: ANN201 - a view
+def request_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
         user = services.user_by_email(form.email.data)
@@ -110,8 +110,11 @@ def request_reset():  # noqa: ANN201 - a view
             db.session.commit()
         # The same answer whether or not the address has an account.
         flash(
-            _("If %(email)s has an account, a link to set a new password is on its way. "
-              "It works for one hour.", email=form.email.data),
+            _(
+                "If %(email)s has an account, a link to set a new password is on its way. "
+                "It works for one hour.",
+                email=form.email.data,
+            ),
             "success",
         )
         return redirect(url_for("accounts.login"), code=303)
@@ -121,7 +124,7 @@ def request_reset():  # noqa: ANN201 - a view
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def reset_password(token: str):  # noqa: ANN201 - a view
+def reset_password(token: str):
     user = services.user_for_reset_token(token)
     if user is None:
         flash(_("The link has expired or has been used. Ask for a new one."), "error")
@@ -138,7 +141,7 @@ def reset_password(token: str):  # noqa: ANN201 - a view
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def accept_invitation(token: str):  # noqa: ANN201 - a view
+def accept_invitation(token: str):
     invitation = services.invitation_for_token(token)
     if invitation is None:
         abort(404)
@@ -171,8 +174,9 @@ def accept_invitation(token: str):  # noqa: ANN201 - a view
         if not current_user.is_authenticated:
             session.permanent = True
             login_user(user)
-        flash(_("Welcome to %(organisation)s.", organisation=invitation.organisation.name),
-              "success")
+        flash(
+            _("Welcome to %(organisation)s.", organisation=invitation.organisation.name), "success"
+        )
         return redirect(url_for("event_admin.index"), code=303)
     status = 422 if form.errors else 200
     return render_template(
@@ -189,7 +193,7 @@ def _organisation_for_admin(organisation_id: int) -> Organisation:
     return organisation
 
 
-def _render_members(organisation: Organisation, invite_form: InviteForm, status: int = 200):  # noqa: ANN202
+def _render_members(organisation: Organisation, invite_form: InviteForm, status: int = 200):
     return render_template(
         "organisers/accounts/members.html",
         organisation=organisation,
@@ -204,13 +208,13 @@ def _render_members(organisation: Organisation, invite_form: InviteForm, status:
 
 @bp.get("/organisations/<int:organisation_id>/members")
 @login_required
-def members(organisation_id: int):  # noqa: ANN201 - a view
+def members(organisation_id: int):
     return _render_members(_organisation_for_admin(organisation_id), InviteForm())
 
 
 @bp.post("/organisations/<int:organisation_id>/invitations")
 @login_required
-def invite(organisation_id: int):  # noqa: ANN201 - a view
+def invite(organisation_id: int):
     organisation = _organisation_for_admin(organisation_id)
     form = InviteForm()
     if not form.validate_on_submit():
@@ -226,7 +230,7 @@ def invite(organisation_id: int):  # noqa: ANN201 - a view
     return redirect(url_for("accounts.members", organisation_id=organisation.id), code=303)
 
 
-def _membership_action(membership_id: int, action, success: object):  # noqa: ANN001, ANN202
+def _membership_action(membership_id: int, action, success: object):
     """Run one member change as one transaction and go back to the members page."""
     membership = db.get_or_404(Membership, membership_id)
     organisation_id = membership.organisation_id
@@ -242,7 +246,7 @@ def _membership_action(membership_id: int, action, success: object):  # noqa: AN
 
 @bp.post("/memberships/<int:membership_id>/role")
 @login_required
-def change_role(membership_id: int):  # noqa: ANN201 - a view
+def change_role(membership_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
@@ -255,7 +259,7 @@ def change_role(membership_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/memberships/<int:membership_id>/remove")
 @login_required
-def remove_member(membership_id: int):  # noqa: ANN201 - a view
+def remove_member(membership_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     return _membership_action(
@@ -265,7 +269,7 @@ def remove_member(membership_id: int):  # noqa: ANN201 - a view
     )
 
 
-def _account_action(organisation_id: int, user_id: int, action, success: object):  # noqa: ANN001, ANN202
+def _account_action(organisation_id: int, user_id: int, action, success: object):
     _organisation_for_admin(organisation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -278,16 +282,18 @@ def _account_action(organisation_id: int, user_id: int, action, success: object)
 
 @bp.post("/organisations/<int:organisation_id>/members/<int:user_id>/deactivate")
 @login_required
-def deactivate(organisation_id: int, user_id: int):  # noqa: ANN201 - a view
+def deactivate(organisation_id: int, user_id: int):
     return _account_action(
-        organisation_id, user_id, services.deactivate_user,
+        organisation_id,
+        user_id,
+        services.deactivate_user,
         _l("The account is deactivated; its sessions have ended."),
     )
 
 
 @bp.post("/organisations/<int:organisation_id>/members/<int:user_id>/reactivate")
 @login_required
-def reactivate(organisation_id: int, user_id: int):  # noqa: ANN201 - a view
+def reactivate(organisation_id: int, user_id: int):
     return _account_action(
         organisation_id, user_id, services.reactivate_user, _l("The account is active again.")
     )
@@ -298,7 +304,7 @@ def reactivate(organisation_id: int, user_id: int):  # noqa: ANN201 - a view
 
 @bp.route("/site/organisations", methods=["GET", "POST"])
 @login_required
-def site_organisations():  # noqa: ANN201 - a view
+def site_organisations():
     organisations = services.all_organisations(current_user)
     form = NewOrganisationForm()
     if form.validate_on_submit():
@@ -308,9 +314,14 @@ def site_organisations():  # noqa: ANN201 - a view
             )
             emails.queue_invitation(invitation, services.invitation_token(invitation))
         if attempt.ok:
-            flash(_("%(organisation)s has been created and %(email)s invited as its "
-                    "administrator.", organisation=invitation.organisation.name,
-                    email=invitation.email), "success")
+            flash(
+                _(
+                    "%(organisation)s has been created and %(email)s invited as its administrator.",
+                    organisation=invitation.organisation.name,
+                    email=invitation.email,
+                ),
+                "success",
+            )
             return redirect(url_for("accounts.site_organisations"), code=303)
     status = 422 if form.errors else 200
     return render_template(

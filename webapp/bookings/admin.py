@@ -50,7 +50,7 @@ def _filters() -> attendee_lists.AttendeeFilter:
 
 @bp.get("/events/<int:event_id>/attendees")
 @login_required
-def attendees(event_id: int):  # noqa: ANN201 - a view
+def attendees(event_id: int):
     event = _readable_event(event_id)
     filters = _filters()
     return render_template(
@@ -68,7 +68,7 @@ def attendees(event_id: int):  # noqa: ANN201 - a view
 
 @bp.get("/events/<int:event_id>/attendees/print")
 @login_required
-def print_list(event_id: int):  # noqa: ANN201 - a view
+def print_list(event_id: int):
     event = _readable_event(event_id)
     filters = _filters()
     return render_template(
@@ -95,7 +95,7 @@ def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Respo
 
 @bp.get("/events/<int:event_id>/attendees.csv")
 @login_required
-def export_csv(event_id: int):  # noqa: ANN201 - a view
+def export_csv(event_id: int):
     event = _readable_event(event_id)
     body = exports.to_csv(attendee_lists.list_bookings(event, _filters()))
     return _download(body, "text/csv; charset=utf-8", event, "csv")
@@ -103,19 +103,19 @@ def export_csv(event_id: int):  # noqa: ANN201 - a view
 
 @bp.get("/events/<int:event_id>/attendees.xlsx")
 @login_required
-def export_xlsx(event_id: int):  # noqa: ANN201 - a view
+def export_xlsx(event_id: int):
     event = _readable_event(event_id)
     body = exports.to_xlsx(attendee_lists.list_bookings(event, _filters()), event.title, utcnow())
     return _download(body, exports.XLSX_MIMETYPE, event, "xlsx")
 
 
-def _back_to_list(event_id: int):  # noqa: ANN202
+def _back_to_list(event_id: int):
     return redirect(url_for("booking_admin.attendees", event_id=event_id, **request.args), code=303)
 
 
 @bp.post("/events/<int:event_id>/selection")
 @login_required
-def select(event_id: int):  # noqa: ANN201 - a view
+def select(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     form = SelectionForm()
     if not form.validate_on_submit():
@@ -128,11 +128,17 @@ def select(event_id: int):  # noqa: ANN201 - a view
         flash(_("Nothing was changed."), "warning")
     else:
         message = (
-            ngettext("%(num)s booking approved; the company is told.",
-                     "%(num)s bookings approved; the companies are told.", len(done))
+            ngettext(
+                "%(num)s booking approved; the company is told.",
+                "%(num)s bookings approved; the companies are told.",
+                len(done),
+            )
             if approve
-            else ngettext("%(num)s booking declined; the company is told.",
-                          "%(num)s bookings declined; the companies are told.", len(done))
+            else ngettext(
+                "%(num)s booking declined; the company is told.",
+                "%(num)s bookings declined; the companies are told.",
+                len(done),
+            )
         )
         flash(message, "success")
     return _back_to_list(event_id)
@@ -145,7 +151,7 @@ def _notice_version(event: Event) -> str:
 
 @bp.route("/events/<int:event_id>/bookings/new", methods=["GET", "POST"])
 @login_required
-def add_booking(event_id: int):  # noqa: ANN201 - a view
+def add_booking(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     cap = current_app.config["MAX_PARTICIPANTS_PER_BOOKING"]
     form = OrganiserBookingForm(max_participants=min(event.max_per_company or cap, cap))
@@ -155,14 +161,19 @@ def add_booking(event_id: int):  # noqa: ANN201 - a view
         if form.validate_on_submit():
             with one_transaction() as attempt:
                 booking = organising.add_booking(
-                    current_user, event, form.company_data(), form.contact_data(),
+                    current_user,
+                    event,
+                    form.company_data(),
+                    form.contact_data(),
                     form.participants_data(),
                     consent_version=f"{_notice_version(event)}/organiser",
                     language=form.language.data,
                 )
             if attempt.ok:
-                flash(_("The booking has been added: %(status)s.", status=booking.status.label),
-                      "success")
+                flash(
+                    _("The booking has been added: %(status)s.", status=booking.status.label),
+                    "success",
+                )
                 return redirect(url_for("booking_admin.booking", booking_id=booking.id), code=303)
         return render_template("organisers/bookings/new.html", event=event, form=form), (
             422 if form.errors else 409
@@ -170,7 +181,7 @@ def add_booking(event_id: int):  # noqa: ANN201 - a view
     return render_template("organisers/bookings/new.html", event=event, form=form)
 
 
-def _render_booking(booking_id: int, add_form: AddParticipantForm | None = None, status: int = 200):  # noqa: ANN202
+def _render_booking(booking_id: int, add_form: AddParticipantForm | None = None, status: int = 200):
     booking = organising.booking_for(current_user, booking_id)
     return render_template(
         "organisers/bookings/booking.html",
@@ -184,17 +195,17 @@ def _render_booking(booking_id: int, add_form: AddParticipantForm | None = None,
 
 @bp.get("/bookings/<int:booking_id>")
 @login_required
-def booking(booking_id: int):  # noqa: ANN201 - a view
+def booking(booking_id: int):
     return _render_booking(booking_id)
 
 
-def _back_to_booking(booking_id: int):  # noqa: ANN202
+def _back_to_booking(booking_id: int):
     return redirect(url_for("booking_admin.booking", booking_id=booking_id), code=303)
 
 
 @bp.post("/bookings/<int:booking_id>/move")
 @login_required
-def move(booking_id: int):  # noqa: ANN201 - a view
+def move(booking_id: int):
     organising.booking_for(current_user, booking_id)
     form = MoveForm()
     if not form.validate_on_submit():
@@ -208,7 +219,7 @@ def move(booking_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/bookings/<int:booking_id>/participants")
 @login_required
-def add_participant(booking_id: int):  # noqa: ANN201 - a view
+def add_participant(booking_id: int):
     organising.booking_for(current_user, booking_id)
     form = AddParticipantForm()
     if not form.validate_on_submit():
@@ -223,7 +234,7 @@ def add_participant(booking_id: int):  # noqa: ANN201 - a view
 
 @bp.route("/participants/<int:participant_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_participant(participant_id: int):  # noqa: ANN201 - a view
+def edit_participant(participant_id: int):
     participant = db.get_or_404(Participant, participant_id)
     booking = organising.booking_for(current_user, participant.booking_id)
     form = AddParticipantForm()
@@ -234,21 +245,25 @@ def edit_participant(participant_id: int):  # noqa: ANN201 - a view
         sub.gender.data = participant.gender.value if participant.gender else ""
     elif form.validate_on_submit():
         with one_transaction(form.participant.form, field="email") as attempt:
-            organising.edit_participant(current_user, participant.id,
-                                        form.participant.form.to_data())
+            organising.edit_participant(
+                current_user, participant.id, form.participant.form.to_data()
+            )
         if attempt.ok:
             flash(_("The participant's details have been saved."), "success")
             return _back_to_booking(booking.id)
     status = 422 if form.errors else 200
     return render_template(
-        "organisers/bookings/participant.html", form=form, participant=participant,
-        booking=booking, event=booking.event,
+        "organisers/bookings/participant.html",
+        form=form,
+        participant=participant,
+        booking=booking,
+        event=booking.event,
     ), status
 
 
 @bp.post("/participants/<int:participant_id>/remove")
 @login_required
-def remove_participant(participant_id: int):  # noqa: ANN201 - a view
+def remove_participant(participant_id: int):
     participant = db.get_or_404(Participant, participant_id)
     organising.booking_for(current_user, participant.booking_id)
     if not ConfirmForm().validate_on_submit():
@@ -262,7 +277,7 @@ def remove_participant(participant_id: int):  # noqa: ANN201 - a view
 
 @bp.route("/events/<int:event_id>/attendance", methods=["GET", "POST"])
 @login_required
-def attendance(event_id: int):  # noqa: ANN201 - a view
+def attendance(event_id: int):
     event = event_or_404(event_id, Role.VIEWER)
     live = [s for s in event.sessions if s.cancelled_at is None]
     session_id = request.values.get("session", type=parse_id)
@@ -277,10 +292,13 @@ def attendance(event_id: int):  # noqa: ANN201 - a view
         present = [i for i in map(parse_id, request.form.getlist("present")) if i is not None]
         n_present, n_absent = attendance_service.mark(current_user, event, chosen.id, present)
         db.session.commit()
-        flash(_("Saved: %(present)s present, %(absent)s absent.", present=n_present,
-                absent=n_absent), "success")
-        return redirect(url_for("booking_admin.attendance", event_id=event.id,
-                                session=chosen.id), code=303)
+        flash(
+            _("Saved: %(present)s present, %(absent)s absent.", present=n_present, absent=n_absent),
+            "success",
+        )
+        return redirect(
+            url_for("booking_admin.attendance", event_id=event.id, session=chosen.id), code=303
+        )
     session_rates, overall = attendance_service.rates(event)
     return render_template(
         "organisers/bookings/attendance.html",

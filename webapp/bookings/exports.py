@@ -132,8 +132,11 @@ def to_xlsx(bookings: list[Booking], title: str, generated: datetime) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Participants"))
     sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGHIJKLMNOPQR", (9, 18, 30, 15, 8, 16, 10, 6, 10, 26, 32,
-                                                  20, 20, 20, 24, 30, 16, 17), strict=True):
+    for letter, width in zip(
+        "ABCDEFGHIJKLMNOPQR",
+        (9, 18, 30, 15, 8, 16, 10, 6, 10, 26, 32, 20, 20, 20, 24, 30, 16, 17),
+        strict=True,
+    ):
         sheet.column_dimensions[letter].width = width
     bold = Font(bold=True)
     header_cells = []

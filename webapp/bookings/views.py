@@ -44,7 +44,7 @@ def _limit_for(event_max: int | None) -> int:
 
 
 @bp.route("/events/<int:event_id>/register", methods=["GET", "POST"])
-def register(event_id: int):  # noqa: ANN201 - a view
+def register(event_id: int):
     event = get_public_event(event_id)
     if event is None:
         abort(404)
@@ -89,13 +89,13 @@ def _booking_or_404(token: str) -> Booking:
 
 
 @bp.get("/bookings/<token>/confirmation")
-def confirmation(token: str):  # noqa: ANN201 - a view
+def confirmation(token: str):
     booking = _booking_or_404(token)
     return render_template("bookings/confirmation.html", booking=booking, token=token)
 
 
 @bp.get("/bookings/<token>")
-def manage(token: str):  # noqa: ANN201 - a view
+def manage(token: str):
     booking = _booking_or_404(token)
     return _render_manage(booking, token, AddParticipantForm())
 
@@ -126,7 +126,7 @@ def _render_manage(booking: Booking, token: str, add_form: AddParticipantForm, s
     )
 
 
-def _run(token: str, action, success: str):  # noqa: ANN001, ANN202
+def _run(token: str, action, success: str):
     """Run one manage-page action as one transaction and go back to the manage page."""
     booking = _booking_or_404(token)
     form = ConfirmForm()
@@ -140,12 +140,12 @@ def _run(token: str, action, success: str):  # noqa: ANN001, ANN202
 
 
 @bp.post("/bookings/<token>/cancel")
-def cancel(token: str):  # noqa: ANN201 - a view
+def cancel(token: str):
     return _run(token, services.cancel, _("Your booking has been cancelled."))
 
 
 @bp.post("/bookings/<token>/participants/<int:participant_id>/remove")
-def remove_participant(token: str, participant_id: int):  # noqa: ANN201 - a view
+def remove_participant(token: str, participant_id: int):
     return _run(
         token,
         lambda booking_id: services.remove_participant(booking_id, participant_id),
@@ -154,7 +154,7 @@ def remove_participant(token: str, participant_id: int):  # noqa: ANN201 - a vie
 
 
 @bp.post("/bookings/<token>/participants")
-def add_participant(token: str):  # noqa: ANN201 - a view
+def add_participant(token: str):
     booking = _booking_or_404(token)
     form = AddParticipantForm()
     if not form.validate_on_submit():

@@ -42,7 +42,7 @@ def event_or_404(event_id: int, role: Role) -> Event:
 
 @bp.get("/")
 @login_required
-def index():  # noqa: ANN201 - a view
+def index():
     own, partner = management.dashboard_events(current_user)
     organisations = organisations_of(current_user)
     now = utcnow()
@@ -55,8 +55,11 @@ def index():  # noqa: ANN201 - a view
         upcoming=sorted(upcoming, key=lambda e: (e.starts_at is None, e.starts_at or now)),
         past=[e for e in own if e.ends_at is not None and e.ends_at < now],
         figures=figures,
-        attention=[e for e in upcoming if figures.get(e.id) and
-                   (figures[e.id].pending or figures[e.id].failed_emails)],
+        attention=[
+            e
+            for e in upcoming
+            if figures.get(e.id) and (figures[e.id].pending or figures[e.id].failed_emails)
+        ],
         organisations=organisations,
         projects={o.id: projects_of(o.id) for o in organisations},
         invitations={o.id: invitations_for(o.id) for o in organisations},
@@ -80,7 +83,7 @@ def _handle_session_buttons(form: EventForm) -> bool:
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @login_required
-def create():  # noqa: ANN201 - a view
+def create():
     organisations = organisations_of(current_user, Role.ORGANISER)
     if not organisations:
         raise NotAllowed()
@@ -95,8 +98,10 @@ def create():  # noqa: ANN201 - a view
                     current_user, form.organisation.data, form.to_data()
                 )
             if attempt.ok:
-                flash(_("The event has been saved as a draft. Publish it when it is ready."),
-                      "success")
+                flash(
+                    _("The event has been saved as a draft. Publish it when it is ready."),
+                    "success",
+                )
                 return redirect(url_for("event_admin.edit", event_id=event.id), code=303)
         return render_template("organisers/events/form.html", form=form, event=None), (
             422 if form.errors else 409
@@ -106,7 +111,7 @@ def create():  # noqa: ANN201 - a view
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(event_id: int):  # noqa: ANN201 - a view
+def edit(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     form = EventForm(
         organisations=[event.organisation],
@@ -128,13 +133,13 @@ def edit(event_id: int):  # noqa: ANN201 - a view
     return _render_edit(event, form)
 
 
-def _render_edit(event: Event, form: EventForm, status: int = 200):  # noqa: ANN202
+def _render_edit(event: Event, form: EventForm, status: int = 200):
     return render_template(
         "organisers/events/form.html", form=form, event=event, confirm_form=ConfirmForm()
     ), status
 
 
-def _status_action(event_id: int, action, success: str):  # noqa: ANN001, ANN202
+def _status_action(event_id: int, action, success: str):
     """Run one status change (publish, cancel, ...) as one transaction, then show the event."""
     event = event_or_404(event_id, Role.ORGANISER)
     if not ConfirmForm().validate_on_submit():
@@ -149,19 +154,19 @@ def _status_action(event_id: int, action, success: str):  # noqa: ANN001, ANN202
 
 @bp.post("/events/<int:event_id>/publish")
 @login_required
-def publish(event_id: int):  # noqa: ANN201 - a view
+def publish(event_id: int):
     return _status_action(event_id, management.publish, _("The event is published."))
 
 
 @bp.post("/events/<int:event_id>/unpublish")
 @login_required
-def unpublish(event_id: int):  # noqa: ANN201 - a view
+def unpublish(event_id: int):
     return _status_action(event_id, management.unpublish, _("The event is a draft again."))
 
 
 @bp.post("/events/<int:event_id>/cancel")
 @login_required
-def cancel(event_id: int):  # noqa: ANN201 - a view
+def cancel(event_id: int):
     return _status_action(
         event_id,
         management.cancel,
@@ -171,16 +176,17 @@ def cancel(event_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/events/<int:event_id>/duplicate")
 @login_required
-def duplicate(event_id: int):  # noqa: ANN201 - a view
+def duplicate(event_id: int):
     return _status_action(
-        event_id, management.duplicate,
+        event_id,
+        management.duplicate,
         _("This is a draft copy. Move its sessions to the new dates and publish it."),
     )
 
 
 @bp.get("/events/<int:event_id>/log")
 @login_required
-def log(event_id: int):  # noqa: ANN201 - a view
+def log(event_id: int):
     event = event_or_404(event_id, Role.VIEWER)
     return render_template(
         "organisers/events/log.html", event=event, entries=audit.entries_for_event(event.id)
@@ -189,7 +195,7 @@ def log(event_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/events/<int:event_id>/leave-project")
 @login_required
-def leave_project(event_id: int):  # noqa: ANN201 - a view
+def leave_project(event_id: int):
     event = management.get_event(event_id)
     if event is None or event.project_id is None:
         abort(404)

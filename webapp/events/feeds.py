@@ -310,17 +310,18 @@ def filters_from_args() -> EventFilter:
 
 
 @bp.get("/feeds/events.ics")
-def events():  # noqa: ANN201 - a view
+def events():
     """All public events, narrowed by the list page's filters when given."""
     current = renamed_slug(request.args.get("organisation"))
     if current:
-        return redirect(url_for("feeds.events", **{**request.args, "organisation": current}),
-                        code=301)
+        return redirect(
+            url_for("feeds.events", **{**request.args, "organisation": current}), code=301
+        )
     return _public_feed(filters_from_args())
 
 
 @bp.get("/feeds/organisations/<slug>.ics")
-def organisation(slug: str):  # noqa: ANN201 - a view
+def organisation(slug: str):
     current = renamed_slug(slug)
     if current:
         # Calendars subscribed before the organisation changed its address follow it.
@@ -329,19 +330,19 @@ def organisation(slug: str):  # noqa: ANN201 - a view
 
 
 @bp.get("/feeds/projects/<slug>.ics")
-def project(slug: str):  # noqa: ANN201 - a view
+def project(slug: str):
     return _public_feed(EventFilter(project=slug), must_exist="project")
 
 
 @bp.get("/feeds/kinds/<kind>.ics")
-def kind(kind: str):  # noqa: ANN201 - a view
+def kind(kind: str):
     if kind not in EventKind._value2member_map_:
         abort(404)
     return _public_feed(EventFilter(kind=EventKind(kind)))
 
 
 @bp.get("/events/<int:event_id>.ics")
-def event(event_id: int):  # noqa: ANN201 - a view
+def event(event_id: int):
     """One event's sessions as a file to open in a calendar (no join link: it is public)."""
     language = feed_language()
     row = db.session.execute(

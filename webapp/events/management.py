@@ -156,8 +156,9 @@ def dashboard_figures(event_ids: list[int]) -> dict[int, EventFigures]:
         return {}
     bookings = db.session.execute(
         select(_bookings.c.event_id, _bookings.c.status, func.count())
-        .where(_bookings.c.event_id.in_(event_ids),
-               _bookings.c.status.in_(("waitlisted", "pending")))
+        .where(
+            _bookings.c.event_id.in_(event_ids), _bookings.c.status.in_(("waitlisted", "pending"))
+        )
         .group_by(_bookings.c.event_id, _bookings.c.status)
     ).all()
     failed = db.session.execute(
@@ -229,8 +230,9 @@ def _apply_sessions(event: Event, sessions: list[SessionData], now: datetime) ->
             times_changed = True
             continue
         kept.add(row.id)
-        if not (_same_minute(row.starts_at, data.starts_at)
-                and _same_minute(row.ends_at, data.ends_at)):
+        if not (
+            _same_minute(row.starts_at, data.starts_at) and _same_minute(row.ends_at, data.ends_at)
+        ):
             row.starts_at, row.ends_at = data.starts_at, data.ends_at
             times_changed = True
         if (row.venue or None) != (data.venue or None):
@@ -270,7 +272,10 @@ def create_event(user: User, organisation_id: int, data: EventData) -> Event:
     db.session.add(event)
     db.session.flush()
     audit.record(
-        user, "event.created", organisation_id=organisation_id, event_id=event.id,
+        user,
+        "event.created",
+        organisation_id=organisation_id,
+        event_id=event.id,
         title=event.title,
     )
     return event
@@ -333,7 +338,10 @@ def update_event(user: User, event_id: int, data: EventData, now: datetime | Non
         signals.reminder_offsets_changed.send(event, old=old_offsets, new=event.reminder_offsets)
     if changed:
         audit.record(
-            user, "event.edited", organisation_id=event.organisation_id, event_id=event.id,
+            user,
+            "event.edited",
+            organisation_id=event.organisation_id,
+            event_id=event.id,
             fields=changed,
         )
     db.session.flush()
@@ -423,11 +431,13 @@ def duplicate(user: User, event_id: int) -> Event:
     db.session.add(copy)
     db.session.flush()
     audit.record(
-        user, "event.duplicated", organisation_id=copy.organisation_id, event_id=copy.id,
+        user,
+        "event.duplicated",
+        organisation_id=copy.organisation_id,
+        event_id=copy.id,
         source=source.id,
     )
     return copy
-
 
 
 def leave_project(user: User, event_id: int) -> Event:
@@ -444,7 +454,12 @@ def leave_project(user: User, event_id: int) -> Event:
     project = event.project
     event.project_id = None
     for organisation_id in {project.organisation_id, event.organisation_id}:
-        audit.record(user, "event.left_project", organisation_id=organisation_id,
-                     event_id=event.id, project=project.slug)
+        audit.record(
+            user,
+            "event.left_project",
+            organisation_id=organisation_id,
+            event_id=event.id,
+            project=project.slug,
+        )
     db.session.flush()
     return event

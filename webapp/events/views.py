@@ -26,17 +26,16 @@ def _filters_from_args() -> services.EventFilter:
 
 
 @bp.get("/")
-def index():  # noqa: ANN201 - a view
+def index():
     current = renamed_slug(request.args.get("organisation"))
     if current:  # a link from before the organisation changed its address
-        return redirect(url_for("events.index", **{**request.args, "organisation": current}),
-                        code=301)
+        return redirect(
+            url_for("events.index", **{**request.args, "organisation": current}), code=301
+        )
     filters = _filters_from_args()
     # Clamped: a huge page number would overflow the database's OFFSET.
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
-    pagination = services.list_public_events(
-        filters, page, current_app.config["EVENTS_PER_PAGE"]
-    )
+    pagination = services.list_public_events(filters, page, current_app.config["EVENTS_PER_PAGE"])
     organisations, projects = services.filter_options()
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
@@ -52,7 +51,7 @@ def index():  # noqa: ANN201 - a view
 
 
 @bp.get("/events/<int:event_id>")
-def detail(event_id: int):  # noqa: ANN201 - a view
+def detail(event_id: int):
     event = services.get_public_event(event_id)
     if event is None:
         abort(404)
@@ -62,7 +61,7 @@ def detail(event_id: int):  # noqa: ANN201 - a view
 
 
 @bp.get("/projects/<slug>")
-def project(slug: str):  # noqa: ANN201 - a view
+def project(slug: str):
     found = public_project(slug)
     if found is None:
         abort(404)

@@ -54,9 +54,7 @@ def _window_key(scope: str, now: datetime) -> str:
 def _recently_queued(condition: Any, now: datetime) -> bool:
     return (
         db.session.scalar(
-            select(_TABLE.c.id)
-            .where(condition, _TABLE.c.created_at > now - REPEAT_WINDOW)
-            .limit(1)
+            select(_TABLE.c.id).where(condition, _TABLE.c.created_at > now - REPEAT_WINDOW).limit(1)
         )
         is not None
     )

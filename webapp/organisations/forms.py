@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -15,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from webapp.formtools import choices
+from webapp.formtools import AppForm, choices
 from webapp.organisations.models import ProjectStatus
 from webapp.organisations.services import OrganisationData, ProjectData
 from webapp.regions import country_choices, county_choices
@@ -47,12 +46,12 @@ def _optional_email(label: object, hint: object | None = None) -> EmailField:
     )
 
 
-def _http_url(_form: FlaskForm, field: URLField) -> None:
+def _http_url(_form: AppForm, field: URLField) -> None:
     if field.data and not field.data.startswith(("https://", "http://")):
         raise ValidationError(_l("Enter a web address starting with https://."))
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(AppForm):
     name = StringField(
         _l("Name"),
         [DataRequired(message=_l("Enter the organisation's name.")), Length(max=200)],
@@ -120,7 +119,7 @@ class NewOrganisationForm(OrganisationForm):
     submit = SubmitField(_l("Create the organisation"))
 
 
-class PrivacyNoticeForm(FlaskForm):
+class PrivacyNoticeForm(AppForm):
     text_sv = TextAreaField(
         _l("Privacy notice in Swedish"),
         [DataRequired(message=_l("Write the notice in Swedish.")), Length(max=20000)],
@@ -133,10 +132,10 @@ class PrivacyNoticeForm(FlaskForm):
         filters=[_strip],
         render_kw={"rows": 10},
     )
-    submit = SubmitField(_l("Save as a new version"))
+    save_notice = SubmitField(_l("Save as a new version"))
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(AppForm):
     name = StringField(
         _l("Name"),
         [DataRequired(message=_l("Enter the project's name.")), Length(max=200)],
@@ -203,7 +202,7 @@ class ProjectForm(FlaskForm):
         )
 
 
-class PartnerInviteForm(FlaskForm):
+class PartnerInviteForm(AppForm):
     organisation = StringField(
         _l("Organisation's address"),
         [

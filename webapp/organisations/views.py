@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from webapp.db import db
 from webapp.errors import one_transaction
+from webapp.formtools import AppForm
 from webapp.organisations import audit, services
 from webapp.organisations.forms import (
     OrganisationForm,
@@ -32,7 +32,7 @@ def _organisation(organisation_id: int, role: Role) -> Organisation:
 
 
 def _confirmed() -> None:
-    if not FlaskForm().validate_on_submit():
+    if not AppForm().validate_on_submit():
         abort(400)
 
 
@@ -44,7 +44,7 @@ def _render_settings(
     form: OrganisationForm,
     notice_form: PrivacyNoticeForm,
     status: int = 200,
-):  # noqa: ANN202
+):
     return render_template(
         "organisers/organisations/settings.html",
         organisation=organisation,
@@ -64,7 +64,7 @@ def _notice_form(organisation: Organisation) -> PrivacyNoticeForm:
 
 @bp.route("/organisations/<int:organisation_id>/settings", methods=["GET", "POST"])
 @login_required
-def settings(organisation_id: int):  # noqa: ANN201 - a view
+def settings(organisation_id: int):
     organisation = _organisation(organisation_id, Role.ADMIN)
     form = OrganisationForm()
     if not form.is_submitted():
@@ -82,7 +82,7 @@ def settings(organisation_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/organisations/<int:organisation_id>/privacy-notice")
 @login_required
-def privacy_notice(organisation_id: int):  # noqa: ANN201 - a view
+def privacy_notice(organisation_id: int):
     organisation = _organisation(organisation_id, Role.ADMIN)
     form = PrivacyNoticeForm()
     if form.validate_on_submit():
@@ -113,14 +113,14 @@ def privacy_notice(organisation_id: int):  # noqa: ANN201 - a view
 
 @bp.get("/privacy-notices/<int:notice_id>")
 @login_required
-def notice(notice_id: int):  # noqa: ANN201 - a view
+def notice(notice_id: int):
     found = services.notice_for(current_user, notice_id)
     return render_template("organisers/organisations/notice.html", notice=found)
 
 
 @bp.get("/organisations/<int:organisation_id>/log")
 @login_required
-def log(organisation_id: int):  # noqa: ANN201 - a view
+def log(organisation_id: int):
     organisation = _organisation(organisation_id, Role.ADMIN)
     return render_template(
         "organisers/organisations/log.html",
@@ -134,7 +134,7 @@ def log(organisation_id: int):  # noqa: ANN201 - a view
 
 @bp.get("/organisations/<int:organisation_id>/projects")
 @login_required
-def projects(organisation_id: int):  # noqa: ANN201 - a view
+def projects(organisation_id: int):
     organisation = _organisation(organisation_id, Role.VIEWER)
     led, partnered = services.projects_of(organisation.id)
     return render_template(
@@ -144,13 +144,13 @@ def projects(organisation_id: int):  # noqa: ANN201 - a view
         partnered=partnered,
         invitations=services.invitations_for(organisation.id),
         is_admin=services.has_role(current_user, organisation.id, Role.ADMIN),
-        confirm_form=FlaskForm(),
+        confirm_form=AppForm(),
     )
 
 
 @bp.route("/organisations/<int:organisation_id>/projects/new", methods=["GET", "POST"])
 @login_required
-def new_project(organisation_id: int):  # noqa: ANN201 - a view
+def new_project(organisation_id: int):
     organisation = _organisation(organisation_id, Role.ADMIN)
     form = ProjectForm()
     if form.validate_on_submit():
@@ -168,13 +168,13 @@ def new_project(organisation_id: int):  # noqa: ANN201 - a view
     ), status
 
 
-def _render_project(project: Project, invite_form: PartnerInviteForm, status: int = 200):  # noqa: ANN202
+def _render_project(project: Project, invite_form: PartnerInviteForm, status: int = 200):
     return render_template(
         "organisers/organisations/project.html",
         project=project,
         invitations=services.invitations_of_project(project.id),
         invite_form=invite_form,
-        confirm_form=FlaskForm(),
+        confirm_form=AppForm(),
         is_lead_admin=services.has_role(current_user, project.organisation_id, Role.ADMIN),
         partner_ids={o.id for o in project.partners},
     ), status
@@ -182,7 +182,7 @@ def _render_project(project: Project, invite_form: PartnerInviteForm, status: in
 
 @bp.get("/projects/<int:project_id>")
 @login_required
-def project(project_id: int):  # noqa: ANN201 - a view
+def project(project_id: int):
     db.get_or_404(Project, project_id)
     return _render_project(
         services.project_for_member(current_user, project_id), PartnerInviteForm(formdata=None)
@@ -191,7 +191,7 @@ def project(project_id: int):  # noqa: ANN201 - a view
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_project(project_id: int):  # noqa: ANN201 - a view
+def edit_project(project_id: int):
     project = db.get_or_404(Project, project_id)
     services.require_role(current_user, project.organisation_id, Role.ADMIN)
     form = ProjectForm()
@@ -218,7 +218,7 @@ def edit_project(project_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/projects/<int:project_id>/partners")
 @login_required
-def invite_partner(project_id: int):  # noqa: ANN201 - a view
+def invite_partner(project_id: int):
     project = db.get_or_404(Project, project_id)
     services.require_role(current_user, project.organisation_id, Role.ADMIN)
     form = PartnerInviteForm()
@@ -240,7 +240,7 @@ def invite_partner(project_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/projects/<int:project_id>/partners/<int:organisation_id>/remove")
 @login_required
-def remove_partner(project_id: int, organisation_id: int):  # noqa: ANN201 - a view
+def remove_partner(project_id: int, organisation_id: int):
     project = db.get_or_404(Project, project_id)
     services.require_role(current_user, project.organisation_id, Role.ADMIN)
     _confirmed()
@@ -254,7 +254,7 @@ def remove_partner(project_id: int, organisation_id: int):  # noqa: ANN201 - a v
     return redirect(url_for(".project", project_id=project_id), code=303)
 
 
-def _answer(invitation_id: int, accept: bool):  # noqa: ANN202
+def _answer(invitation_id: int, accept: bool):
     invitation = db.get_or_404(PartnerInvitation, invitation_id)
     services.require_role(current_user, invitation.organisation_id, Role.ADMIN)
     _confirmed()
@@ -273,19 +273,19 @@ def _answer(invitation_id: int, accept: bool):  # noqa: ANN202
 
 @bp.post("/partner-invitations/<int:invitation_id>/accept")
 @login_required
-def accept_invitation(invitation_id: int):  # noqa: ANN201 - a view
+def accept_invitation(invitation_id: int):
     return _answer(invitation_id, True)
 
 
 @bp.post("/partner-invitations/<int:invitation_id>/decline")
 @login_required
-def decline_invitation(invitation_id: int):  # noqa: ANN201 - a view
+def decline_invitation(invitation_id: int):
     return _answer(invitation_id, False)
 
 
 @bp.post("/partner-invitations/<int:invitation_id>/withdraw")
 @login_required
-def withdraw_invitation(invitation_id: int):  # noqa: ANN201 - a view
+def withdraw_invitation(invitation_id: int):
     invitation = db.get_or_404(PartnerInvitation, invitation_id)
     services.require_role(current_user, invitation.project.organisation_id, Role.ADMIN)
     _confirmed()
