@@ -1,8 +1,10 @@
-"""Accounts, roles and authorisation: who may do what in which organisation.
+"""Accounts: passwords and login, memberships, invitations, deactivation, first run.
 
 Roles are ordered ``viewer < organiser < admin``; a member holds one role per organisation.
-Every organiser-side service calls :func:`require_role` (or :func:`can_view_event`) before it
-reads or changes anything, so a view that forgot a check still cannot leak or change data.
+The role checks (:func:`require_role` and friends) live in :mod:`webapp.organisations.services`
+and are importable from here too. Every organiser-side service calls :func:`require_role` (or
+:func:`can_view_event`) before it reads or changes anything, so a view that forgot a check
+still cannot leak or change data.
 
 Services flush, never commit; the caller commits once.
 """
