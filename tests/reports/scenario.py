@@ -33,12 +33,17 @@ from webapp.events.services import cancel_event
 
 BEFORE = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 COMPANIES = {
-    "A": dict(name="Alfa Verkstad AB", size_class=SizeClass.MICRO, county="14",
-              industry_code="62010"),
-    "B": dict(name="Beta Plast AB", size_class=SizeClass.SMALL, county="01",
-              industry_code="C25"),
-    "C": dict(name="Caspar Industri AS", size_class=SizeClass.LARGE, county=None, country="NO",
-              org_number="923609016"),
+    "A": dict(
+        name="Alfa Verkstad AB", size_class=SizeClass.MICRO, county="14", industry_code="62010"
+    ),
+    "B": dict(name="Beta Plast AB", size_class=SizeClass.SMALL, county="01", industry_code="C25"),
+    "C": dict(
+        name="Caspar Industri AS",
+        size_class=SizeClass.LARGE,
+        county=None,
+        country="NO",
+        org_number="923609016",
+    ),
     "E": dict(name="Epsilon Energi AB", size_class=SizeClass.MEDIUM, county="12"),
     "F": dict(name="Fjärde AB", size_class=SizeClass.SMALL, county="14"),
     "G": dict(name="Gamma Kök AB", size_class=SizeClass.SMALL, county="14"),
@@ -85,24 +90,53 @@ def build() -> Scenario:
     partner = f.organisation("Partner")
     project = f.project(home, partners=[partner])
     organiser = h.user(home, Role.ORGANISER)
-    e1 = f.event(home, project=project, kind=EventKind.WEBINAR, capacity=4,
-                 starts_at=_at("2026-03-10", 10), duration=timedelta(hours=2))
-    e2 = f.event(home, project=project, kind=EventKind.WORKSHOP_SERIES, capacity=10,
-                 starts_at=_at("2026-04-07", 10), sessions=3, session_gap=timedelta(days=14),
-                 duration=timedelta(hours=3))
-    e3 = f.event(home, project=project, kind=EventKind.CONFERENCE,
-                 starts_at=_at("2026-03-20", 9))
+    e1 = f.event(
+        home,
+        project=project,
+        kind=EventKind.WEBINAR,
+        capacity=4,
+        starts_at=_at("2026-03-10", 10),
+        duration=timedelta(hours=2),
+    )
+    e2 = f.event(
+        home,
+        project=project,
+        kind=EventKind.WORKSHOP_SERIES,
+        capacity=10,
+        starts_at=_at("2026-04-07", 10),
+        sessions=3,
+        session_gap=timedelta(days=14),
+        duration=timedelta(hours=3),
+    )
+    e3 = f.event(home, project=project, kind=EventKind.CONFERENCE, starts_at=_at("2026-03-20", 9))
     e4 = f.event(home, project=project, kind=EventKind.WEBINAR, starts_at=_at("2026-06-02", 9))
-    trip = f.event(home, kind=EventKind.STUDY_TRIP, capacity=None,
-                   starts_at=_at("2026-03-15", 8), duration=timedelta(hours=8))
+    trip = f.event(
+        home,
+        kind=EventKind.STUDY_TRIP,
+        capacity=None,
+        starts_at=_at("2026-03-15", 8),
+        duration=timedelta(hours=8),
+    )
 
-    a1 = _book(e1, "A", [("Anna Andersson", "anna@alfa.example", Gender.FEMALE),
-                         ("Bo Berg", "bo@alfa.example", Gender.MALE)])
+    a1 = _book(
+        e1,
+        "A",
+        [
+            ("Anna Andersson", "anna@alfa.example", Gender.FEMALE),
+            ("Bo Berg", "bo@alfa.example", Gender.MALE),
+        ],
+    )
     c1 = _book(e1, "C", [("Dan Dahl", "dan@caspar.example", Gender.MALE)])
     e1_cancelled = _book(e1, "E", [("Eva Ek", "eva@epsilon.example", Gender.FEMALE)])
     bookings.cancel(e1_cancelled.id, now=BEFORE)
-    _book(e1, "G", [("Gun Gran", "gun@gamma.example", Gender.FEMALE),
-                    ("Göran Gran", "goran@gamma.example", Gender.MALE)])
+    _book(
+        e1,
+        "G",
+        [
+            ("Gun Gran", "gun@gamma.example", Gender.FEMALE),
+            ("Göran Gran", "goran@gamma.example", Gender.MALE),
+        ],
+    )
     a2 = _book(e2, "A", [("Anna Andersson", "ANNA@alfa.example", Gender.FEMALE)])
     b2 = _book(e2, "B", [("Cecilia Carlsson", "cecilia@beta.example", None)])
     _book(e3, "F", [("Frida Fors", "frida@fjarde.example", Gender.FEMALE)])

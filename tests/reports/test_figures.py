@@ -33,7 +33,10 @@ def test_companies_supported_by_every_dimension(world):
     # cancelled or outside the period, G only waits. B's only participant was a no-show.
     assert (fig.companies_total.total, fig.companies_total.attended) == (3, 2)
     assert _by_key(fig.companies["size"]) == {
-        "micro": (1, 1), "small": (1, 0), "medium": (0, 0), "large": (1, 1)
+        "micro": (1, 1),
+        "small": (1, 0),
+        "medium": (0, 0),
+        "large": (1, 1),
     }
     assert [c.key for c in fig.companies["size"]] == ["micro", "small", "medium", "large"]
     assert _by_key(fig.companies["sme"]) == {"yes": (2, 1), "no": (1, 1)}
@@ -48,10 +51,16 @@ def test_participants_unique_by_email_and_by_gender_and_county(world):
     assert fig.participations_total == 5
     assert fig.persons_total == 4
     assert {g.key: (g.persons, g.participations) for g in fig.by_gender} == {
-        "female": (1, 2), "male": (2, 2), "other": (0, 0), "undisclosed": (0, 0), None: (1, 1)
+        "female": (1, 2),
+        "male": (2, 2),
+        "other": (0, 0),
+        "undisclosed": (0, 0),
+        None: (1, 1),
     }
     assert {c.key: (c.persons, c.participations) for c in fig.by_county} == {
-        "14": (2, 3), "01": (1, 1), None: (1, 1)
+        "14": (2, 3),
+        "01": (1, 1),
+        None: (1, 1),
     }
 
 
@@ -67,7 +76,8 @@ def test_hours_per_company_event_kind_and_month(world):
     }
     assert [c.name for c in fig.company_hours][0] == "Alfa Verkstad AB"
     assert {k.kind: k.hours for k in fig.kinds if k.hours} == {
-        EventKind.WEBINAR: 6, EventKind.WORKSHOP_SERIES: 6
+        EventKind.WEBINAR: 6,
+        EventKind.WORKSHOP_SERIES: 6,
     }
     assert fig.months == [("2026-03", 360), ("2026-04", 360)]
 
@@ -77,15 +87,18 @@ def test_events_sessions_seats_and_waiting_list(world):
     kinds = {k.kind: k for k in fig.kinds}
     assert (kinds[EventKind.WEBINAR].held, kinds[EventKind.WEBINAR].sessions) == (1, 1)
     assert (kinds[EventKind.WORKSHOP_SERIES].held, kinds[EventKind.WORKSHOP_SERIES].sessions) == (
-        1, 2
+        1,
+        2,
     )
     assert kinds[EventKind.CONFERENCE].held == 0
     assert kinds[EventKind.CONFERENCE].cancelled == 1
     assert sum(k.held for k in fig.kinds) == 2
     assert fig.sessions_total == 3
     assert (kinds[EventKind.WEBINAR].seats_offered, kinds[EventKind.WEBINAR].seats_taken) == (4, 3)
-    assert (kinds[EventKind.WEBINAR].waiting_bookings,
-            kinds[EventKind.WEBINAR].waiting_participants) == (1, 2)
+    assert (
+        kinds[EventKind.WEBINAR].waiting_bookings,
+        kinds[EventKind.WEBINAR].waiting_participants,
+    ) == (1, 2)
     assert kinds[EventKind.WORKSHOP_SERIES].seats_offered == 10
     events = {e.title: e for e in fig.events}
     assert list(events) == [world.e1.title, world.e2.title]

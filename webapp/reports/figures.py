@@ -28,7 +28,15 @@ from datetime import datetime
 
 from sqlalchemy import String, case, cast, distinct, exists, func, literal, select, union_all
 
-from webapp.bookings.models import Attendance, Booking, BookingStatus, Company, Participant
+from webapp.bookings.models import (
+    Attendance,
+    Booking,
+    BookingStatus,
+    Company,
+    Gender,
+    Participant,
+    SizeClass,
+)
 from webapp.db import db
 from webapp.events.models import Event, EventKind, Project
 from webapp.reports.sql import Rows, build_rows, cancelled_in_period, in_scope, sni_section
@@ -62,7 +70,7 @@ class CompanyHours:
     org_number: str
     country: str
     county: str | None
-    size_class: str
+    size_class: SizeClass
     participations: int
     persons: int
     sessions: int
@@ -246,14 +254,21 @@ def _persons(rows: Rows, figures: Figures) -> None:
         .cte("participation_county")
     )
     parts = [
-        select(literal("gender"), literal("participations"), cast(p.c.gender, String),
-               func.count()).group_by(p.c.gender),
-        select(literal("gender"), literal("persons"), cast(people.c.gender, String),
-               func.count()).where(people.c.latest_stated == 1).group_by(people.c.gender),
-        select(literal("county"), literal("participations"), county_of_participation.c.county,
-               func.count()).group_by(county_of_participation.c.county),
-        select(literal("county"), literal("persons"), people.c.county,
-               func.count()).where(people.c.latest == 1).group_by(people.c.county),
+        select(
+            literal("gender"), literal("participations"), cast(p.c.gender, String), func.count()
+        ).group_by(p.c.gender),
+        select(literal("gender"), literal("persons"), cast(people.c.gender, String), func.count())
+        .where(people.c.latest_stated == 1)
+        .group_by(people.c.gender),
+        select(
+            literal("county"),
+            literal("participations"),
+            county_of_participation.c.county,
+            func.count(),
+        ).group_by(county_of_participation.c.county),
+        select(literal("county"), literal("persons"), people.c.county, func.count())
+        .where(people.c.latest == 1)
+        .group_by(people.c.county),
     ]
     found: dict[tuple[str, str], dict[str | None, int]] = defaultdict(dict)
     for dimension, measure, key, n in db.session.execute(union_all(*parts)):
@@ -276,7 +291,11 @@ def _company_hours(rows: Rows) -> list[CompanyHours]:
     p, pp = rows.participations, rows.per_participation
     stmt = (
         select(
-            Company.id, Company.name, Company.org_number, Company.country, Company.county,
+            Company.id,
+            Company.name,
+            Company.org_number,
+            Company.country,
+            Company.county,
             Company.size_class,
             func.count(),
             func.count(distinct(p.c.email)),
@@ -286,15 +305,17 @@ def _company_hours(rows: Rows) -> list[CompanyHours]:
         .select_from(p)
         .join(Company, Company.id == p.c.company_id)
         .outerjoin(pp, pp.c.participant_id == p.c.participant_id)
-        .group_by(Company.id, Company.name, Company.org_number, Company.country, Company.county,
-                  Company.size_class)
+        .group_by(
+            Company.id,
+            Company.name,
+            Company.org_number,
+            Company.country,
+            Company.county,
+            Company.size_class,
+        )
         .order_by(func.coalesce(func.sum(pp.c.minutes), 0).desc(), Company.name, Company.id)
     )
-    return [
-        CompanyHours(cid, name, number, country, county, str(size), n, persons, sessions, minutes)
-        for cid, name, number, country, county, size, n, persons, sessions, minutes
-        in db.session.execute(stmt)
-    ]
+    return [CompanyHours(*row) for row in db.session.execute(stmt)]
 
 
 def _events(rows: Rows) -> list[EventRow]:
@@ -306,9 +327,9 @@ def _events(rows: Rows) -> list[EventRow]:
             func.count().label("sessions"),
             func.min(hs.c.starts_at).label("first"),
             func.max(hs.c.starts_at).label("last"),
-            func.count(
-                case((exists().where(Attendance.session_id == hs.c.session_id), 1))
-            ).label("marked"),
+            func.count(case((exists().where(Attendance.session_id == hs.c.session_id), 1))).label(
+                "marked"
+            ),
         )
         .group_by(hs.c.event_id)
         .subquery()
@@ -329,10 +350,19 @@ def _events(rows: Rows) -> list[EventRow]:
     )
     stmt = (
         select(
-            Event.id, Event.title, Event.kind, Project.name, sessions.c.first, sessions.c.last,
-            sessions.c.sessions, Event.capacity, Event.seats_taken,
-            func.coalesce(people.c.companies, 0), func.coalesce(people.c.participations, 0),
-            sessions.c.marked, func.coalesce(present.c.present, 0),
+            Event.id,
+            Event.title,
+            Event.kind,
+            Project.name,
+            sessions.c.first,
+            sessions.c.last,
+            sessions.c.sessions,
+            Event.capacity,
+            Event.seats_taken,
+            func.coalesce(people.c.companies, 0),
+            func.coalesce(people.c.participations, 0),
+            sessions.c.marked,
+            func.coalesce(present.c.present, 0),
             func.coalesce(present.c.m, 0),
         )
         .join(sessions, sessions.c.event_id == Event.id)
@@ -354,8 +384,9 @@ def _kinds(rows: Rows, scope: object, start: datetime, end: datetime) -> list[Ki
             func.count(distinct(Booking.id)).label("bookings"),
             func.count(Participant.id).label("people"),
         )
-        .join(Participant, (Participant.booking_id == Booking.id)
-              & Participant.cancelled_at.is_(None))
+        .join(
+            Participant, (Participant.booking_id == Booking.id) & Participant.cancelled_at.is_(None)
+        )
         .where(Booking.status == BookingStatus.WAITLISTED)
         .group_by(Booking.event_id)
         .subquery()
@@ -364,7 +395,9 @@ def _kinds(rows: Rows, scope: object, start: datetime, end: datetime) -> list[Ki
     parts = [
         # Held events: count, seats offered (limited ones), unlimited ones, seats taken, queue.
         select(
-            literal("held"), Event.kind, func.count(),
+            literal("held"),
+            Event.kind,
+            func.count(),
             func.coalesce(func.sum(Event.capacity), 0),
             func.count(case((Event.capacity.is_(None), 1))),
             func.coalesce(func.sum(Event.seats_taken), 0),
@@ -382,8 +415,7 @@ def _kinds(rows: Rows, scope: object, start: datetime, end: datetime) -> list[Ki
         select(literal("cancelled"), Event.kind, func.count(), zero, zero, zero, zero, zero)
         .where(cancelled_in_period(scope, start, end))
         .group_by(Event.kind),
-        select(literal("hours"), Event.kind, func.sum(att.c.minutes), zero, zero, zero, zero,
-               zero)
+        select(literal("hours"), Event.kind, func.sum(att.c.minutes), zero, zero, zero, zero, zero)
         .select_from(att)
         .join(Event, Event.id == att.c.event_id)
         .group_by(Event.kind),
@@ -394,8 +426,14 @@ def _kinds(rows: Rows, scope: object, start: datetime, end: datetime) -> list[Ki
     ):
         row = values[EventKind(kind)]
         if part == "held":
-            row.update(held=n, seats_offered=offered, unlimited=unlimited, seats_taken=taken,
-                       waiting_bookings=w_bookings, waiting_participants=w_people)
+            row.update(
+                held=n,
+                seats_offered=offered,
+                unlimited=unlimited,
+                seats_taken=taken,
+                waiting_bookings=w_bookings,
+                waiting_participants=w_people,
+            )
         elif part == "hours":
             row["minutes"] = n or 0
         else:
@@ -407,9 +445,7 @@ def _months(rows: Rows, months: list[tuple[str, datetime]]) -> list[tuple[str, i
     """Attended minutes per local month of the period, every month listed (one query)."""
     att = rows.attended
     found = dict(
-        db.session.execute(
-            select(att.c.month, func.sum(att.c.minutes)).group_by(att.c.month)
-        ).all()
+        db.session.execute(select(att.c.month, func.sum(att.c.minutes)).group_by(att.c.month)).all()
     )
     return [(label, found.get(label, 0) or 0) for label, _end in months]
 
@@ -426,10 +462,10 @@ class ParticipantRow:
     org_number: str
     country: str
     county: str | None
-    size_class: str
+    size_class: SizeClass
     name: str
     email: str
-    gender: str | None
+    gender: Gender | None
     sessions: int
     minutes: int
 
@@ -451,10 +487,20 @@ def participant_sheet(
     p, pp, hs = rows.participations, rows.per_participation, rows.held_sessions
     stmt = (
         select(
-            Project.name, Event.id, Event.title, Event.kind, Company.name, Company.org_number,
-            Company.country, Company.county, Company.size_class, Participant.name,
-            Participant.email, Participant.gender,
-            func.coalesce(pp.c.sessions, 0), func.coalesce(pp.c.minutes, 0),
+            Project.name,
+            Event.id,
+            Event.title,
+            Event.kind,
+            Company.name,
+            Company.org_number,
+            Company.country,
+            Company.county,
+            Company.size_class,
+            Participant.name,
+            Participant.email,
+            Participant.gender,
+            func.coalesce(pp.c.sessions, 0),
+            func.coalesce(pp.c.minutes, 0),
         )
         .select_from(p)
         .join(Participant, Participant.id == p.c.participant_id)
@@ -464,13 +510,7 @@ def participant_sheet(
         .outerjoin(pp, pp.c.participant_id == p.c.participant_id)
         .order_by(Event.starts_at, Event.id, Company.name, Participant.name, Participant.id)
     )
-    result = [
-        ParticipantRow(project, event_id, title, EventKind(kind), company, number, country,
-                       county, str(size), name, email, str(gender) if gender else None,
-                       sessions, minutes)
-        for (project, event_id, title, kind, company, number, country, county, size, name,
-             email, gender, sessions, minutes) in db.session.execute(stmt)
-    ]
+    result = [ParticipantRow(*row) for row in db.session.execute(stmt)]
     dates: dict[int, list[datetime]] = defaultdict(list)
     for event_id, starts_at in db.session.execute(
         select(hs.c.event_id, hs.c.starts_at).order_by(hs.c.event_id, hs.c.starts_at)

@@ -77,8 +77,10 @@ def sni_section(code: ColumnElement[str | None]) -> ColumnElement[str | None]:
     )
     return case(
         (first.between("A", "U"), first),
-        *((and_(two_digits, division.between(low, high)), letter)
-          for low, high, letter in _SNI_SECTIONS),
+        *(
+            (and_(two_digits, division.between(low, high)), letter)
+            for low, high, letter in _SNI_SECTIONS
+        ),
         else_=None,
     )
 
@@ -110,7 +112,9 @@ def in_scope(project_id: int | None, organisation_id: int | None) -> ColumnEleme
 
 
 def build_rows(
-    scope: ColumnElement[bool], start: datetime, end: datetime,
+    scope: ColumnElement[bool],
+    start: datetime,
+    end: datetime,
     months: list[tuple[str, datetime]],
 ) -> Rows:
     """The report's CTEs for events matching ``scope`` and the period [start, end)."""
