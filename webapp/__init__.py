@@ -68,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.events import admin as event_admin
     from webapp.events import feeds as event_feeds
     from webapp.events import views as event_views
+    from webapp.reports import views as report_views
 
     app.register_blueprint(event_views.bp)
     app.register_blueprint(booking_views.bp)
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_admin.bp)
     app.register_blueprint(event_feeds.bp)
     app.register_blueprint(booking_calendar.bp)
+    app.register_blueprint(report_views.bp)
 
 
 def _register_cli(app: Flask) -> None:

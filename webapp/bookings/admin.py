@@ -96,7 +96,8 @@ def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Respo
 @login_required
 def export_csv(event_id: int):  # noqa: ANN201 - a view
     event = _readable_event(event_id)
-    body = exports.to_csv(attendee_lists.list_bookings(event, _filters()))
+    bookings = attendee_lists.list_bookings(event, _filters())
+    body = exports.to_csv(event, bookings, attendance_service.marks(event))
     return _download(body, "text/csv; charset=utf-8", event, "csv")
 
 
@@ -104,7 +105,8 @@ def export_csv(event_id: int):  # noqa: ANN201 - a view
 @login_required
 def export_xlsx(event_id: int):  # noqa: ANN201 - a view
     event = _readable_event(event_id)
-    body = exports.to_xlsx(attendee_lists.list_bookings(event, _filters()), event.title, utcnow())
+    bookings = attendee_lists.list_bookings(event, _filters())
+    body = exports.to_xlsx(event, bookings, attendance_service.marks(event), utcnow())
     return _download(body, exports.XLSX_MIMETYPE, event, "xlsx")
 
 
@@ -130,11 +132,17 @@ def select(event_id: int):  # noqa: ANN201 - a view
     else:
         db.session.commit()
         message = (
-            ngettext("%(num)s booking approved; the company is told.",
-                     "%(num)s bookings approved; the companies are told.", len(done))
+            ngettext(
+                "%(num)s booking approved; the company is told.",
+                "%(num)s bookings approved; the companies are told.",
+                len(done),
+            )
             if approve
-            else ngettext("%(num)s booking declined; the company is told.",
-                          "%(num)s bookings declined; the companies are told.", len(done))
+            else ngettext(
+                "%(num)s booking declined; the company is told.",
+                "%(num)s bookings declined; the companies are told.",
+                len(done),
+            )
         )
         flash(message, "success")
     return _back_to_list(event_id)
@@ -152,7 +160,10 @@ def add_booking(event_id: int):  # noqa: ANN201 - a view
         if form.validate_on_submit():
             try:
                 booking = organising.add_booking(
-                    current_user, event, form.company_data(), form.contact_data(),
+                    current_user,
+                    event,
+                    form.company_data(),
+                    form.contact_data(),
                     form.participants_data(),
                     consent_version=f"{current_app.config['CONSENT_TEXT_VERSION']}/organiser",
                     language=form.language.data,
@@ -162,8 +173,10 @@ def add_booking(event_id: int):  # noqa: ANN201 - a view
                 flash(str(error), "error")
             else:
                 db.session.commit()
-                flash(_("The booking has been added: %(status)s.", status=booking.status.label),
-                      "success")
+                flash(
+                    _("The booking has been added: %(status)s.", status=booking.status.label),
+                    "success",
+                )
                 return redirect(url_for("booking_admin.booking", booking_id=booking.id), code=303)
         return render_template("organisers/bookings/new.html", event=event, form=form), (
             422 if form.errors else 409
@@ -242,8 +255,9 @@ def edit_participant(participant_id: int):  # noqa: ANN201 - a view
         sub.gender.data = participant.gender.value if participant.gender else ""
     elif form.validate_on_submit():
         try:
-            organising.edit_participant(current_user, participant.id,
-                                        form.participant.form.to_data())
+            organising.edit_participant(
+                current_user, participant.id, form.participant.form.to_data()
+            )
         except services.BookingError as error:
             db.session.rollback()
             form.participant.form.email.errors.append(str(error))
@@ -253,8 +267,11 @@ def edit_participant(participant_id: int):  # noqa: ANN201 - a view
             return _back_to_booking(booking.id)
     status = 422 if form.errors else 200
     return render_template(
-        "organisers/bookings/participant.html", form=form, participant=participant,
-        booking=booking, event=booking.event,
+        "organisers/bookings/participant.html",
+        form=form,
+        participant=participant,
+        booking=booking,
+        event=booking.event,
     ), status
 
 
@@ -293,10 +310,13 @@ def attendance(event_id: int):  # noqa: ANN201 - a view
         present = [i for i in map(parse_id, request.form.getlist("present")) if i is not None]
         n_present, n_absent = attendance_service.mark(current_user, event, chosen.id, present)
         db.session.commit()
-        flash(_("Saved: %(present)s present, %(absent)s absent.", present=n_present,
-                absent=n_absent), "success")
-        return redirect(url_for("booking_admin.attendance", event_id=event.id,
-                                session=chosen.id), code=303)
+        flash(
+            _("Saved: %(present)s present, %(absent)s absent.", present=n_present, absent=n_absent),
+            "success",
+        )
+        return redirect(
+            url_for("booking_admin.attendance", event_id=event.id, session=chosen.id), code=303
+        )
     session_rates, overall = attendance_service.rates(event)
     return render_template(
         "organisers/bookings/attendance.html",

@@ -67,6 +67,18 @@ def present_ids(session_id: int) -> set[int]:
     )
 
 
+def marks(event: Event) -> dict[tuple[int, int], bool]:
+    """Every mark at the event's sessions, as (participant, session) → present (one query)."""
+    return {
+        (participant_id, session_id): present
+        for participant_id, session_id, present in db.session.execute(
+            select(Attendance.participant_id, Attendance.session_id, Attendance.present)
+            .join(EventSession, EventSession.id == Attendance.session_id)
+            .where(EventSession.event_id == event.id)
+        )
+    }
+
+
 def mark(
     user: User,
     event: Event,
@@ -109,8 +121,13 @@ def mark(
             row.marked_at = now
     n_present = sum(1 for p in expected if p in chosen)
     audit.record(
-        user, "attendance.marked", organisation_id=event.organisation_id, event_id=event.id,
-        session=session_id, present=n_present, absent=len(expected) - n_present,
+        user,
+        "attendance.marked",
+        organisation_id=event.organisation_id,
+        event_id=event.id,
+        session=session_id,
+        present=n_present,
+        absent=len(expected) - n_present,
     )
     db.session.flush()
     return n_present, len(expected) - n_present
@@ -121,9 +138,7 @@ def rates(event: Event) -> tuple[list[SessionRate], float | None]:
     expected_ids = {p.id for p in expected_participants(event.id)}
     marks: dict[int, list[Attendance]] = {}
     session_ids = [s.id for s in event.sessions]
-    for row in db.session.scalars(
-        select(Attendance).where(Attendance.session_id.in_(session_ids))
-    ):
+    for row in db.session.scalars(select(Attendance).where(Attendance.session_id.in_(session_ids))):
         marks.setdefault(row.session_id, []).append(row)
     result = []
     for session in event.sessions:

@@ -28,6 +28,8 @@ from webapp.reports import figures
 
 #: Longest period one report covers; months are listed one by one in the SQL.
 MAX_PERIOD_DAYS = 10 * 366
+#: Companies listed on the report page by hours of support; the workbook has all of them.
+COMPANIES_ON_PAGE = 50
 
 
 class ReportError(Exception):
@@ -170,6 +172,12 @@ def available(user: User) -> tuple[list[Organisation], list[Project]]:
         .order_by(Project.name, Project.id)
     ).all()
     return list(organisations), list(projects)
+
+
+def default_period(scope: Scope, today: date) -> Period:
+    """The period a report opens with: the current calendar year."""
+    del scope
+    return Period.calendar_year(today)
 
 
 def _ids(scope: Scope) -> tuple[int | None, int | None]:
