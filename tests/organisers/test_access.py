@@ -3,7 +3,7 @@
 Anonymous visitors are sent to the login page (302); logged-in users without the needed
 role get 403; those with it get the page (200) or, for actions, the redirect that follows a
 done action (303). Partner organisations of the event's project read the attendee list and
-its exports, nothing else.
+its exports and the project's report, nothing else.
 """
 
 from __future__ import annotations
@@ -37,6 +37,14 @@ GET_PAGES = [
     ("/organisers/events/{event}/outbox", "viewer"),
     # A rendered message carries the company's manage link: organisers only.
     ("/organisers/outbox/{message}", "organiser"),
+    # Reports: an organisation's for its members, a project's for its lead and partners.
+    ("/organisers/reports/", "any"),
+    ("/organisers/reports/organisations/{home}", "viewer"),
+    ("/organisers/reports/organisations/{home}/report.xlsx", "viewer"),
+    ("/organisers/reports/organisations/{home}/participants.csv", "viewer"),
+    ("/organisers/reports/projects/{project}?first=2026-01-01&last=2026-12-31", "reader"),
+    ("/organisers/reports/projects/{project}/report.xlsx", "reader"),
+    ("/organisers/reports/projects/{project}/participants.csv", "reader"),
 ]
 
 POST_ACTIONS = [
@@ -45,8 +53,11 @@ POST_ACTIONS = [
     ("/organisers/events/{event}/attendance", "organiser", {"session": "{session}"}),
     ("/organisers/bookings/{booking}/move", "organiser", {"target": "waitlist"}),
     ("/organisers/participants/{participant}/remove", "organiser", {}),
-    ("/organisers/organisations/{home}/invitations", "admin",
-     {"email": "new@org.example.se", "role": "viewer"}),
+    (
+        "/organisers/organisations/{home}/invitations",
+        "admin",
+        {"email": "new@org.example.se", "role": "viewer"},
+    ),
     ("/organisers/events/{event}/unpublish", "organiser", {}),
     ("/organisers/events/{event}/publish", "organiser", {}),
     ("/organisers/events/{event}/follow-up", "organiser", {"text": "Tack för i dag!"}),
@@ -71,6 +82,7 @@ def _ids(world) -> dict[str, int]:  # noqa: ANN001
         "participant": world.booking.participants[0].id,
         "session": world.event.sessions[0].id,
         "home": world.home.id,
+        "project": world.event.project_id,
         "message": db.session.scalars(
             select(OutboxMessage.id).where(OutboxMessage.event_id == world.event.id)
         ).first(),
@@ -117,3 +129,5 @@ def test_unknown_event_is_404_for_organisers(client, world):
     h.login_session(client, world.people["admin"])
     assert client.get("/organisers/events/999999/edit").status_code == 404
     assert client.get("/organisers/events/999999/attendees").status_code == 404
+    assert client.get("/organisers/reports/projects/999999").status_code == 404
+    assert client.get("/organisers/reports/organisations/999999/report.xlsx").status_code == 404

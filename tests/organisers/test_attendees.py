@@ -12,9 +12,10 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.organisers import bulk
 from webapp.accounts.models import Role
-from webapp.bookings import services
+from webapp.bookings import attendance, services
 from webapp.bookings.exports import COLUMNS, csv_safe
-from webapp.bookings.models import BookingStatus
+from webapp.bookings.models import BookingStatus, Gender
+from webapp.i18n import format_date, format_span
 from webapp.db import db
 
 
@@ -22,16 +23,24 @@ from webapp.db import db
 def listed(app, client):  # noqa: ANN001, ANN201
     """An event with a confirmed, a waitlisted and a cancelled booking; an organiser logged in."""
     org = f.organisation()
-    event = f.event(org, capacity=3)
+    project = f.project(org)
+    project.name = "Energilyftet"
+    event = f.event(org, capacity=3, sessions=2, project=project)
     confirmed = services.register(
         event.id,
         f.company_data(1, name="Norrfors Mekaniska AB"),
         services.ContactData("Karin Kontakt", "karin@norrfors.example.se", "+46 70 123 45 67"),
         [
-            services.ParticipantData("Anna Lindqvist", "anna@norrfors.example.se", role="VD",
-                                     dietary_needs="=HYPERLINK(\"http://evil\")"),
-            services.ParticipantData("Johan Berg", "johan@norrfors.example.se",
-                                     accessibility_needs="Rullstol"),
+            services.ParticipantData(
+                "Anna Lindqvist",
+                "anna@norrfors.example.se",
+                role="VD",
+                dietary_needs='=HYPERLINK("http://evil")',
+                gender=Gender.FEMALE,
+            ),
+            services.ParticipantData(
+                "Johan Berg", "johan@norrfors.example.se", accessibility_needs="Rullstol"
+            ),
         ],
         consent_version="test",
     )
@@ -39,6 +48,8 @@ def listed(app, client):  # noqa: ANN001, ANN201
     cancelled = f.book(event, 1, company=3)
     services.cancel(cancelled.id)
     user = h.user(org, Role.ORGANISER)
+    # Anna was there at the first session, Johan was not; the second is not marked yet.
+    attendance.mark(user, event, event.sessions[0].id, [confirmed.participants[0].id])
     db.session.commit()
     h.login_session(client, user)
     return event, confirmed, waiting, cancelled
@@ -87,8 +98,10 @@ def test_print_view_lists_one_row_per_participant(client, listed):
 
 def test_csv_export_cell_by_cell(client, listed):
     event, confirmed, _waiting, _cancelled = listed
-    response = client.get(f"/organisers/events/{event.id}/attendees.csv?status=confirmed",
-                          headers={"Accept-Language": "en"})
+    response = client.get(
+        f"/organisers/events/{event.id}/attendees.csv?status=confirmed",
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -96,9 +109,23 @@ def test_csv_export_cell_by_cell(client, listed):
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
     header = rows[0]
-    assert header == [str(c) for c in COLUMNS]
+    first, second = event.sessions
+    session_columns = [
+        f"Session 1: {format_span(first.starts_at, first.ends_at)} (3 h)",
+        f"Session 2: {format_span(second.starts_at, second.ends_at)} (3 h)",
+    ]
+    # The fixed columns first, so lists of several events stack; then one per session.
+    assert header == [str(c) for c in COLUMNS] + session_columns
     assert len(rows) == 3
     anna = dict(zip(header, rows[1], strict=True))
+    assert anna["Event"] == event.title
+    assert anna["Project"] == "Energilyftet"
+    assert anna["First day"] == format_date(first.starts_at)
+    assert anna["Last day"] == format_date(second.ends_at)
+    assert anna["Gender"] == "Woman"
+    assert anna["Sessions attended"] == "1"
+    assert anna["Hours"] == "3"
+    assert [anna[c] for c in session_columns] == ["Present", ""]
     assert anna["Booking"] == str(confirmed.id)
     assert anna["Status"] == "Confirmed"
     assert anna["Company"] == "Norrfors Mekaniska AB"
@@ -110,22 +137,29 @@ def test_csv_export_cell_by_cell(client, listed):
     assert anna["Email"] == "anna@norrfors.example.se"
     assert anna["Role"] == "VD"
     # A formula typed into a form never reaches a spreadsheet as one.
-    assert anna["Dietary needs"] == "'=HYPERLINK(\"http://evil\")"
+    assert anna["Dietary needs"] == '\'=HYPERLINK("http://evil")'
     assert anna["Contact phone"] == "'+46 70 123 45 67"
     johan = dict(zip(header, rows[2], strict=True))
     assert johan["Participant"] == "Johan Berg"
     assert johan["Accessibility needs"] == "Rullstol"
+    assert (johan["Gender"], johan["Sessions attended"], johan["Hours"]) == ("Not stated", "0", "0")
+    assert [johan[c] for c in session_columns] == ["Absent", ""]
 
 
 def test_xlsx_export_cell_by_cell(client, listed):
     event, confirmed, waiting, _cancelled = listed
-    response = client.get(f"/organisers/events/{event.id}/attendees.xlsx",
-                          headers={"Accept-Language": "en"})
+    response = client.get(
+        f"/organisers/events/{event.id}/attendees.xlsx", headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     header = values[0]
-    assert header == [str(c) for c in COLUMNS]
+    assert header[: len(COLUMNS)] == [str(c) for c in COLUMNS]
+    assert header[len(COLUMNS) :] == [
+        f"Session {n}: {format_span(s.starts_at, s.ends_at)} (3 h)"
+        for n, s in enumerate(event.sessions, start=1)
+    ]
     assert sheet["A1"].font.bold
     assert sheet.freeze_panes == "A2"
     # Every participant of every booking, cancelled ones included when no filter is set.
@@ -135,11 +169,24 @@ def test_xlsx_export_cell_by_cell(client, listed):
     assert anna["Organisation number"] == confirmed.company.org_number
     assert anna["Email"] == "anna@norrfors.example.se"
     # Kept exactly as typed, and stored as text rather than a formula.
-    assert anna["Dietary needs"] == "=HYPERLINK(\"http://evil\")"
+    assert anna["Dietary needs"] == '=HYPERLINK("http://evil")'
     assert sheet.cell(row=2, column=header.index("Dietary needs") + 1).data_type == "s"
     assert anna["Contact phone"] == "+46 70 123 45 67"
-    waiting_rows = [dict(zip(header, v, strict=True)) for v in values[1:] if v[0] == waiting.id]
+    assert (anna["Event"], anna["Project"], anna["Gender"]) == (
+        event.title,
+        "Energilyftet",
+        "Woman",
+    )
+    assert (anna["Sessions attended"], anna["Hours"]) == (1, 3)
+    assert values[1][len(COLUMNS) :] == ["Present", None]
+    assert values[2][len(COLUMNS) :] == ["Absent", None]
+    waiting_rows = [
+        dict(zip(header, v, strict=True))
+        for v in values[1:]
+        if v[header.index("Booking")] == waiting.id
+    ]
     assert {r["Status"] for r in waiting_rows} == {"On the waiting list"}
+    assert {r["Hours"] for r in waiting_rows} == {0}
 
 
 def test_csv_safe_prefixes_only_formula_starts():
