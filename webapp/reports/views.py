@@ -85,12 +85,20 @@ def _download(body: bytes, mimetype: str, name: str) -> Response:
     )
 
 
+class _WrongPeriod(Exception):
+    """A download asked for a period that is not one; the message says why."""
+
+
 def _period_or_400(scope: services.Scope) -> services.Period:
     form, period = _period(scope)
     if period is None:
-        errors = [e for field in form for e in field.errors]
-        return abort(400, description=" ".join(errors))
+        raise _WrongPeriod(" ".join(str(e) for field in form for e in field.errors))
     return period
+
+
+@bp.errorhandler(_WrongPeriod)
+def _wrong_period(error: _WrongPeriod):  # noqa: ANN202
+    return render_template("error.html", code=400, message=str(error)), 400
 
 
 def _filename(scope: services.Scope, period: services.Period, what: str, ext: str) -> str:
