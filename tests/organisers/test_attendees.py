@@ -15,8 +15,8 @@ from webapp.accounts.models import Role
 from webapp.bookings import attendance, services
 from webapp.bookings.exports import COLUMNS, csv_safe
 from webapp.bookings.models import BookingStatus, Gender
-from webapp.i18n import format_date, format_span
 from webapp.db import db
+from webapp.i18n import format_date, format_span
 
 
 @pytest.fixture

@@ -48,8 +48,8 @@ def test_report_page_shows_the_figures_with_charts_and_tables(client, world):
         in text
     )
     assert (
-        "Unique persons by gender: Woman 1; Man 2; Other / non-binary 0; Prefer not to say 0; Not stated 1"
-        in text
+        "Unique persons by gender: Woman 1; Man 2; Other / non-binary 0; Prefer not to say 0; "
+        "Not stated 1" in text
     )
     assert "J – Information and communication" in text
     assert "Norway" in text
