@@ -153,6 +153,8 @@ def build_rows(
         )
         .cte("participations")
     )
+    # Joined, not ``participant_id IN (participations)``: SQLite would probe the attendance
+    # index once per held session and participation, which grows as their product.
     attended = (
         select(
             Attendance.participant_id,
@@ -162,9 +164,12 @@ def build_rows(
             held_sessions.c.month,
         )
         .join(held_sessions, held_sessions.c.session_id == Attendance.session_id)
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .join(Booking, Booking.id == Participant.booking_id)
         .where(
             Attendance.present.is_(True),
-            Attendance.participant_id.in_(select(participations.c.participant_id)),
+            Booking.status == BookingStatus.CONFIRMED,
+            Participant.cancelled_at.is_(None),
         )
         .cte("attended")
     )
