@@ -70,8 +70,12 @@ def main() -> None:
         org = factories.organisation("Benchmark Park")
         event = factories.event(org, capacity=None, title="Konferens med 2 000 deltagare")
         bulk.bookings(event, BOOKINGS, participants_each=PER_BOOKING, offset=500_000)
-        user = User(email="bench@example.se", name="Bench", password_hash=hash_password("x" * 12),
-                    session_nonce=tokens.new_nonce())
+        user = User(
+            email="bench@example.se",
+            name="Bench",
+            password_hash=hash_password("x" * 12),
+            session_nonce=tokens.new_nonce(),
+        )
         user.memberships.append(Membership(organisation=org, role=Role.ORGANISER))
         db.session.add(user)
         db.session.commit()
@@ -80,8 +84,10 @@ def main() -> None:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
 
-        print(f"Database: {db.engine.dialect.name}; event with {BOOKINGS} bookings, "
-              f"{BOOKINGS * PER_BOOKING} participants; {RUNS} runs each (first one warms up)")
+        print(
+            f"Database: {db.engine.dialect.name}; event with {BOOKINGS} bookings, "
+            f"{BOOKINGS * PER_BOOKING} participants; {RUNS} runs each (first one warms up)"
+        )
         for label, path in (
             ("attendee list (HTML)", f"/organisers/events/{event.id}/attendees"),
             ("print view (HTML)", f"/organisers/events/{event.id}/attendees/print"),
@@ -90,9 +96,11 @@ def main() -> None:
         ):
             durations, size, statements = _timed(client, path)
             warm = durations[1:]
-            print(f"{label:22} median {statistics.median(warm) * 1000:7.0f} ms   "
-                  f"max {max(warm) * 1000:7.0f} ms   {size / 1024:7.0f} KiB   "
-                  f"{statements} SQL statements")
+            print(
+                f"{label:22} median {statistics.median(warm) * 1000:7.0f} ms   "
+                f"max {max(warm) * 1000:7.0f} ms   {size / 1024:7.0f} KiB   "
+                f"{statements} SQL statements"
+            )
         db.session.remove()
         if tmp is None:
             db.drop_all()

@@ -89,8 +89,14 @@ def _load(events: int, companies: int, bookings: int, rng: random.Random) -> tup
     for i, event_id in enumerate(event_ids):
         for n in range(1 + i % 3):
             start = START + timedelta(hours=17 * i, days=7 * n)
-            sessions.append({"event_id": event_id, "starts_at": start,
-                             "ends_at": start + timedelta(hours=3), "updated_at": now})
+            sessions.append(
+                {
+                    "event_id": event_id,
+                    "starts_at": start,
+                    "ends_at": start + timedelta(hours=3),
+                    "updated_at": now,
+                }
+            )
     db.session.execute(sa.insert(EventSession), sessions)
     sizes = list(SizeClass)
     db.session.execute(
@@ -135,7 +141,9 @@ def _load(events: int, companies: int, bookings: int, rng: random.Random) -> tup
         ],
     )  # fmt: skip
     by_event: dict[int, list[int]] = {}
-    for session_id, event_id in db.session.execute(sa.select(EventSession.id, EventSession.event_id)):
+    for session_id, event_id in db.session.execute(
+        sa.select(EventSession.id, EventSession.event_id)
+    ):
         by_event.setdefault(event_id, []).append(session_id)
     confirmed = db.session.execute(
         sa.select(Participant.id, Booking.event_id)

@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from webapp.bookings.exports import Cell, add_sheet, gender_name, hours, save, to_csv_bytes
+from webapp.bookings.models import Gender, SizeClass
+from webapp.events.models import EventKind
 from webapp.i18n import format_date, format_datetime
 from webapp.reports import labels
 from webapp.reports.figures import COMPANY_DIMENSIONS, ParticipantRow
@@ -38,11 +40,20 @@ def participant_rows(
         event_id: ", ".join(format_date(moment) for moment in moments)
         for event_id, moments in dates.items()
     }
+    # Labels are looked up once per distinct value: a translation lookup per cell would
+    # cost more than writing the cell.
+    kinds = {kind: kind.label for kind in EventKind}
+    sizes = {size: labels.size(size) for size in SizeClass}
+    genders = {gender: gender_name(gender) for gender in (*Gender, None)}
+    counties: dict[str | None, str] = {}
     for row in rows:
+        county = counties.get(row.county)
+        if county is None:
+            county = counties[row.county] = labels.county(row.county)
         yield [
-            row.project or "", row.event, row.kind.label, formatted.get(row.event_id, ""),
-            row.company, row.org_number, labels.county(row.county), labels.size(row.size_class),
-            row.name, row.email, gender_name(row.gender), row.sessions, hours(row.minutes),
+            row.project or "", row.event, kinds[row.kind], formatted.get(row.event_id, ""),
+            row.company, row.org_number, county, sizes[row.size_class], row.name, row.email,
+            genders[row.gender], row.sessions, hours(row.minutes),
         ]  # fmt: skip
 
 
@@ -98,6 +109,8 @@ def to_xlsx(
             (40, 18, 18),
         )
     people = [_("Unique persons"), _("Participations")]
+    counties = {c.county: labels.county(c.county) for c in fig.company_hours}
+    sizes = {size: labels.size(size) for size in SizeClass}
     add_sheet(
         book, _("Participants by gender"), [_("Gender"), *people],
         ([labels.gender(g.key), g.persons, g.participations] for g in fig.by_gender), (24, 16, 16),
@@ -111,7 +124,7 @@ def to_xlsx(
         book, _("Hours per company"),
         [_("Company"), _("Organisation number"), _("Country"), _("County"), _("Size class"),
          _("Participations"), _("Unique persons"), _("Sessions attended"), _("Hours")],
-        ([c.name, c.org_number, c.country, labels.county(c.county), labels.size(c.size_class),
+        ([c.name, c.org_number, c.country, counties[c.county], sizes[c.size_class],
           c.participations, c.persons, c.sessions, hours(c.minutes)] for c in fig.company_hours),
         (32, 16, 8, 24, 10, 12, 12, 12, 10),
     )  # fmt: skip
