@@ -34,11 +34,11 @@ PER_BOOKING = 2
 RUNS = 7
 
 
-def _timed(client, url: str) -> tuple[list[float], int, int]:  # noqa: ANN001
+def _timed(client, url: str) -> tuple[list[float], int, int]:
     """Durations of RUNS GETs of ``url``, the response size and the statements per request."""
     statements: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202
+    def count(_conn, _cursor, statement, *_args):
         statements.append(statement)
 
     durations = []

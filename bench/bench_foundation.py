@@ -51,10 +51,8 @@ from webapp.events.models import (  # noqa: E402
     EventKind,
     EventSession,
     EventStatus,
-    Organisation,
-    Project,
-    project_partners,
 )
+from webapp.organisations.models import Organisation, Project, project_partners  # noqa: E402
 
 CHUNK = 10_000
 CITIES = [
@@ -453,7 +451,7 @@ def floor_app(url: str, per_page: int) -> Flask:
     app.config["engine"] = engine
 
     @app.get("/list")
-    def list_page():  # noqa: ANN202
+    def list_page():
         stmt = (
             sa.select(events.c.id, events.c.title, events.c.starts_at, orgs.c.name)
             .join(orgs, orgs.c.id == events.c.organisation_id)
@@ -467,7 +465,7 @@ def floor_app(url: str, per_page: int) -> Flask:
         return jsonify([[r.id, r.title, r.starts_at.isoformat(), r.name] for r in rows])
 
     @app.get("/detail/<int:event_id>")
-    def detail(event_id: int):  # noqa: ANN202
+    def detail(event_id: int):
         stmt = (
             sa.select(events.c.title, sessions.c.starts_at, sessions.c.ends_at)
             .join(sessions, sessions.c.event_id == events.c.id)
@@ -478,7 +476,7 @@ def floor_app(url: str, per_page: int) -> Flask:
         return jsonify([[r.title, r.starts_at.isoformat(), r.ends_at.isoformat()] for r in rows])
 
     @app.post("/register")
-    def register():  # noqa: ANN202
+    def register():
         with engine.begin() as conn:
             conn.execute(sa.insert(scratch).values(payload=request.form["name"]))
         return "", 303, {"Location": "/done"}

@@ -36,10 +36,10 @@ from webapp.events.models import (  # noqa: E402
     EventKind,
     EventSession,
     EventStatus,
-    Organisation,
 )
 from webapp.events.services import EventFilter  # noqa: E402
 from webapp.i18n import STOCKHOLM  # noqa: E402
+from webapp.organisations.models import Organisation  # noqa: E402
 
 SESSIONS_PER_EVENT = 5
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.factories import swedish_orgnr  # noqa: E402
 from webapp import create_app, tokens  # noqa: E402
-from webapp.accounts.models import Membership, Role, User  # noqa: E402
+from webapp.accounts.models import Membership, User  # noqa: E402
 from webapp.accounts.services import hash_password  # noqa: E402
 from webapp.bookings.models import (  # noqa: E402
     Attendance,
@@ -52,9 +52,8 @@ from webapp.events.models import (  # noqa: E402
     EventKind,
     EventSession,
     EventStatus,
-    Organisation,
-    Project,
 )
+from webapp.organisations.models import Organisation, Project, Role  # noqa: E402
 
 RUNS = 5
 START = datetime(2026, 1, 12, 8, 0, tzinfo=UTC)

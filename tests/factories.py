@@ -13,10 +13,9 @@ from webapp.events.models import (
     EventKind,
     EventSession,
     EventStatus,
-    Organisation,
-    Project,
 )
 from webapp.events.services import sync_span
+from webapp.organisations.models import Organisation, Project
 
 _seq = itertools.count(1)
 

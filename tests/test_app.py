@@ -9,7 +9,8 @@ from webapp import create_app
 from webapp.bookings.models import Booking, BookingStatus
 from webapp.config import normalise_database_url
 from webapp.db import db
-from webapp.events.models import Event, EventKind, Organisation
+from webapp.events.models import Event, EventKind
+from webapp.organisations.models import Organisation
 
 
 def test_secret_key_is_generated_once_for_development(tmp_path, monkeypatch):

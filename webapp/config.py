@@ -32,6 +32,7 @@ class Defaults:
     BABEL_TRANSLATION_DIRECTORIES = ";".join(
         [
             "translations",
+            "organisations/translations",
             "events/translations",
             "notifications/translations",
             "accounts/translations",

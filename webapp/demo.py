@@ -18,11 +18,10 @@ from webapp.events.models import (
     EventKind,
     EventSession,
     EventStatus,
-    Organisation,
-    Project,
 )
 from webapp.events.services import sync_span
 from webapp.i18n import STOCKHOLM
+from webapp.organisations.models import Organisation, Project
 
 
 def _at(day: date, clock: str) -> datetime:

@@ -79,7 +79,7 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.post("/language")
-def set_language():  # noqa: ANN201 - a view
+def set_language():
     response = redirect(safe_next(request.form.get("next")), code=303)
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:

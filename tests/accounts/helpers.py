@@ -12,7 +12,7 @@ from tests.conftest import csrf_from
 from webapp import tokens
 from webapp.accounts.models import Membership, Role, User
 from webapp.db import db
-from webapp.events.models import Organisation
+from webapp.organisations.models import Organisation
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -53,7 +53,7 @@ def login(client: FlaskClient, person: User, password: str = PASSWORD) -> None:
     assert response.status_code == 303, response.text
 
 
-def post_form(client: FlaskClient, url: str, data: dict[str, object], form_page: str | None = None):  # noqa: ANN201
+def post_form(client: FlaskClient, url: str, data: dict[str, object], form_page: str | None = None):
     """POST ``data`` with a CSRF token taken from ``form_page`` (default: a GET of ``url``)."""
     page = client.get(form_page or url)
     return client.post(url, data={**data, "csrf_token": csrf_from(page.text)})

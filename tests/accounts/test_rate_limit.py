@@ -20,9 +20,10 @@ def test_fourth_failed_login_in_a_minute_is_refused(client, app):
     db.session.commit()
     token = csrf_from(client.get("/organisers/login").text)
     statuses = [
-        client.post("/organisers/login",
-                    data={"email": person.email, "password": "guess", "csrf_token": token}
-                    ).status_code
+        client.post(
+            "/organisers/login",
+            data={"email": person.email, "password": "guess", "csrf_token": token},
+        ).status_code
         for _ in range(4)
     ]
     assert statuses == [401, 401, 401, 429]

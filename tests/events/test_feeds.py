@@ -412,4 +412,4 @@ def test_english_pages_link_english_feeds(app: Flask, client: FlaskClient) -> No
     assert "Add to Google Calendar" in page
     client.set_cookie("lang", "sv")
     page = client.get(f"/events/{event.id}").get_data(as_text=True)
-    assert f"/events/{event.id}.ics\"" in page and "Lägg till i Google Kalender" in page
+    assert f'/events/{event.id}.ics"' in page and "Lägg till i Google Kalender" in page

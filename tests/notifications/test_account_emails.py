@@ -140,9 +140,7 @@ def test_reset_for_unknown_or_inactive_address_queues_nothing(app, client, smtp_
 
 def test_reset_that_waited_longer_than_a_link_lives_is_cancelled(app, client, smtp_server, admin):
     request_reset(client, admin.email)
-    db.session.execute(
-        update(OutboxMessage).values(created_at=utcnow() - accounts.RESET_LIFETIME)
-    )
+    db.session.execute(update(OutboxMessage).values(created_at=utcnow() - accounts.RESET_LIFETIME))
     result = send_all()
     assert result.sent == 0 and result.cancelled == 1
     (row,) = rows(MessageKind.PASSWORD_RESET)
@@ -205,9 +203,7 @@ def test_invitation_accepted_before_its_email_went_is_not_sent(app, client, smtp
     h.login(client, admin)
     invite(client, admin, "kollega@park.example.se")
     (invitation,) = db.session.scalars(select(Invitation)).all()
-    accounts.accept_invitation(
-        invitation, new_account=accounts.NewAccount("Kim", NEW_PASSWORD)
-    )
+    accounts.accept_invitation(invitation, new_account=accounts.NewAccount("Kim", NEW_PASSWORD))
     result = send_all()
     assert result.sent == 0 and result.cancelled == 1
     assert smtp_server.received == []

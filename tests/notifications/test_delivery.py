@@ -60,9 +60,7 @@ def _login(client, email: str, password: str) -> None:
     assert response.status_code in (302, 303)
 
 
-def test_refused_recipient_others_go_it_is_retried_then_failed_and_shown(
-    app, client, smtp_server
-):
+def test_refused_recipient_others_go_it_is_retried_then_failed_and_shown(app, client, smtp_server):
     event = f.event(starts_at=utcnow() + timedelta(hours=3))
     booking = f.book(event, 3, language="en")
     db.session.commit()

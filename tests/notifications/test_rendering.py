@@ -21,7 +21,7 @@ from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessag
 AWKWARD = ['Åsa "Ö" <Öberg> & Co', "50% Smith, Jr.", "Zoë\u2028O'Neil"]
 
 
-def awkward_booking(event, company: int, language: str):  # noqa: ANN001, ANN201
+def awkward_booking(event, company: int, language: str):
     return bookings.register(
         event.id,
         f.company_data(company, name=f"Bolag & <Söner> {company} %(x)s"),
@@ -53,7 +53,9 @@ def fields(rendered: rendering.RenderedEmail) -> tuple:
 
 def test_a_batch_renders_exactly_as_each_message_alone(app):
     webinar = f.event(
-        kind=EventKind.WEBINAR, online_url="https://meet.example.com/j/1", venue=None,
+        kind=EventKind.WEBINAR,
+        online_url="https://meet.example.com/j/1",
+        venue=None,
         title="Webbinarium <om> AI & data",
     )
     series = f.event(kind=EventKind.WORKSHOP_SERIES, sessions=3, title="Serie")
@@ -78,7 +80,9 @@ def test_a_batch_renders_exactly_as_each_message_alone(app):
 
 def test_the_built_message_reads_back_as_the_rendered_email(app):
     event = f.event(
-        kind=EventKind.WEBINAR, online_url="https://meet.example.com/j/2", venue=None,
+        kind=EventKind.WEBINAR,
+        online_url="https://meet.example.com/j/2",
+        venue=None,
         title="Ett långt evenemang med åäö i titeln, så långt att ämnesraden måste vikas",
     )
     event.organisation.contact_email = "hej@org.example.se"

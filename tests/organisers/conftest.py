@@ -12,7 +12,8 @@ from tests.accounts.conftest import cheap_argon2  # noqa: F401 - an autouse fixt
 from webapp.accounts.models import Role, User
 from webapp.bookings.models import Booking
 from webapp.db import db
-from webapp.events.models import Event, Organisation
+from webapp.events.models import Event
+from webapp.organisations.models import Organisation
 
 
 @dataclass
@@ -26,7 +27,7 @@ class World:
 
 
 @pytest.fixture
-def world(app) -> World:  # noqa: ANN001
+def world(app) -> World:
     home = f.organisation("Teknikparken")
     other = f.organisation("Annan Park")
     partner = f.organisation("Partnerklustret")

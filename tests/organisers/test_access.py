@@ -75,7 +75,7 @@ ALLOWED = {
 }
 
 
-def _ids(world) -> dict[str, int]:  # noqa: ANN001
+def _ids(world) -> dict[str, int]:
     return {
         "event": world.event.id,
         "booking": world.booking.id,

@@ -20,7 +20,7 @@ from webapp.i18n import format_date, format_span
 
 
 @pytest.fixture
-def listed(app, client):  # noqa: ANN001, ANN201
+def listed(app, client):
     """An event with a confirmed, a waitlisted and a cancelled booking; an organiser logged in."""
     org = f.organisation()
     project = f.project(org)

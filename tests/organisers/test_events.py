@@ -12,16 +12,16 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.accounts.test_views import caught
 from webapp import signals
-from webapp.accounts.audit import AuditEntry
 from webapp.accounts.models import Role
 from webapp.bookings.models import Booking, BookingStatus
 from webapp.db import db
 from webapp.events.models import Event, EventKind, EventStatus
 from webapp.i18n import STOCKHOLM
+from webapp.organisations.audit import AuditEntry
 
 
 @pytest.fixture
-def organiser(app, client):  # noqa: ANN001, ANN201
+def organiser(app, client):
     org = f.organisation("Teknikparken")
     person = h.user(org, Role.ORGANISER)
     db.session.commit()
@@ -68,7 +68,7 @@ def _form(**overrides: object) -> dict[str, object]:
     return data
 
 
-def _create(client, organiser, **overrides):  # noqa: ANN001, ANN202
+def _create(client, organiser, **overrides):
     data = _form(organisation=str(organiser.memberships[0].organisation_id), **overrides)
     return h.post_form(client, "/organisers/events/new", data)
 
@@ -112,15 +112,25 @@ BAD_INPUT = [
     ({"reminder_offsets": "a week"}, "reminder_offsets"),
     ({"reminder_offsets": "0"}, "reminder_offsets"),
     ({"registration_closes_time": ""}, "registration_closes_time"),
-    ({"registration_opens_date": "2027-03-02", "registration_opens_time": "10:00"},
-     "registration_closes_time"),
+    (
+        {"registration_opens_date": "2027-03-02", "registration_opens_time": "10:00"},
+        "registration_closes_time",
+    ),
     ({"county": "99"}, "county"),
     ({"kind": "party"}, "kind"),
     # 02:30 does not exist in Stockholm on the night summer time starts.
-    ({"sessions-0-start_date": "2027-03-28", "sessions-0-start_time": "02:30"},
-     "sessions-0-start_time"),
-    ({"sessions-0-start_date": "2027-03-28", "sessions-0-start_time": "01:00",
-      "sessions-0-end_time": "02:15"}, "sessions-0-end_time"),
+    (
+        {"sessions-0-start_date": "2027-03-28", "sessions-0-start_time": "02:30"},
+        "sessions-0-start_time",
+    ),
+    (
+        {
+            "sessions-0-start_date": "2027-03-28",
+            "sessions-0-start_time": "01:00",
+            "sessions-0-end_time": "02:15",
+        },
+        "sessions-0-end_time",
+    ),
 ]
 
 
@@ -162,29 +172,44 @@ def test_sessions_are_added_and_removed_without_javascript(client, organiser):
 
 
 def _edit_form(event: Event, **overrides: object) -> dict[str, object]:
-    data = _form(organisation=str(event.organisation_id), kind=event.kind.value,
-                 title=event.title, capacity=str(event.capacity or ""), max_per_company="")
+    data = _form(
+        organisation=str(event.organisation_id),
+        kind=event.kind.value,
+        title=event.title,
+        capacity=str(event.capacity or ""),
+        max_per_company="",
+    )
     for key in [k for k in data if k.startswith("sessions-")]:
         del data[key]
     for i, s in enumerate(event.sessions):
         start, end = s.starts_at.astimezone(STOCKHOLM), s.ends_at.astimezone(STOCKHOLM)
-        data.update({
-            f"sessions-{i}-id": str(s.id),
-            f"sessions-{i}-start_date": start.date().isoformat(),
-            f"sessions-{i}-start_time": start.strftime("%H:%M"),
-            f"sessions-{i}-end_time": end.strftime("%H:%M"),
-            f"sessions-{i}-end_date": "" if end.date() == start.date() else end.date().isoformat(),
-            f"sessions-{i}-title": "",
-            f"sessions-{i}-venue": "",
-        })
-    data.update({"venue": event.venue or "Lindholmspiren 5", "city": event.city or "",
-                 "registration_closes_date": "", "registration_closes_time": ""})
+        data.update(
+            {
+                f"sessions-{i}-id": str(s.id),
+                f"sessions-{i}-start_date": start.date().isoformat(),
+                f"sessions-{i}-start_time": start.strftime("%H:%M"),
+                f"sessions-{i}-end_time": end.strftime("%H:%M"),
+                f"sessions-{i}-end_date": ""
+                if end.date() == start.date()
+                else end.date().isoformat(),
+                f"sessions-{i}-title": "",
+                f"sessions-{i}-venue": "",
+            }
+        )
+    data.update(
+        {
+            "venue": event.venue or "Lindholmspiren 5",
+            "city": event.city or "",
+            "registration_closes_date": "",
+            "registration_closes_time": "",
+        }
+    )
     data.update(overrides)
     return data
 
 
 @pytest.fixture
-def booked(organiser):  # noqa: ANN001, ANN201
+def booked(organiser):
     org = organiser.memberships[0].organisation
     event = f.event(org, capacity=5, sessions=2, venue="Lindholmspiren 5")
     f.book(event, 3, company=1)
@@ -237,8 +262,11 @@ def test_removing_a_session_of_a_published_event_keeps_it_cancelled(client, book
 
 
 def test_capacity_below_seats_taken_is_refused_clearly(client, booked):
-    response = h.post_form(client, f"/organisers/events/{booked.id}/edit",
-                           _edit_form(booked, capacity="2", title="Ändrad titel"))
+    response = h.post_form(
+        client,
+        f"/organisers/events/{booked.id}/edit",
+        _edit_form(booked, capacity="2", title="Ändrad titel"),
+    )
     assert response.status_code == 422
     assert 'id="capacity-error"' in response.text
     assert "3" in response.text
@@ -248,8 +276,9 @@ def test_capacity_below_seats_taken_is_refused_clearly(client, booked):
 
 
 def test_raising_capacity_promotes_the_waiting_list(client, booked):
-    response = h.post_form(client, f"/organisers/events/{booked.id}/edit",
-                           _edit_form(booked, capacity="6"))
+    response = h.post_form(
+        client, f"/organisers/events/{booked.id}/edit", _edit_form(booked, capacity="6")
+    )
     assert response.status_code == 303
     statuses = db.session.scalars(select(Booking.status).where(Booking.event_id == booked.id))
     assert set(statuses) == {BookingStatus.CONFIRMED}
@@ -258,8 +287,11 @@ def test_raising_capacity_promotes_the_waiting_list(client, booked):
 
 def test_changing_reminder_offsets_is_announced(client, booked):
     with caught(signals.reminder_offsets_changed) as changed:
-        h.post_form(client, f"/organisers/events/{booked.id}/edit",
-                    _edit_form(booked, reminder_offsets="60"))
+        h.post_form(
+            client,
+            f"/organisers/events/{booked.id}/edit",
+            _edit_form(booked, reminder_offsets="60"),
+        )
     assert changed[0][1]["new"] == [60]
 
 
@@ -269,8 +301,12 @@ def test_publish_unpublish_duplicate_and_cancel(client, organiser):
     db.session.commit()
     edit_page = f"/organisers/events/{draft.id}/edit"
 
-    assert h.post_form(client, f"/organisers/events/{draft.id}/publish", {},
-                       form_page=edit_page).status_code == 303
+    assert (
+        h.post_form(
+            client, f"/organisers/events/{draft.id}/publish", {}, form_page=edit_page
+        ).status_code
+        == 303
+    )
     db.session.expire_all()
     assert db.session.get(Event, draft.id).status == EventStatus.PUBLISHED
     assert db.session.get(Event, draft.id).sequence == 1
@@ -279,8 +315,9 @@ def test_publish_unpublish_duplicate_and_cancel(client, organiser):
     db.session.expire_all()
     assert db.session.get(Event, draft.id).status == EventStatus.DRAFT
 
-    response = h.post_form(client, f"/organisers/events/{draft.id}/duplicate", {},
-                           form_page=edit_page)
+    response = h.post_form(
+        client, f"/organisers/events/{draft.id}/duplicate", {}, form_page=edit_page
+    )
     copy_id = int(response.headers["Location"].split("/")[-2])
     copy = db.session.get(Event, copy_id)
     assert copy.status == EventStatus.DRAFT and copy.id != draft.id
@@ -301,8 +338,9 @@ def test_an_event_with_bookings_cannot_be_unpublished(client, booked):
 def test_cancel_keeps_bookings_and_tells_listeners(client, booked):
     edit_page = f"/organisers/events/{booked.id}/edit"
     with caught(signals.event_cancelled) as cancelled:
-        response = h.post_form(client, f"/organisers/events/{booked.id}/cancel", {},
-                               form_page=edit_page)
+        response = h.post_form(
+            client, f"/organisers/events/{booked.id}/cancel", {}, form_page=edit_page
+        )
     assert response.status_code == 303
     assert len(cancelled) == 1
     db.session.expire_all()
@@ -312,8 +350,9 @@ def test_cancel_keeps_bookings_and_tells_listeners(client, booked):
     assert statuses == {BookingStatus.CONFIRMED, BookingStatus.WAITLISTED}
     # Cancelled events are read-only.
     assert client.get(edit_page).status_code == 200
-    again = h.post_form(client, f"/organisers/events/{booked.id}/edit", _edit_form(event),
-                        form_page=edit_page)
+    again = h.post_form(
+        client, f"/organisers/events/{booked.id}/edit", _edit_form(event), form_page=edit_page
+    )
     assert again.status_code == 409
 
 

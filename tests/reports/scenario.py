@@ -23,13 +23,14 @@ from datetime import UTC, datetime, timedelta
 
 from tests import factories as f
 from tests.accounts import helpers as h
-from webapp.accounts.models import Role, User
+from webapp.accounts.models import User
 from webapp.bookings import attendance
 from webapp.bookings import services as bookings
 from webapp.bookings.models import Booking, Gender, SizeClass
 from webapp.db import db
-from webapp.events.models import Event, EventKind, Organisation, Project
+from webapp.events.models import Event, EventKind
 from webapp.events.services import cancel_event
+from webapp.organisations.models import Organisation, Project, Role
 
 BEFORE = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 COMPANIES = {

@@ -14,10 +14,10 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.organisers import bulk
 from tests.reports import scenario
-from webapp.accounts.models import Role
 from webapp.bookings.models import Attendance, Booking, Participant
 from webapp.db import db
 from webapp.events.models import EventKind
+from webapp.organisations.models import Role
 
 PERIOD = "first=2026-03-01&last=2026-04-30"
 EN = {"Accept-Language": "en"}

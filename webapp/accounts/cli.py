@@ -9,7 +9,7 @@ from sqlalchemy import select
 from webapp.accounts import services
 from webapp.accounts.models import Role
 from webapp.db import db
-from webapp.events.models import Organisation
+from webapp.organisations.models import Organisation
 
 
 @click.group("users")

@@ -36,17 +36,23 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=200,
-                message=_l("The password must be %(min)s to %(max)s characters long.",
-                           min=MIN_PASSWORD_LENGTH, max=200),
+                message=_l(
+                    "The password must be %(min)s to %(max)s characters long.",
+                    min=MIN_PASSWORD_LENGTH,
+                    max=200,
+                ),
             ),
         ],
-        description=_l("At least %(n)s characters. A few unrelated words work well.",
-                       n=MIN_PASSWORD_LENGTH),
+        description=_l(
+            "At least %(n)s characters. A few unrelated words work well.", n=MIN_PASSWORD_LENGTH
+        ),
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
-        [DataRequired(message=_l("Repeat the password.")),
-         EqualTo("password", message=_l("The two passwords differ."))],
+        [
+            DataRequired(message=_l("Repeat the password.")),
+            EqualTo("password", message=_l("The two passwords differ.")),
+        ],
     )
     return password, confirm
 

@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import UTCDateTime, db, utcnow
-from webapp.events.models import Organisation, str_enum
-
-
-class Role(enum.StrEnum):
-    """What a member may do in one organisation; each role includes the ones below it."""
-
-    VIEWER = "viewer"  # read attendee lists and reports
-    ORGANISER = "organiser"  # run events and bookings
-    ADMIN = "admin"  # members and settings
-
-    @property
-    def rank(self) -> int:
-        return _RANKS[self]
-
-    @property
-    def label(self) -> str:
-        return str(_ROLE_LABELS[self])
-
-
-_RANKS = {Role.VIEWER: 1, Role.ORGANISER: 2, Role.ADMIN: 3}
-
-_ROLE_LABELS = {
-    Role.VIEWER: _l("Viewer (reads lists and reports)"),
-    Role.ORGANISER: _l("Organiser (events and bookings)"),
-    Role.ADMIN: _l("Administrator (members and settings)"),
-}
+from webapp.db import UTCDateTime, db, str_enum, utcnow
+from webapp.organisations.models import Organisation, Role
 
 
 class User(UserMixin, db.Model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,11 +23,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from webapp import tokens
-from webapp.accounts import audit
-from webapp.accounts.models import Invitation, Membership, Role, User
+from webapp.accounts.models import Invitation, Membership, User
 from webapp.db import begin_write, db, utcnow
-from webapp.events.models import Event, Organisation, project_partners
+from webapp.errors import RuleViolation
 from webapp.formtools import parse_id
+from webapp.organisations import audit
+from webapp.organisations.models import Organisation, Role
+from webapp.organisations.services import (  # noqa: F401 - role checks stay importable here
+    NotAllowed,
+    has_role,
+    partner_organisation_ids,
+    require_role,
+    role_in,
+)
+
+if TYPE_CHECKING:
+    from webapp.events.models import Event
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong
@@ -38,24 +50,13 @@ INVITATION_LIFETIME = timedelta(days=7)
 RESET_LIFETIME = timedelta(hours=1)
 
 
-class NotAllowed(Exception):
-    """The user lacks the role the action needs (views answer 403)."""
-
-
-class AccountError(Exception):
-    """A rule said no; ``str(error)`` is a message for the user in their language."""
-
+class AccountError(RuleViolation):
     default = _l("The account could not be changed.")
-
-    def __init__(self, message: object | None = None) -> None:
-        super().__init__(message if message is not None else self.default)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class WrongPassword(AccountError):
     default = _l("The current password is not correct.")
+    field = "current"
 
 
 class LastAdmin(AccountError):
@@ -183,38 +184,6 @@ def user_for_reset_token(token: str) -> User | None:
 # --- roles -------------------------------------------------------------------------------
 
 
-def role_in(user: User | None, organisation_id: int) -> Role | None:
-    """The user's role in the organisation, or None (anonymous users have none)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    for membership in user.memberships:
-        if membership.organisation_id == organisation_id:
-            return membership.role
-    return None
-
-
-def has_role(user: User | None, organisation_id: int, role: str) -> bool:
-    held = role_in(user, organisation_id)
-    return held is not None and held.rank >= Role(role).rank
-
-
-def require_role(user: User | None, organisation_id: int, role: str) -> None:
-    """Raise NotAllowed unless the user holds ``role`` (or a higher one) in the organisation."""
-    if not has_role(user, organisation_id, role):
-        raise NotAllowed()
-
-
-def _partner_organisation_ids(event: Event) -> set[int]:
-    if event.project_id is None:
-        return set()
-    rows = db.session.scalars(
-        select(project_partners.c.organisation_id).where(
-            project_partners.c.project_id == event.project_id
-        )
-    )
-    return set(rows)
-
-
 def can_view_event(user: User | None, event: Event) -> bool:
     """Whether the user may read the event's attendee list.
 
@@ -227,7 +196,7 @@ def can_view_event(user: User | None, event: Event) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.memberships:
         return False
     mine = {m.organisation_id for m in user.memberships}
-    return bool(mine & _partner_organisation_ids(event))
+    return bool(mine & partner_organisation_ids(event.project_id))
 
 
 def organisations_of(user: User, role: str = Role.VIEWER) -> list[Organisation]:
@@ -270,9 +239,9 @@ def members(acting: User, organisation_id: int) -> list[Membership]:
     )
 
 
-def pending_invitations(acting: User, organisation_id: int, now: datetime | None = None) -> list[
-    Invitation
-]:
+def pending_invitations(
+    acting: User, organisation_id: int, now: datetime | None = None
+) -> list[Invitation]:
     """Invitations not yet accepted nor expired. Needs admin."""
     require_role(acting, organisation_id, Role.ADMIN)
     return list(
@@ -428,8 +397,10 @@ def accept_invitation(
     if user is not None:
         if user.email != invitation.email:
             raise AccountError(
-                _l("This invitation was sent to %(email)s. Log in with that account.",
-                   email=invitation.email)
+                _l(
+                    "This invitation was sent to %(email)s. Log in with that account.",
+                    email=invitation.email,
+                )
             )
     elif new_account is not None:
         user = create_user(invitation.email, new_account.name, new_account.password)

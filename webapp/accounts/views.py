@@ -31,9 +31,10 @@ from webapp.accounts.forms import (
 )
 from webapp.accounts.models import Membership, Role
 from webapp.db import db
-from webapp.events.models import Organisation
+from webapp.errors import one_transaction
 from webapp.extensions import limiter, login_manager
 from webapp.i18n import safe_next
+from webapp.organisations.models import Organisation
 
 bp = Blueprint("accounts", __name__, url_prefix="/organisers")
 
@@ -50,7 +51,7 @@ def _submitted_email() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
-def login():  # noqa: ANN201 - a view
+def login():
     target = safe_next(request.values.get("next") or url_for("event_admin.index"))
     if current_user.is_authenticated:
         return redirect(target)
@@ -72,7 +73,7 @@ def login():  # noqa: ANN201 - a view
 
 
 @bp.post("/logout")
-def logout():  # noqa: ANN201 - a view
+def logout():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     logout_user()
@@ -83,16 +84,12 @@ def logout():  # noqa: ANN201 - a view
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-def change_password():  # noqa: ANN201 - a view
+def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
+        with one_transaction(form) as attempt:
             services.change_password(current_user, form.current.data, form.password.data)
-        except services.WrongPassword as error:
-            db.session.rollback()
-            form.current.errors.append(str(error))
-        else:
-            db.session.commit()
+        if attempt.ok:
             # The nonce changed: log this session in again, every other one is out.
             login_user(current_user)
             flash(_("Your password has been changed."), "success")
@@ -103,7 +100,7 @@ def change_password():  # noqa: ANN201 - a view
 
 @bp.route("/password/reset", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def request_reset():  # noqa: ANN201 - a view
+def request_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
         user = services.user_by_email(form.email.data)
@@ -112,8 +109,11 @@ def request_reset():  # noqa: ANN201 - a view
             db.session.commit()
         # The same answer whether or not the address has an account.
         flash(
-            _("If %(email)s has an account, a link to set a new password is on its way. "
-              "It works for one hour.", email=form.email.data),
+            _(
+                "If %(email)s has an account, a link to set a new password is on its way. "
+                "It works for one hour.",
+                email=form.email.data,
+            ),
             "success",
         )
         return redirect(url_for("accounts.login"), code=303)
@@ -123,7 +123,7 @@ def request_reset():  # noqa: ANN201 - a view
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def reset_password(token: str):  # noqa: ANN201 - a view
+def reset_password(token: str):
     user = services.user_for_reset_token(token)
     if user is None:
         flash(_("The link has expired or has been used. Ask for a new one."), "error")
@@ -140,7 +140,7 @@ def reset_password(token: str):  # noqa: ANN201 - a view
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def accept_invitation(token: str):  # noqa: ANN201 - a view
+def accept_invitation(token: str):
     invitation = services.invitation_for_token(token)
     if invitation is None:
         abort(404)
@@ -160,7 +160,7 @@ def accept_invitation(token: str):  # noqa: ANN201 - a view
         return redirect(url_for("accounts.login", next=request.path))
     form = ConfirmForm() if existing is not None else AcceptInvitationForm()
     if form.validate_on_submit():
-        try:
+        with one_transaction() as attempt:
             if existing is not None:
                 user = services.accept_invitation(invitation, user=current_user)
             else:
@@ -168,16 +168,14 @@ def accept_invitation(token: str):  # noqa: ANN201 - a view
                     invitation,
                     new_account=services.NewAccount(form.name.data, form.password.data),
                 )
-        except services.AccountError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if not attempt.ok:
             return redirect(url_for("events.index"), code=303)
-        db.session.commit()
         if not current_user.is_authenticated:
             session.permanent = True
             login_user(user)
-        flash(_("Welcome to %(organisation)s.", organisation=invitation.organisation.name),
-              "success")
+        flash(
+            _("Welcome to %(organisation)s.", organisation=invitation.organisation.name), "success"
+        )
         return redirect(url_for("event_admin.index"), code=303)
     status = 422 if form.errors else 200
     return render_template(
@@ -194,7 +192,7 @@ def _organisation_for_admin(organisation_id: int) -> Organisation:
     return organisation
 
 
-def _render_members(organisation: Organisation, invite_form: InviteForm, status: int = 200):  # noqa: ANN202
+def _render_members(organisation: Organisation, invite_form: InviteForm, status: int = 200):
     return render_template(
         "organisers/accounts/members.html",
         organisation=organisation,
@@ -209,43 +207,36 @@ def _render_members(organisation: Organisation, invite_form: InviteForm, status:
 
 @bp.get("/organisations/<int:organisation_id>/members")
 @login_required
-def members(organisation_id: int):  # noqa: ANN201 - a view
+def members(organisation_id: int):
     return _render_members(_organisation_for_admin(organisation_id), InviteForm())
 
 
 @bp.post("/organisations/<int:organisation_id>/invitations")
 @login_required
-def invite(organisation_id: int):  # noqa: ANN201 - a view
+def invite(organisation_id: int):
     organisation = _organisation_for_admin(organisation_id)
     form = InviteForm()
     if not form.validate_on_submit():
         return _render_members(organisation, form, 422)
-    try:
+    with one_transaction(form, field="email") as attempt:
         invitation = services.invite(
             current_user, organisation.id, form.email.data, Role(form.role.data)
         )
         emails.queue_invitation(invitation, services.invitation_token(invitation))
-    except services.AccountError as error:
-        db.session.rollback()
-        form.email.errors.append(str(error))
+    if not attempt.ok:
         return _render_members(organisation, form, 409)
-    db.session.commit()
     flash(_("An invitation has been sent to %(email)s.", email=invitation.email), "success")
     return redirect(url_for("accounts.members", organisation_id=organisation.id), code=303)
 
 
-def _membership_action(membership_id: int, action, success: object):  # noqa: ANN001, ANN202
+def _membership_action(membership_id: int, action, success: object):
     """Run one member change as one transaction and go back to the members page."""
     membership = db.get_or_404(Membership, membership_id)
     organisation_id = membership.organisation_id
     services.require_role(current_user, organisation_id, Role.ADMIN)
-    try:
+    with one_transaction() as attempt:
         action(membership)
-    except services.AccountError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash(str(success), "success")
     if not services.has_role(current_user, organisation_id, Role.ADMIN):
         return redirect(url_for("event_admin.index"), code=303)
@@ -254,7 +245,7 @@ def _membership_action(membership_id: int, action, success: object):  # noqa: AN
 
 @bp.post("/memberships/<int:membership_id>/role")
 @login_required
-def change_role(membership_id: int):  # noqa: ANN201 - a view
+def change_role(membership_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
@@ -267,7 +258,7 @@ def change_role(membership_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/memberships/<int:membership_id>/remove")
 @login_required
-def remove_member(membership_id: int):  # noqa: ANN201 - a view
+def remove_member(membership_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     return _membership_action(

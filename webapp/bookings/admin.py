@@ -19,17 +19,18 @@ from flask_login import current_user, login_required
 
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
-from webapp.accounts.services import NotAllowed, has_role, role_in
 from webapp.bookings import attendance as attendance_service
 from webapp.bookings import attendees as attendee_lists
-from webapp.bookings import exports, organising, services
+from webapp.bookings import exports, organising
 from webapp.bookings.forms import AddParticipantForm
 from webapp.bookings.models import BookingStatus, Participant
 from webapp.bookings.organiser_forms import MoveForm, OrganiserBookingForm, SelectionForm
 from webapp.db import db, utcnow
+from webapp.errors import one_transaction
 from webapp.events.admin import event_or_404
 from webapp.events.models import Event
 from webapp.formtools import parse_id
+from webapp.organisations.services import NotAllowed, has_role, role_in
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/organisers")
 
@@ -49,7 +50,7 @@ def _filters() -> attendee_lists.AttendeeFilter:
 
 @bp.get("/events/<int:event_id>/attendees")
 @login_required
-def attendees(event_id: int):  # noqa: ANN201 - a view
+def attendees(event_id: int):
     event = _readable_event(event_id)
     filters = _filters()
     return render_template(
@@ -67,7 +68,7 @@ def attendees(event_id: int):  # noqa: ANN201 - a view
 
 @bp.get("/events/<int:event_id>/attendees/print")
 @login_required
-def print_list(event_id: int):  # noqa: ANN201 - a view
+def print_list(event_id: int):
     event = _readable_event(event_id)
     filters = _filters()
     return render_template(
@@ -94,7 +95,7 @@ def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Respo
 
 @bp.get("/events/<int:event_id>/attendees.csv")
 @login_required
-def export_csv(event_id: int):  # noqa: ANN201 - a view
+def export_csv(event_id: int):
     event = _readable_event(event_id)
     bookings = attendee_lists.list_bookings(event, _filters())
     body = exports.to_csv(event, bookings, attendance_service.marks(event))
@@ -103,34 +104,31 @@ def export_csv(event_id: int):  # noqa: ANN201 - a view
 
 @bp.get("/events/<int:event_id>/attendees.xlsx")
 @login_required
-def export_xlsx(event_id: int):  # noqa: ANN201 - a view
+def export_xlsx(event_id: int):
     event = _readable_event(event_id)
     bookings = attendee_lists.list_bookings(event, _filters())
     body = exports.to_xlsx(event, bookings, attendance_service.marks(event), utcnow())
     return _download(body, exports.XLSX_MIMETYPE, event, "xlsx")
 
 
-def _back_to_list(event_id: int):  # noqa: ANN202
+def _back_to_list(event_id: int):
     return redirect(url_for("booking_admin.attendees", event_id=event_id, **request.args), code=303)
 
 
 @bp.post("/events/<int:event_id>/selection")
 @login_required
-def select(event_id: int):  # noqa: ANN201 - a view
+def select(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     form = SelectionForm()
     if not form.validate_on_submit():
         abort(400)
     ids = [i for i in map(parse_id, request.form.getlist("booking")) if i is not None]
     approve = form.decision.data == "approve"
-    try:
+    with one_transaction() as attempt:
         done = organising.decide(current_user, event, ids, approve=approve)
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not attempt.ok:
         flash(_("Nothing was changed."), "warning")
     else:
-        db.session.commit()
         message = (
             ngettext(
                 "%(num)s booking approved; the company is told.",
@@ -150,7 +148,7 @@ def select(event_id: int):  # noqa: ANN201 - a view
 
 @bp.route("/events/<int:event_id>/bookings/new", methods=["GET", "POST"])
 @login_required
-def add_booking(event_id: int):  # noqa: ANN201 - a view
+def add_booking(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     cap = current_app.config["MAX_PARTICIPANTS_PER_BOOKING"]
     form = OrganiserBookingForm(max_participants=min(event.max_per_company or cap, cap))
@@ -158,7 +156,7 @@ def add_booking(event_id: int):  # noqa: ANN201 - a view
         if form.change_participant_blocks():
             return render_template("organisers/bookings/new.html", event=event, form=form)
         if form.validate_on_submit():
-            try:
+            with one_transaction() as attempt:
                 booking = organising.add_booking(
                     current_user,
                     event,
@@ -168,11 +166,7 @@ def add_booking(event_id: int):  # noqa: ANN201 - a view
                     consent_version=f"{current_app.config['CONSENT_TEXT_VERSION']}/organiser",
                     language=form.language.data,
                 )
-            except services.BookingError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
-                db.session.commit()
+            if attempt.ok:
                 flash(
                     _("The booking has been added: %(status)s.", status=booking.status.label),
                     "success",
@@ -184,7 +178,7 @@ def add_booking(event_id: int):  # noqa: ANN201 - a view
     return render_template("organisers/bookings/new.html", event=event, form=form)
 
 
-def _render_booking(booking_id: int, add_form: AddParticipantForm | None = None, status: int = 200):  # noqa: ANN202
+def _render_booking(booking_id: int, add_form: AddParticipantForm | None = None, status: int = 200):
     booking = organising.booking_for(current_user, booking_id)
     return render_template(
         "organisers/bookings/booking.html",
@@ -198,53 +192,46 @@ def _render_booking(booking_id: int, add_form: AddParticipantForm | None = None,
 
 @bp.get("/bookings/<int:booking_id>")
 @login_required
-def booking(booking_id: int):  # noqa: ANN201 - a view
+def booking(booking_id: int):
     return _render_booking(booking_id)
 
 
-def _back_to_booking(booking_id: int):  # noqa: ANN202
+def _back_to_booking(booking_id: int):
     return redirect(url_for("booking_admin.booking", booking_id=booking_id), code=303)
 
 
 @bp.post("/bookings/<int:booking_id>/move")
 @login_required
-def move(booking_id: int):  # noqa: ANN201 - a view
+def move(booking_id: int):
     organising.booking_for(current_user, booking_id)
     form = MoveForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with one_transaction() as attempt:
         result = organising.move(current_user, booking_id, organising.Move(form.target.data))
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash(_("The booking is now: %(status)s.", status=result.status.label), "success")
     return _back_to_booking(booking_id)
 
 
 @bp.post("/bookings/<int:booking_id>/participants")
 @login_required
-def add_participant(booking_id: int):  # noqa: ANN201 - a view
+def add_participant(booking_id: int):
     organising.booking_for(current_user, booking_id)
     form = AddParticipantForm()
     if not form.validate_on_submit():
         return _render_booking(booking_id, form, 422)
-    try:
+    with one_transaction() as attempt:
         organising.add_participant(current_user, booking_id, form.participant.form.to_data())
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not attempt.ok:
         return _render_booking(booking_id, form, 409)
-    db.session.commit()
     flash(_("The participant has been added."), "success")
     return _back_to_booking(booking_id)
 
 
 @bp.route("/participants/<int:participant_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_participant(participant_id: int):  # noqa: ANN201 - a view
+def edit_participant(participant_id: int):
     participant = db.get_or_404(Participant, participant_id)
     booking = organising.booking_for(current_user, participant.booking_id)
     form = AddParticipantForm()
@@ -254,15 +241,11 @@ def edit_participant(participant_id: int):  # noqa: ANN201 - a view
             getattr(sub, name).data = getattr(participant, name) or ""
         sub.gender.data = participant.gender.value if participant.gender else ""
     elif form.validate_on_submit():
-        try:
+        with one_transaction(form.participant.form, field="email") as attempt:
             organising.edit_participant(
                 current_user, participant.id, form.participant.form.to_data()
             )
-        except services.BookingError as error:
-            db.session.rollback()
-            form.participant.form.email.errors.append(str(error))
-        else:
-            db.session.commit()
+        if attempt.ok:
             flash(_("The participant's details have been saved."), "success")
             return _back_to_booking(booking.id)
     status = 422 if form.errors else 200
@@ -277,25 +260,21 @@ def edit_participant(participant_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/participants/<int:participant_id>/remove")
 @login_required
-def remove_participant(participant_id: int):  # noqa: ANN201 - a view
+def remove_participant(participant_id: int):
     participant = db.get_or_404(Participant, participant_id)
     organising.booking_for(current_user, participant.booking_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with one_transaction() as attempt:
         organising.remove_participant(current_user, participant.id)
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    if attempt.ok:
         flash(_("The participant has been removed."), "success")
     return _back_to_booking(participant.booking_id)
 
 
 @bp.route("/events/<int:event_id>/attendance", methods=["GET", "POST"])
 @login_required
-def attendance(event_id: int):  # noqa: ANN201 - a view
+def attendance(event_id: int):
     event = event_or_404(event_id, Role.VIEWER)
     live = [s for s in event.sessions if s.cancelled_at is None]
     session_id = request.values.get("session", type=parse_id)

@@ -15,12 +15,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from webapp.accounts import audit
 from webapp.accounts.models import Role, User
-from webapp.accounts.services import NotAllowed, require_role
 from webapp.bookings.models import Attendance, Booking, BookingStatus, Company, Participant
 from webapp.db import begin_write, db, utcnow
 from webapp.events.models import Event, EventSession
+from webapp.organisations import audit
+from webapp.organisations.services import NotAllowed, require_role
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.accounts.models import User
-from webapp.accounts.services import NotAllowed, can_view_event
+from webapp.accounts.services import can_view_event
 from webapp.bookings.models import Booking, BookingStatus, Company, Participant
 from webapp.db import db
 from webapp.events.management import get_event
 from webapp.events.models import Event
+from webapp.organisations.services import NotAllowed
 
 
 @dataclass(frozen=True)

@@ -172,20 +172,20 @@ def _private_feed(purpose: str, token: str) -> Response:
 
 
 @bp.get("/feeds/p/<token>.ics")
-def participant(token: str):  # noqa: ANN201 - a view
+def participant(token: str):
     """A participant's own feed: the sessions they are booked on, with the join link."""
     return _private_feed(PARTICIPANT_PURPOSE, token)
 
 
 @bp.get("/feeds/b/<token>.ics")
-def booking(token: str):  # noqa: ANN201 - a view
+def booking(token: str):
     """The booking contact's feed: the booked event's sessions, with the join link."""
     return _private_feed(BOOKING_PURPOSE, token)
 
 
 @bp.post("/bookings/<token>/calendar/revoke")
 @limiter.limit(lambda: current_app.config["PUBLIC_POST_LIMIT"])
-def revoke(token: str):  # noqa: ANN201 - a view
+def revoke(token: str):
     """Replace a calendar link (the contact's, or one participant's) from the manage page."""
     found = booking_for_token(token)
     if found is None:

@@ -18,8 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import UTCDateTime, db, utcnow
-from webapp.events.models import Event, EventSession, str_enum
+from webapp.db import UTCDateTime, db, str_enum, utcnow
+from webapp.events.models import Event, EventSession
 from webapp.tokens import new_nonce
 
 

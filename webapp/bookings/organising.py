@@ -15,13 +15,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from webapp.accounts import audit
 from webapp.accounts.models import Role, User
-from webapp.accounts.services import NotAllowed, require_role
 from webapp.bookings import services
 from webapp.bookings.models import Booking, Participant
 from webapp.db import db
 from webapp.events.models import Event
+from webapp.organisations import audit
+from webapp.organisations.services import NotAllowed, require_role
 
 
 class Move(enum.StrEnum):
@@ -36,15 +36,19 @@ class Move(enum.StrEnum):
 def booking_for(user: User, booking_id: int, role: Role = Role.ORGANISER) -> Booking:
     """A booking with its event, company and participants, if the user holds ``role`` in the
     event's organisation. Raises NotAllowed otherwise (and for an unknown booking)."""
-    booking = db.session.scalars(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .options(
-            joinedload(Booking.event).joinedload(Event.organisation),
-            joinedload(Booking.company),
-            joinedload(Booking.participants),
+    booking = (
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .options(
+                joinedload(Booking.event).joinedload(Event.organisation),
+                joinedload(Booking.company),
+                joinedload(Booking.participants),
+            )
         )
-    ).unique().first()
+        .unique()
+        .first()
+    )
     if booking is None:
         raise NotAllowed()
     require_role(user, booking.event.organisation_id, role)
@@ -53,8 +57,12 @@ def booking_for(user: User, booking_id: int, role: Role = Role.ORGANISER) -> Boo
 
 def _log(user: User, action: str, booking: Booking, **details: object) -> None:
     audit.record(
-        user, action, organisation_id=booking.event.organisation_id,
-        event_id=booking.event_id, booking_id=booking.id, **details,
+        user,
+        action,
+        organisation_id=booking.event.organisation_id,
+        event_id=booking.event_id,
+        booking_id=booking.id,
+        **details,
     )
 
 
@@ -82,8 +90,7 @@ def decide(user: User, event: Event, booking_ids: Sequence[int], approve: bool) 
             result = services.approve(booking.id) if approve else services.decline(booking.id)
         except services.BookingError as error:
             raise type(error)(f"{company}: {error}") from None
-        _log(user, "booking.approved" if approve else "booking.declined", result,
-             company=company)
+        _log(user, "booking.approved" if approve else "booking.declined", result, company=company)
         done.append(result)
     return done
 
@@ -123,17 +130,26 @@ def add_booking(
     """Book on a company's behalf (confirmed if it fits, else waitlisted). Needs organiser."""
     require_role(user, event.organisation_id, Role.ORGANISER)
     booking = services.register(
-        event.id, company, contact, participants,
-        consent_version=consent_version, language=language, by_organiser=True,
+        event.id,
+        company,
+        contact,
+        participants,
+        consent_version=consent_version,
+        language=language,
+        by_organiser=True,
     )
-    _log(user, "booking.added", booking, company=company.name, participants=len(participants),
-         status=booking.status.value)
+    _log(
+        user,
+        "booking.added",
+        booking,
+        company=company.name,
+        participants=len(participants),
+        status=booking.status.value,
+    )
     return booking
 
 
-def add_participant(
-    user: User, booking_id: int, person: services.ParticipantData
-) -> Participant:
+def add_participant(user: User, booking_id: int, person: services.ParticipantData) -> Participant:
     """Add one participant to a booking (seats permitting). Needs organiser."""
     booking = booking_for(user, booking_id)
     (added,) = services.add_participants(booking.id, [person], by_organiser=True)
@@ -167,8 +183,6 @@ def edit_participant(
 def remove_participant(user: User, participant_id: int) -> Participant:
     """Take a participant off their booking, freeing the seat. Needs organiser."""
     participant = _participant_for(user, participant_id)
-    result = services.remove_participant(
-        participant.booking_id, participant.id, by_organiser=True
-    )
+    result = services.remove_participant(participant.booking_id, participant.id, by_organiser=True)
     _log(user, "participant.removed", result.booking, participant=result.name)
     return result

@@ -7,7 +7,8 @@ the event row (:func:`webapp.db.lock_row`), which orders the per-company limit a
 waiting list; on SQLite that is the database-wide write lock.
 
 Services flush, never commit: the caller (a view, a CLI command, a test) commits once.
-They raise :class:`BookingError` subclasses whose message is shown to the user as it is.
+They raise :class:`BookingError` subclasses (a :class:`webapp.errors.RuleViolation`) whose
+message is shown to the user as it is.
 """
 
 from __future__ import annotations
@@ -33,20 +34,13 @@ from webapp.bookings.models import (
     SizeClass,
 )
 from webapp.db import db, lock_row, utcnow
+from webapp.errors import RuleViolation
 from webapp.events.models import Event, EventStatus
 from webapp.events.services import registration_open
 
 
-class BookingError(Exception):
-    """A rule said no; ``str(error)`` is a message for the user in their language."""
-
+class BookingError(RuleViolation):
     default = _l("The booking could not be changed.")
-
-    def __init__(self, message: object | None = None) -> None:
-        super().__init__(message if message is not None else self.default)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class EventNotFound(BookingError):

@@ -19,6 +19,7 @@ from webapp.bookings import services
 from webapp.bookings.forms import AddParticipantForm, ConfirmForm, RegistrationForm
 from webapp.bookings.models import Booking, BookingStatus
 from webapp.db import db
+from webapp.errors import one_transaction
 from webapp.events.services import get_public_event, registration_open
 from webapp.extensions import limiter
 from webapp.i18n import current_language
@@ -42,7 +43,7 @@ def _limit_for(event_max: int | None) -> int:
 
 
 @bp.route("/events/<int:event_id>/register", methods=["GET", "POST"])
-def register(event_id: int):  # noqa: ANN201 - a view
+def register(event_id: int):
     event = get_public_event(event_id)
     if event is None:
         abort(404)
@@ -55,7 +56,7 @@ def register(event_id: int):  # noqa: ANN201 - a view
         if form.change_participant_blocks():
             return render_template("bookings/register.html", event=event, form=form)
         if form.validate_on_submit():
-            try:
+            with one_transaction() as attempt:
                 booking = services.register(
                     event.id,
                     form.company_data(),
@@ -67,11 +68,7 @@ def register(event_id: int):  # noqa: ANN201 - a view
                     message=form.message.data or None,
                     submission_key=form.submission_key.data or None,
                 )
-                db.session.commit()
-            except services.BookingError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
+            if attempt.ok:
                 token = services.manage_token(booking)
                 return redirect(url_for("bookings.confirmation", token=token), code=303)
         status = 422 if form.errors else 409
@@ -87,13 +84,13 @@ def _booking_or_404(token: str) -> Booking:
 
 
 @bp.get("/bookings/<token>/confirmation")
-def confirmation(token: str):  # noqa: ANN201 - a view
+def confirmation(token: str):
     booking = _booking_or_404(token)
     return render_template("bookings/confirmation.html", booking=booking, token=token)
 
 
 @bp.get("/bookings/<token>")
-def manage(token: str):  # noqa: ANN201 - a view
+def manage(token: str):
     booking = _booking_or_404(token)
     return _render_manage(booking, token, AddParticipantForm())
 
@@ -124,30 +121,26 @@ def _render_manage(booking: Booking, token: str, add_form: AddParticipantForm, s
     )
 
 
-def _run(token: str, action, success: str):  # noqa: ANN001, ANN202
+def _run(token: str, action, success: str):
     """Run one manage-page action as one transaction and go back to the manage page."""
     booking = _booking_or_404(token)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with one_transaction() as attempt:
         action(booking.id)
-        db.session.commit()
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
+    if attempt.ok:
         flash(success, "success")
     return redirect(url_for("bookings.manage", token=token), code=303)
 
 
 @bp.post("/bookings/<token>/cancel")
-def cancel(token: str):  # noqa: ANN201 - a view
+def cancel(token: str):
     return _run(token, services.cancel, _("Your booking has been cancelled."))
 
 
 @bp.post("/bookings/<token>/participants/<int:participant_id>/remove")
-def remove_participant(token: str, participant_id: int):  # noqa: ANN201 - a view
+def remove_participant(token: str, participant_id: int):
     return _run(
         token,
         lambda booking_id: services.remove_participant(booking_id, participant_id),
@@ -156,17 +149,14 @@ def remove_participant(token: str, participant_id: int):  # noqa: ANN201 - a vie
 
 
 @bp.post("/bookings/<token>/participants")
-def add_participant(token: str):  # noqa: ANN201 - a view
+def add_participant(token: str):
     booking = _booking_or_404(token)
     form = AddParticipantForm()
     if not form.validate_on_submit():
         return _render_manage(booking, token, form, 422)
-    try:
+    with one_transaction() as attempt:
         services.add_participants(booking.id, [form.participant.form.to_data()])
-        db.session.commit()
-    except services.BookingError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not attempt.ok:
         return _render_manage(booking, token, form, 409)
     flash(_("The participant has been added."), "success")
     return redirect(url_for("bookings.manage", token=token), code=303)

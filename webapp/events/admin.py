@@ -6,15 +6,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from webapp.accounts import audit
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
-from webapp.accounts.services import NotAllowed, organisations_of, require_role, role_in
-from webapp.db import db
+from webapp.accounts.services import organisations_of
+from webapp.errors import one_transaction
 from webapp.events import management
 from webapp.events.forms import EventForm
 from webapp.events.models import Event
 from webapp.formtools import parse_id
+from webapp.organisations import audit
+from webapp.organisations.services import NotAllowed, project_choices, require_role, role_in
 
 bp = Blueprint("event_admin", __name__, url_prefix="/organisers")
 
@@ -33,7 +34,7 @@ def event_or_404(event_id: int, role: Role) -> Event:
 
 @bp.get("/")
 @login_required
-def index():  # noqa: ANN201 - a view
+def index():
     own, partner = management.dashboard_events(current_user)
     return render_template(
         "organisers/events/index.html",
@@ -60,26 +61,25 @@ def _handle_session_buttons(form: EventForm) -> bool:
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @login_required
-def create():  # noqa: ANN201 - a view
+def create():
     organisations = organisations_of(current_user, Role.ORGANISER)
     if not organisations:
         raise NotAllowed()
     chosen = request.form.get("organisation", type=parse_id) or organisations[0].id
     if chosen not in {o.id for o in organisations}:
         chosen = organisations[0].id
-    form = EventForm(organisations=organisations, projects=management.project_choices(chosen))
+    form = EventForm(organisations=organisations, projects=project_choices(chosen))
     if request.method == "POST" and not _handle_session_buttons(form):
         if form.validate_on_submit():
-            try:
-                event = management.create_event(current_user, form.organisation.data,
-                                                form.to_data())
-            except management.EventError as error:
-                db.session.rollback()
-                flash(str(error), "error")
-            else:
-                db.session.commit()
-                flash(_("The event has been saved as a draft. Publish it when it is ready."),
-                      "success")
+            with one_transaction(form) as attempt:
+                event = management.create_event(
+                    current_user, form.organisation.data, form.to_data()
+                )
+            if attempt.ok:
+                flash(
+                    _("The event has been saved as a draft. Publish it when it is ready."),
+                    "success",
+                )
                 return redirect(url_for("event_admin.edit", event_id=event.id), code=303)
         return render_template("organisers/events/form.html", form=form, event=None), (
             422 if form.errors else 409
@@ -89,11 +89,11 @@ def create():  # noqa: ANN201 - a view
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(event_id: int):  # noqa: ANN201 - a view
+def edit(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     form = EventForm(
         organisations=[event.organisation],
-        projects=management.project_choices(event.organisation_id),
+        projects=project_choices(event.organisation_id),
     )
     if request.method == "GET":
         form.fill_from(event)
@@ -101,60 +101,50 @@ def edit(event_id: int):  # noqa: ANN201 - a view
         # The organisation of an event never changes; the select only shows it.
         form.organisation.data = event.organisation_id
         if form.validate_on_submit():
-            try:
+            with one_transaction(form) as attempt:
                 management.update_event(current_user, event.id, form.to_data())
-            except management.EventError as error:
-                db.session.rollback()
-                if isinstance(error, management.CapacityBelowSeatsTaken):
-                    form.capacity.errors = [*form.capacity.errors, str(error)]
-                else:
-                    flash(str(error), "error")
-                event = event_or_404(event_id, Role.ORGANISER)
-            else:
-                db.session.commit()
+            if attempt.ok:
                 flash(_("The event has been saved."), "success")
                 return redirect(url_for("event_admin.edit", event_id=event.id), code=303)
+            event = event_or_404(event_id, Role.ORGANISER)
         return _render_edit(event, form, 422 if form.errors else 409)
     return _render_edit(event, form)
 
 
-def _render_edit(event: Event, form: EventForm, status: int = 200):  # noqa: ANN202
+def _render_edit(event: Event, form: EventForm, status: int = 200):
     return render_template(
         "organisers/events/form.html", form=form, event=event, confirm_form=ConfirmForm()
     ), status
 
 
-def _status_action(event_id: int, action, success: str):  # noqa: ANN001, ANN202
+def _status_action(event_id: int, action, success: str):
     """Run one status change (publish, cancel, ...) as one transaction, then show the event."""
     event = event_or_404(event_id, Role.ORGANISER)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with one_transaction() as attempt:
         result = action(current_user, event.id)
-    except management.EventError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    if not attempt.ok:
         return redirect(url_for("event_admin.edit", event_id=event_id), code=303)
-    db.session.commit()
     flash(success, "success")
     return redirect(url_for("event_admin.edit", event_id=result.id), code=303)
 
 
 @bp.post("/events/<int:event_id>/publish")
 @login_required
-def publish(event_id: int):  # noqa: ANN201 - a view
+def publish(event_id: int):
     return _status_action(event_id, management.publish, _("The event is published."))
 
 
 @bp.post("/events/<int:event_id>/unpublish")
 @login_required
-def unpublish(event_id: int):  # noqa: ANN201 - a view
+def unpublish(event_id: int):
     return _status_action(event_id, management.unpublish, _("The event is a draft again."))
 
 
 @bp.post("/events/<int:event_id>/cancel")
 @login_required
-def cancel(event_id: int):  # noqa: ANN201 - a view
+def cancel(event_id: int):
     return _status_action(
         event_id,
         management.cancel,
@@ -164,16 +154,17 @@ def cancel(event_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/events/<int:event_id>/duplicate")
 @login_required
-def duplicate(event_id: int):  # noqa: ANN201 - a view
+def duplicate(event_id: int):
     return _status_action(
-        event_id, management.duplicate,
+        event_id,
+        management.duplicate,
         _("This is a draft copy. Move its sessions to the new dates and publish it."),
     )
 
 
 @bp.get("/events/<int:event_id>/log")
 @login_required
-def log(event_id: int):  # noqa: ANN201 - a view
+def log(event_id: int):
     event = event_or_404(event_id, Role.VIEWER)
     return render_template(
         "organisers/events/log.html", event=event, entries=audit.entries_for_event(event.id)

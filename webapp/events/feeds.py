@@ -40,9 +40,10 @@ from werkzeug.http import is_resource_modified
 
 from webapp.db import db, utcnow
 from webapp.events import ical
-from webapp.events.models import Event, EventKind, EventSession, EventStatus, Organisation, Project
+from webapp.events.models import Event, EventKind, EventSession, EventStatus
 from webapp.events.services import PUBLIC_STATUSES, EventFilter
 from webapp.i18n import STOCKHOLM, current_language
+from webapp.organisations.models import Organisation, Project
 from webapp.regions import COUNTIES
 
 bp = Blueprint("feeds", __name__)
@@ -307,30 +308,30 @@ def filters_from_args() -> EventFilter:
 
 
 @bp.get("/feeds/events.ics")
-def events():  # noqa: ANN201 - a view
+def events():
     """All public events, narrowed by the list page's filters when given."""
     return _public_feed(filters_from_args())
 
 
 @bp.get("/feeds/organisations/<slug>.ics")
-def organisation(slug: str):  # noqa: ANN201 - a view
+def organisation(slug: str):
     return _public_feed(EventFilter(organisation=slug), must_exist="organisation")
 
 
 @bp.get("/feeds/projects/<slug>.ics")
-def project(slug: str):  # noqa: ANN201 - a view
+def project(slug: str):
     return _public_feed(EventFilter(project=slug), must_exist="project")
 
 
 @bp.get("/feeds/kinds/<kind>.ics")
-def kind(kind: str):  # noqa: ANN201 - a view
+def kind(kind: str):
     if kind not in EventKind._value2member_map_:
         abort(404)
     return _public_feed(EventFilter(kind=EventKind(kind)))
 
 
 @bp.get("/events/<int:event_id>.ics")
-def event(event_id: int):  # noqa: ANN201 - a view
+def event(event_id: int):
     """One event's sessions as a file to open in a calendar (no join link: it is public)."""
     language = feed_language()
     row = db.session.execute(

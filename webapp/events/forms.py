@@ -113,13 +113,16 @@ class SessionForm(Form):
     start_time = _time_field(_l("Starts (HH:MM)"))
     end_time = _time_field(_l("Ends (HH:MM)"))
     end_date = DateField(
-        _l("End date, if another day (optional)"), [Optional(), _plausible_date],
+        _l("End date, if another day (optional)"),
+        [Optional(), _plausible_date],
         description=_l("For a session that goes on overnight or over several days."),
     )
-    title = StringField(_l("Session title (optional)"), [Optional(), Length(max=200)],
-                        filters=[_strip])
+    title = StringField(
+        _l("Session title (optional)"), [Optional(), Length(max=200)], filters=[_strip]
+    )
     venue = StringField(
-        _l("Venue, if not the event's (optional)"), [Optional(), Length(max=300)],
+        _l("Venue, if not the event's (optional)"),
+        [Optional(), Length(max=300)],
         filters=[_strip],
     )
 
@@ -161,25 +164,29 @@ class EventForm(FlaskForm):
         choices=choices((k.value, k.label) for k in EventKind),
         validators=[DataRequired(message=_l("Choose the kind of event."))],
     )
-    title = StringField(_l("Title"), [DataRequired(message=_l("Enter a title.")), Length(max=200)],
-                        filters=[_strip])
+    title = StringField(
+        _l("Title"), [DataRequired(message=_l("Enter a title.")), Length(max=200)], filters=[_strip]
+    )
     summary = StringField(
-        _l("Summary (one or two sentences for the list)"), [Optional(), Length(max=500)],
+        _l("Summary (one or two sentences for the list)"),
+        [Optional(), Length(max=500)],
         filters=[_strip],
     )
     description = TextAreaField(
-        _l("Description"), [Optional(), Length(max=20000)],
+        _l("Description"),
+        [Optional(), Length(max=20000)],
         description=_l("Plain text; separate paragraphs with a blank line."),
     )
     project = SelectField(_l("Project (optional)"), coerce=str, validators=[Optional()])
-    venue = StringField(_l("Venue and street address"), [Optional(), Length(max=300)],
-                        filters=[_strip])
+    venue = StringField(
+        _l("Venue and street address"), [Optional(), Length(max=300)], filters=[_strip]
+    )
     city = StringField(_l("City"), [Optional(), Length(max=100)], filters=[_strip])
     county = SelectField(_l("County (optional)"), validators=[Optional()])
     country = SelectField(_l("Country"), default="SE")
     online_url = URLField(
-        _l("Online join link"), [Optional(), URL(message=_l("Enter a full link, https://…")),
-                                 Length(max=500)],
+        _l("Online join link"),
+        [Optional(), URL(message=_l("Enter a full link, https://…")), Length(max=500)],
         filters=[_strip],
         description=_l("Only sent to registered participants, never shown publicly."),
     )
@@ -194,12 +201,15 @@ class EventForm(FlaskForm):
         _l("Most participants per company (optional)"),
         [Optional(), NumberRange(min=1, max=1000, message=_l("Enter 1 or more, or leave empty."))],
     )
-    registration_opens_date = DateField(_l("Registration opens: date (optional)"),
-                                        [Optional(), _plausible_date],
-                                        description=_l("Empty: opens when published."))
+    registration_opens_date = DateField(
+        _l("Registration opens: date (optional)"),
+        [Optional(), _plausible_date],
+        description=_l("Empty: opens when published."),
+    )
     registration_opens_time = _time_field(_l("Registration opens: time"), required=False)
     registration_closes_date = DateField(
-        _l("Registration closes: date (optional)"), [Optional(), _plausible_date],
+        _l("Registration closes: date (optional)"),
+        [Optional(), _plausible_date],
         description=_l("Empty: closes when the first session starts."),
     )
     registration_closes_time = _time_field(_l("Registration closes: time"), required=False)
@@ -210,8 +220,10 @@ class EventForm(FlaskForm):
         _l("Reminders (minutes before each session)"),
         [Optional(), Length(max=200)],
         filters=[_strip],
-        description=_l("Separate with commas; 10080 is 7 days, 1440 is 1 day, 60 is 1 hour. "
-                       "Empty: no reminders."),
+        description=_l(
+            "Separate with commas; 10080 is 7 days, 1440 is 1 day, 60 is 1 hour. "
+            "Empty: no reminders."
+        ),
     )
     sessions = FieldList(FormField(SessionForm), min_entries=1)
     add_session = SubmitField(_l("Add a session"))
@@ -239,8 +251,10 @@ class EventForm(FlaskForm):
             self.offsets()
         except ValueError:
             raise ValidationError(
-                _l("Enter whole minutes between 1 and %(max)s, separated by commas.",
-                   max=MAX_REMINDER_MINUTES)
+                _l(
+                    "Enter whole minutes between 1 and %(max)s, separated by commas.",
+                    max=MAX_REMINDER_MINUTES,
+                )
             ) from None
 
     def validate(self, extra_validators: dict | None = None) -> bool:
@@ -313,8 +327,17 @@ class EventForm(FlaskForm):
     def fill_from(self, event: Event) -> None:
         """Show an existing event: its fields and live sessions, in Stockholm time."""
         self.organisation.data = event.organisation_id
-        for name in ("title", "summary", "description", "venue", "city", "online_url",
-                     "capacity", "max_per_company", "requires_approval"):
+        for name in (
+            "title",
+            "summary",
+            "description",
+            "venue",
+            "city",
+            "online_url",
+            "capacity",
+            "max_per_company",
+            "requires_approval",
+        ):
             getattr(self, name).data = getattr(event, name)
         self.kind.data = event.kind.value
         self.county.data = event.county or ""

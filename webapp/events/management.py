@@ -13,39 +13,32 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import column, or_, select, table
+from sqlalchemy import column, select, table
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp import signals
-from webapp.accounts import audit
 from webapp.accounts.models import Role, User
-from webapp.accounts.services import NotAllowed, require_role
 from webapp.db import begin_write, db, lock_row, utcnow
-from webapp.events.models import (
-    Event,
-    EventKind,
-    EventSession,
-    EventStatus,
-    Project,
-    project_partners,
-)
+from webapp.errors import RuleViolation
+from webapp.events.models import Event, EventKind, EventSession, EventStatus
 from webapp.events.services import EventAlreadyCancelled, cancel_event, record_change, sync_span
+from webapp.organisations import audit
+from webapp.organisations.services import (
+    NotAllowed,
+    partner_project_ids,
+    project_choices,
+    require_role,
+)
 
 
-class EventError(Exception):
-    """A rule said no; ``str(error)`` is a message for the user in their language."""
-
+class EventError(RuleViolation):
     default = _l("The event could not be changed.")
-
-    def __init__(self, message: object | None = None) -> None:
-        super().__init__(message if message is not None else self.default)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class CapacityBelowSeatsTaken(EventError):
     """The new capacity is lower than the seats confirmed bookings hold."""
+
+    field = "capacity"
 
 
 @dataclass(frozen=True)
@@ -117,20 +110,6 @@ def get_event(event_id: int) -> Event | None:
     ).first()
 
 
-def project_choices(organisation_id: int) -> list[Project]:
-    """Projects an organisation's events may belong to: those it leads or is a partner in."""
-    partner_of = select(project_partners.c.project_id).where(
-        project_partners.c.organisation_id == organisation_id
-    )
-    return list(
-        db.session.scalars(
-            select(Project)
-            .where(or_(Project.organisation_id == organisation_id, Project.id.in_(partner_of)))
-            .order_by(Project.name)
-        )
-    )
-
-
 def dashboard_events(user: User) -> tuple[list[Event], list[Event]]:
     """The events of the user's organisations, and co-hosted events they may read as partners.
 
@@ -144,9 +123,7 @@ def dashboard_events(user: User) -> tuple[list[Event], list[Event]]:
     own = db.session.scalars(
         select(Event).where(Event.organisation_id.in_(own_ids)).order_by(*order).options(*options)
     ).all()
-    partner_projects = select(project_partners.c.project_id).where(
-        project_partners.c.organisation_id.in_(own_ids)
-    )
+    partner_projects = partner_project_ids(own_ids)
     partner = db.session.scalars(
         select(Event)
         .where(
@@ -208,8 +185,9 @@ def _apply_sessions(event: Event, sessions: list[SessionData], now: datetime) ->
             times_changed = True
             continue
         kept.add(row.id)
-        if not (_same_minute(row.starts_at, data.starts_at)
-                and _same_minute(row.ends_at, data.ends_at)):
+        if not (
+            _same_minute(row.starts_at, data.starts_at) and _same_minute(row.ends_at, data.ends_at)
+        ):
             row.starts_at, row.ends_at = data.starts_at, data.ends_at
             times_changed = True
         if (row.venue or None) != (data.venue or None):
@@ -249,7 +227,10 @@ def create_event(user: User, organisation_id: int, data: EventData) -> Event:
     db.session.add(event)
     db.session.flush()
     audit.record(
-        user, "event.created", organisation_id=organisation_id, event_id=event.id,
+        user,
+        "event.created",
+        organisation_id=organisation_id,
+        event_id=event.id,
         title=event.title,
     )
     return event
@@ -312,7 +293,10 @@ def update_event(user: User, event_id: int, data: EventData, now: datetime | Non
         signals.reminder_offsets_changed.send(event, old=old_offsets, new=event.reminder_offsets)
     if changed:
         audit.record(
-            user, "event.edited", organisation_id=event.organisation_id, event_id=event.id,
+            user,
+            "event.edited",
+            organisation_id=event.organisation_id,
+            event_id=event.id,
             fields=changed,
         )
     db.session.flush()
@@ -402,8 +386,10 @@ def duplicate(user: User, event_id: int) -> Event:
     db.session.add(copy)
     db.session.flush()
     audit.record(
-        user, "event.duplicated", organisation_id=copy.organisation_id, event_id=copy.id,
+        user,
+        "event.duplicated",
+        organisation_id=copy.organisation_id,
+        event_id=copy.id,
         source=source.id,
     )
     return copy
-

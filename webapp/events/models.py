@@ -1,4 +1,4 @@
-"""Organisations, funded projects, events and their sessions."""
+"""Events and their sessions."""
 
 from __future__ import annotations
 
@@ -6,37 +6,13 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    Column,
-    Enum,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import UTCDateTime, db, utcnow
+from webapp.db import UTCDateTime, db, str_enum, utcnow
+from webapp.organisations.models import Organisation, Project
 
 DEFAULT_REMINDER_OFFSETS = [7 * 24 * 60, 24 * 60]  # minutes before the session: 7 days, 1 day
-
-
-def str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    """A portable enum column: a string with a CHECK constraint, same on SQLite and PostgreSQL."""
-    return Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class EventKind(enum.StrEnum):
@@ -73,61 +49,6 @@ _STATUS_LABELS = {
     EventStatus.PUBLISHED: _l("Published"),
     EventStatus.CANCELLED: _l("Cancelled"),
 }
-
-
-project_partners = Table(
-    "project_partners",
-    db.metadata,
-    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "organisation_id",
-        ForeignKey("organisations.id", ondelete="CASCADE"),
-        primary_key=True,
-        index=True,
-    ),
-)
-
-
-class Organisation(db.Model):
-    """A business-support organisation that runs events (a science park, a cluster, ...)."""
-
-    __tablename__ = "organisations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: Shown on every event page and in feeds.
-    name: Mapped[str] = mapped_column(String(200))
-    #: Used in URLs and filters.
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
-    #: County code (see webapp.regions) where the organisation is based.
-    county: Mapped[str | None] = mapped_column(String(2))
-    website: Mapped[str | None] = mapped_column(String(300))
-    #: Reply address for emails about this organisation's events.
-    contact_email: Mapped[str | None] = mapped_column(String(254))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    events: Mapped[list[Event]] = relationship(back_populates="organisation")
-    projects: Mapped[list[Project]] = relationship(back_populates="organisation")
-
-
-class Project(db.Model):
-    """A funded programme run by a lead organisation together with partner organisations."""
-
-    __tablename__ = "projects"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: The lead organisation, which reports to the funder.
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
-    #: Who pays, as the funder wants it written ("Europeiska regionala utvecklingsfonden").
-    funder: Mapped[str | None] = mapped_column(String(200))
-    #: The funder's reference for the project (diarienummer).
-    funder_reference: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    organisation: Mapped[Organisation] = relationship(back_populates="projects")
-    partners: Mapped[list[Organisation]] = relationship(secondary=project_partners)
-    events: Mapped[list[Event]] = relationship(back_populates="project")
 
 
 class Event(db.Model):

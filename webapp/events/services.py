@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from webapp import signals
 from webapp.db import db, lock_row, utcnow
-from webapp.events.models import Event, EventKind, EventStatus, Organisation, Project
+from webapp.events.models import Event, EventKind, EventStatus
+from webapp.organisations.models import Organisation, Project
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 

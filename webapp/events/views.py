@@ -25,13 +25,11 @@ def _filters_from_args() -> services.EventFilter:
 
 
 @bp.get("/")
-def index():  # noqa: ANN201 - a view
+def index():
     filters = _filters_from_args()
     # Clamped: a huge page number would overflow the database's OFFSET.
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
-    pagination = services.list_public_events(
-        filters, page, current_app.config["EVENTS_PER_PAGE"]
-    )
+    pagination = services.list_public_events(filters, page, current_app.config["EVENTS_PER_PAGE"])
     organisations, projects = services.filter_options()
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
@@ -47,7 +45,7 @@ def index():  # noqa: ANN201 - a view
 
 
 @bp.get("/events/<int:event_id>")
-def detail(event_id: int):  # noqa: ANN201 - a view
+def detail(event_id: int):
     event = services.get_public_event(event_id)
     if event is None:
         abort(404)

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from webapp.accounts.models import Invitation, User
 from webapp.accounts.services import RESET_LIFETIME, invitation_token, reset_token
 from webapp.db import db, lock_row, utcnow
-from webapp.events.models import Organisation
 from webapp.notifications.models import MessageKind, OutboxMessage
 from webapp.notifications.outbox import message_row, queue_rows
+from webapp.organisations.models import Organisation
 
 _TABLE = OutboxMessage.__table__
 
@@ -54,9 +54,7 @@ def _window_key(scope: str, now: datetime) -> str:
 def _recently_queued(condition: Any, now: datetime) -> bool:
     return (
         db.session.scalar(
-            select(_TABLE.c.id)
-            .where(condition, _TABLE.c.created_at > now - REPEAT_WINDOW)
-            .limit(1)
+            select(_TABLE.c.id).where(condition, _TABLE.c.created_at > now - REPEAT_WINDOW).limit(1)
         )
         is not None
     )

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.accounts.models import Invitation, User
 from webapp.bookings.models import Booking, Participant
-from webapp.db import UTCDateTime, db, utcnow
-from webapp.events.models import Event, EventSession, str_enum
+from webapp.db import UTCDateTime, db, str_enum, utcnow
+from webapp.events.models import Event, EventSession
 
 
 class MessageKind(enum.StrEnum):

@@ -359,4 +359,3 @@ def replan_event(event: Event, confirmed: Sequence[Booking], now: datetime | Non
         stale = stale.where(_TABLE.c.dedupe_key.not_in(keys))
     db.session.execute(stale.values(status=MessageStatus.CANCELLED))
     _upsert_reminders(wanted)
-

@@ -170,7 +170,5 @@ def all_messages(*, limit: int = 200) -> list[OutboxMessage]:
     """The newest messages, of every event and account (the development page; no access
     check there, it exists only with ``SHOW_OUTBOX`` or in debug)."""
     return list(
-        db.session.scalars(
-            select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-        )
+        db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit))
     )

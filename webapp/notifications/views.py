@@ -30,7 +30,7 @@ def _render(message: OutboxMessage) -> rendering.RenderedEmail | None:
             return None
 
 
-def _outbox_page(event_id: int, follow_up_form: FollowUpForm, status: int = 200):  # noqa: ANN202
+def _outbox_page(event_id: int, follow_up_form: FollowUpForm, status: int = 200):
     try:
         summary = services.event_outbox(current_user, event_id)
     except services.MessageNotFound:
@@ -51,13 +51,13 @@ def _outbox_page(event_id: int, follow_up_form: FollowUpForm, status: int = 200)
 
 @bp.get("/organisers/events/<int:event_id>/outbox")
 @login_required
-def event_outbox(event_id: int):  # noqa: ANN201 - a view
+def event_outbox(event_id: int):
     return _outbox_page(event_id, FollowUpForm())
 
 
 @bp.get("/organisers/outbox/<int:message_id>")
 @login_required
-def show(message_id: int):  # noqa: ANN201 - a view
+def show(message_id: int):
     try:
         message = services.get_message(current_user, message_id)
     except services.MessageNotFound:
@@ -74,7 +74,7 @@ def show(message_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/organisers/outbox/<int:message_id>/resend")
 @login_required
-def resend(message_id: int):  # noqa: ANN201 - a view
+def resend(message_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -92,7 +92,7 @@ def resend(message_id: int):  # noqa: ANN201 - a view
 
 @bp.post("/organisers/events/<int:event_id>/follow-up")
 @login_required
-def follow_up(event_id: int):  # noqa: ANN201 - a view
+def follow_up(event_id: int):
     form = FollowUpForm()
     if not form.validate_on_submit():
         return _outbox_page(event_id, form, 400)
@@ -120,7 +120,7 @@ def _shown_here(message: OutboxMessage) -> bool:
 
 
 @bp.get("/dev/outbox")
-def dev_outbox():  # noqa: ANN201 - a view
+def dev_outbox():
     _dev_only()
     messages = services.all_messages()
     return render_template(

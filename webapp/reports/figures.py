@@ -38,7 +38,8 @@ from webapp.bookings.models import (
     SizeClass,
 )
 from webapp.db import db
-from webapp.events.models import Event, EventKind, Project
+from webapp.events.models import Event, EventKind
+from webapp.organisations.models import Project
 from webapp.reports.sql import Rows, build_rows, cancelled_in_period, in_scope, sni_section
 
 #: The dimensions companies are counted by, in the order the report shows them.

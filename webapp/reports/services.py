@@ -20,10 +20,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from webapp.accounts.models import User
-from webapp.accounts.services import NotAllowed, role_in
 from webapp.db import db
-from webapp.events.models import Organisation, Project, project_partners
+from webapp.errors import RuleViolation
 from webapp.i18n import STOCKHOLM
+from webapp.organisations.models import Organisation, Project
+from webapp.organisations.services import (
+    NotAllowed,
+    partner_organisation_ids,
+    partner_project_ids,
+    role_in,
+)
 from webapp.reports import figures
 
 #: Longest period one report covers; months are listed one by one in the SQL.
@@ -32,16 +38,8 @@ MAX_PERIOD_DAYS = 10 * 366
 COMPANIES_ON_PAGE = 50
 
 
-class ReportError(Exception):
-    """A rule said no; ``str(error)`` is a message for the user in their language."""
-
+class ReportError(RuleViolation):
     default = _l("The report could not be made.")
-
-    def __init__(self, message: object | None = None) -> None:
-        super().__init__(message if message is not None else self.default)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 class NotFound(ReportError):
@@ -142,14 +140,7 @@ def project_scope(user: User | None, project_id: int) -> Scope:
     if project is None:
         raise NotFound()
     mine = _authenticated_memberships(user)
-    partners = set(
-        db.session.scalars(
-            select(project_partners.c.organisation_id).where(
-                project_partners.c.project_id == project_id
-            )
-        )
-    )
-    if not mine & ({project.organisation_id} | partners):
+    if not mine & ({project.organisation_id} | partner_organisation_ids(project_id)):
         raise NotAllowed()
     return Scope(project.organisation, project)
 
@@ -162,12 +153,9 @@ def available(user: User) -> tuple[list[Organisation], list[Project]]:
     organisations = db.session.scalars(
         select(Organisation).where(Organisation.id.in_(mine)).order_by(Organisation.name)
     ).all()
-    partner_of = select(project_partners.c.project_id).where(
-        project_partners.c.organisation_id.in_(mine)
-    )
     projects = db.session.scalars(
         select(Project)
-        .where(or_(Project.organisation_id.in_(mine), Project.id.in_(partner_of)))
+        .where(or_(Project.organisation_id.in_(mine), Project.id.in_(partner_project_ids(mine))))
         .options(joinedload(Project.organisation))
         .order_by(Project.name, Project.id)
     ).all()

@@ -1,0 +1,1 @@
+"""Organisations, their funded projects and partner organisations (the lowest domain layer)."""
