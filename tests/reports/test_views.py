@@ -44,8 +44,9 @@ def test_report_page_shows_the_figures_with_charts_and_tables(client, world):
     # Every chart is an image named by its figures, with a table of the same figures beside.
     assert text.count('<svg role="img"') == 7
     assert (
-        "Companies that attended, By size class (RCO01): Micro 1; Small 0; Medium 0; Large 1"
-        in text
+        "Companies, By size class (RCO01): Micro Confirmed booking 1, Attended 1; "
+        "Small Confirmed booking 1, Attended 0; Medium Confirmed booking 0, Attended 0; "
+        "Large Confirmed booking 1, Attended 1" in text
     )
     assert (
         "Unique persons by gender: Woman 1; Man 2; Other / non-binary 0; Prefer not to say 0; "
@@ -54,6 +55,10 @@ def test_report_page_shows_the_figures_with_charts_and_tables(client, world):
     assert "J – Information and communication" in text
     assert "Norway" in text
     assert "50 %" in text and "100 %" in text
+    # The five company charts have a legend and two bars per row (4 sizes, 2, 3 counties,
+    # 3 sections, 2 countries); gender (5 rows) and months (2) have one series.
+    assert text.count('class="chart-bar chart-series-0"') == 5 + 14
+    assert text.count('class="chart-bar chart-series-1"') == 5 + 14 + 5 + 2
     assert world.trip.title not in text  # Home's own trip is not in the project
 
 

@@ -74,10 +74,10 @@ def show(kind: str, scope_id: int):  # noqa: ANN201 - a view
     )
 
 
-def _download(body: bytes, mimetype: str, name: str) -> Response:
+def _download(body: bytes, content_type: str, name: str) -> Response:
     return Response(
         body,
-        mimetype=mimetype,
+        content_type=content_type,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "private, no-store",
