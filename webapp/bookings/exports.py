@@ -11,8 +11,8 @@ column adds up the lengths of the sessions the person attended.
 Spreadsheets run formulas, so text that a company typed is never allowed to become one:
 CSV cells starting with ``= + - @`` (or a tab or carriage return) get a leading apostrophe
 (the OWASP advice; a phone number such as ``+46 …`` shows it too, which is the price), and
-XLSX cells are written with an explicit string type, which keeps the text exactly as typed.
-:func:`to_csv_bytes` and :func:`add_sheet` are shared with the reports' workbook.
+XLSX cells are written as inline strings (webapp.xlsx), which keeps the text exactly as
+typed. :func:`to_csv_bytes` is shared with the reports' participant list.
 """
 
 from __future__ import annotations
@@ -24,21 +24,17 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
+from webapp import xlsx
 from webapp.bookings.forms import GENDER_LABELS
 from webapp.bookings.models import Booking, Gender, SizeClass
 from webapp.events.models import Event, EventSession
 from webapp.i18n import current_language, format_date, format_datetime, format_span
 from webapp.regions import county_name
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MIMETYPE = xlsx.MIMETYPE
 
-Cell = str | int | float
+Cell = xlsx.Cell
 
 #: Column headers, in order, before one column per session.
 COLUMNS = (
@@ -195,56 +191,10 @@ def to_csv(event: Event, bookings: list[Booking], marks: Marks) -> bytes:
     return to_csv_bytes(headers(event), rows(event, bookings, marks))
 
 
-def _xlsx_value(sheet: object, value: Cell) -> Cell | WriteOnlyCell:
-    """A value openpyxl writes as it is: control characters XML cannot hold are dropped."""
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if value.startswith("="):
-        # openpyxl takes any string starting with "=" for a formula unless told otherwise.
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
-
-
-def add_sheet(
-    workbook: Workbook,
-    title: str,
-    header: Sequence[str],
-    body: Iterable[Sequence[Cell]],
-    widths: Sequence[int] = (),
-) -> None:
-    """A write-only sheet: a bold header row, frozen, then the rows as given."""
-    # Excel refuses sheet names over 31 characters or with any of []:*?/\ in them.
-    name = "".join(c for c in title if c not in "[]:*?/\\")[:31]
-    sheet = workbook.create_sheet(name)
-    sheet.freeze_panes = "A2"
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    bold = Font(bold=True)
-    header_cells = []
-    for text in header:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in body:
-        sheet.append([_xlsx_value(sheet, value) for value in row])
-
-
-def save(workbook: Workbook, title: str, generated: datetime) -> bytes:
-    workbook.properties.title = title[:200]
-    workbook.properties.created = generated.replace(tzinfo=None)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def to_xlsx(event: Event, bookings: list[Booking], marks: Marks, generated: datetime) -> bytes:
     """A workbook with one sheet of participants; sessions get 22-character columns."""
-    workbook = Workbook(write_only=True)
+    workbook = xlsx.Workbook(event.title, generated)
     header = headers(event)
     widths = (*_WIDTHS, *([22] * (len(header) - len(_WIDTHS))))
-    add_sheet(workbook, _("Participants"), header, rows(event, bookings, marks), widths)
-    return save(workbook, event.title, generated)
+    workbook.add_sheet(_("Participants"), header, rows(event, bookings, marks), widths)
+    return workbook.close()

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
-from webapp.bookings.exports import Cell, add_sheet, gender_name, hours, save, to_csv_bytes
+from webapp import xlsx
+from webapp.bookings.exports import Cell, gender_name, hours, to_csv_bytes
 from webapp.bookings.models import Gender, SizeClass
 from webapp.events.models import EventKind
 from webapp.i18n import format_date, format_datetime
@@ -97,12 +97,11 @@ def to_xlsx(
 ) -> bytes:
     """The whole report: a summary, one sheet per table, then the participant sheet."""
     fig = report.figures
-    book = Workbook(write_only=True)
-    add_sheet(book, _("Summary"), [_("Figure"), _("Value")], _summary(report, generated), (44, 40))
+    book = xlsx.Workbook(f"{_('Report')}: {report.scope.name}", generated)
+    book.add_sheet(_("Summary"), [_("Figure"), _("Value")], _summary(report, generated), (44, 40))
     counts = [_("Confirmed booking"), _("Attended at least one session")]
     for dimension in COMPANY_DIMENSIONS:
-        add_sheet(
-            book,
+        book.add_sheet(
             str(labels.DIMENSION_SHEETS[dimension]),
             [str(labels.DIMENSION_HEADERS[dimension]), *counts],
             ([labels.key(dimension, c.key), c.total, c.attended] for c in fig.companies[dimension]),
@@ -111,29 +110,29 @@ def to_xlsx(
     people = [_("Unique persons"), _("Participations")]
     counties = {c.county: labels.county(c.county) for c in fig.company_hours}
     sizes = {size: labels.size(size) for size in SizeClass}
-    add_sheet(
-        book, _("Participants by gender"), [_("Gender"), *people],
+    book.add_sheet(
+        _("Participants by gender"), [_("Gender"), *people],
         ([labels.gender(g.key), g.persons, g.participations] for g in fig.by_gender), (24, 16, 16),
     )  # fmt: skip
-    add_sheet(
-        book, _("Participants by county"), [_("County"), *people],
+    book.add_sheet(
+        _("Participants by county"), [_("County"), *people],
         ([labels.county(c.key), c.persons, c.participations] for c in fig.by_county),
         (34, 16, 16),
     )  # fmt: skip
-    add_sheet(
-        book, _("Hours per company"),
+    book.add_sheet(
+        _("Hours per company"),
         [_("Company"), _("Organisation number"), _("Country"), _("County"), _("Size class"),
          _("Participations"), _("Unique persons"), _("Sessions attended"), _("Hours")],
         ([c.name, c.org_number, c.country, counties[c.county], sizes[c.size_class],
           c.participations, c.persons, c.sessions, hours(c.minutes)] for c in fig.company_hours),
         (32, 16, 8, 24, 10, 12, 12, 12, 10),
     )  # fmt: skip
-    add_sheet(
-        book, _("Hours per month"), [_("Month"), _("Hours")],
+    book.add_sheet(
+        _("Hours per month"), [_("Month"), _("Hours")],
         ([label, hours(minutes)] for label, minutes in fig.months), (10, 10),
     )  # fmt: skip
-    add_sheet(
-        book, _("Events by kind"),
+    book.add_sheet(
+        _("Events by kind"),
         [_("Kind"), _("Events held"), _("Sessions held"), _("Cancelled events"),
          _("Seats offered"), _("Events with unlimited seats"), _("Seats taken"),
          _("Waiting list (bookings)"), _("Waiting list (participants)"), _("Hours")],
@@ -142,8 +141,8 @@ def to_xlsx(
          for k in fig.kinds),
         (18, 12, 12, 12, 12, 12, 12, 12, 12, 10),
     )  # fmt: skip
-    add_sheet(
-        book, _("Attendance per event"),
+    book.add_sheet(
+        _("Attendance per event"),
         [_("Event"), _("Kind"), _("Project"), _("First session"), _("Last session"),
          _("Sessions held"), _("Sessions marked"), _("Companies"), _("Participations"),
          _("Present (marks)"), _("Attendance rate"), _("Hours")],
@@ -154,8 +153,8 @@ def to_xlsx(
          for e in fig.events),
         (34, 16, 24, 11, 11, 10, 10, 10, 10, 10, 10, 10),
     )  # fmt: skip
-    add_sheet(
-        book, _("Participants"), participant_header(), participant_rows(rows, dates),
+    book.add_sheet(
+        _("Participants"), participant_header(), participant_rows(rows, dates),
         (24, 30, 16, 24, 30, 15, 22, 10, 26, 32, 14, 10, 8),
     )  # fmt: skip
-    return save(book, f"{_('Report')}: {report.scope.name}", generated)
+    return book.close()
