@@ -33,6 +33,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_attendees import RUNS, _timed  # noqa: E402
 from tests.factories import swedish_orgnr  # noqa: E402
 from webapp import create_app, tokens  # noqa: E402
 from webapp.accounts.models import Membership, User  # noqa: E402
@@ -55,7 +56,6 @@ from webapp.events.models import (  # noqa: E402
 )
 from webapp.organisations.models import Organisation, Project, Role  # noqa: E402
 
-RUNS = 5
 START = datetime(2026, 1, 12, 8, 0, tzinfo=UTC)
 COUNTIES = ("01", "03", "12", "14", "22", "24", None)
 SNI = ("62010", "25110", "C28", "41200", "71120", None, "46900", "01110")
@@ -165,6 +165,10 @@ def _load(events: int, companies: int, bookings: int, rng: random.Random) -> tup
         )
     )
     db.session.commit()
+    # Fresh statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) would keep.
+    with db.engine.connect() as conn:
+        conn.execute(sa.text("ANALYZE"))
+        conn.commit()
     return org.id, project.id
 
 
@@ -219,27 +223,6 @@ UNION ALL SELECT 'sessions', e.kind, COUNT(*), COUNT(DISTINCT hs.event_id) FROM 
 """
 
 
-def _timed_get(client, url: str) -> tuple[list[float], int, int]:  # noqa: ANN001
-    """Durations of RUNS GETs (the first one warms up), response size, SQL statements."""
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202
-        statements.append(statement)
-
-    durations, size = [], 0
-    for run in range(RUNS + 1):
-        if run == RUNS:
-            sa.event.listen(db.engine, "before_cursor_execute", count)
-        db.session.expire_all()
-        start = time.perf_counter()
-        response = client.get(url)
-        durations.append(time.perf_counter() - start)
-        assert response.status_code == 200, response.status_code
-        size = len(response.data)
-    sa.event.remove(db.engine, "before_cursor_execute", count)
-    return durations[1:], size, len(statements)
-
-
 def _timed_floor(project_id: int) -> tuple[list[float], int]:
     sql = sa.text(_floor_sql(db.engine.dialect.name))
     params = {
@@ -252,7 +235,7 @@ def _timed_floor(project_id: int) -> tuple[list[float], int]:
                   for k, v in params.items()}  # fmt: skip
     durations, rows = [], 0
     with db.engine.connect() as conn:
-        for _run in range(RUNS + 1):
+        for _run in range(RUNS):
             start = time.perf_counter()
             rows = len(conn.execute(sql, params).all())
             durations.append(time.perf_counter() - start)
@@ -295,7 +278,7 @@ def main() -> None:
 
         print(f"Database: {db.engine.dialect.name}; {events} events, {companies} companies, "
               f"{participations} confirmed participations (loaded in {loaded:.0f} s); "
-              f"median and max of {RUNS} runs after one warm-up")  # fmt: skip
+              f"median and max of {RUNS - 1} runs after one warm-up")  # fmt: skip
         floor, floor_rows = _timed_floor(project_id)
         floor_median = statistics.median(floor)
         print(f"{'floor: one SQL statement':28} median {floor_median * 1000:7.0f} ms   "
@@ -306,7 +289,8 @@ def main() -> None:
             ("report page (HTML)", f"{base}?{query}"),
             ("report workbook (XLSX)", f"{base}/report.xlsx?{query}"),
         ):
-            durations, size, statements = _timed_get(client, path)
+            durations, size, statements = _timed(client, path)
+            durations = durations[1:]  # the first run warms up
             median = statistics.median(durations)
             print(f"{label:28} median {median * 1000:7.0f} ms   max {max(durations) * 1000:7.0f} "
                   f"ms   {size / 1024:6.0f} KiB   {statements} SQL statements   "

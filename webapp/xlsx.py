@@ -16,11 +16,12 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-Cell = str | int | float
+Cell = str | int | float | Decimal
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 #: Excel refuses sheet names over 31 characters or with any of these in them.
@@ -46,10 +47,10 @@ _LETTERS = [_column_letters(i) for i in range(1, 16_385)]
 def _cell(ref: str, value: Cell | None, style: str = "") -> str:
     if value is None or value == "":
         return ""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         text = escape(_ILLEGAL.sub("", str(value)))
         return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-    return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
+    return f'<c r="{ref}"{style}><v>{value}</v></c>'
 
 
 class Workbook:

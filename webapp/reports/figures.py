@@ -26,7 +26,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import String, case, cast, distinct, exists, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
 
 from webapp.bookings.models import (
     Attendance,
@@ -48,6 +60,16 @@ SIZE_ORDER = ("micro", "small", "medium", "large")
 GENDER_ORDER = ("female", "male", "other", "undisclosed", None)
 
 
+class _Hours:
+    """Rows that carry attended ``minutes`` show them as hours."""
+
+    minutes: int
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
+
+
 @dataclass(frozen=True)
 class Count:
     """One row of a companies or participants table."""
@@ -65,7 +87,7 @@ class PersonCount:
 
 
 @dataclass(frozen=True)
-class CompanyHours:
+class CompanyHours(_Hours):
     company_id: int
     name: str
     org_number: str
@@ -77,13 +99,9 @@ class CompanyHours:
     sessions: int
     minutes: int
 
-    @property
-    def hours(self) -> float:
-        return self.minutes / 60
-
 
 @dataclass(frozen=True)
-class EventRow:
+class EventRow(_Hours):
     event_id: int
     title: str
     kind: EventKind
@@ -100,10 +118,6 @@ class EventRow:
     minutes: int
 
     @property
-    def hours(self) -> float:
-        return self.minutes / 60
-
-    @property
     def attendance_rate(self) -> float | None:
         """Share present over the marked sessions, 0–1; None while nothing is marked."""
         expected = self.participations * self.marked_sessions
@@ -111,7 +125,7 @@ class EventRow:
 
 
 @dataclass(frozen=True)
-class KindRow:
+class KindRow(_Hours):
     kind: EventKind
     held: int = 0
     sessions: int = 0
@@ -122,10 +136,6 @@ class KindRow:
     waiting_bookings: int = 0
     waiting_participants: int = 0
     minutes: int = 0
-
-    @property
-    def hours(self) -> float:
-        return self.minutes / 60
 
 
 @dataclass
@@ -154,6 +164,11 @@ class Figures:
     @property
     def sessions_total(self) -> int:
         return sum(row.sessions for row in self.kinds)
+
+
+def _total(column: ColumnElement[int] | ColumnElement[int | None]) -> ColumnElement[int]:
+    """SUM as an integer, 0 for no rows (PostgreSQL sums integers as NUMERIC)."""
+    return cast(func.coalesce(func.sum(column), 0), Integer)
 
 
 def compute(
@@ -203,7 +218,7 @@ def _companies(rows: Rows, figures: Figures) -> None:
             literal(name).label("dimension"),
             cast(key, String).label("key"),
             func.count().label("total"),
-            func.sum(per_company.c.attended).label("attended"),
+            _total(per_company.c.attended).label("attended"),
         )
         .select_from(per_company)
         .join(Company, Company.id == per_company.c.company_id)
@@ -300,8 +315,8 @@ def _company_hours(rows: Rows) -> list[CompanyHours]:
             Company.size_class,
             func.count(),
             func.count(distinct(p.c.email)),
-            func.coalesce(func.sum(pp.c.sessions), 0),
-            func.coalesce(func.sum(pp.c.minutes), 0),
+            _total(pp.c.sessions),
+            _total(pp.c.minutes),
         )
         .select_from(p)
         .join(Company, Company.id == p.c.company_id)
@@ -314,7 +329,7 @@ def _company_hours(rows: Rows) -> list[CompanyHours]:
             Company.county,
             Company.size_class,
         )
-        .order_by(func.coalesce(func.sum(pp.c.minutes), 0).desc(), Company.name, Company.id)
+        .order_by(_total(pp.c.minutes).desc(), Company.name, Company.id)
     )
     return [CompanyHours(*row) for row in db.session.execute(stmt)]
 
@@ -345,7 +360,7 @@ def _events(rows: Rows) -> list[EventRow]:
         .subquery()
     )
     present = (
-        select(att.c.event_id, func.count().label("present"), func.sum(att.c.minutes).label("m"))
+        select(att.c.event_id, func.count().label("present"), _total(att.c.minutes).label("m"))
         .group_by(att.c.event_id)
         .subquery()
     )
@@ -399,11 +414,11 @@ def _kinds(rows: Rows, scope: object, start: datetime, end: datetime) -> list[Ki
             literal("held"),
             Event.kind,
             func.count(),
-            func.coalesce(func.sum(Event.capacity), 0),
+            _total(Event.capacity),
             func.count(case((Event.capacity.is_(None), 1))),
-            func.coalesce(func.sum(Event.seats_taken), 0),
-            func.coalesce(func.sum(waiting.c.bookings), 0),
-            func.coalesce(func.sum(waiting.c.people), 0),
+            _total(Event.seats_taken),
+            _total(waiting.c.bookings),
+            _total(waiting.c.people),
         )
         .select_from(held_events)
         .join(Event, Event.id == held_events.c.event_id)
@@ -416,7 +431,7 @@ def _kinds(rows: Rows, scope: object, start: datetime, end: datetime) -> list[Ki
         select(literal("cancelled"), Event.kind, func.count(), zero, zero, zero, zero, zero)
         .where(cancelled_in_period(scope, start, end))
         .group_by(Event.kind),
-        select(literal("hours"), Event.kind, func.sum(att.c.minutes), zero, zero, zero, zero, zero)
+        select(literal("hours"), Event.kind, _total(att.c.minutes), zero, zero, zero, zero, zero)
         .select_from(att)
         .join(Event, Event.id == att.c.event_id)
         .group_by(Event.kind),
@@ -446,13 +461,13 @@ def _months(rows: Rows, months: list[tuple[str, datetime]]) -> list[tuple[str, i
     """Attended minutes per local month of the period, every month listed (one query)."""
     att = rows.attended
     found = dict(
-        db.session.execute(select(att.c.month, func.sum(att.c.minutes)).group_by(att.c.month)).all()
+        db.session.execute(select(att.c.month, _total(att.c.minutes)).group_by(att.c.month)).all()
     )
     return [(label, found.get(label, 0) or 0) for label, _end in months]
 
 
 @dataclass(frozen=True)
-class ParticipantRow:
+class ParticipantRow(_Hours):
     """One line of the participant sheet: a person on a confirmed booking of a held event."""
 
     project: str | None
@@ -469,10 +484,6 @@ class ParticipantRow:
     gender: Gender | None
     sessions: int
     minutes: int
-
-    @property
-    def hours(self) -> float:
-        return self.minutes / 60
 
 
 def participant_sheet(

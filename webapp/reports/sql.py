@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     and_,
     case,
+    cast,
     func,
     literal,
     select,
@@ -153,8 +154,9 @@ def build_rows(
         )
         .cte("participations")
     )
-    # Joined, not ``participant_id IN (participations)``: SQLite would probe the attendance
-    # index once per held session and participation, which grows as their product.
+    # Joined, not ``participant_id IN (participations)``, and the booking tied to the
+    # session's event: otherwise SQLite may plan a walk of every held session (or event)
+    # against every participation or confirmed booking, which grows as their product.
     attended = (
         select(
             Attendance.participant_id,
@@ -165,7 +167,10 @@ def build_rows(
         )
         .join(held_sessions, held_sessions.c.session_id == Attendance.session_id)
         .join(Participant, Participant.id == Attendance.participant_id)
-        .join(Booking, Booking.id == Participant.booking_id)
+        .join(
+            Booking,
+            (Booking.id == Participant.booking_id) & (Booking.event_id == held_sessions.c.event_id),
+        )
         .where(
             Attendance.present.is_(True),
             Booking.status == BookingStatus.CONFIRMED,
@@ -177,7 +182,7 @@ def build_rows(
         select(
             attended.c.participant_id,
             func.count().label("sessions"),
-            func.sum(attended.c.minutes).label("minutes"),
+            cast(func.sum(attended.c.minutes), Integer).label("minutes"),
         )
         .group_by(attended.c.participant_id)
         .cte("per_participation")
