@@ -17,6 +17,7 @@ from tests.reports import scenario
 from webapp.bookings.models import Attendance, Booking, Participant
 from webapp.db import db
 from webapp.events.models import EventKind
+from webapp.i18n import STOCKHOLM
 from webapp.organisations.models import Role
 
 PERIOD = "first=2026-03-01&last=2026-04-30"
@@ -78,10 +79,11 @@ def test_organisation_report_includes_events_outside_projects(client, world):
     assert "20.0" in text
 
 
-def test_default_period_is_this_calendar_year(client, world):
-    page = client.get(_url(world, query=""), headers=EN)
+@pytest.mark.parametrize("query", ["", "utm_source=newsletter"])
+def test_default_period_is_this_calendar_year(client, world, query):
+    page = client.get(_url(world, query=query), headers=EN)
     assert page.status_code == 200
-    year = datetime.now(UTC).year
+    year = datetime.now(STOCKHOLM).year
     assert f'value="{year}-01-01"' in page.text and f'value="{year}-12-31"' in page.text
 
 

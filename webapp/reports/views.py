@@ -33,8 +33,9 @@ def _scope(kind: str, scope_id: int) -> services.Scope:
 
 def _period(scope: services.Scope) -> tuple[PeriodForm, services.Period | None]:
     """The chosen period, or the default one when none is chosen; None when it is wrong."""
-    form = PeriodForm(formdata=request.args if request.args else None)
-    if not request.args:
+    chosen = "first" in request.args or "last" in request.args
+    form = PeriodForm(formdata=request.args if chosen else None)
+    if not chosen:
         period = services.default_period(scope, local(utcnow()).date())
         form.first.data, form.last.data = period.first, period.last
         return form, period
