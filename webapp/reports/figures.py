@@ -1,7 +1,7 @@
 """The figures of one report, computed by aggregate queries in the database.
 
-A report runs the same eight statements whatever the number of events, companies and
-participants (tests/reports/test_figures.py counts them): each table below is one
+A report runs the same six statements whatever the number of events, companies and
+participants (tests/reports/test_views.py counts a whole page's): each table below is one
 ``GROUP BY`` (several small ones joined with ``UNION ALL``) over the CTEs of
 :mod:`webapp.reports.sql`. Python only reshapes the aggregated rows into tables.
 
