@@ -1,9 +1,10 @@
 """The figures of one report, computed by aggregate queries in the database.
 
-A report runs the same six statements whatever the number of events, companies and
+A report runs the same three statements whatever the number of events, companies and
 participants (tests/reports/test_views.py counts a whole page's): each table below is one
-``GROUP BY`` (several small ones joined with ``UNION ALL``) over the CTEs of
-:mod:`webapp.reports.sql`. Python only reshapes the aggregated rows into tables.
+``GROUP BY`` over the CTEs of :mod:`webapp.reports.sql`, and the small ones are joined
+with ``UNION ALL`` into one statement, so the CTEs are built once for all of them. Python
+only reshapes the aggregated rows into tables.
 
 What counts (the definitions funders ask about):
 
@@ -39,6 +40,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.sql import Select
 
 from webapp.bookings.models import (
     Attendance,
@@ -180,22 +182,55 @@ def compute(
 ) -> Figures:
     """The figures for a project's (or else an organisation's) events in [start, end).
 
-    ``months`` are the period's local months as (label, end instant), in order.
+    ``months`` are the period's local months as (label, end instant), in order. Three
+    statements: every small grouping at once (:func:`_groupings`), companies' hours, events.
     """
     scope = in_scope(project_id, organisation_id)
     rows = build_rows(scope, start, end, months)
     figures = Figures()
-    _companies(rows, figures)
-    _persons(rows, figures)
+    found = _groupings(rows, scope, start, end)
+    _read_companies(found, figures)
+    _read_persons(found, figures)
+    figures.kinds = _read_kinds(found)
+    month_minutes = {key: values[0] for key, values in found["month"]}
+    figures.months = [(label, month_minutes.get(label, 0)) for label, _end in months]
     figures.company_hours = _company_hours(rows)
     figures.events = _events(rows)
-    figures.kinds = _kinds(rows, scope, start, end)
-    figures.months = _months(rows, months)
     return figures
 
 
-def _companies(rows: Rows, figures: Figures) -> None:
-    """Companies per size class, SME or not, county, SNI section and country (one query)."""
+Found = dict[str, list[tuple[str | None, list[int]]]]
+_VALUES = 6
+
+
+def _part(dimension: str, key: object, *values: object) -> list[object]:
+    """The columns of one grouping in the shared UNION ALL: its name, key and six integers."""
+    padded = [*values, *([literal(0)] * (_VALUES - len(values)))]
+    return [
+        literal(dimension).label("dimension"),
+        cast(key, String).label("key"),
+        *(cast(value, Integer) for value in padded),
+    ]
+
+
+def _groupings(rows: Rows, scope: object, start: datetime, end: datetime) -> Found:
+    """Companies by dimension, people by gender and county, events by kind, minutes by
+    month: one statement, so the databases build the report's CTEs once for all of them."""
+    parts = [
+        *_company_parts(rows),
+        *_person_parts(rows),
+        *_kind_parts(rows, scope, start, end),
+        select(*_part("month", rows.attended.c.month, _total(rows.attended.c.minutes)))
+        .group_by(rows.attended.c.month),
+    ]  # fmt: skip
+    found: Found = defaultdict(list)
+    for dimension, key, *values in db.session.execute(union_all(*parts)):
+        found[dimension].append((key, values))
+    return found
+
+
+def _company_parts(rows: Rows) -> list[Select[tuple[object, ...]]]:
+    """Companies per size class, SME or not, county, SNI section and country."""
     p, pp = rows.participations, rows.per_participation
     per_company = (
         select(
@@ -213,24 +248,19 @@ def _companies(rows: Rows, figures: Figures) -> None:
         "sni": sni_section(Company.industry_code),
         "country": Company.country,
     }
-    parts = [
-        select(
-            literal(name).label("dimension"),
-            cast(key, String).label("key"),
-            func.count().label("total"),
-            _total(per_company.c.attended).label("attended"),
-        )
+    return [
+        select(*_part(f"company:{name}", key, func.count(), _total(per_company.c.attended)))
         .select_from(per_company)
         .join(Company, Company.id == per_company.c.company_id)
         .group_by(key)
         for name, key in keys.items()
     ]
-    grouped: dict[str, list[Count]] = defaultdict(list)
-    for dimension, key, total, attended in db.session.execute(union_all(*parts)):
-        grouped[dimension].append(Count(key, total, attended or 0))
+
+
+def _read_companies(found: Found, figures: Figures) -> None:
     order = {"size": SIZE_ORDER, "sme": ("yes", "no")}
     for dimension in COMPANY_DIMENSIONS:
-        counts = grouped.get(dimension, [])
+        counts = [Count(key, v[0], v[1]) for key, v in found[f"company:{dimension}"]]
         if dimension in order:
             present = {c.key: c for c in counts}
             counts = [present.get(k, Count(k, 0, 0)) for k in order[dimension]]
@@ -243,8 +273,8 @@ def _companies(rows: Rows, figures: Figures) -> None:
     )
 
 
-def _persons(rows: Rows, figures: Figures) -> None:
-    """Participations and unique persons, by gender and by county (one query)."""
+def _person_parts(rows: Rows) -> list[Select[tuple[object, ...]]]:
+    """Participations and unique persons, by gender and by county."""
     p = rows.participations
     people = (
         select(
@@ -269,31 +299,28 @@ def _persons(rows: Rows, figures: Figures) -> None:
         .join(Company, Company.id == p.c.company_id)
         .cte("participation_county")
     )
-    parts = [
-        select(
-            literal("gender"), literal("participations"), cast(p.c.gender, String), func.count()
-        ).group_by(p.c.gender),
-        select(literal("gender"), literal("persons"), cast(people.c.gender, String), func.count())
+    return [
+        select(*_part("gender:participations", p.c.gender, func.count())).group_by(p.c.gender),
+        select(*_part("gender:persons", people.c.gender, func.count()))
         .where(people.c.latest_stated == 1)
         .group_by(people.c.gender),
-        select(
-            literal("county"),
-            literal("participations"),
-            county_of_participation.c.county,
-            func.count(),
-        ).group_by(county_of_participation.c.county),
-        select(literal("county"), literal("persons"), people.c.county, func.count())
+        select(*_part("county:participations", county_of_participation.c.county, func.count()))
+        .group_by(county_of_participation.c.county),
+        select(*_part("county:persons", people.c.county, func.count()))
         .where(people.c.latest == 1)
         .group_by(people.c.county),
-    ]
-    found: dict[tuple[str, str], dict[str | None, int]] = defaultdict(dict)
-    for dimension, measure, key, n in db.session.execute(union_all(*parts)):
-        found[(dimension, measure)][key] = n
-    persons_g, parts_g = found[("gender", "persons")], found[("gender", "participations")]
+    ]  # fmt: skip
+
+
+def _read_persons(found: Found, figures: Figures) -> None:
+    def counts(name: str) -> dict[str | None, int]:
+        return {key: values[0] for key, values in found[name]}
+
+    persons_g, parts_g = counts("gender:persons"), counts("gender:participations")
     figures.by_gender = [
         PersonCount(key, persons_g.get(key, 0), parts_g.get(key, 0)) for key in GENDER_ORDER
     ]
-    persons_c, parts_c = found[("county", "persons")], found[("county", "participations")]
+    persons_c, parts_c = counts("county:persons"), counts("county:participations")
     figures.by_county = sorted(
         (PersonCount(key, persons_c.get(key, 0), n) for key, n in parts_c.items()),
         key=lambda c: (c.key is None, -c.participations, c.key or ""),
@@ -390,8 +417,10 @@ def _events(rows: Rows) -> list[EventRow]:
     return [EventRow(*row) for row in db.session.execute(stmt)]
 
 
-def _kinds(rows: Rows, scope: object, start: datetime, end: datetime) -> list[KindRow]:
-    """Per kind of event: held, sessions, cancelled, seats, waiting list, hours (one query)."""
+def _kind_parts(
+    rows: Rows, scope: object, start: datetime, end: datetime
+) -> list[Select[tuple[object, ...]]]:
+    """Per kind of event: held, sessions, cancelled, seats, waiting list, hours."""
     hs, att = rows.held_sessions, rows.attended
     held_events = select(hs.c.event_id).distinct().subquery()
     waiting = (
@@ -407,63 +436,53 @@ def _kinds(rows: Rows, scope: object, start: datetime, end: datetime) -> list[Ki
         .group_by(Booking.event_id)
         .subquery()
     )
-    zero = literal(0)
-    parts = [
+    return [
         # Held events: count, seats offered (limited ones), unlimited ones, seats taken, queue.
         select(
-            literal("held"),
-            Event.kind,
-            func.count(),
-            _total(Event.capacity),
-            func.count(case((Event.capacity.is_(None), 1))),
-            _total(Event.seats_taken),
-            _total(waiting.c.bookings),
-            _total(waiting.c.people),
+            *_part(
+                "kind:held",
+                Event.kind,
+                func.count(),
+                _total(Event.capacity),
+                func.count(case((Event.capacity.is_(None), 1))),
+                _total(Event.seats_taken),
+                _total(waiting.c.bookings),
+                _total(waiting.c.people),
+            )
         )
         .select_from(held_events)
         .join(Event, Event.id == held_events.c.event_id)
         .outerjoin(waiting, waiting.c.event_id == Event.id)
         .group_by(Event.kind),
-        select(literal("sessions"), Event.kind, func.count(), zero, zero, zero, zero, zero)
+        select(*_part("kind:sessions", Event.kind, func.count()))
         .select_from(hs)
         .join(Event, Event.id == hs.c.event_id)
         .group_by(Event.kind),
-        select(literal("cancelled"), Event.kind, func.count(), zero, zero, zero, zero, zero)
+        select(*_part("kind:cancelled", Event.kind, func.count()))
         .where(cancelled_in_period(scope, start, end))
         .group_by(Event.kind),
-        select(literal("hours"), Event.kind, _total(att.c.minutes), zero, zero, zero, zero, zero)
+        select(*_part("kind:minutes", Event.kind, _total(att.c.minutes)))
         .select_from(att)
         .join(Event, Event.id == att.c.event_id)
         .group_by(Event.kind),
     ]
+
+
+def _read_kinds(found: Found) -> list[KindRow]:
     values: dict[EventKind, dict[str, int]] = {kind: {} for kind in EventKind}
-    for part, kind, n, offered, unlimited, taken, w_bookings, w_people in db.session.execute(
-        union_all(*parts)
-    ):
-        row = values[EventKind(kind)]
-        if part == "held":
-            row.update(
-                held=n,
-                seats_offered=offered,
-                unlimited=unlimited,
-                seats_taken=taken,
-                waiting_bookings=w_bookings,
-                waiting_participants=w_people,
-            )
-        elif part == "hours":
-            row["minutes"] = n or 0
-        else:
-            row[part] = n
+    for key, (n, offered, unlimited, taken, w_bookings, w_people) in found["kind:held"]:
+        values[EventKind(key)].update(
+            held=n,
+            seats_offered=offered,
+            unlimited=unlimited,
+            seats_taken=taken,
+            waiting_bookings=w_bookings,
+            waiting_participants=w_people,
+        )
+    for part in ("sessions", "cancelled", "minutes"):
+        for key, numbers in found[f"kind:{part}"]:
+            values[EventKind(key)][part] = numbers[0]
     return [KindRow(kind, **fields) for kind, fields in values.items()]
-
-
-def _months(rows: Rows, months: list[tuple[str, datetime]]) -> list[tuple[str, int]]:
-    """Attended minutes per local month of the period, every month listed (one query)."""
-    att = rows.attended
-    found = dict(
-        db.session.execute(select(att.c.month, _total(att.c.minutes)).group_by(att.c.month)).all()
-    )
-    return [(label, found.get(label, 0) or 0) for label, _end in months]
 
 
 @dataclass(frozen=True)
