@@ -15,15 +15,15 @@ PERIOD = Period(date(2026, 3, 1), date(2026, 4, 30))
 
 
 @pytest.fixture
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     return scenario.build()
 
 
-def _project_report(world):  # noqa: ANN001, ANN202
+def _project_report(world):
     return services.report(services.project_scope(world.organiser, world.project.id), PERIOD)
 
 
-def _by_key(counts):  # noqa: ANN001, ANN202
+def _by_key(counts):
     return {c.key: (c.total, c.attended) for c in counts}
 
 

@@ -25,13 +25,13 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
-def world(app, client):  # noqa: ANN001, ANN201
+def world(app, client):
     world = scenario.build()
     h.login_session(client, world.organiser)
     return world
 
 
-def _url(world, suffix: str = "", query: str = PERIOD) -> str:  # noqa: ANN001
+def _url(world, suffix: str = "", query: str = PERIOD) -> str:
     return f"/organisers/reports/projects/{world.project.id}{suffix}?{query}"
 
 
@@ -115,7 +115,7 @@ def test_wrong_period_message_in_swedish(client, world):
     assert "Perioden slutar innan den börjar." in page.text
 
 
-def _sheet(book, title):  # noqa: ANN001, ANN202
+def _sheet(book, title):
     return [[cell.value for cell in row] for row in book[title].iter_rows()]
 
 
@@ -256,7 +256,7 @@ def test_participant_csv(client, world):
     assert rows[5][-5:] == ["Cecilia Carlsson", "cecilia@beta.example", "Not stated", "0", "0"]
 
 
-def _grow(world, companies: int, offset: int) -> None:  # noqa: ANN001
+def _grow(world, companies: int, offset: int) -> None:
     """Add ``companies`` confirmed bookings of two to both project events, all present."""
     for event in (world.e1, world.e2):
         event.capacity = None

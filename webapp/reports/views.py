@@ -50,14 +50,14 @@ def _period(scope: services.Scope) -> tuple[PeriodForm, services.Period | None]:
 
 @bp.get("/")
 @login_required
-def index():  # noqa: ANN201 - a view
+def index():
     organisations, projects = services.available(current_user)
     return render_template("reports/index.html", organisations=organisations, projects=projects)
 
 
 @bp.get(f"/{_KINDS}")
 @login_required
-def show(kind: str, scope_id: int):  # noqa: ANN201 - a view
+def show(kind: str, scope_id: int):
     scope = _scope(kind, scope_id)
     form, period = _period(scope)
     if period is None:
@@ -98,7 +98,7 @@ def _period_or_400(scope: services.Scope) -> services.Period:
 
 
 @bp.errorhandler(_WrongPeriod)
-def _wrong_period(error: _WrongPeriod):  # noqa: ANN202
+def _wrong_period(error: _WrongPeriod):
     return render_template("error.html", code=400, message=str(error)), 400
 
 
@@ -108,7 +108,7 @@ def _filename(scope: services.Scope, period: services.Period, what: str, ext: st
 
 @bp.get(f"/{_KINDS}/report.xlsx")
 @login_required
-def xlsx(kind: str, scope_id: int):  # noqa: ANN201 - a view
+def xlsx(kind: str, scope_id: int):
     scope = _scope(kind, scope_id)
     period = _period_or_400(scope)
     report = services.report(scope, period)
@@ -118,7 +118,7 @@ def xlsx(kind: str, scope_id: int):  # noqa: ANN201 - a view
 
 @bp.get(f"/{_KINDS}/participants.csv")
 @login_required
-def participants_csv(kind: str, scope_id: int):  # noqa: ANN201 - a view
+def participants_csv(kind: str, scope_id: int):
     scope = _scope(kind, scope_id)
     period = _period_or_400(scope)
     body = workbook.participants_csv(*services.participants(scope, period))
