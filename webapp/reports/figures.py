@@ -332,14 +332,13 @@ def _read_persons(found: Found, figures: Figures) -> None:
 def _company_hours(rows: Rows) -> list[CompanyHours]:
     """Per company: participations, persons, attended sessions and hours (one query)."""
     p, pp = rows.participations, rows.per_participation
+    company = (
+        Company.id, Company.name, Company.org_number, Company.country, Company.county,
+        Company.size_class,
+    )  # fmt: skip
     stmt = (
         select(
-            Company.id,
-            Company.name,
-            Company.org_number,
-            Company.country,
-            Company.county,
-            Company.size_class,
+            *company,
             func.count(),
             func.count(distinct(p.c.email)),
             _total(pp.c.sessions),
@@ -348,14 +347,7 @@ def _company_hours(rows: Rows) -> list[CompanyHours]:
         .select_from(p)
         .join(Company, Company.id == p.c.company_id)
         .outerjoin(pp, pp.c.participant_id == p.c.participant_id)
-        .group_by(
-            Company.id,
-            Company.name,
-            Company.org_number,
-            Company.country,
-            Company.county,
-            Company.size_class,
-        )
+        .group_by(*company)
         .order_by(_total(pp.c.minutes).desc(), Company.name, Company.id)
     )
     return [CompanyHours(*row) for row in db.session.execute(stmt)]
