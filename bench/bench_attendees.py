@@ -56,6 +56,18 @@ def _timed(client, url: str) -> tuple[list[float], int, int]:
     return durations, size, len(statements)
 
 
+def report(client, pages: list[tuple[str, str]]) -> None:
+    """Print the median and slowest time, size and statements of each (label, path)."""
+    for label, path in pages:
+        durations, size, statements = _timed(client, path)
+        warm = durations[1:]
+        print(
+            f"{label:22} median {statistics.median(warm) * 1000:7.0f} ms   "
+            f"max {max(warm) * 1000:7.0f} ms   {size / 1024:7.0f} KiB   "
+            f"{statements} SQL statements"
+        )
+
+
 def main() -> None:
     url = os.environ.get("DATABASE_URL")
     tmp = None
@@ -88,19 +100,15 @@ def main() -> None:
             f"Database: {db.engine.dialect.name}; event with {BOOKINGS} bookings, "
             f"{BOOKINGS * PER_BOOKING} participants; {RUNS} runs each (first one warms up)"
         )
-        for label, path in (
-            ("attendee list (HTML)", f"/organisers/events/{event.id}/attendees"),
-            ("print view (HTML)", f"/organisers/events/{event.id}/attendees/print"),
-            ("export XLSX", f"/organisers/events/{event.id}/attendees.xlsx"),
-            ("export CSV", f"/organisers/events/{event.id}/attendees.csv"),
-        ):
-            durations, size, statements = _timed(client, path)
-            warm = durations[1:]
-            print(
-                f"{label:22} median {statistics.median(warm) * 1000:7.0f} ms   "
-                f"max {max(warm) * 1000:7.0f} ms   {size / 1024:7.0f} KiB   "
-                f"{statements} SQL statements"
-            )
+        report(
+            client,
+            [
+                ("attendee list (HTML)", f"/organisers/events/{event.id}/attendees"),
+                ("print view (HTML)", f"/organisers/events/{event.id}/attendees/print"),
+                ("export XLSX", f"/organisers/events/{event.id}/attendees.xlsx"),
+                ("export CSV", f"/organisers/events/{event.id}/attendees.csv"),
+            ],
+        )
         db.session.remove()
         if tmp is None:
             db.drop_all()

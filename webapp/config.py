@@ -38,6 +38,7 @@ class Defaults:
             "events/translations",
             "notifications/translations",
             "accounts/translations",
+            "companies/translations",
             "reports/translations",
         ]
     )

@@ -70,7 +70,7 @@ def test_error_summary_by_keyboard(page: Page) -> None:
     assert page.evaluate(ACTIVE_ID) == "form-errors"
     links = page.locator("#form-errors a")
     targets = [href.removeprefix("#") for href in links.evaluate_all("(as) => as.map(a => a.hash)")]
-    for field in ("org_number", "county", "size_class", "participants-0-email", "consent"):
+    for field in ("org_number", "county", "staff_band", "participants-0-email", "consent"):
         assert field in targets
 
     page.keyboard.press("Tab")

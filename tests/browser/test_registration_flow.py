@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.factories import swedish_orgnr
-from webapp.bookings.models import Booking, BookingStatus, Company
+from webapp.bookings.models import Booking, BookingStatus
+from webapp.companies.models import Company
 from webapp.db import db
 from webapp.demo import load_demo
 from webapp.events.models import Event, EventKind
@@ -122,7 +123,8 @@ def fill_company(page: Page, org_number: str) -> None:
     page.get_by_label("Organisation number").fill(org_number)
     page.get_by_label("Company name").fill("Bergslagens Gjuteri AB")
     page.get_by_label("County").select_option(label="Örebro län")
-    page.get_by_label("Company size").select_option(label="Small (10–49 employees)")
+    page.get_by_label("How many people work in the company?").select_option(label="10 to 49 people")
+    page.get_by_label("Annual turnover").select_option(label="Up to 2 million euros")
     page.get_by_label("Contact person").fill("Karin Åström")
     page.get_by_label("Contact email").fill("karin.astrom@gjuteri.example.se")
 

@@ -19,18 +19,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from webapp.bookings import orgnumbers
-from webapp.bookings.models import Gender, SizeClass
+from webapp.bookings.models import Gender
 from webapp.bookings.services import CompanyData, ContactData, ParticipantData
+from webapp.companies import orgnumbers
+from webapp.companies.models import BalanceBand, StaffBand, TurnoverBand, derive_size_class
 from webapp.formtools import AppForm, choices
 from webapp.regions import COUNTIES, country_choices, county_choices
-
-SIZE_LABELS = {
-    SizeClass.MICRO: _l("Micro (fewer than 10 employees)"),
-    SizeClass.SMALL: _l("Small (10–49 employees)"),
-    SizeClass.MEDIUM: _l("Medium (50–249 employees)"),
-    SizeClass.LARGE: _l("Large (250 employees or more)"),
-}
 
 GENDER_LABELS = {
     Gender.FEMALE: _l("Woman"),
@@ -110,10 +104,31 @@ class RegistrationForm(AppForm):
         choices=[],
         description=_l("Required for Swedish companies."),
     )
-    size_class = SelectField(
-        _l("Company size"),
-        choices=choices(((s.value, label) for s, label in SIZE_LABELS.items()), empty="—"),
-        validators=[DataRequired(message=_l("Choose the company's size."))],
+    # The EU size class is derived from these (webapp.companies.models.derive_size_class).
+    staff_band = SelectField(
+        _l("How many people work in the company?"),
+        choices=choices(((b.value, b.label) for b in StaffBand), empty="—"),
+        validators=[DataRequired(message=_l("Choose how many people work in the company."))],
+        description=_l(
+            "Employees, owners who work in the company and other staff, counted as full-time "
+            "equivalents over the last financial year. Include partner and linked companies "
+            "if the company is part of a group."
+        ),
+    )
+    turnover_band = SelectField(
+        _l("Annual turnover"),
+        choices=choices(((b.value, b.label) for b in TurnoverBand), empty="—"),
+        validators=[DataRequired(message=_l("Choose the company's annual turnover."))],
+        description=_l("Last closed financial year. 1 million euros is about 11 million kronor."),
+    )
+    balance_band = SelectField(
+        _l("Balance-sheet total (optional)"),
+        choices=choices(((b.value, b.label) for b in BalanceBand), empty="—"),
+        validators=[Optional()],
+        description=_l(
+            "Only if you know it: a company counts as smaller when either the turnover or the "
+            "balance-sheet total is within the EU limit."
+        ),
     )
     industry_code = StringField(
         _l("Industry code, SNI (optional)"), [Optional(), Length(max=10)], filters=[_strip]
@@ -201,13 +216,19 @@ class RegistrationForm(AppForm):
         return False
 
     def company_data(self) -> CompanyData:
+        staff = StaffBand(self.staff_band.data)
+        turnover = TurnoverBand(self.turnover_band.data)
+        balance = BalanceBand(self.balance_band.data) if self.balance_band.data else None
         return CompanyData(
             country=self.country.data,
             org_number=self.org_number.data,
             name=self.company_name.data,
-            size_class=SizeClass(self.size_class.data),
+            size_class=derive_size_class(staff, turnover, balance),
             county=self.county.data if self.country.data == "SE" else None,
             industry_code=self.industry_code.data or None,
+            staff_band=staff,
+            turnover_band=turnover,
+            balance_band=balance,
         )
 
     def contact_data(self) -> ContactData:

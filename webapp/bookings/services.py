@@ -20,19 +20,12 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from webapp import signals, tokens
-from webapp.bookings.models import (
-    ACTIVE_STATUSES,
-    Booking,
-    BookingStatus,
-    Company,
-    Gender,
-    Participant,
-    SizeClass,
-)
+from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Gender, Participant
+from webapp.companies import services as company_register
+from webapp.companies.services import CompanyData
 from webapp.db import db, lock_row, utcnow
 from webapp.errors import RuleViolation
 from webapp.events.models import Event, EventStatus
@@ -65,16 +58,6 @@ class BookingNotActive(BookingError):
 
 class LastParticipant(BookingError):
     default = _l("A booking needs at least one participant. Cancel the booking instead.")
-
-
-@dataclass(frozen=True)
-class CompanyData:
-    country: str
-    org_number: str  # already normalised (see bookings.orgnumbers)
-    name: str
-    size_class: SizeClass
-    county: str | None = None
-    industry_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,32 +203,19 @@ def _check_company_limit(event: Event, company_id: int, adding: int) -> None:
         )
 
 
-def _find_or_create_company(data: CompanyData) -> Company:
-    """The company with this country and number, its details refreshed, or a new one."""
-    stmt = select(Company).where(
-        Company.country == data.country, Company.org_number == data.org_number
-    )
-    company = db.session.scalars(stmt).one_or_none()
-    if company is None:
-        try:
-            # A savepoint: two first registrations of one company for different events may
-            # race (they lock different events); the loser reads the winner's row.
-            with db.session.begin_nested():
-                company = Company(
-                    country=data.country,
-                    org_number=data.org_number,
-                    name=data.name,
-                    size_class=data.size_class,
-                )
-                db.session.add(company)
-        except IntegrityError:
-            company = db.session.scalars(stmt).one()
-    company.name = data.name
-    company.size_class = data.size_class
-    company.county = data.county
-    if data.industry_code:
-        company.industry_code = data.industry_code
-    return company
+def _declared(data: CompanyData) -> dict[str, object]:
+    """The booking's record of what was declared about the company."""
+    return {
+        "declared_country": data.country,
+        "declared_org_number": data.org_number,
+        "declared_name": data.name,
+        "declared_county": data.county,
+        "declared_size_class": data.size_class,
+        "declared_industry_code": data.industry_code or None,
+        "declared_staff_band": data.staff_band,
+        "declared_turnover_band": data.turnover_band,
+        "declared_balance_band": data.balance_band,
+    }
 
 
 def _new_participants(people: Sequence[ParticipantData]) -> list[Participant]:
@@ -308,7 +278,7 @@ def register(
         _check_open(event, now)
     if not participants:
         raise BookingError(_l("Add at least one participant."))
-    company_row = _find_or_create_company(company)
+    company_row = company_register.find_or_create(company)
     db.session.flush()
     _check_company_limit(event, company_row.id, len(participants))
 
@@ -336,6 +306,7 @@ def register(
         submission_key=submission_key or None,
         created_at=now,
         participants=_new_participants(participants),
+        **_declared(company),
     )
     db.session.add(booking)
     db.session.flush()
