@@ -3,7 +3,7 @@
 Anonymous visitors are sent to the login page (302); logged-in users without the needed
 role get 403; those with it get the page (200) or, for actions, the redirect that follows a
 done action (303). Partner organisations of the event's project read the attendee list and
-its exports, nothing else.
+its exports and the project's report, nothing else.
 """
 
 from __future__ import annotations
@@ -42,6 +42,14 @@ GET_PAGES = [
     ("/organisers/events/{event}/outbox", "viewer"),
     # A rendered message carries the company's manage link: organisers only.
     ("/organisers/outbox/{message}", "organiser"),
+    # Reports: an organisation's for its members, a project's for its lead and partners.
+    ("/organisers/reports/", "any"),
+    ("/organisers/reports/organisations/{home}", "viewer"),
+    ("/organisers/reports/organisations/{home}/report.xlsx", "viewer"),
+    ("/organisers/reports/organisations/{home}/participants.csv", "viewer"),
+    ("/organisers/reports/projects/{project}?first=2026-01-01&last=2026-12-31", "reader"),
+    ("/organisers/reports/projects/{project}/report.xlsx", "reader"),
+    ("/organisers/reports/projects/{project}/participants.csv", "reader"),
     # The register: the list shows each user the companies of their own events only.
     ("/organisers/companies", "any"),
     ("/organisers/companies/{company}", "reader"),
@@ -199,6 +207,8 @@ def test_unknown_event_is_404_for_organisers(client, world):
     h.login_session(client, world.people["admin"])
     assert client.get("/organisers/events/999999/edit").status_code == 404
     assert client.get("/organisers/events/999999/attendees").status_code == 404
+    assert client.get("/organisers/reports/projects/999999").status_code == 404
+    assert client.get("/organisers/reports/organisations/999999/report.xlsx").status_code == 404
 
 
 @pytest.mark.parametrize("who", list(ALLOWED))
