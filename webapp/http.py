@@ -177,3 +177,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_controls_in_path)
     app.before_request(_refuse_files)
     app.after_request(_security_headers)
+    from webapp.config import remember_request_host
+
+    app.before_request(remember_request_host)

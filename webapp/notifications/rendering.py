@@ -65,6 +65,7 @@ from markupsafe import escape
 
 from webapp.bookings.models import Booking
 from webapp.bookings.services import manage_token
+from webapp.config import public_base_url
 from webapp.events.models import Event, EventKind
 from webapp.i18n import format_date
 from webapp.notifications import account_messages, mime, unsubscribe
@@ -168,14 +169,13 @@ def paragraphs(text: str | None) -> list[list[str]]:
 def email_context() -> Iterator[None]:
     """A request context on ``PUBLIC_BASE_URL``, so ``url_for(..., _external=True)`` in
     email templates points at the public site whatever request (if any) is running."""
-    base_url = current_app.config["PUBLIC_BASE_URL"]
-    with current_app.test_request_context("/", base_url=base_url):
+    with current_app.test_request_context("/", base_url=public_base_url()):
         yield
 
 
 def message_id(row: OutboxMessage) -> str:
     """The Message-ID of a row's email: stable across retries, new for each resend."""
-    host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
+    host = urlsplit(public_base_url()).hostname or "localhost"
     return f"<outbox.{row.id}.{row.resends}@{host}>"
 
 
@@ -480,10 +480,10 @@ def render(row: OutboxMessage, cache: BatchCache | None = None) -> RenderedEmail
 def organisation_sender(organisation: Organisation) -> tuple[str, str | None]:
     """The display name for From and the Reply-To address of an organisation's emails.
 
-    The one place that reads them, so what an organisation may set for its emails is
-    decided here alone.
+    The one place that reads them (the organisation's settings: its sender name, else its
+    name; its reply-to address, else its contact address).
     """
-    return organisation.name, organisation.contact_email or None
+    return organisation.email_sender_name, organisation.email_reply_to or None
 
 
 def _display(name: str) -> str:
