@@ -46,6 +46,9 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     PUBLIC_POST_LIMIT = "20 per minute;200 per hour"
+    # The manage page of a confirmed webinar booking says the room opens this long before
+    # the start (most meeting services let people in a little early).
+    JOIN_OPENS_MINUTES_BEFORE = 15
     # Organiser login, password reset and invitation forms, per address and per account.
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
     # Mail: with no MAIL_SERVER the outbox keeps every message for organisers to read.

@@ -22,7 +22,7 @@ from webapp.accounts.models import Role
 from webapp.bookings import attendance as attendance_service
 from webapp.bookings import attendees as attendee_lists
 from webapp.bookings import exports, organising
-from webapp.bookings.forms import AddParticipantForm
+from webapp.bookings.forms import AddParticipantForm, ParticipantEditForm
 from webapp.bookings.models import BookingStatus, Participant
 from webapp.bookings.organiser_forms import MoveForm, OrganiserBookingForm, SelectionForm
 from webapp.db import db, utcnow
@@ -232,12 +232,9 @@ def add_participant(booking_id: int):
 def edit_participant(participant_id: int):
     participant = db.get_or_404(Participant, participant_id)
     booking = organising.booking_for(current_user, participant.booking_id)
-    form = AddParticipantForm()
+    form = ParticipantEditForm()
     if request.method == "GET":
-        sub = form.participant.form
-        for name in ("name", "email", "role", "dietary_needs", "accessibility_needs"):
-            getattr(sub, name).data = getattr(participant, name) or ""
-        sub.gender.data = participant.gender.value if participant.gender else ""
+        form.participant.form.fill(participant)
     elif form.validate_on_submit():
         with one_transaction(form.participant.form, field="email") as attempt:
             organising.edit_participant(

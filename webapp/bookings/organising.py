@@ -175,7 +175,9 @@ def edit_participant(
         for name in ("name", "email", "role", "gender", "dietary_needs", "accessibility_needs")
         if (getattr(participant, name) or None) != (getattr(person, name) or None)
     )
-    result = services.update_participant(participant.booking_id, participant.id, person)
+    result = services.update_participant(
+        participant.booking_id, participant.id, person, by_organiser=True
+    )
     _log(user, "participant.edited", result.booking, participant=result.name, fields=changed)
     return result
 

@@ -40,6 +40,7 @@ from werkzeug.http import is_resource_modified
 
 from webapp.db import db, utcnow
 from webapp.events import ical
+from webapp.events.calendar_links import add_event_links
 from webapp.events.models import Event, EventKind, EventSession, EventStatus
 from webapp.events.services import PUBLIC_STATUSES, EventFilter
 from webapp.i18n import STOCKHOLM, current_language
@@ -406,3 +407,6 @@ def organisation_feed_links(organisation: Organisation) -> dict[str, str]:
 @bp.app_template_global()
 def event_ics_url(event: Event) -> str:
     return public_url("feeds.event", event_id=event.id, **_language_args())
+
+
+bp.add_app_template_global(add_event_links)
