@@ -24,7 +24,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from webapp.bookings.models import Booking, SizeClass
+from webapp.bookings.models import Booking
 from webapp.i18n import format_datetime
 from webapp.regions import county_name
 
@@ -52,13 +52,6 @@ COLUMNS = (
     _l("Registered"),
 )
 
-_SIZE_NAMES = {
-    SizeClass.MICRO: _l("Micro"),
-    SizeClass.SMALL: _l("Small"),
-    SizeClass.MEDIUM: _l("Medium"),
-    SizeClass.LARGE: _l("Large"),
-}
-
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -78,7 +71,7 @@ def rows(bookings: list[Booking]) -> Iterator[list[str | int]]:
                 company.org_number,
                 company.country,
                 county_name(company.county) if company.county else "",
-                str(_SIZE_NAMES[company.size_class]),
+                company.size_class.label,
                 yes if company.is_sme else no,
                 company.industry_code or "",
                 participant.name,

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -31,6 +32,19 @@ class SizeClass(enum.StrEnum):
     MEDIUM = "medium"
     LARGE = "large"
 
+    @property
+    def label(self) -> str:
+        """The short name ("Small"), for lists and exports."""
+        return str(SIZE_NAMES[self])
+
+
+SIZE_NAMES = {
+    SizeClass.MICRO: _l("Micro"),
+    SizeClass.SMALL: _l("Small"),
+    SizeClass.MEDIUM: _l("Medium"),
+    SizeClass.LARGE: _l("Large"),
+}
+
 
 class BookingStatus(enum.StrEnum):
     PENDING = "pending"  # waits for organisers' approval, holds no seat
@@ -44,12 +58,14 @@ class BookingStatus(enum.StrEnum):
         return str(_BOOKING_STATUS_LABELS[self])
 
 
+# One booking's status, so singular in Swedish ("Bekräftad"); the context keeps these apart
+# from the same English words elsewhere ("Cancelled" event = "Inställt").
 _BOOKING_STATUS_LABELS = {
     BookingStatus.PENDING: _l("Awaiting approval"),
-    BookingStatus.CONFIRMED: _l("Confirmed"),
+    BookingStatus.CONFIRMED: lazy_pgettext("booking status", "Confirmed"),
     BookingStatus.WAITLISTED: _l("On the waiting list"),
     BookingStatus.DECLINED: _l("Not selected"),
-    BookingStatus.CANCELLED: _l("Cancelled"),
+    BookingStatus.CANCELLED: lazy_pgettext("booking status", "Cancelled"),
 }
 
 

@@ -161,7 +161,7 @@ class EventForm(FlaskForm):
     organisation = SelectField(_l("Organisation"), coerce=int)
     kind = SelectField(
         _l("Kind of event"),
-        choices=choices((k.value, k.label) for k in EventKind),
+        choices=choices((k.value, k.lazy_label) for k in EventKind),
         validators=[DataRequired(message=_l("Choose the kind of event."))],
     )
     title = StringField(

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -87,7 +88,7 @@ _STATUS_LABELS = {
     MessageStatus.SENDING: _l("Sending"),
     MessageStatus.SENT: _l("Sent"),
     MessageStatus.FAILED: _l("Failed"),
-    MessageStatus.CANCELLED: _l("Cancelled"),
+    MessageStatus.CANCELLED: lazy_pgettext("message status", "Cancelled"),
 }
 
 
