@@ -192,7 +192,7 @@ def test_a_confirmed_webinar_booking_shows_the_join_link_and_when_it_opens(clien
     opens = (webinar.starts_at - timedelta(minutes=15)).astimezone(
         __import__("zoneinfo").ZoneInfo("Europe/Stockholm")
     )
-    assert f"The room opens 15 minutes before the start" in page.text
+    assert "The room opens 15 minutes before the start" in page.text
     assert opens.strftime("%H:%M") in page.text
     confirmation = client.get(f"{_url(confirmed)}/confirmation", headers=EN)
     assert "meet.example.se/room" in confirmation.text
