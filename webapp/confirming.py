@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from flask import render_template, request
 
 CONFIRMED = "confirmed"
+#: The layout of confirmation pages on the organisers' side.
+ORGANISER_LAYOUT = "organisers/_layout.html"
 
 
 def is_confirmed() -> bool:
