@@ -126,7 +126,7 @@ def select(event_id: int):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
-        flash(" ".join(form.decision.errors), "error")
+        flash(" ".join(map(str, form.decision.errors)), "error")
         return _back_to_list(event_id)
     ids = [i for i in map(parse_id, request.form.getlist("booking")) if i is not None]
     approve = form.decision.data == "approve"
@@ -253,7 +253,7 @@ def move(booking_id: int):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
-        flash(" ".join(form.target.errors), "error")
+        flash(" ".join(map(str, form.target.errors)), "error")
         return _back_to_booking(booking_id)
     target = organising.Move(form.target.data)
     if target != organising.Move.CONFIRM:
