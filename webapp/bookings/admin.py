@@ -124,8 +124,8 @@ def select(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     form = SelectionForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
+        if form.csrf_token.errors or form.decision.data:
+            abort(400)  # a forged token or a decision no page offers
         flash(" ".join(map(str, form.decision.errors)), "error")
         return _back_to_list(event_id)
     ids = [i for i in map(parse_id, request.form.getlist("booking")) if i is not None]
@@ -251,8 +251,8 @@ def move(booking_id: int):
     booking = organising.booking_for(current_user, booking_id)
     form = MoveForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
+        if form.csrf_token.errors or form.target.data:
+            abort(400)  # a forged token or a target no page offers
         flash(" ".join(map(str, form.target.errors)), "error")
         return _back_to_booking(booking_id)
     target = organising.Move(form.target.data)
