@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests import factories  # noqa: E402
 from tests.organisers import bulk  # noqa: E402
-from webapp import create_app, tokens  # noqa: E402
+from webapp import create_app  # noqa: E402
 from webapp.accounts.models import Membership, Role, User  # noqa: E402
-from webapp.accounts.services import hash_password  # noqa: E402
+from webapp.accounts.services import hash_password, start_session  # noqa: E402
 from webapp.db import db  # noqa: E402
 
 BOOKINGS = 1000
@@ -56,6 +56,18 @@ def _timed(client, url: str) -> tuple[list[float], int, int]:
     return durations, size, len(statements)
 
 
+def report(client, pages: list[tuple[str, str]]) -> None:
+    """Print the median and slowest time, size and statements of each (label, path)."""
+    for label, path in pages:
+        durations, size, statements = _timed(client, path)
+        warm = durations[1:]
+        print(
+            f"{label:22} median {statistics.median(warm) * 1000:7.0f} ms   "
+            f"max {max(warm) * 1000:7.0f} ms   {size / 1024:7.0f} KiB   "
+            f"{statements} SQL statements"
+        )
+
+
 def main() -> None:
     url = os.environ.get("DATABASE_URL")
     tmp = None
@@ -70,37 +82,30 @@ def main() -> None:
         org = factories.organisation("Benchmark Park")
         event = factories.event(org, capacity=None, title="Konferens med 2 000 deltagare")
         bulk.bookings(event, BOOKINGS, participants_each=PER_BOOKING, offset=500_000)
-        user = User(
-            email="bench@example.se",
-            name="Bench",
-            password_hash=hash_password("x" * 12),
-            session_nonce=tokens.new_nonce(),
-        )
+        user = User(email="bench@example.se", name="Bench", password_hash=hash_password("x" * 12))
         user.memberships.append(Membership(organisation=org, role=Role.ORGANISER))
         db.session.add(user)
+        db.session.flush()
+        identity = start_session(user)
         db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = identity
             session["_fresh"] = True
 
         print(
             f"Database: {db.engine.dialect.name}; event with {BOOKINGS} bookings, "
             f"{BOOKINGS * PER_BOOKING} participants; {RUNS} runs each (first one warms up)"
         )
-        for label, path in (
-            ("attendee list (HTML)", f"/organisers/events/{event.id}/attendees"),
-            ("print view (HTML)", f"/organisers/events/{event.id}/attendees/print"),
-            ("export XLSX", f"/organisers/events/{event.id}/attendees.xlsx"),
-            ("export CSV", f"/organisers/events/{event.id}/attendees.csv"),
-        ):
-            durations, size, statements = _timed(client, path)
-            warm = durations[1:]
-            print(
-                f"{label:22} median {statistics.median(warm) * 1000:7.0f} ms   "
-                f"max {max(warm) * 1000:7.0f} ms   {size / 1024:7.0f} KiB   "
-                f"{statements} SQL statements"
-            )
+        report(
+            client,
+            [
+                ("attendee list (HTML)", f"/organisers/events/{event.id}/attendees"),
+                ("print view (HTML)", f"/organisers/events/{event.id}/attendees/print"),
+                ("export XLSX", f"/organisers/events/{event.id}/attendees.xlsx"),
+                ("export CSV", f"/organisers/events/{event.id}/attendees.csv"),
+            ],
+        )
         db.session.remove()
         if tmp is None:
             db.drop_all()

@@ -43,7 +43,8 @@ from flask import Flask, jsonify, request
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from webapp import create_app  # noqa: E402
-from webapp.bookings.models import Booking, BookingStatus, Company, Participant, SizeClass  # noqa: E402
+from webapp.bookings.models import Booking, BookingStatus, Participant  # noqa: E402
+from webapp.companies.models import Company, SizeClass  # noqa: E402
 from webapp.db import db  # noqa: E402
 from webapp.events import services as event_services  # noqa: E402
 from webapp.events.models import (  # noqa: E402
@@ -490,7 +491,8 @@ def registration_form(company: int) -> dict[str, str]:
         "org_number": orgnr(company),
         "company_name": f"Bänkföretag {company} AB",
         "county": "14",
-        "size_class": "small",
+        "staff_band": "10_49",
+        "turnover_band": "up_to_2m",
         "contact_name": "Kontakt Person",
         "contact_email": f"kontakt@bank{company}.example.se",
         "participants-0-name": "Anna Lindqvist",

@@ -6,7 +6,8 @@ import itertools
 from datetime import datetime, timedelta
 
 from webapp.bookings import services as bookings
-from webapp.bookings.models import Booking, SizeClass
+from webapp.bookings.models import Booking
+from webapp.companies.models import SizeClass
 from webapp.db import db, utcnow
 from webapp.events.models import (
     Event,

@@ -61,14 +61,18 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp import accessibility
     from webapp.accounts import views as account_views
     from webapp.bookings import admin as booking_admin
     from webapp.bookings import calendar as booking_calendar
+    from webapp.bookings import company_page
     from webapp.bookings import views as booking_views
+    from webapp.companies import views as company_views
     from webapp.events import admin as event_admin
     from webapp.events import feeds as event_feeds
     from webapp.events import views as event_views
 
+    accessibility.init_app(app)
     app.register_blueprint(event_views.bp)
     app.register_blueprint(booking_views.bp)
     account_views.init_app(app)
@@ -76,6 +80,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_admin.bp)
     app.register_blueprint(event_feeds.bp)
     app.register_blueprint(booking_calendar.bp)
+    app.register_blueprint(company_views.bp)
+    app.register_blueprint(company_page.bp)
+    from webapp import api
+
+    api.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:

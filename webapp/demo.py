@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Role
 from webapp.bookings import services as bookings
-from webapp.bookings.models import Gender, SizeClass
+from webapp.bookings.models import Gender
+from webapp.companies.models import SizeClass
 from webapp.db import db, utcnow
 from webapp.events.models import (
     Event,
@@ -44,7 +45,7 @@ _COMPANIES = [
     bookings.CompanyData("SE", "556036-0793", "Norrfors Mekaniska AB", SizeClass.SMALL, "23"),
     bookings.CompanyData("SE", "556677-8899", "Solbacka Energi AB", SizeClass.MICRO, "14"),
     bookings.CompanyData("SE", "556074-7569", "Kustplast i Halland AB", SizeClass.MEDIUM, "13"),
-    bookings.CompanyData("NO", "974760673", "Fjordvind AS", SizeClass.SMALL),
+    bookings.CompanyData("NO", "974 760 673", "Fjordvind AS", SizeClass.SMALL),
 ]
 
 

@@ -1,7 +1,7 @@
 """Outbox kind booking_link: the manage link emailed when a company registers twice.
 
 Revision ID: 0008_public
-Revises: 0edeb4322e07
+Revises: 0003_hardening
 Create Date: 2026-12-01 09:40:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_public"
-down_revision = "0edeb4322e07"
+down_revision = "0003_hardening"
 branch_labels = None
 depends_on = None
 

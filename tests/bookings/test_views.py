@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from tests import factories as f
 from tests.conftest import csrf_from
-from webapp.bookings.models import Booking, BookingStatus, Company, Participant
+from webapp.bookings.models import Booking, BookingStatus, Participant
+from webapp.companies.models import Company
 from webapp.db import db, utcnow
 from webapp.events.models import Event, EventKind
 
@@ -23,7 +24,8 @@ def registration_form(token: str, participants: int = 1, **overrides: str) -> di
         "org_number": "5560360793",
         "company_name": "Norrfors Mekaniska AB",
         "county": "23",
-        "size_class": "small",
+        "staff_band": "10_49",
+        "turnover_band": "up_to_2m",
         "contact_name": "Anna Lindqvist",
         "contact_email": "anna@norrfors.example.se",
         "consent": "y",
@@ -137,7 +139,7 @@ def test_missing_csrf_token_is_refused_and_nothing_stored(client, webinar):
         ({"participants-0-email": "bad@"}, "Enter a valid email address."),
         ({"consent": ""}, "You must agree to the privacy notice to register."),
         ({"county": ""}, "Choose the county where the company is."),
-        ({"size_class": "huge"}, "Not a valid choice"),
+        ({"staff_band": "huge"}, "Not a valid choice"),
         (
             {"participants-1-email": "deltagare0@norrfors.example.se"},
             "Each participant needs their own email address.",
@@ -153,7 +155,7 @@ def test_bad_input_gets_a_clear_message_and_stores_nothing(client, webinar, over
     )
     assert response.status_code == 422
     assert message in response.text
-    assert 'aria-invalid="true"' in response.text or 'role="alert"' in response.text
+    assert 'aria-invalid="true"' in response.text or 'id="form-errors"' in response.text
     assert count(Booking) == 0 and count(Company) == 0 and count(Participant) == 0
 
 

@@ -110,7 +110,8 @@ def test_browser_language_is_used_when_nothing_was_chosen(client, app):
 
 def _fill(n_events: int, bookings_per_event: int) -> int:
     """Add events (two sessions each) and confirmed bookings on the first, in bulk."""
-    from webapp.bookings.models import Booking, BookingStatus, Company, Participant, SizeClass
+    from webapp.bookings.models import Booking, BookingStatus, Participant
+    from webapp.companies.models import Company, SizeClass
     from webapp.events.models import Event, EventSession
 
     orgs = [f.organisation() for _ in range(3)]

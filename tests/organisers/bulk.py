@@ -6,7 +6,8 @@ from sqlalchemy import insert, select
 
 from tests.factories import swedish_orgnr
 from webapp import tokens
-from webapp.bookings.models import Booking, BookingStatus, Company, Participant, SizeClass
+from webapp.bookings.models import Booking, BookingStatus, Participant
+from webapp.companies.models import Company, SizeClass
 from webapp.db import db, utcnow
 from webapp.events.models import Event
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests import factories as f
 from tests.accounts import helpers as h
 from tests.conftest import csrf_from
 from webapp.bookings.models import Attendance, Booking, BookingStatus
+from webapp.companies.models import Company
 from webapp.db import db
 from webapp.events.models import Event, EventStatus
 from webapp.notifications.models import OutboxMessage
@@ -39,6 +41,11 @@ GET_PAGES = [
     ("/organisers/events/{event}/outbox", "viewer"),
     # A rendered message carries the company's manage link: organisers only.
     ("/organisers/outbox/{message}", "organiser"),
+    # The register: the list shows each user the companies of their own events only.
+    ("/organisers/companies", "any"),
+    ("/organisers/companies/{company}", "reader"),
+    ("/organisers/companies/{company}/edit", "organiser"),
+    ("/organisers/companies/{company}/merge", "organiser"),
 ]
 
 POST_ACTIONS = [
@@ -64,6 +71,17 @@ POST_ACTIONS = [
     ("/organisers/events/{event}/publish", "organiser", {}),
     ("/organisers/events/{event}/follow-up", "organiser", {"text": "Tack för i dag!"}),
     ("/organisers/outbox/{message}/resend", "organiser", {}),
+    (
+        "/organisers/companies/{company}/edit",
+        "organiser",
+        {
+            "name": "Rättat Namn AB",
+            "country": "SE",
+            "org_number": "{company_number}",
+            "county": "14",
+            "size_class": "medium",
+        },
+    ),
     ("/organisers/events/{event}/cancel", "organiser", {"confirmed": "yes"}),
 ]
 
@@ -94,6 +112,8 @@ def _ids(world) -> dict[str, int]:
         "participant": world.booking.participants[0].id,
         "session": world.event.sessions[0].id,
         "home": world.home.id,
+        "company": world.booking.company_id,
+        "company_number": world.booking.company.org_number,
         "message": db.session.scalars(
             select(OutboxMessage.id).where(OutboxMessage.event_id == world.event.id)
         ).first(),
@@ -169,3 +189,56 @@ def test_unknown_event_is_404_for_organisers(client, world):
     h.login_session(client, world.people["admin"])
     assert client.get("/organisers/events/999999/edit").status_code == 404
     assert client.get("/organisers/events/999999/attendees").status_code == 404
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_company_corrections_and_merges_are_done_or_refused_for_each_visitor(client, world, who):
+    """Not only the status: the register changes for organisers, and for nobody else."""
+    company = world.booking.company
+    duplicate = f.book(world.event, 1, company=99).company
+    db.session.commit()
+    token = csrf_from(client.get("/organisers/login").text)
+    person = world.people[who]
+    if person is not None:
+        h.login_session(client, person)
+    allowed = "organiser" in ALLOWED[who]
+    edited = client.post(
+        f"/organisers/companies/{company.id}/edit",
+        data={
+            "csrf_token": token,
+            "name": "Rättat Namn AB",
+            "country": "SE",
+            "org_number": company.org_number,
+            "county": "14",
+            "size_class": "medium",
+        },
+    )
+    merged = client.post(
+        f"/organisers/companies/{company.id}/merge",
+        data={
+            "csrf_token": token,
+            "duplicate": str(duplicate.id),
+        },
+    )
+    expected = 302 if who == "anonymous" else 303 if allowed else 403
+    assert (edited.status_code, merged.status_code) == (expected, expected)
+    db.session.expire_all()
+    assert (db.session.get(Company, company.id).name == "Rättat Namn AB") is allowed
+    assert (db.session.get(Company, duplicate.id).merged_into_id == company.id) is allowed
+
+
+@pytest.mark.parametrize("who", ["viewer", "partner", "other_organiser", "organiser"])
+def test_the_company_list_shows_only_companies_of_the_visitors_events(client, world, who):
+    h.login_session(client, world.people[who])
+    text = client.get("/organisers/companies").text
+    assert (world.booking.company.name in text) is (who != "other_organiser")
+
+
+def test_unknown_company_is_404_for_organisers(client, world):
+    h.login_session(client, world.people["admin"])
+    for url in (
+        "/organisers/companies/999999",
+        "/organisers/companies/999999/edit",
+        "/organisers/companies/999999/merge",
+    ):
+        assert client.get(url).status_code == 404, url

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from webapp.accounts.models import Role, User
-from webapp.bookings.models import Attendance, Booking, BookingStatus, Company, Participant
+from webapp.bookings.models import Attendance, Booking, BookingStatus, Participant
+from webapp.companies.models import Company
 from webapp.db import begin_write, db, utcnow
 from webapp.events.models import Event, EventSession
 from webapp.organisations import audit

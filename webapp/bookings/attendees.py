@@ -17,7 +17,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.accounts.models import User
 from webapp.accounts.services import can_view_event
-from webapp.bookings.models import Booking, BookingStatus, Company, Participant
+from webapp.bookings.models import Booking, BookingStatus, Participant
+from webapp.companies.models import Company
 from webapp.db import db
 from webapp.events.management import get_event
 from webapp.events.models import Event

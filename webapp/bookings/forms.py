@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import request
+from flask import request, session
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -20,18 +19,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from webapp.bookings import orgnumbers
-from webapp.bookings.models import Booking, Gender, Participant, SizeClass
+from webapp.bookings.models import Booking, Gender, Participant
 from webapp.bookings.services import CompanyData, ContactData, ParticipantData
-from webapp.formtools import choices
+from webapp.companies import orgnumbers
+from webapp.companies.models import BalanceBand, StaffBand, TurnoverBand, derive_size_class
+from webapp.formtools import AppForm, choices
 from webapp.regions import COUNTIES, country_choices, county_choices
-
-SIZE_LABELS = {
-    SizeClass.MICRO: _l("Micro (fewer than 10 employees)"),
-    SizeClass.SMALL: _l("Small (10–49 employees)"),
-    SizeClass.MEDIUM: _l("Medium (50–249 employees)"),
-    SizeClass.LARGE: _l("Large (250 employees or more)"),
-}
 
 GENDER_LABELS = {
     Gender.FEMALE: _l("Woman"),
@@ -94,10 +87,18 @@ class ParticipantForm(Form):
         )
 
 
-class RegistrationForm(FlaskForm):
+#: Session key of the random value that binds submission keys to one browser.
+_SUBMITTER = "submitter"
+
+
+class RegistrationForm(AppForm):
     """The public registration form; participants are added and removed without JavaScript."""
 
-    country = SelectField(_l("Country"), default="SE", validators=[InputRequired()])
+    # No country preselected: the registrant chooses, from an empty first option.
+    country = SelectField(
+        _l("Country"),
+        validators=[InputRequired(message=_l("Choose the country the company is registered in."))],
+    )
     org_number = StringField(
         _l("Organisation number"),
         [DataRequired(message=_l("Enter the company's organisation number."))],
@@ -113,10 +114,31 @@ class RegistrationForm(FlaskForm):
         choices=[],
         description=_l("Required for Swedish companies."),
     )
-    size_class = SelectField(
-        _l("Company size"),
-        choices=choices(((s.value, label) for s, label in SIZE_LABELS.items()), empty="—"),
-        validators=[DataRequired(message=_l("Choose the company's size."))],
+    # The EU size class is derived from these (webapp.companies.models.derive_size_class).
+    staff_band = SelectField(
+        _l("How many people work in the company?"),
+        choices=choices(((b.value, b.label) for b in StaffBand), empty="—"),
+        validators=[DataRequired(message=_l("Choose how many people work in the company."))],
+        description=_l(
+            "Employees, owners who work in the company and other staff, counted as full-time "
+            "equivalents over the last financial year. Include partner and linked companies "
+            "if the company is part of a group."
+        ),
+    )
+    turnover_band = SelectField(
+        _l("Annual turnover"),
+        choices=choices(((b.value, b.label) for b in TurnoverBand), empty="—"),
+        validators=[DataRequired(message=_l("Choose the company's annual turnover."))],
+        description=_l("Last closed financial year. 1 million euros is about 11 million kronor."),
+    )
+    balance_band = SelectField(
+        _l("Balance-sheet total (optional)"),
+        choices=choices(((b.value, b.label) for b in BalanceBand), empty="—"),
+        validators=[Optional()],
+        description=_l(
+            "Only if you know it: a company counts as smaller when either the turnover or the "
+            "balance-sheet total is within the EU limit."
+        ),
     )
     industry_code = StringField(
         _l("Industry code, SNI (optional)"), [Optional(), Length(max=10)], filters=[_strip]
@@ -157,12 +179,24 @@ class RegistrationForm(FlaskForm):
     def __init__(self, *args: object, max_participants: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.max_participants = max_participants
-        self.country.choices = choices(country_choices())
+        self.country.choices = choices(country_choices(), empty="—")
         self.county.choices = choices(county_choices(), empty="—")
         if not self.submission_key.data:
             self.submission_key.data = secrets.token_urlsafe(24)
+        session.setdefault(_SUBMITTER, secrets.token_urlsafe(16))
+
+    def submission_reference(self) -> str | None:
+        """What identifies this submission to the double-submit guard: the form's key bound
+        to the browser's session. A replay answers with the earlier booking's manage link,
+        so it must come from the browser that sent the form: the key alone (seen over a
+        shoulder, in a shared cache, in an old dump) opens nothing from another session.
+        """
+        key, submitter = self.submission_key.data, session.get(_SUBMITTER)
+        return f"{submitter}:{key}" if key and submitter else None
 
     def validate_org_number(self, field: StringField) -> None:
+        if not self.country.data:
+            return  # which rules apply depends on the country, which has its own error
         try:
             field.data = orgnumbers.normalise(self.country.data, field.data)
         except orgnumbers.InvalidOrgNumber as error:
@@ -202,13 +236,19 @@ class RegistrationForm(FlaskForm):
         return False
 
     def company_data(self) -> CompanyData:
+        staff = StaffBand(self.staff_band.data)
+        turnover = TurnoverBand(self.turnover_band.data)
+        balance = BalanceBand(self.balance_band.data) if self.balance_band.data else None
         return CompanyData(
             country=self.country.data,
             org_number=self.org_number.data,
             name=self.company_name.data,
-            size_class=SizeClass(self.size_class.data),
+            size_class=derive_size_class(staff, turnover, balance),
             county=self.county.data if self.country.data == "SE" else None,
             industry_code=self.industry_code.data or None,
+            staff_band=staff,
+            turnover_band=turnover,
+            balance_band=balance,
         )
 
     def contact_data(self) -> ContactData:
@@ -222,21 +262,21 @@ class RegistrationForm(FlaskForm):
         return [entry.form.to_data() for entry in self.participants.entries]
 
 
-class AddParticipantForm(FlaskForm):
+class AddParticipantForm(AppForm):
     """Add one participant to an existing booking (manage page)."""
 
     participant = FormField(ParticipantForm)
     submit = SubmitField(_l("Add participant"))
 
 
-class ParticipantEditForm(FlaskForm):
+class ParticipantEditForm(AppForm):
     """Correct one participant's details (manage page and organisers' booking page)."""
 
     participant = FormField(ParticipantForm)
     submit = SubmitField(_l("Save"))
 
 
-class ContactForm(FlaskForm):
+class ContactForm(AppForm):
     """Change a booking's contact person (manage page); the fields of the registration form."""
 
     contact_name = RegistrationForm.contact_name
@@ -252,5 +292,5 @@ class ContactForm(FlaskForm):
     contact_data = RegistrationForm.contact_data
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A bare form for one-button actions (cancel, remove): CSRF token only."""

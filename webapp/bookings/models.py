@@ -1,4 +1,8 @@
-"""Companies, their bookings, the participants on each booking, and attendance."""
+"""Bookings, the participants on each booking, and attendance.
+
+Companies live in the register (webapp.companies); ``Company`` and ``SizeClass`` are
+imported here too so that ``webapp.bookings.models`` keeps offering them to callers.
+"""
 
 from __future__ import annotations
 
@@ -19,31 +23,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.companies.models import (
+    MASTER_FIELDS,
+    BalanceBand,
+    Company,
+    SizeClass,
+    StaffBand,
+    TurnoverBand,
+)
 from webapp.db import UTCDateTime, db, str_enum, utcnow
 from webapp.events.models import Event, EventSession
 from webapp.tokens import new_nonce
-
-
-class SizeClass(enum.StrEnum):
-    """EU size classes; the first three are SMEs."""
-
-    MICRO = "micro"
-    SMALL = "small"
-    MEDIUM = "medium"
-    LARGE = "large"
-
-    @property
-    def label(self) -> str:
-        """The short name ("Small"), for lists and exports."""
-        return str(SIZE_NAMES[self])
-
-
-SIZE_NAMES = {
-    SizeClass.MICRO: _l("Micro"),
-    SizeClass.SMALL: _l("Small"),
-    SizeClass.MEDIUM: _l("Medium"),
-    SizeClass.LARGE: _l("Large"),
-}
 
 
 class BookingStatus(enum.StrEnum):
@@ -82,33 +72,6 @@ class Gender(enum.StrEnum):
     UNDISCLOSED = "undisclosed"
 
 
-class Company(db.Model):
-    """A company known by its country and national organisation number."""
-
-    __tablename__ = "companies"
-    __table_args__ = (UniqueConstraint("country", "org_number"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: ISO 3166 country code.
-    country: Mapped[str] = mapped_column(String(2))
-    #: Normalised national number (Swedish: NNNNNN-NNNN); unique per country.
-    org_number: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(200))
-    #: County code for Swedish companies (see webapp.regions); None abroad.
-    county: Mapped[str | None] = mapped_column(String(2), index=True)
-    size_class: Mapped[SizeClass] = mapped_column(str_enum(SizeClass, "size_class"))
-    #: SNI industry code, optional.
-    industry_code: Mapped[str | None] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    bookings: Mapped[list[Booking]] = relationship(back_populates="company")
-
-    @property
-    def is_sme(self) -> bool:
-        return self.size_class != SizeClass.LARGE
-
-
 class Booking(db.Model):
     """One company's registration for one event, with one or more participants."""
 
@@ -140,13 +103,35 @@ class Booking(db.Model):
     #: Random part of the booking contact's calendar feed token (bookings.calendar); replacing
     #: it revokes the feed URL without touching the manage link.
     feed_nonce: Mapped[str] = mapped_column(String(32), default=new_nonce)
-    #: One per submitted form, so a form sent twice makes one booking.
+    #: SHA-256 of the submitted form's key (bound to the browser's session), so a form
+    #: sent twice makes one booking; the key itself is never stored.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: Free text from the company to the organiser.
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the registrant declared about the company. The register's master data is not
+    # changed by a booking (webapp.companies); organisers see these where they differ.
+    # None on bookings made before the register kept them.
+    declared_country: Mapped[str | None] = mapped_column(String(2))
+    declared_org_number: Mapped[str | None] = mapped_column(String(40))
+    declared_name: Mapped[str | None] = mapped_column(String(200))
+    declared_county: Mapped[str | None] = mapped_column(String(2))
+    declared_size_class: Mapped[SizeClass | None] = mapped_column(
+        str_enum(SizeClass, "declared_size_class")
+    )
+    declared_industry_code: Mapped[str | None] = mapped_column(String(10))
+    #: The bands the declared size class was derived from (webapp.companies.models).
+    declared_staff_band: Mapped[StaffBand | None] = mapped_column(
+        str_enum(StaffBand, "declared_staff_band")
+    )
+    declared_turnover_band: Mapped[TurnoverBand | None] = mapped_column(
+        str_enum(TurnoverBand, "declared_turnover_band")
+    )
+    declared_balance_band: Mapped[BalanceBand | None] = mapped_column(
+        str_enum(BalanceBand, "declared_balance_band")
+    )
 
     event: Mapped[Event] = relationship()
     company: Mapped[Company] = relationship(back_populates="bookings")
@@ -161,6 +146,17 @@ class Booking(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def declared_differences(self) -> list[tuple[str, object, object]]:
+        """``(field, in the register, declared)`` for each declared value that differs."""
+        differences = []
+        for name in MASTER_FIELDS:
+            declared = getattr(self, f"declared_{name}")
+            registered = getattr(self.company, name)
+            if declared is not None and declared != registered:
+                differences.append((name, registered, declared))
+        return differences
 
 
 class Participant(db.Model):

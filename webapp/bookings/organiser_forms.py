@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
 from wtforms.validators import DataRequired
 
 from webapp.bookings.forms import RegistrationForm
 from webapp.bookings.organising import Move
-from webapp.formtools import choices
+from webapp.formtools import AppForm, choices
 
 MOVE_LABELS = {
     Move.CONFIRM: _l("Confirm (takes seats)"),
@@ -34,7 +33,7 @@ class OrganiserBookingForm(RegistrationForm):
     submit = SubmitField(_l("Add the booking"))
 
 
-class MoveForm(FlaskForm):
+class MoveForm(AppForm):
     # No action is preselected: an organiser must choose one, never apply a default by
     # accident.
     target = SelectField(
@@ -45,7 +44,7 @@ class MoveForm(FlaskForm):
     submit = SubmitField(_l("Move"))
 
 
-class SelectionForm(FlaskForm):
+class SelectionForm(AppForm):
     """Approve or decline the bookings ticked in the list (``booking`` checkboxes)."""
 
     decision = SelectField(

@@ -13,6 +13,7 @@ message is shown to the user as it is.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,19 +21,12 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from webapp import signals, tokens
-from webapp.bookings.models import (
-    ACTIVE_STATUSES,
-    Booking,
-    BookingStatus,
-    Company,
-    Gender,
-    Participant,
-    SizeClass,
-)
+from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Gender, Participant
+from webapp.companies import services as company_register
+from webapp.companies.services import CompanyData
 from webapp.db import db, lock_row, utcnow
 from webapp.errors import RuleViolation
 from webapp.events.models import Event, EventStatus
@@ -91,16 +85,6 @@ class AlreadyBooked(BookingError):
             else None
         )
         self.booking_id = booking_id
-
-
-@dataclass(frozen=True)
-class CompanyData:
-    country: str
-    org_number: str  # already normalised (see bookings.orgnumbers)
-    name: str
-    size_class: SizeClass
-    county: str | None = None
-    industry_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -260,32 +244,19 @@ def _check_company_limit(event: Event, booking: Booking | None, adding: int) -> 
     )
 
 
-def _find_or_create_company(data: CompanyData) -> Company:
-    """The company with this country and number, its details refreshed, or a new one."""
-    stmt = select(Company).where(
-        Company.country == data.country, Company.org_number == data.org_number
-    )
-    company = db.session.scalars(stmt).one_or_none()
-    if company is None:
-        try:
-            # A savepoint: two first registrations of one company for different events may
-            # race (they lock different events); the loser reads the winner's row.
-            with db.session.begin_nested():
-                company = Company(
-                    country=data.country,
-                    org_number=data.org_number,
-                    name=data.name,
-                    size_class=data.size_class,
-                )
-                db.session.add(company)
-        except IntegrityError:
-            company = db.session.scalars(stmt).one()
-    company.name = data.name
-    company.size_class = data.size_class
-    company.county = data.county
-    if data.industry_code:
-        company.industry_code = data.industry_code
-    return company
+def _declared(data: CompanyData) -> dict[str, object]:
+    """The booking's record of what was declared about the company."""
+    return {
+        "declared_country": data.country,
+        "declared_org_number": data.org_number,
+        "declared_name": data.name,
+        "declared_county": data.county,
+        "declared_size_class": data.size_class,
+        "declared_industry_code": data.industry_code or None,
+        "declared_staff_band": data.staff_band,
+        "declared_turnover_band": data.turnover_band,
+        "declared_balance_band": data.balance_band,
+    }
 
 
 def _new_participants(people: Sequence[ParticipantData]) -> list[Participant]:
@@ -324,31 +295,33 @@ def register(
 
     The booking is ``pending`` when the event needs approval, ``confirmed`` when its seats
     fit, else ``waitlisted`` whole. A repeated ``submission_key`` (a form sent twice)
-    returns the booking the first submission made. An organiser booking on a company's
-    behalf (``by_organiser``, e.g. after a phone call) is held to the same capacity and
-    per-company rules, but not to the registration window (organisers take late
-    registrations) nor to approval (the organiser chose the company). Raises
-    EventNotFound, RegistrationClosed, CompanyLimitExceeded or BookingError.
+    returns the booking the first submission made; only its SHA-256 is stored, so a
+    database dump holds nothing that replays a registration into its manage link. An
+    organiser booking on a company's behalf (``by_organiser``, e.g. after a phone call) is
+    held to the same capacity and per-company rules, but not to the registration window
+    (organisers take late registrations) nor to approval (the organiser chose the
+    company). Raises EventNotFound, RegistrationClosed, CompanyLimitExceeded or BookingError.
     """
     now = now or utcnow()
     event = lock_row(Event, event_id)
     if event is None:
         raise EventNotFound()
-    if submission_key:
+    submission_digest = _digest(submission_key) if submission_key else None
+    if submission_digest:
         earlier = db.session.scalars(
-            select(Booking).where(Booking.submission_key == submission_key)
+            select(Booking).where(Booking.submission_key == submission_digest)
         ).one_or_none()
         if earlier is not None and earlier.event_id == event_id:
             return earlier
         if earlier is not None:
-            submission_key = None  # a form of another event sent here: not a repeat
+            submission_digest = None  # a form of another event sent here: not a repeat
     if by_organiser:
         _check_not_cancelled(event)
     else:
         _check_open(event, now)
     if not participants:
         raise BookingError(_l("Add at least one participant."))
-    company_row = _find_or_create_company(company)
+    company_row = company_register.find_or_create(company)
     db.session.flush()
     existing = _active_booking_of(event.id, company_row.id)
     if existing is not None:
@@ -376,14 +349,19 @@ def register(
         invitations_opt_in=invitations_opt_in,
         message=message or None,
         token_nonce=tokens.new_nonce(),
-        submission_key=submission_key or None,
+        submission_key=submission_digest,
         created_at=now,
         participants=_new_participants(participants),
+        **_declared(company),
     )
     db.session.add(booking)
     db.session.flush()
     signals.booking_placed.send(booking)
     return booking
+
+
+def _digest(submission_key: str) -> str:
+    return hashlib.sha256(submission_key.encode()).hexdigest()
 
 
 def _lock_booking(booking_id: int) -> tuple[Booking, Event]:

@@ -204,8 +204,8 @@ def on_booking_link_requested(booking: Booking, **_: Any) -> None:
     )
 
 
-def on_password_reset_requested(user: User, **_: Any) -> None:
-    account_messages.queue_password_reset(user)
+def on_password_reset_requested(address: str, *, user: User | None, **_: Any) -> None:
+    account_messages.queue_password_reset(address, user)
 
 
 def on_colleague_invited(invitation: Invitation, **_: Any) -> None:

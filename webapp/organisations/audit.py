@@ -38,6 +38,9 @@ ACTION_LABELS = {
     "member.joined": _l("Member joined"),
     "member.role_changed": _l("Member's role changed"),
     "member.removed": _l("Member removed"),
+    "company.corrected": _l("Company details corrected"),
+    "company.merged": _l("Company records merged"),
+    "booking.company_merged": _l("Booking moved to the company record kept in a merge"),
 }
 
 
