@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from webapp import xlsx
 from webapp.bookings.forms import GENDER_LABELS
 from webapp.bookings.models import Booking, Gender
+from webapp.companies.models import SizeClass
 from webapp.events.models import Event, EventSession
 from webapp.i18n import current_language, format_date, format_datetime, format_span
 from webapp.regions import county_name
@@ -66,6 +67,14 @@ COLUMNS = (
 )
 _WIDTHS = (30, 24, 11, 11, 9, 18, 30, 15, 8, 16, 10, 6, 10, 26, 32, 14, 20, 20, 20, 24, 30,
            16, 17, 10, 8)  # fmt: skip
+
+#: Short size names for spreadsheet cells (the register's labels say "… enterprise").
+SIZE_NAMES = {
+    SizeClass.MICRO: _l("Micro"),
+    SizeClass.SMALL: _l("Small"),
+    SizeClass.MEDIUM: _l("Medium"),
+    SizeClass.LARGE: _l("Large"),
+}
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -130,7 +139,7 @@ def rows(event: Event, bookings: list[Booking], marks: Marks) -> Iterator[list[C
                 company.org_number,
                 company.country,
                 county_name(company.county) if company.county else "",
-                company.size_class.label,
+                str(SIZE_NAMES[company.size_class]),
                 yes if company.is_sme else no,
                 company.industry_code or "",
                 participant.name,
