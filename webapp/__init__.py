@@ -80,6 +80,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_calendar.bp)
     app.register_blueprint(company_views.bp)
     app.register_blueprint(company_page.bp)
+    from webapp.aid import views as aid_views
+
+    aid_views.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:

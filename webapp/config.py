@@ -37,6 +37,7 @@ class Defaults:
             "notifications/translations",
             "accounts/translations",
             "companies/translations",
+            "aid/translations",
             "reports/translations",
         ]
     )

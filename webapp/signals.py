@@ -45,3 +45,14 @@ colleague_invited = _signals.signal("colleague-invited")
 #: An organiser corrected a participant's details (sender: the Participant). Messages not
 #: yet sent to them follow the new address.
 participant_updated = _signals.signal("participant-updated")
+
+#: The public registration form of an event is being built (sender: the Event). A receiver
+#: returns a form section for the event, or None: an object with ``template`` (a partial
+#: the form includes, with the section as ``section``), ``validate() -> bool`` (errors on
+#: its own fields) and ``save(booking)``, which the registration calls in its transaction
+#: after the booking is placed. This is how webapp.aid asks for the de minimis declaration
+#: without bookings importing it.
+registration_sections = _signals.signal("registration-sections")
+#: De minimis aid was granted for a booking, or its amount changed (sender: the
+#: aid.AidGrant; kwarg ``changed``, False for a new grant). The outbox emails the certificate.
+aid_granted = _signals.signal("aid-granted")

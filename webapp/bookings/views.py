@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from webapp import signals
 from webapp.bookings import services
 from webapp.bookings.forms import AddParticipantForm, ConfirmForm, RegistrationForm
 from webapp.bookings.models import Booking, BookingStatus
@@ -51,11 +52,20 @@ def register(event_id: int):
     form = RegistrationForm(max_participants=max_participants)
     if not registration_open(event):
         return render_template("bookings/register.html", event=event, form=None), 200
+    # Sections other packages add to this event's form (the de minimis declaration).
+    sections = [s for _r, s in signals.registration_sections.send(event) if s is not None]
+
+    def page(status: int = 200):
+        return render_template(
+            "bookings/register.html", event=event, form=form, sections=sections
+        ), status
 
     if request.method == "POST":
         if form.change_participant_blocks():
-            return render_template("bookings/register.html", event=event, form=form)
-        if form.validate_on_submit():
+            return page()
+        valid = form.validate_on_submit()
+        valid = all([section.validate() for section in sections]) and valid
+        if valid:
             with one_transaction() as attempt:
                 booking = services.register(
                     event.id,
@@ -68,12 +78,13 @@ def register(event_id: int):
                     message=form.message.data or None,
                     submission_key=form.submission_key.data or None,
                 )
+                for section in sections:
+                    section.save(booking)
             if attempt.ok:
                 token = services.manage_token(booking)
                 return redirect(url_for("bookings.confirmation", token=token), code=303)
-        status = 422 if form.errors else 409
-        return render_template("bookings/register.html", event=event, form=form), status
-    return render_template("bookings/register.html", event=event, form=form)
+        return page(422 if not valid else 409)
+    return page()
 
 
 def _booking_or_404(token: str) -> Booking:

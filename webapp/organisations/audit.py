@@ -41,6 +41,10 @@ ACTION_LABELS = {
     "company.corrected": _l("Company details corrected"),
     "company.merged": _l("Company records merged"),
     "booking.company_merged": _l("Booking moved to the company record kept in a merge"),
+    "aid.settings_changed": _l("De minimis aid settings changed"),
+    "aid.rate_set": _l("EUR rate for de minimis aid set"),
+    "aid.corrected": _l("De minimis aid record corrected"),
+    "aid.ceiling_overridden": _l("Booking approved over the de minimis ceiling"),
 }
 
 
