@@ -454,14 +454,14 @@ def _record_grant(booking: Booking, *, check_ceiling: bool = False) -> AidGrant 
     now = utcnow()
     today = local(now).date()
     if check_ceiling and _ceiling_reason.get() is None:
-        excess = excess(booking, today)
-        if excess > 0:
+        over = excess(booking, today)
+        if over > 0:
             raise CeilingExceeded(
                 _l(
                     "%(company)s: approving would take the company's de minimis aid over the "
                     "EUR 300,000 ceiling by EUR %(excess)s. Give a reason to approve anyway.",
                     company=booking.company.name,
-                    excess=format_eur(excess),
+                    excess=format_eur(over),
                 )
             )
     units, sek = _amount(booking, scheme)
@@ -469,12 +469,11 @@ def _record_grant(booking: Booking, *, check_ceiling: bool = False) -> AidGrant 
     if grant is not None and grant.status is GrantStatus.GRANTED and grant.units == units:
         return grant
     changed = grant is not None and grant.status is GrantStatus.GRANTED
+    rate = None if changed else rate_on(event.project_id, today)
     if grant is None:
         grant = AidGrant(booking_id=booking.id)
-        db.session.add(grant)
-    if not changed:
+    if rate is not None:
         # A new grant, or one withdrawn and given again: the right is given now.
-        rate = rate_on(event.project_id, today)
         grant.granted_at, grant.granted_on = now, today
         grant.sek_per_eur, grant.rate_valid_from = rate.sek_per_eur, rate.valid_from
         grant.withdrawn_at = None
@@ -485,6 +484,7 @@ def _record_grant(booking: Booking, *, check_ceiling: bool = False) -> AidGrant 
     grant.status = GrantStatus.GRANTED
     grant.basis, grant.units, grant.amount_sek = scheme.basis, units, sek
     grant.amount_eur = to_eur(sek, grant.sek_per_eur)
+    db.session.add(grant)
     db.session.flush()
     signals.aid_granted.send(grant, changed=changed)
     return grant
@@ -512,7 +512,7 @@ def approve_over_ceiling(user: User, booking_id: int, reason: str) -> Booking:
     reason = (reason or "").strip()
     if not reason:
         raise CeilingExceeded(_l("Give the reason for approving over the ceiling."))
-    excess = excess(booking, local(utcnow()).date())
+    over = excess(booking, local(utcnow()).date())
     with _over_ceiling_allowed(reason):
         move_booking(user, booking_id, Move.CONFIRM)
     audit.record(
@@ -522,7 +522,7 @@ def approve_over_ceiling(user: User, booking_id: int, reason: str) -> Booking:
         event_id=booking.event_id,
         booking_id=booking.id,
         company=booking.company.name,
-        excess_eur=str(excess),
+        excess_eur=str(over),
         reason=reason,
     )
     return booking
