@@ -27,6 +27,7 @@ from webapp.aid.models import CEILING_EUR, AidBasis
 from webapp.bookings.models import Booking
 from webapp.companies import orgnumbers
 from webapp.events.models import Event
+from webapp.formtools import choices
 
 #: Bump when the declaration's wording changes; each declaration stores the version it saw.
 DECLARATION_VERSION = "2026-12-01"
@@ -64,10 +65,7 @@ class DeclarationForm(Form):
 
     received = RadioField(
         _l("De minimis aid received in the last three years"),
-        choices=[
-            ("none", _l("None")),
-            ("amount", _l("Yes, this much in total (in euros):")),
-        ],
+        choices=choices([("none", _l("None")), ("amount", _l("Yes, this much in total:"))]),
         validators=[InputRequired(message=_l("Say whether the company has received any."))],
     )
     amount_eur = AmountField(
@@ -189,18 +187,19 @@ def registration_section(event: Event, **_: object) -> DeclarationSection | None
 
 # --- organisers ----------------------------------------------------------------------------
 
+_PAID = (AidBasis.PER_PARTICIPANT, AidBasis.PER_COMPANY)
 _SEK_MESSAGE = _l("Write kronor with digits only, e.g. 25000 or 25000.50.")
 
 
 class EventAidForm(FlaskForm):
     basis = SelectField(
         _l("De minimis aid"),
-        choices=[
-            ("", _l("As the project's default")),
-            (AidBasis.NONE.value, AidBasis.NONE.label),
-            (AidBasis.PER_PARTICIPANT.value, AidBasis.PER_PARTICIPANT.label),
-            (AidBasis.PER_COMPANY.value, AidBasis.PER_COMPANY.label),
-        ],
+        choices=choices(
+            [
+                ("", _l("As the project's default")),
+                *((b.value, b.label) for b in (AidBasis.NONE, *_PAID)),
+            ]
+        ),
         validators=[Optional()],
     )
     amount_sek = AmountField(_l("Value in kronor"), message=_SEK_MESSAGE)
@@ -213,11 +212,7 @@ class EventAidForm(FlaskForm):
 class ProjectAidForm(FlaskForm):
     basis = SelectField(
         _l("Default for the project's events"),
-        choices=[
-            ("", _l("Not de minimis aid")),
-            (AidBasis.PER_PARTICIPANT.value, AidBasis.PER_PARTICIPANT.label),
-            (AidBasis.PER_COMPANY.value, AidBasis.PER_COMPANY.label),
-        ],
+        choices=choices(((b.value, b.label) for b in _PAID), empty=_l("Not de minimis aid")),
         validators=[Optional()],
     )
     amount_sek = AmountField(_l("Value in kronor"), message=_SEK_MESSAGE)
