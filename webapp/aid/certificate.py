@@ -63,7 +63,7 @@ def build(grant: AidGrant) -> Certificate:
                 _("Exchange rate"),
                 _(
                     "%(rate)s SEK per EUR (applies from %(date)s)",
-                    rate=f"{grant.sek_per_eur:.4f}",
+                    rate=format(grant.sek_per_eur, ".4f"),
                     date=grant.rate_valid_from.isoformat(),
                 ),
             ),

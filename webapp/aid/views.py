@@ -315,8 +315,6 @@ def _register(title: str, owner: dict[str, int], endpoint: str):
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-    if request.path.endswith(".xlsx"):
-        abort(400)
     tallies = services.tallies({g.company_id for g in grants or []}, period[1]) if period else {}
     return render_template(
         "aid/register.html",
