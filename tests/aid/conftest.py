@@ -39,7 +39,9 @@ def aid(app) -> AidWorld:
     """A project whose events are aid worth 23 000 SEK per participant at 11.5 SEK/EUR
     (2 000 EUR each)."""
     org = f.organisation("Teknikparken")
-    project = f.project(org, funder="Europeiska regionala utvecklingsfonden", funder_reference="20201234")
+    project = f.project(
+        org, funder="Europeiska regionala utvecklingsfonden", funder_reference="20201234"
+    )
     organiser = h.user(org, Role.ORGANISER)
     viewer = h.user(org, Role.VIEWER)
     db.session.add(AidGrantor(organisation_id=org.id, org_number="556036-0793"))

@@ -23,7 +23,9 @@ from webapp.notifications.models import MessageKind, OutboxMessage
 
 def _pdf_text(data: bytes) -> str:
     assert data.startswith(b"%PDF-")
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages
+    )
 
 
 @pytest.fixture
@@ -41,9 +43,9 @@ def granted(aid):
             "sv",
             [
                 "Intyg om stöd av mindre betydelse",
-                "Kommissionens förordning (EU) 2023/2831 av den 13 december 2023 om tillämpningen "
-                "av artiklarna 107 och 108 i fördraget om Europeiska unionens funktionssätt på stöd "
-                "av mindre betydelse (EUT L, 2023/2831, 15.12.2023)",
+                "Kommissionens förordning (EU) 2023/2831 av den 13 december 2023 om "
+                "tillämpningen av artiklarna 107 och 108 i fördraget om Europeiska unionens "
+                "funktionssätt på stöd av mindre betydelse (EUT L, 2023/2831, 15.12.2023)",
                 "Spara intyget i tre år",
                 "Stödgivare Teknikparken (556036-0793)",
                 "Finansiär Europeiska regionala utvecklingsfonden",
@@ -82,7 +84,8 @@ def test_the_certificate_email_carries_the_pdf_through_smtp(aid, granted, smtp_s
     assert row.booking_id == granted.booking_id and row.recipient_email == "contact4@example.se"
     dispatch.dispatch_due()
     [received] = [
-        r for r in smtp_server.to("contact4@example.se")
+        r
+        for r in smtp_server.to("contact4@example.se")
         if "Intyg om stöd av mindre betydelse" in str(r.message["Subject"])
     ]
     [(name, data)] = [(n, d) for n, d in received.attachments().items() if n.endswith(".pdf")]
@@ -106,7 +109,7 @@ def test_the_manage_link_shows_and_downloads_the_certificate(client, granted):
     manage = client.get(f"/bookings/{token}")
     assert f"/bookings/{token}/aid/certificate" in manage.text
     page = client.get(f"/bookings/{token}/aid/certificate")
-    assert page.status_code == 200 and "2023/2831" in page.text and "lang=\"sv\"" in page.text
+    assert page.status_code == 200 and "2023/2831" in page.text and 'lang="sv"' in page.text
     pdf = client.get(f"/bookings/{token}/aid/certificate.pdf")
     assert pdf.mimetype == "application/pdf" and "EUR 4 000.00" in _pdf_text(pdf.data)
     assert client.get(f"/bookings/{token}x/aid/certificate.pdf").status_code == 404
@@ -140,12 +143,36 @@ def test_the_register_export_cell_by_cell(client, aid, granted):
         company = granted.company
         withdrawn = services.grant_for_booking(other.id)
         assert rows == [
-            ["Company", "Organisation number", "Event", "Date granted", "Amount (SEK)",
-             "Amount (EUR)", "SEK per EUR", "Status"],
-            [company.name, company.org_number, "Studieresa till Melbourne", today, 46000, 4000,
-             11.5, "Granted"],
-            [withdrawn.company.name, withdrawn.company.org_number, "Studieresa till Melbourne",
-             today, 23000, 2000, 11.5, "Withdrawn"],
+            [
+                "Company",
+                "Organisation number",
+                "Event",
+                "Date granted",
+                "Amount (SEK)",
+                "Amount (EUR)",
+                "SEK per EUR",
+                "Status",
+            ],
+            [
+                company.name,
+                company.org_number,
+                "Studieresa till Melbourne",
+                today,
+                46000,
+                4000,
+                11.5,
+                "Granted",
+            ],
+            [
+                withdrawn.company.name,
+                withdrawn.company.org_number,
+                "Studieresa till Melbourne",
+                today,
+                23000,
+                2000,
+                11.5,
+                "Withdrawn",
+            ],
         ]
 
 

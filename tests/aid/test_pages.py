@@ -40,7 +40,9 @@ def organiser(client, aid):
         ({"valid_from": "", "sek_per_eur": "11.2"}, "Enter a date"),
     ],
 )
-def test_a_bad_rate_gets_a_message_on_its_field_and_stores_nothing(client, aid, organiser, data, message):
+def test_a_bad_rate_gets_a_message_on_its_field_and_stores_nothing(
+    client, aid, organiser, data, message
+):
     before = _count(EurRate)
     response = client.post(
         f"/organisers/projects/{aid.project.id}/aid/rates",
@@ -63,7 +65,9 @@ def test_a_bad_rate_gets_a_message_on_its_field_and_stores_nothing(client, aid, 
         ("99999999", "implausibly high"),
     ],
 )
-def test_a_bad_event_value_gets_a_message_and_stores_nothing(client, aid, organiser, amount, message):
+def test_a_bad_event_value_gets_a_message_and_stores_nothing(
+    client, aid, organiser, amount, message
+):
     event = f.event(aid.org, project=aid.project)
     db.session.commit()
     response = client.post(
@@ -111,7 +115,10 @@ def test_the_selection_and_booking_pages_show_tally_and_headroom(client, aid, or
     assert "ceiling by EUR 3 000.00" in refused.text
     assert services.grant_for_booking(booking.id) is None
     # Without a reason: refused again; with one: approved and granted.
-    client.post(f"/organisers/bookings/{booking.id}/aid/approve", data={"reason": "", "csrf_token": organiser})
+    client.post(
+        f"/organisers/bookings/{booking.id}/aid/approve",
+        data={"reason": "", "csrf_token": organiser},
+    )
     assert services.grant_for_booking(booking.id) is None
     client.post(
         f"/organisers/bookings/{booking.id}/aid/approve",

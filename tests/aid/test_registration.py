@@ -44,7 +44,9 @@ def test_a_declaration_is_stored_with_the_booking_its_text_and_time(client, aid_
     data = registration_form(
         token, **_declaration(**{"aid-linked_org_numbers": "556036-0793\nDK 13585628"})
     )
-    response = client.post(f"/events/{aid_event.id}/register", data=data, headers={"Accept-Language": "en"})
+    response = client.post(
+        f"/events/{aid_event.id}/register", data=data, headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 303
     declaration = db.session.scalar(select(AidDeclaration))
     booking = db.session.scalar(select(Booking))

@@ -27,10 +27,16 @@ def test_a_confirmed_booking_of_an_aid_event_is_granted_with_the_rate_it_used(ai
     booking = f.book(event, 2)
     grant = _grant(booking)
     assert grant.status is GrantStatus.GRANTED
-    assert (grant.units, grant.amount_sek, grant.amount_eur) == (2, Decimal("46000.00"), Decimal("4000.00"))
+    assert (grant.units, grant.amount_sek, grant.amount_eur) == (
+        2,
+        Decimal("46000.00"),
+        Decimal("4000.00"),
+    )
     assert (grant.sek_per_eur, grant.rate_valid_from) == (Decimal("11.5000"), date(2020, 1, 1))
     # A later rate applies to later grants only.
-    services.set_rate(aid.organiser, aid.project.id, date.today() - timedelta(days=1), Decimal("10"))
+    services.set_rate(
+        aid.organiser, aid.project.id, date.today() - timedelta(days=1), Decimal("10")
+    )
     later = f.book(event, 1, company=2)
     assert _grant(later).amount_eur == Decimal("2300.00")
     assert _grant(booking).amount_eur == Decimal("4000.00")
@@ -100,7 +106,9 @@ def test_the_three_year_window_at_its_edges(aid):
 def test_the_latest_declaration_counts_and_older_ones_are_kept(aid):
     event = f.event(aid.org, project=aid.project)
     first = f.book(event, 1)
-    services.declare(first, Decimal("50000"), [], text="t", text_version="v", now=utcnow() - timedelta(days=2))
+    services.declare(
+        first, Decimal("50000"), [], text="t", text_version="v", now=utcnow() - timedelta(days=2)
+    )
     second = f.book(f.event(aid.org, project=aid.project), 1)
     services.declare(second, Decimal("1000"), ["SE 556036-0793"], text="t", text_version="v")
     tally = services.tally(first.company_id)
@@ -116,9 +124,15 @@ def test_tallies_count_aid_from_every_organisation(aid):
     project = f.project(other)
     services.set_rate(aid.organiser, aid.project.id, date(2020, 1, 1), Decimal("11.5"))
     db.session.add(
-        services.AidScheme(project_id=project.id, basis=AidBasis.PER_COMPANY, amount_sek=Decimal("5000"))
+        services.AidScheme(
+            project_id=project.id, basis=AidBasis.PER_COMPANY, amount_sek=Decimal("5000")
+        )
     )
-    db.session.add(services.EurRate(project_id=project.id, valid_from=date(2020, 1, 1), sek_per_eur=Decimal("10")))
+    db.session.add(
+        services.EurRate(
+            project_id=project.id, valid_from=date(2020, 1, 1), sek_per_eur=Decimal("10")
+        )
+    )
     db.session.flush()
     f.book(f.event(aid.org, project=aid.project), 1)
     booking = f.book(f.event(other, project=project), 1)
@@ -138,14 +152,19 @@ def test_approval_over_the_ceiling_is_refused_then_accepted_with_a_reason(aid):
         organising.decide(aid.organiser, trip, [booking.id], approve=True)
     assert "1 000.00" in str(refused.value)  # 297 000 + 4 000 is 1 000 over
     db.session.rollback()
-    assert _grant(booking) is None and db.session.get(type(booking), booking.id).status.value == "pending"
+    assert (
+        _grant(booking) is None
+        and db.session.get(type(booking), booking.id).status.value == "pending"
+    )
     with pytest.raises(services.CeilingExceeded):
         services.approve_over_ceiling(aid.organiser, booking.id, "   ")
     db.session.rollback()
     services.approve_over_ceiling(aid.organiser, booking.id, "Beslut i styrgruppen 2026-11-30")
     db.session.commit()
     assert _grant(booking).amount_eur == Decimal("4000.00")
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "aid.ceiling_overridden"))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "aid.ceiling_overridden")
+    )
     assert entry.details["reason"] == "Beslut i styrgruppen 2026-11-30"
     assert entry.details["excess_eur"] == "1000.00"
 
@@ -184,4 +203,6 @@ def test_settings_refuse_bad_values_and_check_the_role(aid):
         services.set_rate(aid.viewer, aid.project.id, date(2026, 1, 1), Decimal("11"))
     no_project = f.event(aid.org)
     with pytest.raises(services.AidError):
-        services.set_event_scheme(aid.organiser, no_project.id, AidBasis.PER_COMPANY, Decimal("100"))
+        services.set_event_scheme(
+            aid.organiser, no_project.id, AidBasis.PER_COMPANY, Decimal("100")
+        )

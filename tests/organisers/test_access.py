@@ -251,7 +251,10 @@ def test_every_aid_page_and_action_answers_each_visitor_as_it_should(client, wor
     actions = [
         ("/organisers/events/{event}/aid", {"basis": "per_company", "amount_sek": "5750"}),
         ("/organisers/projects/{project}/aid", {"basis": "per_participant", "amount_sek": "23000"}),
-        ("/organisers/projects/{project}/aid/rates", {"valid_from": "2021-01-01", "sek_per_eur": "10"}),
+        (
+            "/organisers/projects/{project}/aid/rates",
+            {"valid_from": "2021-01-01", "sek_per_eur": "10"},
+        ),
         ("/organisers/aid/grants/{grant}/correct", {"amount_sek": "11500", "reason": "Halv dag"}),
         ("/organisers/bookings/{pending}/aid/approve", {"reason": "Styrgruppens beslut"}),
     ]
