@@ -77,11 +77,11 @@ class DeclarationForm(Form):
         description=_l("The total of all de minimis aid, converted to euros."),
     )
     linked_org_numbers = TextAreaField(
-        _l("Organisation numbers of the other undertakings (optional)"),
+        _l("Other undertakings in the single undertaking (optional)"),
         [Optional(), Length(max=2000)],
         description=_l(
-            "One per line, e.g. 556036-0793. Other countries: the country code first, "
-            "e.g. DK 13585628."
+            "Their organisation numbers, one per line, e.g. 556036-0793. Other countries: the "
+            "country code first, e.g. DK 13585628."
         ),
     )
     confirm = BooleanField(
