@@ -23,16 +23,31 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
   fi
 fi
 
-# ical.js, the parser Thunderbird uses, for the independent iCal check.
+# Java for the W3C Nu HTML Checker (vnu.jar, from the vnu-jar npm package below).
+if ! command -v java >/dev/null && as_root && command -v apt-get >/dev/null; then
+  echo "test-tools: installing Java"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless) >/dev/null \
+    || echo "test-tools: could not install Java"
+fi
+
+# tests/node: ical.js (the parser Thunderbird uses) for the independent iCal check, and
+# vnu-jar for the HTML check. Installed again whenever a dependency is missing. Install
+# scripts are not run: vnu-jar's would download a Java of its own; the machine's is used.
+node_deps_missing() {
+  node -e 'const d = require("./package.json").dependencies;
+    process.exit(Object.keys(d).every((n) => require("fs").existsSync("node_modules/" + n + "/package.json")) ? 0 : 1)'
+}
 if [ -f tests/node/package.json ] && command -v npm >/dev/null; then
-  if [ ! -d tests/node/node_modules ]; then
-    echo "test-tools: installing ical.js"
-    (cd tests/node && npm ci --silent --no-audit --no-fund) || echo "test-tools: npm ci failed"
+  if ! (cd tests/node && node_deps_missing); then
+    echo "test-tools: installing tests/node (ical.js, vnu-jar)"
+    (cd tests/node && npm ci --silent --no-audit --no-fund --ignore-scripts) || echo "test-tools: npm ci failed"
   fi
 fi
 
 if [ "$ci" = "true" ]; then
   [ -x /usr/bin/chromium ] || { echo "test-tools: chromium missing under CI"; exit 1; }
   pg_isready -q -h 127.0.0.1 -p 5432 || { echo "test-tools: PostgreSQL not reachable under CI"; exit 1; }
+  command -v java >/dev/null || { echo "test-tools: Java missing under CI"; exit 1; }
+  [ -f tests/node/node_modules/vnu-jar/build/dist/vnu.jar ] || { echo "test-tools: vnu.jar missing under CI"; exit 1; }
 fi
 exit 0

@@ -61,6 +61,7 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp import accessibility
     from webapp.accounts import views as account_views
     from webapp.bookings import admin as booking_admin
     from webapp.bookings import calendar as booking_calendar
@@ -71,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.events import feeds as event_feeds
     from webapp.events import views as event_views
 
+    accessibility.init_app(app)
     app.register_blueprint(event_views.bp)
     app.register_blueprint(booking_views.bp)
     account_views.init_app(app)

@@ -27,6 +27,8 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "sv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
     LANGUAGES = ("sv", "en")
+    #: The language organisers write event texts in; marked with lang= on pages in another.
+    CONTENT_LANGUAGE = "sv"
     # One catalogue per package that has user-facing text, relative to webapp/; Flask-Babel
     # merges them. Source strings are English, so only Swedish catalogues exist.
     BABEL_TRANSLATION_DIRECTORIES = ";".join(

@@ -4,8 +4,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
-from wtforms import SelectChoice
+from flask_wtf import FlaskForm
+from wtforms import Field, SelectChoice
+from wtforms.csrf.core import CSRFTokenField
+
+
+class AppForm(FlaskForm):
+    """The base of every form: a FlaskForm (CSRF) whose token field renders without an id.
+
+    Pages with several forms (a row of buttons, a members table) render one token per form;
+    with WTForms' default each would carry ``id="csrf_token"``, and ids must be unique.
+    """
+
+    class Meta:
+        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Any:
+            if isinstance(field, CSRFTokenField):
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)  # type: ignore[misc]
 
 
 def choices(pairs: Iterable[tuple[str, object]], empty: str | None = None) -> list[SelectChoice]:

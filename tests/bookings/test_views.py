@@ -146,7 +146,7 @@ def test_bad_input_gets_a_clear_message_and_stores_nothing(client, webinar, over
     )
     assert response.status_code == 422
     assert message in response.text
-    assert 'aria-invalid="true"' in response.text or 'role="alert"' in response.text
+    assert 'aria-invalid="true"' in response.text or 'id="form-errors"' in response.text
     assert count(Booking) == 0 and count(Company) == 0 and count(Participant) == 0
 
 

@@ -39,7 +39,9 @@ def test_company_register_pages(page: Page, new_context: Any) -> None:
     assert_accessible(page, "correction form")
     page.get_by_label("Organisation number").fill("123")
     page.get_by_role("button", name="Save the correction").click()
-    expect(page.get_by_role("alert")).to_contain_text("Organisation number")
+    expect(page.get_by_role("region", name="There is a problem")).to_contain_text(
+        "Organisation number"
+    )
     assert_accessible(page, "correction form with an error")
     page.get_by_role("link", name="Back to").click()
     page.get_by_role("button", name="Correct the details").click()

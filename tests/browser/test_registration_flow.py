@@ -1,7 +1,8 @@
 """A person finds the webinar, registers two participants and removes one, in Chromium.
 
-Every page on the way is checked with axe-core for WCAG 2.1 A and AA violations. A second
-test does the registration with JavaScript switched off: the form must not need it.
+Every page on the way is checked with axe-core for WCAG 2.1 A and AA violations in both
+colour schemes, and for reflow at 320 px with increased text spacing (``assert_accessible``).
+A second test does the registration with JavaScript switched off: the form must not need it.
 """
 
 from __future__ import annotations
@@ -34,14 +35,74 @@ def demo(app: Any) -> None:
 
 
 def assert_accessible(page: Page, what: str) -> None:
-    """No WCAG 2.1 A/AA violations that axe-core can find on the page as it is now."""
+    """The page as it is now: no WCAG 2.1 A/AA violations that axe-core finds, in the light
+    and in the dark colour scheme, and no sideways scrolling of the page at 320 px with the
+    text spacing of WCAG 1.4.12."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(
-        page,
-        options={"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]},
-    )
-    assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
+    for scheme in ("dark", "light"):
+        page.emulate_media(color_scheme=scheme)
+        # Pico fades colours over 0.2 s: check the colours the scheme ends with.
+        page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
+        results = Axe().run(
+            page,
+            options={
+                "runOnly": {"type": "tag", "values": WCAG_21_AA},
+                "resultTypes": ["violations"],
+            },
+        )
+        assert results.violations_count == 0, f"{what} ({scheme}):\n{results.generate_report()}"
+    assert_reflows(page, what)
+
+
+#: WCAG 1.4.12: what a reader may set without losing content or getting sideways scrolling.
+TEXT_SPACING = (
+    "* { line-height: 1.5 !important; letter-spacing: .12em !important;"
+    " word-spacing: .16em !important; } p { margin-bottom: 2em !important; }"
+)
+_WITH_TEXT_SPACING = """(css) => {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(css);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  window.__textSpacing = sheet;
+}"""
+_WITHOUT_TEXT_SPACING = """() => {
+  document.adoptedStyleSheets = document.adoptedStyleSheets.filter(
+    (sheet) => sheet !== window.__textSpacing);
+}"""
+# The elements sticking out on the right that are not inside a box that scrolls by itself.
+_STICKING_OUT = """() => {
+  const width = document.documentElement.clientWidth;
+  const inScroller = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (["auto", "scroll", "hidden"].includes(getComputedStyle(p).overflowX)) return true;
+    }
+    return false;
+  };
+  return [...document.body.querySelectorAll("*")]
+    .filter((el) => el.getBoundingClientRect().right > width + 1
+      && (!inScroller(el) || getComputedStyle(el).position === "absolute"))
+    .slice(0, 5)
+    .map((el) => `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}`
+      + `${el.className && typeof el.className === "string" ? "." + el.className : ""}`
+      + ` (${Math.round(el.getBoundingClientRect().right)} px)`);
+}"""
+
+
+def assert_reflows(page: Page, what: str) -> None:
+    """At 320 CSS px wide, with WCAG 1.4.12 text spacing, the page does not scroll sideways
+    (a table may, in its own box). The page is put back as it was afterwards."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.evaluate(_WITH_TEXT_SPACING, TEXT_SPACING)
+    try:
+        overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        culprits = page.evaluate(_STICKING_OUT) if overflow > 0 else []
+    finally:
+        page.evaluate(_WITHOUT_TEXT_SPACING)
+        if size:
+            page.set_viewport_size(size)
+    assert overflow <= 0, f"{what} scrolls {overflow} px sideways at 320 px: {culprits}"
 
 
 def fresh_booking(org_number: str) -> Booking:
@@ -58,6 +119,7 @@ def webinar() -> Event:
 
 
 def fill_company(page: Page, org_number: str) -> None:
+    page.get_by_label("Country").select_option("SE")
     page.get_by_label("Organisation number").fill(org_number)
     page.get_by_label("Company name").fill("Bergslagens Gjuteri AB")
     page.get_by_label("County").select_option(label="Örebro län")
@@ -81,6 +143,12 @@ def test_find_register_and_manage(page: Page, demo: None) -> None:
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming events")
     assert_accessible(page, "event list")
+    page.get_by_role("link", name="Accessibility statement").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Accessibility statement for Träffpunkt"
+    )
+    assert_accessible(page, "accessibility statement")
+    page.go_back()
     page.get_by_label("Kind").select_option(label="Webinar")
     page.get_by_role("button", name="Show events").click()
     expect(page.get_by_text("1 event", exact=True)).to_be_visible()
@@ -96,7 +164,9 @@ def test_find_register_and_manage(page: Page, demo: None) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Register for {WEBINAR}")
     assert_accessible(page, "registration form")
     page.get_by_role("button", name="Register", exact=True).click()
-    expect(page.get_by_role("alert").first).to_contain_text("Please correct the fields")
+    expect(page.get_by_role("region", name="There is a problem")).to_contain_text(
+        "Please correct the fields"
+    )
     expect(page.get_by_label("Organisation number")).to_have_attribute("aria-invalid", "true")
     # The summary at the top links to each field, naming the participant it belongs to.
     summary_link = page.get_by_role(

@@ -189,6 +189,7 @@ def test_bad_corrections_get_messages_and_change_nothing(client, register):
         ({"org_number": "123"}, "wrong number of digits"),
         ({"org_number": company.org_number, "county": ""}, "Choose the county where"),
         ({"org_number": company.org_number, "size_class": "huge"}, "Not a valid choice"),
+        ({"org_number": company.org_number, "country": ""}, "Not a valid choice"),
         ({"org_number": other.org_number}, "merge the two records instead"),
     ]
     for data, message in cases:

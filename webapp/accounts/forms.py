@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from webapp.accounts.models import Role
 from webapp.accounts.services import MIN_PASSWORD_LENGTH
-from webapp.formtools import choices
+from webapp.formtools import AppForm, choices
 
 
 def _strip(value: str | None) -> str | None:
@@ -61,13 +60,13 @@ def role_choices() -> list[SelectChoice]:
     return choices((role.value, role.label) for role in (Role.VIEWER, Role.ORGANISER, Role.ADMIN))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = _email_field(_l("Email"))
     password = PasswordField(_l("Password"), [DataRequired(message=_l("Enter your password."))])
     submit = SubmitField(_l("Log in"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(AppForm):
     current = PasswordField(
         _l("Current password"), [DataRequired(message=_l("Enter your current password."))]
     )
@@ -75,17 +74,17 @@ class PasswordChangeForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(AppForm):
     email = _email_field(_l("Email"))
     submit = SubmitField(_l("Send a reset link"))
 
 
-class ResetForm(FlaskForm):
+class ResetForm(AppForm):
     password, confirm = _new_password_fields()
     submit = SubmitField(_l("Set the new password"))
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(AppForm):
     """For an invited person without an account: their name and a password."""
 
     name = StringField(
@@ -97,16 +96,16 @@ class AcceptInvitationForm(FlaskForm):
     submit = SubmitField(_l("Create my account and join"))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     email = _email_field(_l("Colleague's email"))
     role = SelectField(_l("Role"), choices=role_choices, default=Role.ORGANISER.value)
     submit = SubmitField(_l("Send invitation"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(AppForm):
     role = SelectField(_l("Role"), choices=role_choices)
     submit = SubmitField(_l("Change role"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A bare form for one-button actions: CSRF token only."""

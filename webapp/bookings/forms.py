@@ -6,7 +6,6 @@ import secrets
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -24,7 +23,7 @@ from webapp.bookings.models import Gender
 from webapp.bookings.services import CompanyData, ContactData, ParticipantData
 from webapp.companies import orgnumbers
 from webapp.companies.models import BalanceBand, StaffBand, TurnoverBand, derive_size_class
-from webapp.formtools import choices
+from webapp.formtools import AppForm, choices
 from webapp.regions import COUNTIES, country_choices, county_choices
 
 GENDER_LABELS = {
@@ -82,10 +81,14 @@ class ParticipantForm(Form):
         )
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(AppForm):
     """The public registration form; participants are added and removed without JavaScript."""
 
-    country = SelectField(_l("Country"), default="SE", validators=[InputRequired()])
+    # No country preselected: the registrant chooses, from an empty first option.
+    country = SelectField(
+        _l("Country"),
+        validators=[InputRequired(message=_l("Choose the country the company is registered in."))],
+    )
     org_number = StringField(
         _l("Organisation number"),
         [DataRequired(message=_l("Enter the company's organisation number."))],
@@ -166,12 +169,14 @@ class RegistrationForm(FlaskForm):
     def __init__(self, *args: object, max_participants: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.max_participants = max_participants
-        self.country.choices = choices(country_choices())
+        self.country.choices = choices(country_choices(), empty="—")
         self.county.choices = choices(county_choices(), empty="—")
         if not self.submission_key.data:
             self.submission_key.data = secrets.token_urlsafe(24)
 
     def validate_org_number(self, field: StringField) -> None:
+        if not self.country.data:
+            return  # which rules apply depends on the country, which has its own error
         try:
             field.data = orgnumbers.normalise(self.country.data, field.data)
         except orgnumbers.InvalidOrgNumber as error:
@@ -237,12 +242,12 @@ class RegistrationForm(FlaskForm):
         return [entry.form.to_data() for entry in self.participants.entries]
 
 
-class AddParticipantForm(FlaskForm):
+class AddParticipantForm(AppForm):
     """Add one participant to an existing booking (manage page)."""
 
     participant = FormField(ParticipantForm)
     submit = SubmitField(_l("Add participant"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A bare form for one-button actions (cancel, remove): CSRF token only."""

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
 
 from webapp.bookings.forms import RegistrationForm
 from webapp.bookings.organising import Move
-from webapp.formtools import choices
+from webapp.formtools import AppForm, choices
 
 MOVE_LABELS = {
     Move.CONFIRM: _l("Confirm (takes seats)"),
@@ -33,7 +32,7 @@ class OrganiserBookingForm(RegistrationForm):
     submit = SubmitField(_l("Add the booking"))
 
 
-class MoveForm(FlaskForm):
+class MoveForm(AppForm):
     target = SelectField(
         _l("Move the booking"),
         choices=choices((move.value, label) for move, label in MOVE_LABELS.items()),
@@ -41,7 +40,7 @@ class MoveForm(FlaskForm):
     submit = SubmitField(_l("Move"))
 
 
-class SelectionForm(FlaskForm):
+class SelectionForm(AppForm):
     """Approve or decline the bookings ticked in the list (``booking`` checkboxes)."""
 
     decision = SelectField(

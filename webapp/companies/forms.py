@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.companies import orgnumbers
 from webapp.companies.models import Company, SizeClass
 from webapp.companies.services import MasterData
-from webapp.formtools import choices
+from webapp.formtools import AppForm, choices
 from webapp.regions import COUNTIES, country_choices, county_choices
 
 
@@ -18,10 +17,11 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class _Identity(FlaskForm):
+class _Identity(AppForm):
     """Country and organisation number, the number normalised for the country."""
 
-    country = SelectField(_l("Country"), default="SE", validators=[InputRequired()])
+    # Always one of the choices (WTForms checks it), so no empty option and no "required".
+    country = SelectField(_l("Country"), default="SE")
     org_number = StringField(
         _l("Organisation number"),
         [DataRequired(message=_l("Enter the company's organisation number."))],
@@ -50,7 +50,6 @@ class CorrectionForm(_Identity):
     size_class = SelectField(
         _l("Size class (EU definition)"),
         choices=choices((s.value, s.label) for s in SizeClass),
-        validators=[InputRequired()],
     )
     industry_code = StringField(
         _l("Industry code, SNI (optional)"), [Optional(), Length(max=10)], filters=[_strip]
@@ -95,7 +94,7 @@ class FindDuplicateForm(_Identity):
     submit = SubmitField(_l("Find the record"))
 
 
-class MergeForm(FlaskForm):
+class MergeForm(AppForm):
     """Confirm merging the record found into the one shown."""
 
     duplicate = HiddenField(validators=[DataRequired()])

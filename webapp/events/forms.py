@@ -12,7 +12,6 @@ import re
 from datetime import UTC, date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -31,7 +30,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 
 from webapp.events.management import EventData, SessionData
 from webapp.events.models import DEFAULT_REMINDER_OFFSETS, Event, EventKind
-from webapp.formtools import choices, parse_id
+from webapp.formtools import AppForm, choices, parse_id
 from webapp.i18n import STOCKHOLM
 from webapp.regions import COUNTIES, country_choices, county_choices
 
@@ -155,13 +154,13 @@ class SessionForm(Form):
         )
 
 
-class EventForm(FlaskForm):
+class EventForm(AppForm):
     """Create or edit an event; sessions are added and removed with submit buttons."""
 
     organisation = SelectField(_l("Organisation"), coerce=int)
     kind = SelectField(
         _l("Kind of event"),
-        choices=choices((k.value, k.label) for k in EventKind),
+        choices=choices(((k.value, k.label) for k in EventKind), empty="—"),
         validators=[DataRequired(message=_l("Choose the kind of event."))],
     )
     title = StringField(

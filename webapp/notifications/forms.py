@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Length, Optional
 
+from webapp.formtools import AppForm
 
-class FollowUpForm(FlaskForm):
+
+class FollowUpForm(AppForm):
     """The thank-you sent to participants after the event."""
 
     text = TextAreaField(
         _l("Message"),
         validators=[DataRequired(), Length(max=5000)],
         description=_l("Sent to every participant, after a short thank-you line."),
+        render_kw={"rows": 6},
     )
     feedback_url = URLField(
         _l("Link to a feedback form (optional)"),
