@@ -13,7 +13,7 @@ from webapp.accounts import services as accounts
 from webapp.accounts.models import Role
 from webapp.aid.models import AidBasis, AidGrantor, AidScheme, EurRate
 from webapp.bookings import services as bookings
-from webapp.bookings.models import Gender
+from webapp.bookings.models import Booking, Gender
 from webapp.companies.models import SizeClass
 from webapp.db import db, utcnow
 from webapp.events.models import (
@@ -203,6 +203,10 @@ def load_demo(today: date | None = None) -> None:
     book(conference, 1, ("Sara Nilsson", "Per Öberg"), now)
     book(conference, 3, ("Ingrid Dahl",), now)
     book(trip, 0, ("Johan Berg",), now)
+    # Selected: the aid is granted and the certificate is in the outbox.
+    bookings.approve(
+        db.session.scalars(select(Booking).where(Booking.event_id == trip.id)).one().id
+    )
     book(trip, 2, ("Erik Holm", "Lena Ek"), now)
     book(series, 2, ("Erik Holm", "Lena Ek", "Maja Kron"), now)
     book(series, 0, ("Anna Lindqvist", "Johan Berg", "Ola Stål"), now)

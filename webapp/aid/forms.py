@@ -9,7 +9,6 @@ from decimal import Decimal, InvalidOperation
 from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,7 +26,7 @@ from webapp.aid.models import CEILING_EUR, AidBasis
 from webapp.bookings.models import Booking
 from webapp.companies import orgnumbers
 from webapp.events.models import Event
-from webapp.formtools import choices
+from webapp.formtools import AppForm, choices
 
 #: Bump when the declaration's wording changes; each declaration stores the version it saw.
 DECLARATION_VERSION = "2026-12-01"
@@ -191,7 +190,7 @@ _PAID = (AidBasis.PER_PARTICIPANT, AidBasis.PER_COMPANY)
 _SEK_MESSAGE = _l("Write kronor with digits only, e.g. 25000 or 25000.50.")
 
 
-class EventAidForm(FlaskForm):
+class EventAidForm(AppForm):
     basis = SelectField(
         _l("De minimis aid"),
         choices=choices(
@@ -209,7 +208,7 @@ class EventAidForm(FlaskForm):
         return AidBasis(self.basis.data) if self.basis.data else None
 
 
-class ProjectAidForm(FlaskForm):
+class ProjectAidForm(AppForm):
     basis = SelectField(
         _l("Default for the project's events"),
         choices=choices(((b.value, b.label) for b in _PAID), empty=_l("Not de minimis aid")),
@@ -233,7 +232,7 @@ class ProjectAidForm(FlaskForm):
                 raise ValidationError(str(error)) from None
 
 
-class RateForm(FlaskForm):
+class RateForm(AppForm):
     valid_from = DateField(
         _l("Applies from"), validators=[InputRequired(message=_l("Enter a date."))]
     )
@@ -250,7 +249,7 @@ class RateForm(FlaskForm):
             raise ValidationError(_l("The rate must be more than 0, e.g. 11.4852."))
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(AppForm):
     amount_sek = AmountField(
         _l("Correct amount in kronor"),
         message=_SEK_MESSAGE,
@@ -263,7 +262,7 @@ class CorrectionForm(FlaskForm):
     submit = SubmitField(_l("Correct the record"))
 
 
-class OverCeilingForm(FlaskForm):
+class OverCeilingForm(AppForm):
     reason = StringField(
         _l("Reason for approving over the ceiling"),
         [
