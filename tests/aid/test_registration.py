@@ -92,4 +92,6 @@ def test_bad_declarations_get_a_message_on_their_field_and_store_nothing(
     assert response.status_code == 422
     assert message in response.text
     assert 'class="field-error"' in response.text
+    # The error summary at the top links to the declaration's field.
+    assert 'id="form-errors"' in response.text and 'href="#aid-' in response.text
     assert (_count(Booking), _count(AidDeclaration), _count(AidGrant)) == (0, 0, 0)
