@@ -151,3 +151,22 @@ def test_a_correction_without_reason_is_refused_on_its_field(client, aid, organi
     assert response.status_code == 422 and "Give the reason for the correction" in response.text
     db.session.expire_all()
     assert db.session.get(AidGrant, grant.id).amount_sek == Decimal("23000.00")
+
+
+def test_the_selection_page_runs_as_many_queries_for_many_companies_as_for_few(
+    client, aid, organiser, count_queries
+):
+    trip = f.event(
+        aid.org, project=aid.project, kind=EventKind.STUDY_TRIP, requires_approval=True, capacity=200
+    )
+    counts = []
+    for companies in (2, 12):
+        for i in range(len(counts) * 2, companies):
+            booking = f.book(trip, 1, company=100 + i)
+            services.declare(booking, Decimal(i), [], text="t", text_version="v")
+        db.session.commit()
+        with count_queries() as statements:
+            page = client.get(f"/organisers/events/{trip.id}/attendees", headers=EN)
+        assert page.text.count("De minimis: EUR") == companies
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
