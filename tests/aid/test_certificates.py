@@ -77,6 +77,15 @@ def test_the_pdf_says_everything_in_the_bookings_language(aid, granted, language
     assert "Studieresa till Melbourne" in text and aid.project.name in text
 
 
+def test_names_beyond_western_european_letters_still_print(aid, granted):
+    aid.project.name = "Grön omställning 2026–2028"
+    granted.company.name = "Łódź Trading sp. z o.o."
+    text = _pdf_text(certificate.pdf(granted))
+    assert (
+        "Grön omställning 2026–2028" in text and "Lódz Trading sp. z o.o." in text
+    )  # ó is in Windows-1252
+
+
 def test_the_certificate_email_carries_the_pdf_through_smtp(aid, granted, smtp_server):
     row = db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.kind == MessageKind.AID_CERTIFICATE)

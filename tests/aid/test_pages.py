@@ -157,7 +157,11 @@ def test_the_selection_page_runs_as_many_queries_for_many_companies_as_for_few(
     client, aid, organiser, count_queries
 ):
     trip = f.event(
-        aid.org, project=aid.project, kind=EventKind.STUDY_TRIP, requires_approval=True, capacity=200
+        aid.org,
+        project=aid.project,
+        kind=EventKind.STUDY_TRIP,
+        requires_approval=True,
+        capacity=200,
     )
     counts = []
     for companies in (2, 12):

@@ -92,6 +92,8 @@ def test_bad_declarations_get_a_message_on_their_field_and_store_nothing(
     assert response.status_code == 422
     assert message in response.text
     assert 'class="field-error"' in response.text
+    # One message per field: a badly written amount is not also called missing.
+    assert "Enter the amount in euros" not in response.text or not values.get("aid-amount_eur")
     # The error summary at the top links to the declaration's field.
     assert 'id="form-errors"' in response.text and 'href="#aid-' in response.text
     assert (_count(Booking), _count(AidDeclaration), _count(AidGrant)) == (0, 0, 0)

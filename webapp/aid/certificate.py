@@ -3,11 +3,15 @@
 Article 6(1) of Regulation (EU) 2023/2831: the company must be told in writing the amount
 of the aid as gross grant equivalent and its de minimis character, citing the regulation
 by title and Official Journal reference. The certificate is in the booking's language and
-made as a printable page and as a PDF (fpdf2; its core Helvetica font covers Swedish).
+made as a printable page and as a PDF (fpdf2). The PDF uses the core Helvetica font in the
+Windows-1252 encoding, which covers Swedish and the other Western European languages, dashes,
+quotes and the euro sign, so no font file is shipped; any other character (a Polish company
+name) is printed without its accent, or as "?" (see :func:`_printable`).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import force_locale
@@ -86,26 +90,45 @@ def build(grant: AidGrant) -> Certificate:
         )
 
 
+def _printable(text: str) -> str:
+    """``text`` with each character Windows-1252 lacks replaced: Ł → L, ź → z, else "?"."""
+    out = []
+    for char in text:
+        try:
+            char.encode("cp1252")
+        except UnicodeEncodeError:
+            base = "".join(
+                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+            )
+            char = _SUBSTITUTES.get(char) or (base if base.isascii() and base else "?")
+        out.append(char)
+    return "".join(out)
+
+
+_SUBSTITUTES = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ø": "O", "ø": "o"}
+
+
 def pdf(grant: AidGrant) -> bytes:
     """The certificate as a one-page A4 PDF."""
     certificate = build(grant)
     document = FPDF(format="A4")
+    document.core_fonts_encoding = "windows-1252"
     document.set_title(certificate.title)
     document.set_lang(certificate.language)
     document.set_creator("Träffpunkt")
     document.add_page()
     document.set_margins(20, 20, 20)
     document.set_font("helvetica", "B", 16)
-    document.multi_cell(0, 9, certificate.title, new_x="LMARGIN", new_y="NEXT")
+    document.multi_cell(0, 9, _printable(certificate.title), new_x="LMARGIN", new_y="NEXT")
     document.ln(4)
     for label, value in certificate.rows:
         document.set_font("helvetica", "B", 10)
-        document.cell(60, 6, label)
+        document.cell(60, 6, _printable(label))
         document.set_font("helvetica", "", 10)
-        document.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
+        document.multi_cell(0, 6, _printable(value), new_x="LMARGIN", new_y="NEXT")
     document.ln(4)
     document.set_font("helvetica", "", 10)
-    document.multi_cell(0, 5, certificate.statement, new_x="LMARGIN", new_y="NEXT")
+    document.multi_cell(0, 5, _printable(certificate.statement), new_x="LMARGIN", new_y="NEXT")
     document.ln(3)
-    document.multi_cell(0, 5, certificate.keep, new_x="LMARGIN", new_y="NEXT")
+    document.multi_cell(0, 5, _printable(certificate.keep), new_x="LMARGIN", new_y="NEXT")
     return bytes(document.output())

@@ -89,7 +89,7 @@ class DeclarationForm(Form):
     )
 
     def validate_amount_eur(self, field: AmountField) -> None:
-        if self.received.data != "amount":
+        if self.received.data != "amount" or field.errors:
             return
         if field.decimal is None:
             raise ValidationError(_l("Enter the amount in euros, or choose \u201cNone\u201d."))
