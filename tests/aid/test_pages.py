@@ -174,3 +174,18 @@ def test_the_selection_page_runs_as_many_queries_for_many_companies_as_for_few(
         assert page.text.count("De minimis: EUR") == companies
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_the_company_register_lists_each_companys_tally(client, aid, organiser, count_queries):
+    booking = f.book(f.event(aid.org, project=aid.project), 1, company=9)
+    db.session.commit()
+    with count_queries() as few:
+        page = client.get("/organisers/companies", headers=EN).text
+    assert "2 000.00 <small>(headroom 298 000.00)" in page
+    for i in range(10, 16):
+        f.book(f.event(aid.org, project=aid.project), 1, company=i)
+    db.session.commit()
+    with count_queries() as many:
+        page = client.get("/organisers/companies", headers=EN).text
+    assert page.count("(headroom 298 000.00)") == 7 and booking.company.name in page
+    assert len(few) == len(many)
