@@ -46,6 +46,10 @@ colleague_invited = _signals.signal("colleague-invited")
 #: yet sent to them follow the new address.
 participant_updated = _signals.signal("participant-updated")
 
+#: A duplicate company record was merged into the one kept (sender: the kept Company;
+#: kwarg ``duplicate``); its bookings have moved, and what higher packages keep per company
+#: (de minimis grants and declarations) moves with them in the same transaction.
+companies_merged = _signals.signal("companies-merged")
 #: The public registration form of an event is being built (sender: the Event). A receiver
 #: returns a form section for the event, or None: an object with ``template`` (a partial
 #: the form includes, with the section as ``section``), ``validate() -> bool`` (errors on

@@ -206,3 +206,29 @@ def test_settings_refuse_bad_values_and_check_the_role(aid):
         services.set_event_scheme(
             aid.organiser, no_project.id, AidBasis.PER_COMPANY, Decimal("100")
         )
+
+
+def test_promotion_from_the_waiting_list_and_added_participants_grant_aid(aid):
+    event = f.event(aid.org, project=aid.project, capacity=1)
+    first = f.book(event, 1)
+    waiting = f.book(event, 1, company=2)
+    assert _grant(waiting) is None
+    bookings.cancel(first.id)
+    assert _grant(waiting).amount_eur == Decimal("2000.00")
+    event.capacity = 5
+    bookings.add_participants(waiting.id, f.people(1))
+    assert _grant(waiting).amount_eur == Decimal("4000.00")
+    organising.move(aid.organiser, waiting.id, organising.Move.WAITLIST)
+    assert _grant(waiting).status is GrantStatus.WITHDRAWN
+
+
+def test_a_merge_moves_grants_and_declarations_to_the_kept_record(aid):
+    from webapp.companies import services as register
+
+    event = f.event(aid.org, project=aid.project)
+    kept = f.book(event, 1, company=1)
+    duplicate = f.book(event, 1, company=2)
+    services.declare(duplicate, Decimal("700"), [], text="t", text_version="v")
+    register.merge(aid.organiser, kept.company_id, duplicate.company_id)
+    tally = services.tally(kept.company_id)
+    assert (tally.granted_eur, tally.declared_eur) == (Decimal("4000.00"), Decimal("700.00"))

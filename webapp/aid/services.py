@@ -31,7 +31,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from webapp import signals
 from webapp.accounts.models import Role, User
@@ -48,6 +48,7 @@ from webapp.aid.models import (
 from webapp.bookings.models import Booking, BookingStatus, Participant
 from webapp.bookings.organising import Move, booking_for
 from webapp.bookings.organising import move as move_booking
+from webapp.companies.models import Company
 from webapp.db import db, utcnow
 from webapp.errors import RuleViolation
 from webapp.events.models import Event
@@ -604,6 +605,17 @@ def _on_participants_changed(
     _record_grant(booking)
 
 
+def _on_companies_merged(keep: Company, *, duplicate: Company, **_: object) -> None:
+    """The duplicate's grants and declarations belong to the kept record: one tally."""
+    for model in (AidGrant, AidDeclaration):
+        db.session.execute(
+            update(model)
+            .where(model.company_id == duplicate.id)
+            .values(company_id=keep.id)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def connect() -> None:
     """Follow the booking signals (called once by the app factory)."""
     for signal, receiver in (
@@ -614,5 +626,6 @@ def connect() -> None:
         (signals.booking_waitlisted, _on_waitlisted),
         (signals.participants_added, _on_participants_changed),
         (signals.participant_removed, _on_participants_changed),
+        (signals.companies_merged, _on_companies_merged),
     ):
         signal.connect(receiver, weak=False)
