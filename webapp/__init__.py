@@ -85,6 +85,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.aid import views as aid_views
 
     aid_views.init_app(app)
+    from webapp import api
+
+    api.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -163,6 +163,7 @@ def add_booking(event_id: int):
                     form.participants_data(),
                     consent_version=f"{current_app.config['CONSENT_TEXT_VERSION']}/organiser",
                     language=form.language.data,
+                    submission_key=form.submission_reference(),
                 )
             if attempt.ok:
                 flash(
