@@ -76,3 +76,19 @@ class AppForm(FlaskForm):
 def _no_line_breaks(_form: Any, field: Field) -> None:
     if isinstance(field.data, str) and _LINE_BREAK.search(field.data):
         raise ValidationError(_l("Line breaks are not allowed here."))
+
+
+_CRLF = re.compile(r"\r\n?")
+
+
+class TextArea(TextAreaField):
+    """A textarea whose text has ``\n`` line ends, whatever the browser sent.
+
+    Browsers send CRLF (the HTML standard says so); normalising here, once, means
+    services, storage and templates (which split paragraphs at blank lines) see one form.
+    """
+
+    def process_formdata(self, valuelist: list[object]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = _CRLF.sub("\n", self.data)

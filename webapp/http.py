@@ -160,7 +160,7 @@ def _security_headers(response: Response) -> Response:
     # page may be framed.
     if "frame-ancestors 'none'" in headers.get("Content-Security-Policy", "frame-ancestors 'none'"):
         headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith("/bookings/"):
+    if request.path.startswith(("/bookings/", "/unsubscribe/")):
         headers.setdefault("Cache-Control", "private, no-store")
     return response
 
@@ -177,3 +177,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_controls_in_path)
     app.before_request(_refuse_files)
     app.after_request(_security_headers)
+    from webapp.config import remember_request_host
+
+    app.before_request(remember_request_host)

@@ -7,20 +7,16 @@ a spreadsheet work on them; dates are ISO text, as everywhere else in Träffpunk
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from datetime import date
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from webapp import xlsx
 from webapp.accounts.models import Role, User
 from webapp.aid.models import AidGrant
-from webapp.bookings.exports import _xlsx_value
 from webapp.db import db
 from webapp.organisations.models import Organisation, Project
 from webapp.organisations.services import NotAllowed, require_role
@@ -70,37 +66,24 @@ def headers() -> list[str]:
     ]
 
 
-def rows(grants: list[AidGrant]) -> Iterator[list[object]]:
+def rows(grants: list[AidGrant]) -> Iterator[list[xlsx.Cell]]:
     for grant in grants:
         yield [
             grant.company.name,
             grant.company.org_number,
             grant.event.title,
             grant.granted_on.isoformat(),
-            float(grant.amount_sek),
-            float(grant.amount_eur),
-            float(grant.sek_per_eur),
+            grant.amount_sek,
+            grant.amount_eur,
+            grant.sek_per_eur,
             grant.status.label,
         ]
 
 
 def to_xlsx(grants: list[AidGrant], title: str) -> bytes:
     """One sheet: a bold, frozen header row, then one row per aid record."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("De minimis aid"))
-    sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGH", (30, 16, 34, 13, 14, 14, 12, 12), strict=True):
-        sheet.column_dimensions[letter].width = width
-    bold = Font(bold=True)
-    header_cells = []
-    for header in headers():
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows(grants):
-        sheet.append([_xlsx_value(sheet, value) for value in row])
-    workbook.properties.title = title[:200]
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook = xlsx.Workbook(title)
+    workbook.add_sheet(
+        _("De minimis aid"), headers(), rows(grants), (30, 16, 34, 13, 14, 14, 12, 12)
+    )
+    return workbook.close()

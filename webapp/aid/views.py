@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from webapp import signals
+from webapp import signals, xlsx
 from webapp.accounts.models import Role
 from webapp.aid import certificate, exports, forms, services
 from webapp.aid.models import AidGrant, AidGrantor
@@ -318,7 +318,7 @@ def _register(title: str, owner: dict[str, int], endpoint: str):
         name = f"de-minimis-{period[0].isoformat()}-{period[1].isoformat()}.xlsx"
         return Response(
             body,
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            mimetype=xlsx.MIMETYPE,
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     tallies = services.tallies({g.company_id for g in grants or []}, period[1]) if period else {}

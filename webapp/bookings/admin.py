@@ -30,7 +30,7 @@ from webapp.errors import one_transaction
 from webapp.events.admin import event_or_404
 from webapp.events.models import Event
 from webapp.formtools import parse_id
-from webapp.organisations.services import NotAllowed, has_role, role_in
+from webapp.organisations.services import NotAllowed, current_notice, has_role, role_in
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/organisers")
 
@@ -97,7 +97,8 @@ def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Respo
 @login_required
 def export_csv(event_id: int):
     event = _readable_event(event_id)
-    body = exports.to_csv(attendee_lists.list_bookings(event, _filters()))
+    bookings = attendee_lists.list_bookings(event, _filters())
+    body = exports.to_csv(event, bookings, attendance_service.marks(event))
     return _download(body, "text/csv; charset=utf-8", event, "csv")
 
 
@@ -105,7 +106,8 @@ def export_csv(event_id: int):
 @login_required
 def export_xlsx(event_id: int):
     event = _readable_event(event_id)
-    body = exports.to_xlsx(attendee_lists.list_bookings(event, _filters()), event.title, utcnow())
+    bookings = attendee_lists.list_bookings(event, _filters())
+    body = exports.to_xlsx(event, bookings, attendance_service.marks(event), utcnow())
     return _download(body, exports.XLSX_MIMETYPE, event, "xlsx")
 
 
@@ -144,6 +146,11 @@ def select(event_id: int):
     return _back_to_list(event_id)
 
 
+def _notice_version(event: Event) -> str:
+    notice = current_notice(event.organisation_id)
+    return str(notice.version) if notice else "none"
+
+
 @bp.route("/events/<int:event_id>/bookings/new", methods=["GET", "POST"])
 @login_required
 def add_booking(event_id: int):
@@ -161,7 +168,7 @@ def add_booking(event_id: int):
                     form.company_data(),
                     form.contact_data(),
                     form.participants_data(),
-                    consent_version=f"{current_app.config['CONSENT_TEXT_VERSION']}/organiser",
+                    consent_version=f"{_notice_version(event)}/organiser",
                     language=form.language.data,
                     submission_key=form.submission_reference(),
                 )

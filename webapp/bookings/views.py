@@ -24,6 +24,7 @@ from webapp.errors import one_transaction
 from webapp.events.services import get_public_event, registration_open
 from webapp.extensions import limiter
 from webapp.i18n import current_language
+from webapp.organisations.services import current_notice
 
 bp = Blueprint("bookings", __name__)
 
@@ -50,6 +51,8 @@ def register(event_id: int):
         abort(404)
     max_participants = _limit_for(event.max_per_company)
     form = RegistrationForm(max_participants=max_participants)
+    # The running organisation's notice as it reads now: the booking records this version.
+    notice = current_notice(event.organisation_id)
     if not registration_open(event):
         return render_template("bookings/register.html", event=event, form=None), 200
     # Sections other packages add to this event's form (the de minimis declaration).
@@ -57,7 +60,7 @@ def register(event_id: int):
 
     def page(status: int = 200):
         return render_template(
-            "bookings/register.html", event=event, form=form, sections=sections
+            "bookings/register.html", event=event, form=form, sections=sections, notice=notice
         ), status
 
     if request.method == "POST":
@@ -72,7 +75,8 @@ def register(event_id: int):
                     form.company_data(),
                     form.contact_data(),
                     form.participants_data(),
-                    consent_version=current_app.config["CONSENT_TEXT_VERSION"],
+                    consent_version=str(notice.version) if notice else "none",
+                    privacy_notice_id=notice.id if notice else None,
                     language=current_language(),
                     invitations_opt_in=form.invitations.data,
                     message=form.message.data or None,

@@ -1,7 +1,7 @@
 """de minimis aid: schemes, EUR rates, declarations, grants
 
 Revision ID: 0009_aid
-Revises: 0003_hardening
+Revises: 0004_email
 Create Date: 2026-12-01 09:58:41.755966
 
 """
@@ -13,7 +13,7 @@ import webapp.db
 
 # revision identifiers, used by Alembic.
 revision = '0009_aid'
-down_revision = '0003_hardening'
+down_revision = '0004_email'
 branch_labels = None
 depends_on = None
 
