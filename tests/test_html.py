@@ -34,7 +34,9 @@ from werkzeug.routing import Rule
 from tests.conftest import ROOT, csrf_from, need
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Invitation, User
+from webapp.aid.models import AidGrant
 from webapp.bookings.models import Participant
+from webapp.bookings.services import manage_token
 from webapp.db import db
 from webapp.demo import DEMO_USERS, load_demo
 from webapp.events.models import Event
@@ -255,6 +257,31 @@ def test_every_page_is_valid_html(app: Flask, client: FlaskClient, vnu: list[str
         form_page=f"/organisers/events/{own.id}/outbox",
     )
     pages.post("/organisers/password", {"current_password": "wrong", "password": "short"})
+    # De minimis aid: the demo trip is aid and one of its companies was approved.
+    trip = next(e for e in events if e.kind.value == "study_trip")
+    grant = db.session.scalars(select(AidGrant)).first()
+    pages.crawl(
+        f"/organisers/events/{trip.id}/aid",
+        f"/organisers/aid/grants/{grant.id}",
+        f"/organisers/organisations/{trip.organisation_id}/aid?start=2020-01-01&end=2099-12-31",
+        f"/organisers/projects/{trip.project_id}/aid/register?start=2020-01-01&end=2099-12-31",
+        f"/bookings/{manage_token(grant.booking)}",
+    )
+    pages.post(f"/organisers/events/{trip.id}/aid", {"basis": "per_company", "amount_sek": "1e9"})
+    pages.post(
+        f"/organisers/projects/{trip.project_id}/aid/rates",
+        {"valid_from": "", "sek_per_eur": "0"},
+        form_page=f"/organisers/projects/{trip.project_id}/aid",
+    )
+    pages.post(
+        f"/organisers/aid/grants/{grant.id}/correct",
+        {"amount_sek": "-1", "reason": ""},
+        form_page=f"/organisers/aid/grants/{grant.id}",
+    )
+    pages.post(
+        f"/events/{trip.id}/register",
+        {"aid-received": "amount", "aid-amount_eur": "12 000,50", "aid-linked_org_numbers": "1"},
+    )
     members = f"/organisers/organisations/{organisation_id}/members"
     pages.post(f"/organisers/organisations/{organisation_id}/invitations", {"email": "no"}, members)
     pages.post(

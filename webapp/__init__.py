@@ -86,6 +86,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(report_views.bp)
     app.register_blueprint(company_views.bp)
     app.register_blueprint(company_page.bp)
+    from webapp.aid import views as aid_views
+
+    aid_views.init_app(app)
     from webapp import api
 
     api.init_app(app)

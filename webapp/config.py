@@ -39,6 +39,7 @@ class Defaults:
             "notifications/translations",
             "accounts/translations",
             "companies/translations",
+            "aid/translations",
             "reports/translations",
             "api/translations",
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import click
 from flask.cli import with_appcontext
@@ -10,8 +11,9 @@ from sqlalchemy import func, select
 
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Role
+from webapp.aid.models import AidBasis, AidGrantor, AidScheme, EurRate
 from webapp.bookings import services as bookings
-from webapp.bookings.models import Gender
+from webapp.bookings.models import Booking, Gender
 from webapp.companies.models import SizeClass
 from webapp.db import db, utcnow
 from webapp.events.models import (
@@ -179,6 +181,15 @@ def load_demo(today: date | None = None) -> None:
     )
     db.session.add_all([trip, webinar, conference, series, past])
     db.session.flush()
+    # The study trip is de minimis aid: its registration asks the declaration, approving a
+    # company grants the aid and emails the certificate.
+    db.session.add_all(
+        [
+            EurRate(project_id=project.id, valid_from=d(-60), sek_per_eur=Decimal("11.4852")),
+            AidScheme(event_id=trip.id, basis=AidBasis.PER_PARTICIPANT, amount_sek=35000),
+            AidGrantor(organisation_id=energy.id, org_number="222000-1354"),
+        ]
+    )
 
     def book(event: Event, company: int, names: tuple[str, ...], when: datetime) -> None:
         bookings.register(
@@ -200,6 +211,10 @@ def load_demo(today: date | None = None) -> None:
     book(conference, 1, ("Sara Nilsson", "Per Öberg"), now)
     book(conference, 3, ("Ingrid Dahl",), now)
     book(trip, 0, ("Johan Berg",), now)
+    # Selected: the aid is granted and the certificate is in the outbox.
+    bookings.approve(
+        db.session.scalars(select(Booking).where(Booking.event_id == trip.id)).one().id
+    )
     book(trip, 2, ("Erik Holm", "Lena Ek"), now)
     book(series, 2, ("Erik Holm", "Lena Ek", "Maja Kron"), now)
     book(series, 0, ("Anna Lindqvist", "Johan Berg", "Ola Stål"), now)

@@ -52,3 +52,18 @@ booking_contact_changed = _signals.signal("booking-contact-changed")
 #: Someone registered a company again for an event it is booked on (sender: the existing
 #: Booking). Its contact person is emailed the manage link; the page shows nothing of it.
 booking_link_requested = _signals.signal("booking-link-requested")
+
+#: A duplicate company record was merged into the one kept (sender: the kept Company;
+#: kwarg ``duplicate``); its bookings have moved, and what higher packages keep per company
+#: (de minimis grants and declarations) moves with them in the same transaction.
+companies_merged = _signals.signal("companies-merged")
+#: The public registration form of an event is being built (sender: the Event). A receiver
+#: returns a form section for the event, or None: an object with ``template`` (a partial
+#: the form includes, with the section as ``section``), ``validate() -> bool`` (errors on
+#: its own fields) and ``save(booking)``, which the registration calls in its transaction
+#: after the booking is placed. This is how webapp.aid asks for the de minimis declaration
+#: without bookings importing it.
+registration_sections = _signals.signal("registration-sections")
+#: De minimis aid was granted for a booking, or its amount changed (sender: the
+#: aid.AidGrant; kwarg ``changed``, False for a new grant). The outbox emails the certificate.
+aid_granted = _signals.signal("aid-granted")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 import icalendar
 import pytest
@@ -25,6 +25,7 @@ from tests.conftest import csrf_from
 from tests.smtp import Received, SmtpServer
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Role
+from webapp.aid.models import AidBasis, AidScheme, EurRate
 from webapp.bookings import services as bookings
 from webapp.bookings.models import Participant
 from webapp.db import db, utcnow
@@ -63,7 +64,7 @@ def long_lines(received: Received) -> list[int]:
 
 
 def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind, list[Received]]:
-    """All thirteen kinds sent to the SMTP server, for an event of ORGANISATION."""
+    """All fourteen kinds sent to the SMTP server, for an event of ORGANISATION."""
     org = f.organisation(ORGANISATION, contact_email="hej@asa.example.se")
     admin = h.user(org, Role.ADMIN, name="Anna Admin", email="admin@asa.example.se")
     webinar = f.event(
@@ -75,7 +76,15 @@ def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind
         title=TITLE,
         reminder_offsets=[60],
     )
-    trip = f.event(org, requires_approval=True, title="Studieresa till Göteborg")
+    # The trip is de minimis aid: approving its company emails the certificate (a PDF).
+    project = f.project(org)
+    db.session.add_all(
+        [
+            EurRate(project_id=project.id, valid_from=date(2020, 1, 1), sek_per_eur=11),
+            AidScheme(project_id=project.id, basis=AidBasis.PER_COMPANY, amount_sek=11000),
+        ]
+    )
+    trip = f.event(org, project=project, requires_approval=True, title="Studieresa till Göteborg")
     first = f.book(webinar, 2, company=1, language="sv")  # confirmed, the event is full
     f.book(webinar, 2, company=2, language="en")  # waitlisted, promoted below
     chosen = f.book(trip, 1, company=3, language="sv")  # pending

@@ -311,3 +311,79 @@ def test_unknown_company_is_404_for_organisers(client, world):
         "/organisers/companies/999999/merge",
     ):
         assert client.get(url).status_code == 404, url
+
+
+# De minimis aid (webapp.aid): the event's project is aid, one booking granted, one pending.
+AID_PAGES = [
+    ("/organisers/events/{event}/aid", "organiser"),
+    ("/organisers/projects/{project}/aid", "organiser"),
+    ("/organisers/aid/grants/{grant}", "viewer"),
+    ("/organisers/aid/grants/{grant}.pdf", "viewer"),
+    ("/organisers/organisations/{home}/aid", "viewer"),
+    ("/organisers/organisations/{home}/aid.xlsx?start=2020-01-01&end=2099-12-31", "viewer"),
+    ("/organisers/projects/{project}/aid/register", "viewer"),
+    ("/organisers/projects/{project}/aid/register.xlsx?start=2020-01-01&end=2099-12-31", "viewer"),
+]
+
+
+def _aid_world(world) -> dict[str, int]:
+    from datetime import date
+    from decimal import Decimal
+
+    from webapp.aid import services as aid
+    from webapp.aid.models import AidBasis
+    from webapp.events.models import EventKind
+
+    organiser = world.people["organiser"]
+    project = world.event.project
+    aid.set_rate(organiser, project.id, date(2020, 1, 1), Decimal("11.5"))
+    aid.set_project_scheme(organiser, project.id, AidBasis.PER_PARTICIPANT, Decimal("23000"))
+    granted = f.book(world.event, 1, company=2)
+    trip = f.event(world.home, project=project, kind=EventKind.STUDY_TRIP, requires_approval=True)
+    pending = f.book(trip, 1, company=3)
+    db.session.commit()
+    return {
+        **_ids(world),
+        "project": project.id,
+        "grant": aid.grant_for_booking(granted.id).id,
+        "pending": pending.id,
+    }
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_every_aid_page_and_action_answers_each_visitor_as_it_should(client, world, who):
+    from webapp.aid.models import AidGrant
+    from webapp.bookings.models import Booking
+
+    ids = _aid_world(world)
+    person = world.people[who]
+    token = csrf_from(client.get("/organisers/login").text)
+    if person is not None:
+        h.login_session(client, person)
+    wrong = []
+    for template, level in AID_PAGES:
+        url = template.format(**ids)
+        expected = 302 if who == "anonymous" else 200 if level in ALLOWED[who] else 403
+        if (status := client.get(url).status_code) != expected:
+            wrong.append((url, status, expected))
+    actions = [
+        ("/organisers/events/{event}/aid", {"basis": "per_company", "amount_sek": "5750"}),
+        ("/organisers/projects/{project}/aid", {"basis": "per_participant", "amount_sek": "23000"}),
+        (
+            "/organisers/projects/{project}/aid/rates",
+            {"valid_from": "2021-01-01", "sek_per_eur": "10"},
+        ),
+        ("/organisers/aid/grants/{grant}/correct", {"amount_sek": "11500", "reason": "Halv dag"}),
+        ("/organisers/bookings/{pending}/aid/approve", {"reason": "Styrgruppens beslut"}),
+    ]
+    allowed = "organiser" in ALLOWED[who]
+    for template, data in actions:
+        url = template.format(**ids)
+        expected = 302 if who == "anonymous" else 303 if allowed else 403
+        if (status := client.post(url, data={**data, "csrf_token": token}).status_code) != expected:
+            wrong.append((url, status, expected))
+    assert not wrong
+    db.session.expire_all()
+    # Not only the status: the changes were made for organisers, and for nobody else.
+    assert (db.session.get(AidGrant, ids["grant"]).amount_sek == 11500) is allowed
+    assert (db.session.get(Booking, ids["pending"]).status.value == "confirmed") is allowed

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
+from webapp import signals
 from webapp.bookings import services
 from webapp.bookings.forms import (
     AddParticipantForm,
@@ -65,11 +66,20 @@ def register(event_id: int):
     notice = current_notice(event.organisation_id)
     if not registration_open(event):
         return render_template("bookings/register.html", event=event, form=None), 200
+    # Sections other packages add to this event's form (the de minimis declaration).
+    sections = [s for _r, s in signals.registration_sections.send(event) if s is not None]
+
+    def page(status: int = 200):
+        return render_template(
+            "bookings/register.html", event=event, form=form, sections=sections, notice=notice
+        ), status
 
     if request.method == "POST":
         if form.change_participant_blocks():
-            return render_template("bookings/register.html", event=event, form=form, notice=notice)
-        if form.validate_on_submit():
+            return page()
+        valid = form.validate_on_submit()
+        valid = all([section.validate() for section in sections]) and valid
+        if valid:
             with one_transaction() as attempt:
                 booking = services.register(
                     event.id,
@@ -83,6 +93,8 @@ def register(event_id: int):
                     message=form.message.data or None,
                     submission_key=form.submission_reference(),
                 )
+                for section in sections:
+                    section.save(booking)
             if attempt.ok:
                 token = services.manage_token(booking)
                 return redirect(url_for("bookings.confirmation", token=token), code=303)
@@ -90,10 +102,8 @@ def register(event_id: int):
                 # Its own transaction: the refused registration was rolled back.
                 with one_transaction():
                     services.send_existing_booking_link(attempt.error.booking_id)
-        status = 422 if form.errors else 409
-        page = render_template("bookings/register.html", event=event, form=form, notice=notice)
-        return page, status
-    return render_template("bookings/register.html", event=event, form=form, notice=notice)
+        return page(422 if form.errors or not valid else 409)
+    return page()
 
 
 def _booking_or_404(token: str) -> Booking:

@@ -28,6 +28,7 @@ from sqlalchemy import Select, and_, column, exists, func, or_, select, table, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from webapp import signals
 from webapp.accounts.models import User
 from webapp.companies.models import (
     MASTER_FIELDS,
@@ -490,6 +491,7 @@ def merge(user: User, keep_id: int, duplicate_id: int, now: datetime | None = No
         bookings=len(moved),
     )
     db.session.flush()
+    signals.companies_merged.send(keep, duplicate=duplicate)
     # Bookings loaded in this session still name the duplicate: reload them when read.
     db.session.expire_all()
     return len(moved)

@@ -35,6 +35,7 @@ class MessageKind(enum.StrEnum):
     # Account messages: about no event; each carries a secret link, derived when sent.
     PASSWORD_RESET = "password_reset"  # a link to set a new password (accounts.User)
     INVITATION = "invitation"  # a colleague's invitation to an organisation
+    AID_CERTIFICATE = "aid_certificate"  # de minimis aid granted or changed, with the PDF
 
     @property
     def is_account(self) -> bool:
@@ -61,6 +62,7 @@ _KIND_LABELS = {
     MessageKind.BOOKING_LINK: _l("Link to an existing booking"),
     MessageKind.PASSWORD_RESET: _l("Password reset"),
     MessageKind.INVITATION: _l("Invitation"),
+    MessageKind.AID_CERTIFICATE: _l("Certificate of de minimis aid"),
 }
 
 #: Kinds about an account, not an event: no event, booking or organiser page, and a link

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp import signals
 from webapp.accounts.models import Invitation, User
+from webapp.aid.models import AidGrant
 from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Participant
 from webapp.db import db, utcnow
 from webapp.events.models import Event
@@ -212,6 +213,27 @@ def on_colleague_invited(invitation: Invitation, **_: Any) -> None:
     account_messages.queue_invitation(invitation)
 
 
+def on_aid_granted(grant: AidGrant, *, changed: bool = False, **_: Any) -> None:
+    """The certificate to the booking contact, at once; a changed grant gets a new one."""
+    booking = grant.booking
+    # One message per grant or change (the signal fires once for each); the time tells
+    # two changes of one grant apart.
+    outbox.queue_rows(
+        [
+            outbox.message_row(
+                MessageKind.AID_CERTIFICATE,
+                f"aid:{grant.id}:{'changed' if changed else 'granted'}:{utcnow().isoformat()}",
+                booking.event_id,
+                booking.contact_email,
+                booking.contact_name,
+                utcnow(),
+                booking_id=booking.id,
+                payload={"grant_id": grant.id},
+            )
+        ]
+    )
+
+
 _RECEIVERS = (
     (signals.booking_placed, on_booking_placed),
     (signals.booking_promoted, on_booking_promoted),
@@ -228,6 +250,7 @@ _RECEIVERS = (
     (signals.booking_link_requested, on_booking_link_requested),
     (signals.password_reset_requested, on_password_reset_requested),
     (signals.colleague_invited, on_colleague_invited),
+    (signals.aid_granted, on_aid_granted),
 )
 
 

@@ -63,9 +63,12 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 
+from webapp.aid import certificate
+from webapp.aid.models import AidGrant
 from webapp.bookings.models import Booking
 from webapp.bookings.services import manage_token
 from webapp.config import public_base_url
+from webapp.db import db
 from webapp.events.models import Event, EventKind
 from webapp.i18n import format_date
 from webapp.notifications import account_messages, mime, unsubscribe
@@ -93,6 +96,7 @@ _SUBJECTS = {
     MessageKind.BOOKING_LINK: _l("Your company is already registered: %(title)s"),
     MessageKind.PASSWORD_RESET: _l("Set a new password for Träffpunkt"),
     MessageKind.INVITATION: _l("Invitation to %(organisation)s on Träffpunkt"),
+    MessageKind.AID_CERTIFICATE: _l("Certificate of de minimis aid: %(title)s"),
 }
 
 #: Kinds that carry the event's calendar file for people who attend.
@@ -346,6 +350,12 @@ def _render_event(row: OutboxMessage, language: str, cache: BatchCache | None) -
             )
             data = _calendar(row.event, keeps_join_url, language, cache)
             rendered.attachments.append((calendar_filename(row.event), CALENDAR_TYPE, data))
+        if row.kind == MessageKind.AID_CERTIFICATE:
+            grant = db.session.get(AidGrant, row.payload["grant_id"])
+            document = certificate.build(grant)
+            rendered.attachments.append(
+                (document.filename, "application/pdf", certificate.pdf(grant))
+            )
     return rendered
 
 

@@ -54,6 +54,10 @@ ACTION_LABELS = {
     "partner.declined": _l("Partner invitation declined"),
     "partner.withdrawn": _l("Partner invitation withdrawn"),
     "partner.removed": _l("Partner organisation removed"),
+    "aid.settings_changed": _l("De minimis aid settings changed"),
+    "aid.rate_set": _l("EUR rate for de minimis aid set"),
+    "aid.corrected": _l("De minimis aid record corrected"),
+    "aid.ceiling_overridden": _l("Booking approved over the de minimis ceiling"),
 }
 
 

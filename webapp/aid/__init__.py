@@ -1,0 +1,1 @@
+"""De minimis aid: declarations, grants, tallies, certificates and the register export."""
