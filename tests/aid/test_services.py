@@ -105,11 +105,11 @@ def test_the_three_year_window_at_its_edges(aid):
 
 def test_the_latest_declaration_counts_and_older_ones_are_kept(aid):
     event = f.event(aid.org, project=aid.project)
-    first = f.book(event, 1)
+    first = f.book(event, 1, company=1)
     services.declare(
         first, Decimal("50000"), [], text="t", text_version="v", now=utcnow() - timedelta(days=2)
     )
-    second = f.book(f.event(aid.org, project=aid.project), 1)
+    second = f.book(f.event(aid.org, project=aid.project), 1, company=1)
     services.declare(second, Decimal("1000"), ["SE 556036-0793"], text="t", text_version="v")
     tally = services.tally(first.company_id)
     assert tally.declared_eur == Decimal("1000.00")
@@ -134,8 +134,8 @@ def test_tallies_count_aid_from_every_organisation(aid):
         )
     )
     db.session.flush()
-    f.book(f.event(aid.org, project=aid.project), 1)
-    booking = f.book(f.event(other, project=project), 1)
+    f.book(f.event(aid.org, project=aid.project), 1, company=1)
+    booking = f.book(f.event(other, project=project), 1, company=1)
     assert services.tally(booking.company_id).granted_eur == Decimal("2500.00")
 
 

@@ -101,8 +101,9 @@ def test_the_first_registration_creates_the_company_with_its_history(register):
 
 def test_an_organiser_booking_does_not_rewrite_the_register_either(register):
     company = _register(register.event, f.company_data(7)).company
+    # Another event: a company has one active booking per event.
     booking = bookings.register(
-        register.event.id,
+        f.event(register.event.organisation).id,
         f.company_data(7, name="Telefonnamn AB"),
         bookings.ContactData("K", "k@example.se"),
         f.people(1),
@@ -192,7 +193,9 @@ def test_merging_moves_bookings_logs_them_and_counts_the_company_once(register):
     kept_booking = _register(register.event, f.company_data(13))
     foreign = f.company_data(0, country="NO", org_number="974760673", name="Fjord AS", county=None)
     moved_one = _register(register.event, foreign)
-    moved_two = _register(register.event, foreign)
+    # A company has one active booking per event: the duplicate's second is for another one.
+    second_event = f.event(register.event.organisation)
+    moved_two = _register(second_event, foreign)
     kept, duplicate = kept_booking.company, moved_one.company
 
     assert services.merge(register.organiser, kept.id, duplicate.id) == 2
@@ -218,7 +221,7 @@ def test_merging_moves_bookings_logs_them_and_counts_the_company_once(register):
         select(AuditEntry).where(AuditEntry.action == "booking.company_merged")
     ).all()
     assert {e.booking_id for e in logged} == {moved_one.id, moved_two.id}
-    assert {e.event_id for e in logged} == {register.event.id}
+    assert {e.event_id for e in logged} == {register.event.id, second_event.id}
     (merge_entry,) = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "company.merged")
     ).all()

@@ -79,7 +79,8 @@ def _attend(booking: Booking) -> None:
 def test_the_company_page_shows_events_participants_hours_and_statuses(client, register):
     booking = _book(register.event, 4, n=2)
     _attend(booking)  # two sessions of three hours each
-    cancelled = _book(register.event, 4, name="Annat Namn AB")
+    # Another event of the organisation: a company has one active booking per event.
+    cancelled = _book(f.event(register.event.organisation), 4, name="Annat Namn AB")
     bookings.cancel(cancelled.id, by_organiser=True)
     _book(register.other_event, 4)  # not the home organisation's: not shown
     db.session.commit()

@@ -64,7 +64,7 @@ def long_lines(received: Received) -> list[int]:
 
 
 def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind, list[Received]]:
-    """All fourteen kinds sent to the SMTP server, for an event of ORGANISATION."""
+    """All fifteen kinds sent to the SMTP server, for an event of ORGANISATION."""
     org = f.organisation(ORGANISATION, contact_email="hej@asa.example.se")
     admin = h.user(org, Role.ADMIN, name="Anna Admin", email="admin@asa.example.se")
     webinar = f.event(
@@ -101,6 +101,12 @@ def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind
     account_messages.queue_password_reset(admin.email, admin)
     invitation = accounts.invite(admin, org.id, "kollega@asa.example.se", Role.ORGANISER)
     account_messages.queue_invitation(invitation)
+    db.session.commit()
+    # The company registers for the trip again: its contact is emailed the manage link.
+    with pytest.raises(bookings.AlreadyBooked):
+        f.book(trip, 1, company=3)
+    db.session.rollback()
+    bookings.send_existing_booking_link(chosen.id)
     db.session.commit()
     assert send_all().failed == 0
 

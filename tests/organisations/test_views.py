@@ -142,6 +142,8 @@ def test_project_form_bad_input_and_public_page(client, lead):
     assert "Medfinansieras av Europeiska unionen" in page.text
     assert "Cirkulära affärsmodeller" in page.text
     assert "/feeds/projects/gron.ics" in page.text
+    # The snippet to show the project's events on another website, filtered by the project.
+    assert "/embed/events?project=gron" in page.text
     assert client.get("/projects/finns-inte").status_code == 404
 
 
@@ -220,7 +222,7 @@ def test_dashboard_shows_what_needs_the_organiser_in_constant_queries(client, le
     with count_queries() as statements:
         page = client.get("/organisers/")
     assert page.status_code == 200
-    assert "1 bokning väntar på godkännande" in page.text
+    assert "1 bokning väntar på besked" in page.text
     assert "kunde inte skickas" in page.text
     assert "Grön omställning" in page.text
     waiting = re.search(
