@@ -16,7 +16,7 @@ from webapp.events.models import (
     EventStatus,
 )
 from webapp.events.services import sync_span
-from webapp.organisations.models import Organisation, Project
+from webapp.organisations.models import Organisation, PrivacyNotice, Project
 
 _seq = itertools.count(1)
 
@@ -43,6 +43,12 @@ def organisation(name: str | None = None, **fields: object) -> Organisation:
     n = next(_seq)
     org = Organisation(name=name or f"Organisation {n}", slug=f"org-{n}", county="14", **fields)
     db.session.add(org)
+    db.session.flush()
+    db.session.add(
+        PrivacyNotice(
+            organisation_id=org.id, version=1, text_sv="Integritet v1", text_en="Privacy v1"
+        )
+    )
     db.session.flush()
     return org
 

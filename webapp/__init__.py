@@ -71,12 +71,14 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.events import admin as event_admin
     from webapp.events import feeds as event_feeds
     from webapp.events import views as event_views
+    from webapp.organisations import views as organisation_views
 
     accessibility.init_app(app)
     app.register_blueprint(event_views.bp)
     app.register_blueprint(booking_views.bp)
     account_views.init_app(app)
     app.register_blueprint(event_admin.bp)
+    app.register_blueprint(organisation_views.bp)
     app.register_blueprint(booking_admin.bp)
     app.register_blueprint(event_feeds.bp)
     app.register_blueprint(booking_calendar.bp)
@@ -91,7 +93,9 @@ def _register_cli(app: Flask) -> None:
     from webapp.accounts import cli as accounts_cli
 
     app.cli.add_command(accounts_cli.users_command)
+    app.cli.add_command(accounts_cli.setup_command)
 
 
 def _migrations_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "migrations"
+    """Inside the package, so ``flask db upgrade`` works from an installed wheel too."""
+    return Path(__file__).resolve().parent / "migrations"

@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context, request
 
 
 class Defaults:
@@ -44,7 +44,6 @@ class Defaults:
     )
     EVENTS_PER_PAGE = 20
     MAX_PARTICIPANTS_PER_BOOKING = 25
-    CONSENT_TEXT_VERSION = "2026-11"
     # Rate limits on public POSTs; storage is Redis when RATELIMIT_STORAGE_URI points there.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -59,8 +58,9 @@ class Defaults:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Träffpunkt <no-reply@traffpunkt.local>"
-    # Where links in emails and feeds point; requests use their own host.
-    PUBLIC_BASE_URL = "http://localhost:5000"
+    # Where links in emails and feeds point, e.g. https://traffpunkt.example.se. Required in
+    # production; in development, when unset, links follow the host the site is served on.
+    PUBLIC_BASE_URL: str | None = None
     # Run the reminder scheduler inside the web process (development default).
     SCHEDULER_IN_PROCESS = False
     # Reverse proxies (load balancers) in front of the app; their X-Forwarded-* headers are
@@ -131,9 +131,40 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = _development_secret(app)
     app.config["MAIL_SUPPRESS_SEND"] = not app.config.get("MAIL_SERVER")
     if app.config["ENV_NAME"] == "production":
+        if not app.config.get("PUBLIC_BASE_URL"):
+            raise RuntimeError(
+                "PUBLIC_BASE_URL must be set in production (environment or instance/config.py), "
+                "e.g. PUBLIC_BASE_URL=https://traffpunkt.example.se: links in emails and "
+                "calendar feeds are built on it"
+            )
         # Production is served over HTTPS: session and login cookies never travel in clear.
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+#: Development without PUBLIC_BASE_URL: links fall back to this until a request is served.
+_DEVELOPMENT_FALLBACK = "http://localhost:5000"
+
+
+def public_base_url() -> str:
+    """Where links in emails and feeds point, without a trailing slash.
+
+    ``PUBLIC_BASE_URL`` when set (always in production). Otherwise, in development, the
+    host and port of the current request, or outside a request (the in-process scheduler
+    sending emails) of the last request served by this process.
+    """
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return current_app.extensions.get("traffpunkt_last_host", _DEVELOPMENT_FALLBACK)
+
+
+def remember_request_host() -> None:
+    """Development: note the host served on, for links made outside requests."""
+    if not current_app.config.get("PUBLIC_BASE_URL"):
+        current_app.extensions["traffpunkt_last_host"] = request.host_url.rstrip("/")
 
 
 def _development_secret(app: Flask) -> str:

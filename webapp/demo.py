@@ -22,7 +22,8 @@ from webapp.events.models import (
 )
 from webapp.events.services import sync_span
 from webapp.i18n import STOCKHOLM
-from webapp.organisations.models import Organisation, Project
+from webapp.organisations.models import Organisation, PrivacyNotice, Project
+from webapp.organisations.services import DEFAULT_NOTICE_EN, DEFAULT_NOTICE_SV
 
 
 def _at(day: date, clock: str) -> datetime:
@@ -93,6 +94,13 @@ def load_demo(today: date | None = None) -> None:
         funder_reference="20301234",
     )
     db.session.add_all([west, energy, cluster, project])
+    db.session.flush()
+    db.session.add_all(
+        PrivacyNotice(
+            organisation_id=o.id, version=1, text_sv=DEFAULT_NOTICE_SV, text_en=DEFAULT_NOTICE_EN
+        )
+        for o in (west, energy, cluster)
+    )
 
     d = lambda days: today + timedelta(days=days)  # noqa: E731 - reads better inline
     trip = _event(
@@ -217,8 +225,10 @@ def _demo_users(*organisations: Organisation) -> None:
     """The organiser accounts of DEMO_USERS, so the organiser side can be tried at once."""
     by_slug = {o.slug: o for o in organisations}
     db.session.flush()
-    for email, name, password, slug, role in DEMO_USERS:
+    for index, (email, name, password, slug, role) in enumerate(DEMO_USERS):
         user = accounts.create_user(email, name, password)
+        # The demo admin is a site administrator too, so that page can be tried.
+        user.is_site_admin = index == 0
         accounts.add_member(by_slug[slug].id, user, Role(role))
 
 

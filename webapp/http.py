@@ -57,3 +57,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(500, lambda _e: _render_error(500, _MESSAGES[500]))
     app.after_request(_security_headers)
+    from webapp.config import remember_request_host
+
+    app.before_request(remember_request_host)

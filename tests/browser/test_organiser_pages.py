@@ -98,7 +98,7 @@ def test_organiser_pages(page: Page, new_context: Any) -> None:
 
     # The members of the admin's organisation.
     page.goto("/organisers/")
-    page.get_by_role("link", name="Members of Energikontor Mitt").click()
+    page.get_by_role("region", name="Energikontor Mitt").get_by_role("link", name="Members").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Members of Energikontor Mitt")
     expect(page.get_by_role("cell", name=ADMIN_EMAIL)).to_be_visible()
     assert_accessible(page, "members page")

@@ -17,10 +17,13 @@ from tests.conftest import csrf_from
 from webapp.companies.models import Company
 from webapp.db import db
 from webapp.notifications.models import OutboxMessage
+from webapp.organisations.services import current_notice
 
 # Who may: "any" logged-in user, event "viewer"s (members of the event's organisation),
 # "reader"s (viewers plus partner organisations), "organiser"s of the event's
-# organisation, "admin"s of it, "creator"s (organiser anywhere).
+# organisation, "admin"s of it, "creator"s (organiser anywhere), "partner_member"s (members
+# of the partner organisation), "invited" (admins of the organisation invited to a project),
+# "site" administrators.
 GET_PAGES = [
     ("/organisers/", "any"),
     ("/organisers/password", "any"),
@@ -44,6 +47,15 @@ GET_PAGES = [
     ("/organisers/companies/{company}", "reader"),
     ("/organisers/companies/{company}/edit", "organiser"),
     ("/organisers/companies/{company}/merge", "organiser"),
+    ("/organisers/organisations/{home}/settings", "admin"),
+    ("/organisers/organisations/{home}/log", "admin"),
+    ("/organisers/organisations/{home}/projects", "viewer"),
+    ("/organisers/organisations/{home}/projects/new", "admin"),
+    ("/organisers/organisations/{partner}/projects", "partner_member"),
+    ("/organisers/projects/{project}", "reader"),
+    ("/organisers/projects/{project}/edit", "admin"),
+    ("/organisers/privacy-notices/{notice}", "viewer"),
+    ("/organisers/site/organisations", "site"),
 ]
 
 POST_ACTIONS = [
@@ -73,15 +85,55 @@ POST_ACTIONS = [
         },
     ),
     ("/organisers/events/{event}/cancel", "organiser", {}),
+    (
+        "/organisers/organisations/{home}/settings",
+        "admin",
+        {"name": "Teknikparken", "slug": "teknikparken", "country": "SE"},
+    ),
+    (
+        "/organisers/organisations/{home}/privacy-notice",
+        "admin",
+        {"text_sv": "Ny text", "text_en": "New text"},
+    ),
+    (
+        "/organisers/organisations/{home}/projects/new",
+        "admin",
+        {"name": "Nytt", "slug": "nytt", "status": "active"},
+    ),
+    (
+        "/organisers/projects/{project}/edit",
+        "admin",
+        {"name": "Ändrat", "slug": "andrat", "status": "active"},
+    ),
+    ("/organisers/partner-invitations/{invitation}/accept", "invited", {}),
+    ("/organisers/partner-invitations/{other_invitation}/withdraw", "admin", {}),
+    ("/organisers/projects/{project}/partners", "admin", {"organisation": "{other_slug}"}),
+    ("/organisers/organisations/{home}/members/{viewer}/deactivate", "admin", {}),
+    ("/organisers/organisations/{home}/members/{viewer}/reactivate", "admin", {}),
+    (
+        "/organisers/site/organisations",
+        "site",
+        {
+            "name": "Nya klustret",
+            "slug": "nya-klustret",
+            "country": "FI",
+            "admin_email": "chef@nya.fi",
+        },
+    ),
+    ("/organisers/projects/{project}/partners/{partner}/remove", "admin", {}),
+    ("/organisers/events/{event}/leave-project", "admin", {}),
 ]
 
 ALLOWED = {
     "anonymous": set(),
     "viewer": {"any", "viewer", "reader"},
-    "partner": {"any", "reader"},
+    "partner": {"any", "reader", "partner_member"},
+    # Admin of the partner organisation: answers its invitations, reads as a partner.
+    "partner_admin": {"any", "reader", "partner_member", "creator", "invited"},
     "other_organiser": {"any", "creator"},
     "organiser": {"any", "viewer", "reader", "organiser", "creator"},
     "admin": {"any", "viewer", "reader", "organiser", "creator", "admin"},
+    "site_admin": {"any", "site"},
 }
 
 
@@ -94,6 +146,13 @@ def _ids(world) -> dict[str, int]:
         "home": world.home.id,
         "company": world.booking.company_id,
         "company_number": world.booking.company.org_number,
+        "partner": world.partner.id,
+        "project": world.project.id,
+        "invitation": world.invitations[0].id,
+        "other_invitation": world.invitations[1].id,
+        "other_slug": world.other.slug,
+        "viewer": world.people["viewer"].id,
+        "notice": current_notice(world.home.id).id,
         "message": db.session.scalars(
             select(OutboxMessage.id).where(OutboxMessage.event_id == world.event.id)
         ).first(),

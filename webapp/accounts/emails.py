@@ -14,15 +14,16 @@ account within a couple of minutes (a double click) queues no second email.
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 
 from webapp import signals
 from webapp.accounts.models import Invitation, User
+from webapp.config import public_base_url
 
 
 def _absolute(endpoint: str, **values: object) -> str:
     # Emails are read far from the request that caused them: links use the public address.
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    return public_base_url() + url_for(endpoint, **values)
 
 
 def queue_password_reset(user: User, token: str) -> str:

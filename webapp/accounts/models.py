@@ -25,6 +25,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(200))
     #: Inactive users cannot log in; their name stays on the audit log.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Site administrators create organisations and invite their first admins; they are
+    #: not members of any organisation's events by being so.
+    is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     #: Part of the session identity: replacing it (password change) logs out every session.
     session_nonce: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

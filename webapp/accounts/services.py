@@ -1,8 +1,10 @@
-"""Accounts, roles and authorisation: who may do what in which organisation.
+"""Accounts: passwords and login, memberships, invitations, deactivation, first run.
 
 Roles are ordered ``viewer < organiser < admin``; a member holds one role per organisation.
-Every organiser-side service calls :func:`require_role` (or :func:`can_view_event`) before it
-reads or changes anything, so a view that forgot a check still cannot leak or change data.
+The role checks (:func:`require_role` and friends) live in :mod:`webapp.organisations.services`
+and are importable from here too. Every organiser-side service calls :func:`require_role` (or
+:func:`can_view_event`) before it reads or changes anything, so a view that forgot a check
+still cannot leak or change data.
 
 Services flush, never commit; the caller commits once.
 """
@@ -31,9 +33,13 @@ from webapp.organisations import audit
 from webapp.organisations.models import Organisation, Role
 from webapp.organisations.services import (  # noqa: F401 - role checks stay importable here
     NotAllowed,
+    OrganisationData,
+    create_organisation,
     has_role,
+    organisation_count,
     partner_organisation_ids,
     require_role,
+    require_site_admin,
     role_in,
 )
 
@@ -417,3 +423,140 @@ def accept_invitation(
     )
     db.session.flush()
     return user
+
+
+# --- deactivating accounts (admins) ------------------------------------------------------
+
+
+def _account_for_admin(acting: User, organisation_id: int, user_id: int) -> User:
+    """A member's account that an admin of ``organisation_id`` may (de)activate.
+
+    An account used in other organisations too belongs to more than this admin: they
+    remove the person from their organisation instead (AccountError).
+    """
+    require_role(acting, organisation_id, Role.ADMIN)
+    user = db.session.get(User, user_id)
+    # Not role_in: Flask-Login counts an inactive user as not authenticated, so no role.
+    theirs = {m.organisation_id for m in user.memberships} if user is not None else set()
+    if organisation_id not in theirs:
+        raise NotAllowed()
+    others = theirs - {organisation_id}
+    if any(not has_role(acting, other, Role.ADMIN) for other in others):
+        raise AccountError(
+            _l(
+                "%(name)s is a member of other organisations too. Remove them from yours instead.",
+                name=user.name,
+            )
+        )
+    return user
+
+
+def deactivate_user(acting: User, organisation_id: int, user_id: int) -> User:
+    """Deactivate a member's account: no more logins, every session ends now. Needs admin."""
+    begin_write()
+    user = _account_for_admin(acting, organisation_id, user_id)
+    if user.id == acting.id:
+        raise AccountError(_l("You cannot deactivate your own account."))
+    if not user.is_active:
+        return user
+    for membership in user.memberships:
+        if membership.role == Role.ADMIN and _active_admin_count(membership.organisation_id) <= 1:
+            raise LastAdmin()
+    user.is_active = False
+    # The session identity includes the nonce: a new one ends every session at once.
+    user.session_nonce = tokens.new_nonce()
+    audit.record(acting, "member.deactivated", organisation_id=organisation_id, member=user.email)
+    db.session.flush()
+    return user
+
+
+def reactivate_user(acting: User, organisation_id: int, user_id: int) -> User:
+    """Let a deactivated member log in again (with their old password). Needs admin."""
+    begin_write()
+    user = _account_for_admin(acting, organisation_id, user_id)
+    if not user.is_active:
+        user.is_active = True
+        audit.record(
+            acting, "member.reactivated", organisation_id=organisation_id, member=user.email
+        )
+        db.session.flush()
+    return user
+
+
+def _active_admin_count(organisation_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Membership.id))
+            .join(Membership.user)
+            .where(
+                Membership.organisation_id == organisation_id,
+                Membership.role == Role.ADMIN,
+                User.is_active.is_(True),
+            )
+        )
+        or 0
+    )
+
+
+# --- first run and site administrators ---------------------------------------------------
+
+
+class AlreadySetUp(AccountError):
+    default = _l("Träffpunkt has been set up already.")
+
+
+def setup(organisation: OrganisationData, email: str, name: str, password: str) -> User:
+    """The first organisation and its first administrator, who is also a site administrator.
+
+    Refuses (AlreadySetUp) once any organisation exists.
+    """
+    begin_write()
+    if organisation_count() > 0:
+        raise AlreadySetUp()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("Use at least %(num)s characters.", num=MIN_PASSWORD_LENGTH), field="password"
+        )
+    created = create_organisation(None, organisation)
+    user = create_user(email, name, password)
+    user.is_site_admin = True
+    add_member(created.id, user, Role.ADMIN)
+    return user
+
+
+def create_organisation_with_admin(
+    acting: User, organisation: OrganisationData, admin_email: str, now: datetime | None = None
+) -> Invitation:
+    """A site administrator creates an organisation and invites its first administrator.
+
+    The caller queues the invitation email. The site administrator does not become a
+    member of the new organisation.
+    """
+    require_site_admin(acting)
+    created = create_organisation(acting, organisation)
+    now = now or utcnow()
+    invitation = Invitation(
+        organisation_id=created.id,
+        email=normalise_email(admin_email),
+        role=Role.ADMIN,
+        invited_by_id=acting.id,
+        token_nonce=tokens.new_nonce(),
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record(
+        acting,
+        "member.invited",
+        organisation_id=created.id,
+        member=invitation.email,
+        role=Role.ADMIN.value,
+    )
+    return invitation
+
+
+def all_organisations(acting: User) -> list[Organisation]:
+    """Every organisation, by name, for site administrators."""
+    require_site_admin(acting)
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))

@@ -34,6 +34,7 @@ from webapp.db import db
 from webapp.errors import one_transaction
 from webapp.extensions import limiter, login_manager
 from webapp.i18n import safe_next
+from webapp.organisations.forms import NewOrganisationForm
 from webapp.organisations.models import Organisation
 
 bp = Blueprint("accounts", __name__, url_prefix="/organisers")
@@ -266,6 +267,66 @@ def remove_member(membership_id: int):
         lambda m: services.remove_member(current_user, m.id),
         _l("The member has been removed."),
     )
+
+
+def _account_action(organisation_id: int, user_id: int, action, success: object):
+    _organisation_for_admin(organisation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with one_transaction() as attempt:
+        action(current_user, organisation_id, user_id)
+    if attempt.ok:
+        flash(str(success), "success")
+    return redirect(url_for("accounts.members", organisation_id=organisation_id), code=303)
+
+
+@bp.post("/organisations/<int:organisation_id>/members/<int:user_id>/deactivate")
+@login_required
+def deactivate(organisation_id: int, user_id: int):
+    return _account_action(
+        organisation_id,
+        user_id,
+        services.deactivate_user,
+        _l("The account is deactivated; its sessions have ended."),
+    )
+
+
+@bp.post("/organisations/<int:organisation_id>/members/<int:user_id>/reactivate")
+@login_required
+def reactivate(organisation_id: int, user_id: int):
+    return _account_action(
+        organisation_id, user_id, services.reactivate_user, _l("The account is active again.")
+    )
+
+
+# --- site administrators -----------------------------------------------------------------
+
+
+@bp.route("/site/organisations", methods=["GET", "POST"])
+@login_required
+def site_organisations():
+    organisations = services.all_organisations(current_user)
+    form = NewOrganisationForm()
+    if form.validate_on_submit():
+        with one_transaction(form) as attempt:
+            invitation = services.create_organisation_with_admin(
+                current_user, form.to_data(), form.admin_email.data
+            )
+            emails.queue_invitation(invitation, services.invitation_token(invitation))
+        if attempt.ok:
+            flash(
+                _(
+                    "%(organisation)s has been created and %(email)s invited as its administrator.",
+                    organisation=invitation.organisation.name,
+                    email=invitation.email,
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.site_organisations"), code=303)
+    status = 422 if form.errors else 200
+    return render_template(
+        "organisers/accounts/site_organisations.html", organisations=organisations, form=form
+    ), status
 
 
 def _not_allowed(_error: services.NotAllowed) -> tuple[str, int]:

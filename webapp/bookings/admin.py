@@ -30,7 +30,7 @@ from webapp.errors import one_transaction
 from webapp.events.admin import event_or_404
 from webapp.events.models import Event
 from webapp.formtools import parse_id
-from webapp.organisations.services import NotAllowed, has_role, role_in
+from webapp.organisations.services import NotAllowed, current_notice, has_role, role_in
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/organisers")
 
@@ -144,6 +144,11 @@ def select(event_id: int):
     return _back_to_list(event_id)
 
 
+def _notice_version(event: Event) -> str:
+    notice = current_notice(event.organisation_id)
+    return str(notice.version) if notice else "none"
+
+
 @bp.route("/events/<int:event_id>/bookings/new", methods=["GET", "POST"])
 @login_required
 def add_booking(event_id: int):
@@ -161,7 +166,7 @@ def add_booking(event_id: int):
                     form.company_data(),
                     form.contact_data(),
                     form.participants_data(),
-                    consent_version=f"{current_app.config['CONSENT_TEXT_VERSION']}/organiser",
+                    consent_version=f"{_notice_version(event)}/organiser",
                     language=form.language.data,
                 )
             if attempt.ok:

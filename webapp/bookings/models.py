@@ -32,6 +32,7 @@ from webapp.companies.models import (
 )
 from webapp.db import UTCDateTime, db, str_enum, utcnow
 from webapp.events.models import Event, EventSession
+from webapp.organisations.models import PrivacyNotice
 from webapp.tokens import new_nonce
 
 
@@ -93,6 +94,11 @@ class Booking(db.Model):
     #: Version of the privacy notice the contact agreed to, and when.
     consent_version: Mapped[str] = mapped_column(String(20))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The running organisation's privacy notice as it read when the contact agreed to it
+    #: (None for bookings an organiser added, and for those made before notices had versions).
+    privacy_notice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("privacy_notices.id"), index=True
+    )
     #: Separate opt-in to invitations to future events.
     invitations_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Random part of the manage link's HMAC (bookings.tokens); replacing it revokes the link.
@@ -130,6 +136,7 @@ class Booking(db.Model):
     )
 
     event: Mapped[Event] = relationship()
+    privacy_notice: Mapped[PrivacyNotice | None] = relationship()
     company: Mapped[Company] = relationship(back_populates="bookings")
     participants: Mapped[list[Participant]] = relationship(
         back_populates="booking", order_by="Participant.id", cascade="all, delete-orphan"

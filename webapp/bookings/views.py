@@ -23,6 +23,7 @@ from webapp.errors import one_transaction
 from webapp.events.services import get_public_event, registration_open
 from webapp.extensions import limiter
 from webapp.i18n import current_language
+from webapp.organisations.services import current_notice
 
 bp = Blueprint("bookings", __name__)
 
@@ -49,12 +50,14 @@ def register(event_id: int):
         abort(404)
     max_participants = _limit_for(event.max_per_company)
     form = RegistrationForm(max_participants=max_participants)
+    # The running organisation's notice as it reads now: the booking records this version.
+    notice = current_notice(event.organisation_id)
     if not registration_open(event):
         return render_template("bookings/register.html", event=event, form=None), 200
 
     if request.method == "POST":
         if form.change_participant_blocks():
-            return render_template("bookings/register.html", event=event, form=form)
+            return render_template("bookings/register.html", event=event, form=form, notice=notice)
         if form.validate_on_submit():
             with one_transaction() as attempt:
                 booking = services.register(
@@ -62,7 +65,8 @@ def register(event_id: int):
                     form.company_data(),
                     form.contact_data(),
                     form.participants_data(),
-                    consent_version=current_app.config["CONSENT_TEXT_VERSION"],
+                    consent_version=str(notice.version) if notice else "none",
+                    privacy_notice_id=notice.id if notice else None,
                     language=current_language(),
                     invitations_opt_in=form.invitations.data,
                     message=form.message.data or None,
@@ -72,8 +76,9 @@ def register(event_id: int):
                 token = services.manage_token(booking)
                 return redirect(url_for("bookings.confirmation", token=token), code=303)
         status = 422 if form.errors else 409
-        return render_template("bookings/register.html", event=event, form=form), status
-    return render_template("bookings/register.html", event=event, form=form)
+        page = render_template("bookings/register.html", event=event, form=form, notice=notice)
+        return page, status
+    return render_template("bookings/register.html", event=event, form=form, notice=notice)
 
 
 def _booking_or_404(token: str) -> Booking:

@@ -9,13 +9,21 @@ from flask_login import current_user, login_required
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
 from webapp.accounts.services import organisations_of
+from webapp.db import utcnow
 from webapp.errors import one_transaction
 from webapp.events import management
 from webapp.events.forms import EventForm
 from webapp.events.models import Event
 from webapp.formtools import parse_id
 from webapp.organisations import audit
-from webapp.organisations.services import NotAllowed, project_choices, require_role, role_in
+from webapp.organisations.services import (
+    NotAllowed,
+    invitations_for,
+    project_choices,
+    projects_of,
+    require_role,
+    role_in,
+)
 
 bp = Blueprint("event_admin", __name__, url_prefix="/organisers")
 
@@ -36,11 +44,25 @@ def event_or_404(event_id: int, role: Role) -> Event:
 @login_required
 def index():
     own, partner = management.dashboard_events(current_user)
+    organisations = organisations_of(current_user)
+    now = utcnow()
+    upcoming = [e for e in own if e.ends_at is None or e.ends_at >= now]
+    figures = management.dashboard_figures([e.id for e in upcoming])
     return render_template(
         "organisers/events/index.html",
         own=own,
         partner=partner,
-        admin_of=organisations_of(current_user, Role.ADMIN),
+        upcoming=sorted(upcoming, key=lambda e: (e.starts_at is None, e.starts_at or now)),
+        past=[e for e in own if e.ends_at is not None and e.ends_at < now],
+        figures=figures,
+        attention=[
+            e
+            for e in upcoming
+            if figures.get(e.id) and (figures[e.id].pending or figures[e.id].failed_emails)
+        ],
+        organisations=organisations,
+        projects={o.id: projects_of(o.id) for o in organisations},
+        invitations={o.id: invitations_for(o.id) for o in organisations},
         can_create=bool(organisations_of(current_user, Role.ORGANISER)),
         role_in=role_in,
     )
@@ -93,7 +115,7 @@ def edit(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     form = EventForm(
         organisations=[event.organisation],
-        projects=project_choices(event.organisation_id),
+        projects=project_choices(event.organisation_id, keep=event.project_id),
     )
     if request.method == "GET":
         form.fill_from(event)
@@ -169,3 +191,20 @@ def log(event_id: int):
     return render_template(
         "organisers/events/log.html", event=event, entries=audit.entries_for_event(event.id)
     )
+
+
+@bp.post("/events/<int:event_id>/leave-project")
+@login_required
+def leave_project(event_id: int):
+    event = management.get_event(event_id)
+    if event is None or event.project_id is None:
+        abort(404)
+    project_id = event.project_id
+    require_role(current_user, event.project.organisation_id, Role.ADMIN)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with one_transaction() as attempt:
+        management.leave_project(current_user, event_id)
+    if attempt.ok:
+        flash(_("The event is no longer part of the project."), "success")
+    return redirect(url_for("organisations.project", project_id=project_id), code=303)

@@ -31,19 +31,21 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.orm import Load, joinedload, selectinload
 from werkzeug.http import is_resource_modified
 
+from webapp.config import public_base_url
 from webapp.db import db, utcnow
 from webapp.events import ical
 from webapp.events.models import Event, EventKind, EventSession, EventStatus
 from webapp.events.services import PUBLIC_STATUSES, EventFilter
 from webapp.i18n import STOCKHOLM, current_language
 from webapp.organisations.models import Organisation, Project
+from webapp.organisations.services import renamed_slug
 from webapp.regions import COUNTIES
 
 bp = Blueprint("feeds", __name__)
@@ -143,7 +145,7 @@ def feed_language() -> str:
 
 
 def base_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return public_base_url()
 
 
 def public_url(endpoint: str, **values: object) -> str:
@@ -310,11 +312,20 @@ def filters_from_args() -> EventFilter:
 @bp.get("/feeds/events.ics")
 def events():
     """All public events, narrowed by the list page's filters when given."""
+    current = renamed_slug(request.args.get("organisation"))
+    if current:
+        return redirect(
+            url_for("feeds.events", **{**request.args, "organisation": current}), code=301
+        )
     return _public_feed(filters_from_args())
 
 
 @bp.get("/feeds/organisations/<slug>.ics")
 def organisation(slug: str):
+    current = renamed_slug(slug)
+    if current:
+        # Calendars subscribed before the organisation changed its address follow it.
+        return redirect(url_for("feeds.organisation", slug=current, **request.args), code=301)
     return _public_feed(EventFilter(organisation=slug), must_exist="organisation")
 
 
@@ -406,3 +417,9 @@ def organisation_feed_links(organisation: Organisation) -> dict[str, str]:
 @bp.app_template_global()
 def event_ics_url(event: Event) -> str:
     return public_url("feeds.event", event_id=event.id, **_language_args())
+
+
+@bp.app_template_global()
+def filters_for_project(project: Project) -> EventFilter:
+    """The list filter that is one project's feed (for the public project page)."""
+    return EventFilter(project=project.slug)

@@ -35,6 +35,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vDuration, vText
 from icalendar import Event as VEvent
 
+from webapp.config import public_base_url
 from webapp.events.models import Event, EventSession, EventStatus
 from webapp.i18n import STOCKHOLM
 
@@ -248,7 +249,7 @@ def event_calendar(
     return build_calendar(
         event.sessions,
         name=event.title,
-        base_url=base_url or current_app.config["PUBLIC_BASE_URL"],
+        base_url=base_url or public_base_url(),
         include_join_url=include_join_url,
         subscription=False,
         language=language,

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import column, select, table
+from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp import signals
@@ -137,14 +137,59 @@ def dashboard_events(user: User) -> tuple[list[Event], list[Event]]:
     return list(own), list(partner)
 
 
+# The outbox by table name too: notifications is imported by nobody.
+_outbox = table("outbox_messages", column("event_id"), column("status"))
+
+
+@dataclass(frozen=True)
+class EventFigures:
+    """What the dashboard shows beside an event: who waits for what."""
+
+    waitlisted: int = 0
+    pending: int = 0
+    failed_emails: int = 0
+
+
+def dashboard_figures(event_ids: list[int]) -> dict[int, EventFigures]:
+    """Waiting list, pending approvals and failed emails per event (two queries)."""
+    if not event_ids:
+        return {}
+    bookings = db.session.execute(
+        select(_bookings.c.event_id, _bookings.c.status, func.count())
+        .where(
+            _bookings.c.event_id.in_(event_ids), _bookings.c.status.in_(("waitlisted", "pending"))
+        )
+        .group_by(_bookings.c.event_id, _bookings.c.status)
+    ).all()
+    failed = db.session.execute(
+        select(_outbox.c.event_id, func.count())
+        .where(_outbox.c.event_id.in_(event_ids), _outbox.c.status == "failed")
+        .group_by(_outbox.c.event_id)
+    ).all()
+    counts: dict[int, dict[str, int]] = {}
+    for event_id, status, count in bookings:
+        counts.setdefault(event_id, {})[status] = count
+    for event_id, count in failed:
+        counts.setdefault(event_id, {})["failed"] = count
+    return {
+        event_id: EventFigures(c.get("waitlisted", 0), c.get("pending", 0), c.get("failed", 0))
+        for event_id, c in counts.items()
+    }
+
+
 # --- rules -------------------------------------------------------------------------------
 
 
-def _check_project(organisation_id: int, project_id: int | None) -> None:
+def _check_project(organisation_id: int, project_id: int | None, keep: int | None = None) -> None:
+    """The project must be active and led or partnered by the organisation (an event may
+    stay in the closed project it already belongs to)."""
     if project_id is None:
         return
-    if project_id not in {p.id for p in project_choices(organisation_id)}:
-        raise EventError(_l("Choose a project your organisation leads or is a partner in."))
+    if project_id not in {p.id for p in project_choices(organisation_id, keep=keep)}:
+        raise EventError(
+            _l("Choose an active project your organisation leads or is a partner in."),
+            field="project",
+        )
 
 
 def _check_data(data: EventData) -> None:
@@ -257,7 +302,7 @@ def update_event(user: User, event_id: int, data: EventData, now: datetime | Non
     if event.status == EventStatus.CANCELLED:
         raise EventError(_l("A cancelled event cannot be edited."))
     _check_data(data)
-    _check_project(event.organisation_id, data.project_id)
+    _check_project(event.organisation_id, data.project_id, keep=event.project_id)
     if data.capacity is not None and data.capacity < event.seats_taken:
         raise CapacityBelowSeatsTaken(
             _l(
@@ -393,3 +438,28 @@ def duplicate(user: User, event_id: int) -> Event:
         source=source.id,
     )
     return copy
+
+
+def leave_project(user: User, event_id: int) -> Event:
+    """Take an event out of its project. Needs admin of the project's lead organisation.
+
+    How the lead moves the events of a partner it removed (or any event it no longer wants
+    reported under the project); the event stays its organisation's.
+    """
+    event = db.session.get(Event, event_id)
+    if event is None or event.project is None:
+        raise NotAllowed()
+    require_role(user, event.project.organisation_id, Role.ADMIN)
+    event = lock_row(Event, event_id)
+    project = event.project
+    event.project_id = None
+    for organisation_id in {project.organisation_id, event.organisation_id}:
+        audit.record(
+            user,
+            "event.left_project",
+            organisation_id=organisation_id,
+            event_id=event.id,
+            project=project.slug,
+        )
+    db.session.flush()
+    return event

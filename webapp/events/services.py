@@ -136,3 +136,20 @@ def get_public_event(event_id: int) -> Event | None:
             selectinload(Event.sessions),
         )
     ).first()
+
+
+def project_events(project_id: int, now: datetime | None = None) -> tuple[list[Event], list[Event]]:
+    """A project's public events: upcoming (soonest first) and past (latest first)."""
+    now = now or utcnow()
+    stmt = (
+        select(Event)
+        .where(Event.project_id == project_id, Event.status.in_(PUBLIC_STATUSES))
+        .options(joinedload(Event.organisation))
+    )
+    upcoming = db.session.scalars(
+        stmt.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id)
+    ).all()
+    past = db.session.scalars(
+        stmt.where(Event.ends_at < now).order_by(Event.starts_at.desc(), Event.id.desc())
+    ).all()
+    return list(upcoming), list(past)

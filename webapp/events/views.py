@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from webapp.events import services
 from webapp.events.models import EventKind
+from webapp.organisations.services import public_project, renamed_slug
 from webapp.regions import COUNTIES
 
 bp = Blueprint("events", __name__)
@@ -26,6 +27,11 @@ def _filters_from_args() -> services.EventFilter:
 
 @bp.get("/")
 def index():
+    current = renamed_slug(request.args.get("organisation"))
+    if current:  # a link from before the organisation changed its address
+        return redirect(
+            url_for("events.index", **{**request.args, "organisation": current}), code=301
+        )
     filters = _filters_from_args()
     # Clamped: a huge page number would overflow the database's OFFSET.
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
@@ -52,3 +58,12 @@ def detail(event_id: int):
     return render_template(
         "events/detail.html", event=event, open=services.registration_open(event)
     )
+
+
+@bp.get("/projects/<slug>")
+def project(slug: str):
+    found = public_project(slug)
+    if found is None:
+        abort(404)
+    upcoming, past = services.project_events(found.id)
+    return render_template("events/project.html", project=found, upcoming=upcoming, past=past)

@@ -53,6 +53,7 @@ from markupsafe import escape
 
 from webapp.bookings.models import Booking
 from webapp.bookings.services import manage_token
+from webapp.config import public_base_url
 from webapp.events.models import Event, EventKind
 from webapp.i18n import format_date
 from webapp.notifications import account_messages, mime
@@ -95,14 +96,13 @@ class RenderedEmail:
 def email_context() -> Iterator[None]:
     """A request context on ``PUBLIC_BASE_URL``, so ``url_for(..., _external=True)`` in
     email templates points at the public site whatever request (if any) is running."""
-    base_url = current_app.config["PUBLIC_BASE_URL"]
-    with current_app.test_request_context("/", base_url=base_url):
+    with current_app.test_request_context("/", base_url=public_base_url()):
         yield
 
 
 def message_id(row: OutboxMessage) -> str:
     """The Message-ID of a row's email: stable across retries, new for each resend."""
-    host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
+    host = urlsplit(public_base_url()).hostname or "localhost"
     return f"<outbox.{row.id}.{row.resends}@{host}>"
 
 

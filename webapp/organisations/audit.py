@@ -1,4 +1,4 @@
-"""The audit log: who did what to which event or booking, and when.
+"""The audit log: who did what to which organisation, project, event or booking, and when.
 
 Entries are written in the same transaction as the change they describe, so a change that
 rolls back leaves no entry and a committed change always has one.
@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "event.unpublished": _l("Event unpublished"),
     "event.cancelled": _l("Event cancelled"),
     "event.duplicated": _l("Event created as a copy"),
+    "event.left_project": _l("Event taken out of its project"),
     "booking.added": _l("Booking added by an organiser"),
     "booking.approved": _l("Booking approved"),
     "booking.declined": _l("Booking declined"),
@@ -41,6 +42,18 @@ ACTION_LABELS = {
     "company.corrected": _l("Company details corrected"),
     "company.merged": _l("Company records merged"),
     "booking.company_merged": _l("Booking moved to the company record kept in a merge"),
+    "member.deactivated": _l("Account deactivated"),
+    "member.reactivated": _l("Account reactivated"),
+    "organisation.created": _l("Organisation created"),
+    "organisation.edited": _l("Organisation settings changed"),
+    "privacy_notice.changed": _l("Privacy notice changed"),
+    "project.created": _l("Project created"),
+    "project.edited": _l("Project edited"),
+    "partner.invited": _l("Partner organisation invited"),
+    "partner.accepted": _l("Partner invitation accepted"),
+    "partner.declined": _l("Partner invitation declined"),
+    "partner.withdrawn": _l("Partner invitation withdrawn"),
+    "partner.removed": _l("Partner organisation removed"),
 }
 
 
@@ -96,6 +109,19 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def entries_for_organisation(organisation_id: int, limit: int = 500) -> list[AuditEntry]:
+    """The newest entries about an organisation, its members, projects and events."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.organisation_id == organisation_id)
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+            .options(joinedload(AuditEntry.user))
+        )
+    )
 
 
 def entries_for_event(event_id: int, limit: int = 500) -> list[AuditEntry]:
