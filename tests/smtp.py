@@ -1,7 +1,10 @@
 """A real SMTP server for tests: aiosmtpd on 127.0.0.1, on a free port, in a thread.
 
-Tests read what it received (parsed messages with their SMTP envelope), make it refuse
-chosen recipients, or stop and restart it on the same port to play an outage.
+Tests read what it received (parsed messages with their SMTP envelope, and the bytes as
+they came), make it refuse chosen recipients for good (550) or for now (451), refuse the
+message body for chosen recipients (554), or stop and restart it on the same port to play
+an outage. Like any server it refuses a line over 1,000 octets (aiosmtpd's own limit:
+``500 Line too long``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    #: The message as it arrived (CRLF line ends, dot-stuffing undone).
+    raw: bytes
 
     @property
     def to(self) -> str:
@@ -37,6 +42,12 @@ class Received:
             if part.get_content_type() == content_type and not part.get_filename():
                 return str(part.get_content())
         raise AssertionError(f"no {content_type} part")
+
+    def calendar(self) -> bytes:
+        """The one attached calendar file's bytes."""
+        parts = [p for p in self.message.walk() if p.get_content_type() == "text/calendar"]
+        assert len(parts) == 1, f"{len(parts)} calendar parts"
+        return parts[0].get_payload(decode=True)
 
     def attachments(self) -> dict[str, bytes]:
         return {
@@ -55,14 +66,18 @@ class _Handler:
     ) -> str:
         if address.lower() in self.server.refuse:
             return "550 5.1.1 Mailbox unavailable"
+        if address.lower() in self.server.defer:
+            return "451 4.3.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        if any(address.lower() in self.server.refuse_data for address in envelope.rcpt_tos):
+            return "554 5.6.0 Message content rejected"
         parsed = email.message_from_bytes(envelope.content, policy=policy.default)
         with self.server.lock:
             self.server.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), parsed)
+                Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, envelope.content)
             )
         return "250 Message accepted"
 
@@ -81,6 +96,8 @@ class SmtpServer:
         self.port = free_port()
         self.received: list[Received] = []
         self.refuse: set[str] = set()
+        self.defer: set[str] = set()
+        self.refuse_data: set[str] = set()
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 

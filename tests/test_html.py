@@ -34,9 +34,11 @@ from werkzeug.routing import Rule
 from tests.conftest import ROOT, csrf_from, need
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Invitation, User
+from webapp.bookings.models import Participant
 from webapp.db import db
 from webapp.demo import DEMO_USERS, load_demo
 from webapp.events.models import Event
+from webapp.notifications import unsubscribe
 
 pytestmark = pytest.mark.slow
 
@@ -222,6 +224,12 @@ def test_every_page_is_valid_html(app: Flask, client: FlaskClient, vnu: list[str
     manage = next(h for h in links(confirmation) if h.startswith("/bookings/"))
     pages.crawl(manage)
     pages.post(f"{manage}/participants", {"participant-email": "x"}, form_page=manage)
+    # The unsubscribe link of reminders and thank-yous: the question, done, already done.
+    leave = f"/unsubscribe/{unsubscribe.token(db.session.scalars(select(Participant.id)).first())}"
+    pages.crawl(leave)
+    pages.keep("POST one-click unsubscribe", client.post(leave, headers=ENGLISH))
+    pages.keep("GET unsubscribed", client.get(leave, headers=ENGLISH))
+    pages.keep("GET a broken unsubscribe link", client.get(f"/unsubscribe/1-{'A' * 24}"))
     pages.post("/organisers/login", {"email": "nobody@example.se", "password": "wrong"})
     pages.post("/organisers/password/reset", {"email": "not an address"})
 

@@ -58,6 +58,9 @@ class Defaults:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Träffpunkt <no-reply@traffpunkt.local>"
+    # Who answers questions about accounts (Reply-To of password resets) and emails of an
+    # organisation without a contact address, e.g. "Träffpunkt support <support@…>".
+    MAIL_REPLY_TO: str | None = None
     # Where links in emails and feeds point, e.g. https://traffpunkt.example.se. Required in
     # production; in development, when unset, links follow the host the site is served on.
     PUBLIC_BASE_URL: str | None = None
@@ -85,6 +88,7 @@ _ENV_STRINGS = (
     "MAIL_USERNAME",
     "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER",
+    "MAIL_REPLY_TO",
     "PUBLIC_BASE_URL",
     "RATELIMIT_STORAGE_URI",
     "ENV_NAME",

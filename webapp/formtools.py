@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectChoice
+from wtforms import Field, SelectChoice, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 
 
@@ -43,3 +43,19 @@ _ID = re.compile(r"[0-9]{1,9}")
 def parse_id(value: str | None) -> int | None:
     """A row id from user input (form field, URL part), or None when it is not one."""
     return int(value) if value and _ID.fullmatch(value) else None
+
+
+_LINE_BREAK = re.compile(r"\r\n?")
+
+
+class TextArea(TextAreaField):
+    """A textarea whose text has ``\n`` line ends, whatever the browser sent.
+
+    Browsers send CRLF (the HTML standard says so); normalising here, once, means
+    services, storage and templates (which split paragraphs at blank lines) see one form.
+    """
+
+    def process_formdata(self, valuelist: list[object]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = _LINE_BREAK.sub("\n", self.data)

@@ -47,7 +47,7 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", _CSP)
-    if request.path.startswith("/bookings/"):
+    if request.path.startswith(("/bookings/", "/unsubscribe/")):
         headers.setdefault("Cache-Control", "private, no-store")
     return response
 

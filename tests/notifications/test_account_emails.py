@@ -92,7 +92,9 @@ def test_reset_email_carries_a_link_that_sets_a_new_password(
     assert got.to == f"Anna Admin <{admin.email}>"
     assert got.message["Subject"] == SUBJECTS[language, MessageKind.PASSWORD_RESET]
     assert got.message["Content-Language"] == language
-    assert got.message["Reply-To"] is None
+    # From the site, and replies to the organisation the user belongs to.
+    assert got.message["From"] == "Träffpunkt <noreply@traffpunkt.test>"
+    assert got.message["Reply-To"] == "Teknikparken <hej@teknikparken.example.se>"
     greeting = {"sv": "Hej Anna Admin,", "en": "Hello Anna Admin,"}[language]
     assert greeting in got.part("text/plain")
     path = link(got, "/organisers/password/reset/")
@@ -170,7 +172,8 @@ def test_invitation_email_carries_a_link_that_makes_a_member(
     got = only(smtp_server, "kollega@park.example.se")
     assert got.to == "kollega@park.example.se"
     assert got.message["Subject"] == SUBJECTS[language, MessageKind.INVITATION]
-    assert got.message["Reply-To"] == "hej@teknikparken.example.se"
+    assert got.message["From"].addresses[0].display_name == "Teknikparken"
+    assert got.message["Reply-To"] == "Teknikparken <hej@teknikparken.example.se>"
     assert "Anna Admin" in got.part("text/plain") and "Anna Admin" in got.part("text/html")
     role = {"sv": "Arrangör", "en": "Organiser"}[language]
     assert role in got.part("text/plain")

@@ -60,22 +60,22 @@ def _login(client, email: str, password: str) -> None:
     assert response.status_code in (302, 303)
 
 
-def test_refused_recipient_others_go_it_is_retried_then_failed_and_shown(app, client, smtp_server):
+def test_deferred_recipient_others_go_it_is_retried_then_failed_and_shown(app, client, smtp_server):
     event = f.event(starts_at=utcnow() + timedelta(hours=3))
     booking = f.book(event, 3, language="en")
     db.session.commit()
-    bad = booking.participants[1].email
-    smtp_server.refuse.add(bad)
+    busy = booking.participants[1].email
+    smtp_server.defer.add(busy)
 
     now = utcnow()
     result = dispatch.dispatch_due(now)
     assert result.sent == 3 and result.retrying == 1
-    assert not smtp_server.to(bad)
+    assert not smtp_server.to(busy)
     assert len(smtp_server.received) == 3
     row = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.recipient_email == bad)
+        select(OutboxMessage).where(OutboxMessage.recipient_email == busy)
     ).one()
-    assert row.status == MessageStatus.PENDING and row.attempts == 1 and "550" in row.last_error
+    assert row.status == MessageStatus.PENDING and row.attempts == 1 and "451" in row.last_error
 
     later = now + timedelta(hours=1)
     assert dispatch.dispatch_due(later).retrying == 1  # attempt 2 of 3
@@ -91,17 +91,88 @@ def test_refused_recipient_others_go_it_is_retried_then_failed_and_shown(app, cl
     _login(client, "org@example.se", "a long password 1")
     page = client.get(f"/organisers/events/{event.id}/outbox")
     assert page.status_code == 200
-    assert bad in page.text and "550" in page.text
+    assert busy in page.text and "451" in page.text
     shown = client.get(f"/organisers/outbox/{row.id}")
     assert shown.status_code == 200 and "Confirmed" in shown.text
 
-    smtp_server.refuse.clear()
+    smtp_server.defer.clear()
     resent = client.post(
         f"/organisers/outbox/{row.id}/resend", data={"csrf_token": csrf_from(page.text)}
     )
     assert resent.status_code == 303
     assert dispatch.dispatch_due().sent == 1
-    assert len(smtp_server.to(bad)) == 1
+    assert len(smtp_server.to(busy)) == 1
+
+
+@pytest.mark.parametrize("refusal", ["recipient", "body"])
+def test_a_5xx_refusal_fails_that_message_at_once_and_the_batch_goes_on(
+    app, client, smtp_server, refusal
+):
+    event = f.event(starts_at=utcnow() + timedelta(hours=3))
+    booking = f.book(event, 3, language="en")
+    db.session.commit()
+    bad = booking.participants[0].email
+    (smtp_server.refuse if refusal == "recipient" else smtp_server.refuse_data).add(bad)
+    expected = "550 5.1.1 Mailbox unavailable" if refusal == "recipient" else "554 5.6.0"
+
+    result = dispatch.dispatch_due()
+    assert result.claimed == 4 and result.failed == 1 and result.retrying == 0
+    assert result.sent == 3, "the messages after it in the batch still went"
+    assert {r.rcpt_tos[0] for r in smtp_server.received} == {
+        booking.contact_email,
+        *(p.email for p in booking.participants[1:]),
+    }
+    row = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient_email == bad)
+    ).one()
+    assert row.status == MessageStatus.FAILED and row.attempts == 1
+    assert expected in row.last_error, "the server's answer is kept"
+    assert dispatch.dispatch_due(utcnow() + timedelta(days=2)).claimed == 0, "never retried"
+
+    user = accounts.create_user("org@example.se", "Org", "a long password 1")
+    accounts.add_member(event.organisation_id, user, Role.VIEWER)
+    db.session.commit()
+    _login(client, "org@example.se", "a long password 1")
+    page = client.get(f"/organisers/events/{event.id}/outbox")
+    assert bad in page.text and expected in page.text
+
+
+def test_a_message_whose_dispatcher_dies_every_time_ends_failed(app, smtp_server, monkeypatch):
+    """A message that kills its dispatcher (here: the process dies while sending it) is
+    claimed again after each lease, and fails once its last lease has run out."""
+
+    class Died(BaseException):
+        """Stands for the process dying: nothing below it catches a BaseException."""
+
+    event = f.event(starts_at=utcnow() + timedelta(hours=3))
+    booking = f.book(event, 1, language="en")
+    db.session.commit()
+    doomed = booking.participants[0].email
+    deliver = dispatch._deliver
+
+    def dies_on_doomed(connection, outgoing):  # noqa: ANN001, ANN202
+        if outgoing.recipient == doomed:
+            raise Died()
+        deliver(connection, outgoing)
+
+    monkeypatch.setattr(dispatch, "_deliver", dies_on_doomed)
+    now = utcnow()
+    lease = timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
+    for attempt in range(1, app.config["OUTBOX_MAX_ATTEMPTS"] + 1):
+        with pytest.raises(Died):
+            dispatch.dispatch_due(now)
+        db.session.rollback()
+        row = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.recipient_email == doomed)
+        ).one()
+        assert (row.status, row.attempts) == (MessageStatus.SENDING, attempt)
+        assert dispatch.dispatch_due(now).claimed == 0, "its lease holds it"
+        now += lease
+    assert dispatch.dispatch_due(now).claimed == 0, "after the last lease: failed, not claimed"
+    db.session.expire_all()
+    row = db.session.get(OutboxMessage, row.id)
+    assert row.status == MessageStatus.FAILED and row.last_error == "lease expired"
+    assert statuses() == {MessageStatus.SENT: 1, MessageStatus.FAILED: 1}
 
 
 def test_outbox_pages_need_a_role_in_the_organisation(app, client, smtp_server):

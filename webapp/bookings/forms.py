@@ -15,7 +15,6 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
@@ -23,7 +22,7 @@ from webapp.bookings.models import Gender
 from webapp.bookings.services import CompanyData, ContactData, ParticipantData
 from webapp.companies import orgnumbers
 from webapp.companies.models import BalanceBand, StaffBand, TurnoverBand, derive_size_class
-from webapp.formtools import AppForm, choices
+from webapp.formtools import AppForm, TextArea, choices
 from webapp.regions import COUNTIES, country_choices, county_choices
 
 GENDER_LABELS = {
@@ -151,9 +150,7 @@ class RegistrationForm(AppForm):
         _l("Contact phone (optional)"), [Optional(), Length(max=40)], filters=[_strip]
     )
     participants = FieldList(FormField(ParticipantForm), min_entries=1)
-    message = TextAreaField(
-        _l("Message to the organiser (optional)"), [Optional(), Length(max=2000)]
-    )
+    message = TextArea(_l("Message to the organiser (optional)"), [Optional(), Length(max=2000)])
     consent = BooleanField(
         _l(
             "I have read the privacy notice and agree that the details above are processed to "

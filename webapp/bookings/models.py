@@ -183,6 +183,9 @@ class Participant(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Set when removed from the booking; kept for the record, holds no seat.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When they asked (one-click unsubscribe) for no more reminders and messages to many
+    #: recipients; None while they get them.
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     booking: Mapped[Booking] = relationship(back_populates="participants")
 

@@ -23,14 +23,13 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
-    TextAreaField,
     URLField,
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp.events.management import EventData, SessionData
 from webapp.events.models import DEFAULT_REMINDER_OFFSETS, Event, EventKind
-from webapp.formtools import AppForm, choices, parse_id
+from webapp.formtools import AppForm, TextArea, choices, parse_id
 from webapp.i18n import STOCKHOLM
 from webapp.regions import COUNTIES, country_choices, county_choices
 
@@ -171,7 +170,7 @@ class EventForm(AppForm):
         [Optional(), Length(max=500)],
         filters=[_strip],
     )
-    description = TextAreaField(
+    description = TextArea(
         _l("Description"),
         [Optional(), Length(max=20000)],
         description=_l("Plain text; separate paragraphs with a blank line."),

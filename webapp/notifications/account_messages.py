@@ -19,15 +19,11 @@ from sqlalchemy import select
 from webapp.accounts.models import Invitation, User
 from webapp.accounts.services import RESET_LIFETIME, invitation_token, reset_token
 from webapp.db import db, lock_row, utcnow
-from webapp.notifications.models import MessageKind, OutboxMessage
+from webapp.notifications.models import MessageKind, NotWanted, OutboxMessage
 from webapp.notifications.outbox import message_row, queue_rows
 from webapp.organisations.models import Organisation
 
 _TABLE = OutboxMessage.__table__
-
-
-class NotWanted(Exception):
-    """The message should no longer go out; ``str(error)`` says why (for the record)."""
 
 
 # --- queueing ----------------------------------------------------------------------------

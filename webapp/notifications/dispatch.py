@@ -11,19 +11,30 @@ Any number of dispatchers may run at once (several scheduler processes, a cron j
    rows this run got (its row count).
 2. **Send** the batch over one SMTP connection, rendering each message as it goes; what
    the batch's messages share (a session's reminders) is rendered once (rendering.BatchCache).
-3. **Record** each outcome (``sent`` with its Message-ID, or a retry with exponential
-   backoff, ``failed`` after the last attempt), in small groups so that a crash repeats
-   few messages. Only the claim's holder may record (``claim_token``).
+3. **Record** each outcome (``sent`` with its Message-ID, ``failed`` at once when it can
+   never go, else a retry with exponential backoff, ``failed`` after the last attempt),
+   in small groups so that a crash repeats few messages. Only the claim's holder may
+   record (``claim_token``).
 
 A run that dies between claim and record leaves ``sending`` rows; once their lease runs
 out they are claimed again. That can repeat an email (the rare duplicate is preferred to a
 lost reminder); it keeps its Message-ID, so mail clients can tell.
 
-Errors are told apart: a refused recipient, sender or message body (an SMTP reply) counts
-as an attempt of that message only, and the batch goes on over the same connection. A
-server that cannot be reached or drops the connection is not the messages' fault: the
-unsent rest of the batch goes back to ``pending`` without using an attempt, so an SMTP
-outage of any length loses nothing.
+Errors are told apart, and the batch goes on over the same connection after any that
+concerns one message:
+
+- A permanent refusal of the message itself, a 5xx reply to its recipient or its body
+  (``550 Mailbox unavailable``, ``500 Line too long``), fails it at once with the
+  server's answer (organisers see it on the event's emails page): sending it again
+  would only be refused again.
+- A message that can never be built (a name with a line break would break a header:
+  mime.BadHeader) fails at once too, with the reason.
+- A temporary refusal (4xx), a refused sender (the site's own address: a configuration
+  matter, not the message's) and any other rendering error count as an attempt: retried
+  with backoff, failed after the last.
+- A server that cannot be reached or drops the connection is not the messages' fault:
+  the unsent rest of the batch goes back to ``pending`` without using an attempt, so an
+  SMTP outage of any length loses nothing.
 
 With no ``MAIL_SERVER`` (``MAIL_SUPPRESS_SEND``) nothing is claimed: mail stays in the
 outbox, where organisers and the development page show it.
@@ -44,13 +55,13 @@ from flask_mail import Connection
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.accounts.models import Invitation
+from webapp.accounts.models import Invitation, Membership, User
 from webapp.bookings.models import Booking
 from webapp.db import begin_write, db, utcnow
 from webapp.events.models import Event
 from webapp.extensions import mail
-from webapp.notifications import account_messages, mime, rendering
-from webapp.notifications.models import MessageStatus, OutboxMessage
+from webapp.notifications import mime, rendering
+from webapp.notifications.models import MessageStatus, NotWanted, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +81,7 @@ class DispatchResult:
     retrying: int = 0
     failed: int = 0
     released: int = 0
-    #: No longer wanted when their turn came (see account_messages.NotWanted).
+    #: No longer wanted when their turn came (see models.NotWanted).
     cancelled: int = 0
 
     def add(self, other: DispatchResult) -> None:
@@ -157,7 +168,9 @@ def _load(ids: Sequence[int]) -> list[OutboxMessage]:
                 selectinload(OutboxMessage.booking).selectinload(Booking.company),
                 selectinload(OutboxMessage.participant),
                 selectinload(OutboxMessage.session),
-                selectinload(OutboxMessage.user),
+                selectinload(OutboxMessage.user)
+                .selectinload(User.memberships)
+                .selectinload(Membership.organisation),
                 selectinload(OutboxMessage.invitation).selectinload(Invitation.organisation),
                 selectinload(OutboxMessage.invitation).selectinload(Invitation.invited_by),
             )
@@ -186,10 +199,11 @@ class _Recorder:
         self.sent.append({"row_id": row.id, "mid": message_id, "at": utcnow()})
         self.result.sent += 1
 
-    def attempt_failed(self, row: OutboxMessage, error: str) -> None:
-        """The message's fault or its recipient's: retry later, or give up."""
+    def attempt_failed(self, row: OutboxMessage, error: str, *, permanent: bool = False) -> None:
+        """The message's fault or its recipient's: retry later, or give up (at once when
+        ``permanent``: it would fail the same way every time)."""
         self.done.add(row.id)
-        if row.attempts >= _setting("OUTBOX_MAX_ATTEMPTS"):
+        if permanent or row.attempts >= _setting("OUTBOX_MAX_ATTEMPTS"):
             self.failures.append({"row_id": row.id, "error": error})
             self.result.failed += 1
         else:
@@ -300,6 +314,16 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _permanent(error: smtplib.SMTPException) -> bool:
+    """Whether the server refused this message for good (a 5xx reply to its recipient or
+    its body). A refused sender is the site's configuration, not the message's fault."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _reply in error.recipients.values())
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return False
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
 def _deliver(connection: Connection, outgoing: mime.Outgoing) -> None:
     """Send prepared bytes over Flask-Mail's connection (its server, TLS and login), with
     its reconnect after ``MAIL_MAX_EMAILS``."""
@@ -320,8 +344,11 @@ def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
             for row in rows:
                 try:
                     outgoing = rendering.to_outgoing(row, rendering.render(row, cache), cache)
-                except account_messages.NotWanted as reason:
+                except NotWanted as reason:
                     recorder.not_wanted(row, f"not sent: {reason}")
+                    continue
+                except mime.BadHeader as error:
+                    recorder.attempt_failed(row, f"cannot be sent: {error}", permanent=True)
                     continue
                 except Exception as error:  # noqa: BLE001 - any rendering bug fails one message
                     log.exception("could not render outbox message %s", row.id)
@@ -336,7 +363,7 @@ def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
                 except smtplib.SMTPException as error:
                     # An SMTP reply about this message: smtplib has reset the transaction,
                     # so the connection carries on with the next one.
-                    recorder.attempt_failed(row, _describe(error))
+                    recorder.attempt_failed(row, _describe(error), permanent=_permanent(error))
                 else:
                     recorder.sent_ok(row, outgoing.message_id)
                 if recorder.pending() >= _RECORD_EVERY:

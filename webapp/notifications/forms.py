@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import TextAreaField, URLField
+from wtforms import URLField
 from wtforms.validators import URL, DataRequired, Length, Optional
 
-from webapp.formtools import AppForm
+from webapp.formtools import AppForm, TextArea
 
 
 class FollowUpForm(AppForm):
     """The thank-you sent to participants after the event."""
 
-    text = TextAreaField(
+    text = TextArea(
         _l("Message"),
-        validators=[DataRequired(), Length(max=5000)],
+        validators=[DataRequired(), Length(max=10000)],
         description=_l("Sent to every participant, after a short thank-you line."),
         render_kw={"rows": 6},
     )

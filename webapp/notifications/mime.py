@@ -2,19 +2,31 @@
 
 Every email has the same shape (what Flask-Mail used to build with ``email.mime`` and the
 ``SMTP`` policy): ``multipart/mixed`` holding a ``multipart/alternative`` with the plain
-text and the HTML (UTF-8, 8bit), then any attachments (base64). Building it by hand skips
-the generic machinery (header registry parsing, generator, folding of every header) that
-made up most of the dispatcher's time, while the headers are still encoded by
-``email.header`` and ``email.utils`` exactly where that matters: non-ASCII subjects and
-names (RFC 2047), internationalised domains (IDNA), folding of long subjects.
+text and the HTML (UTF-8, quoted-printable), then any attachments (base64).
+
+Quoted-printable keeps every line of the message within 76 characters whatever an
+organiser types: a 5,000-character paragraph, or one whose ``'`` grew into ``&#39;`` in
+the HTML, would otherwise pass RFC 5322's 998-octet limit, and servers refuse such a
+message (``500 Line too long``). Headers are RFC 2047-encoded and attachments base64, so
+the whole message is 7-bit ASCII and needs neither ``8BITMIME`` nor ``SMTPUTF8`` from the
+server: nothing goes out 8bit (the bytes are made with the ASCII codec, so a change that
+let an 8-bit byte through would fail loudly rather than send it undeclared).
+
+Building it by hand skips the generic machinery (header registry parsing, generator,
+folding of every header) that made up most of the dispatcher's time, while the headers
+are still encoded by ``email.header`` and ``email.utils`` exactly where that matters:
+non-ASCII subjects and names (RFC 2047), internationalised domains (IDNA), folding of
+long subjects.
 
 Header values never carry a line break (that would let a name inject headers):
-:func:`build` raises ValueError instead.
+:func:`build` raises :class:`BadHeader` instead, and the dispatcher marks such a message
+failed at once, since it can never be sent as it is.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 import secrets
 from collections.abc import Sequence
@@ -37,10 +49,14 @@ class Outgoing:
     message_id: str
 
 
+class BadHeader(ValueError):
+    """A header value holds a line break: the message can never be built as it is."""
+
+
 def _no_breaks(*values: str | None) -> None:
     for value in values:
         if value and ("\n" in value or "\r" in value):
-            raise ValueError(f"line break in a header value: {value!r}")
+            raise BadHeader(f"line break in a header value: {value!r}")
 
 
 @lru_cache(maxsize=256)
@@ -80,6 +96,11 @@ def _crlf(text: str) -> str:
     return _LINE_BREAKS.sub(_CRLF, text)
 
 
+def _quoted_printable(text: str) -> str:
+    # Lines of at most 76 characters, soft breaks as "=\r\n" (the input has CRLF line ends).
+    return binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii")
+
+
 def _base64_lines(data: bytes) -> str:
     # 76-character lines, as RFC 2045 asks.
     return base64.encodebytes(data).decode("ascii").rstrip("\n").replace("\n", _CRLF)
@@ -95,16 +116,19 @@ def build(
     html: str,
     language: str,
     reply_to: str | None = None,
+    unsubscribe_url: str | None = None,
     attachments: Sequence[tuple[str, str, bytes]] = (),
     date: str | None = None,
 ) -> bytes:
-    """The whole message as bytes with CRLF line ends.
+    """The whole message as bytes with CRLF line ends, 7-bit, no line over 76 characters.
 
     ``sender``, ``to`` and ``reply_to`` are header values already encoded (see
-    :func:`encode_address`), ``subject`` raw (encoded here). Raises ValueError when a
-    header value holds a line break.
+    :func:`encode_address`), ``subject`` raw (encoded here). ``unsubscribe_url`` adds
+    RFC 8058 one-click ``List-Unsubscribe`` headers. ``attachments`` are (filename,
+    content type with its parameters, data). Raises BadHeader when a header value holds a
+    line break.
     """
-    _no_breaks(sender, to, subject, message_id, reply_to, language)
+    _no_breaks(sender, to, subject, message_id, reply_to, language, unsubscribe_url)
     text, html = _crlf(text), _crlf(html)
     mixed, alternative = _boundary(text, html), _boundary(text, html)
     head = [
@@ -118,6 +142,11 @@ def build(
     ]
     if reply_to:
         head.append(f"Reply-To: {reply_to}")
+    if unsubscribe_url:
+        head += [
+            f"List-Unsubscribe: <{unsubscribe_url}>",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        ]
     head += ["Auto-Submitted: auto-generated", f"Content-Language: {language}", ""]
     parts = [
         _CRLF.join(head),
@@ -131,16 +160,16 @@ def build(
             f"--{alternative}",
             f'Content-Type: text/{subtype}; charset="utf-8"',
             "MIME-Version: 1.0",
-            "Content-Transfer-Encoding: 8bit",
+            "Content-Transfer-Encoding: quoted-printable",
             "",
-            body,
+            _quoted_printable(body),
         ]
     parts.append(f"--{alternative}--")
     for filename, content_type, data in attachments:
         _no_breaks(filename, content_type)
         parts += [
             f"--{mixed}",
-            f"Content-Type: {content_type}",
+            f'Content-Type: {content_type}; name="{filename}"',
             "MIME-Version: 1.0",
             "Content-Transfer-Encoding: base64",
             f'Content-Disposition: attachment; filename="{filename}"',
@@ -148,4 +177,4 @@ def build(
             _base64_lines(data),
         ]
     parts += [f"--{mixed}--", ""]
-    return _CRLF.join(parts).encode("utf-8")
+    return _CRLF.join(parts).encode("ascii")

@@ -68,11 +68,20 @@ ACCOUNT_KINDS = frozenset({MessageKind.PASSWORD_RESET, MessageKind.INVITATION})
 CONFIRMING_KINDS = frozenset({MessageKind.CONFIRMED, MessageKind.APPROVED, MessageKind.PROMOTED})
 
 
+#: Kinds that go to many recipients at once (reminders, thank-yous): they carry a one-click
+#: unsubscribe (RFC 8058), and a participant who used it gets no more of them.
+UNSUBSCRIBABLE_KINDS = frozenset({MessageKind.REMINDER, MessageKind.FOLLOW_UP})
+
+
+class NotWanted(Exception):
+    """The message should no longer go out; ``str(error)`` says why (for the record)."""
+
+
 class MessageStatus(enum.StrEnum):
     PENDING = "pending"  # waits for its due time (or its next retry)
     SENDING = "sending"  # claimed by a dispatcher; retried when the lease runs out
     SENT = "sent"
-    FAILED = "failed"  # gave up after the last attempt; organisers may resend it
+    FAILED = "failed"  # refused for good, or gave up after the last attempt; may be resent
     CANCELLED = "cancelled"  # no longer wanted (a reminder of a cancelled booking)
 
     @property

@@ -11,7 +11,8 @@ Reminders (DESIGN.md, Outbox): one row per participant × session × offset, key
 (and revives cancelled) reminders to their new due time but never touches one that was sent,
 is being sent or failed, so re-planning after a time change never sends a reminder twice.
 Offsets whose due time has passed are skipped: a booking two days before the event gets no
-"7 days before" reminder, and a booking made after the last reminder gets none.
+"7 days before" reminder, and a booking made after the last reminder gets none. A
+participant who unsubscribed gets none.
 
 Account messages (password reset, invitation) are queued by account_messages.
 """
@@ -270,6 +271,8 @@ def _wanted_reminders(
     sessions = reminder_sessions(event)
     offsets = sorted({int(o) for o in (event.reminder_offsets or []) if int(o) > 0})
     for person in participants:
+        if person.unsubscribed_at is not None:
+            continue  # asked for no more reminders (notifications.unsubscribe)
         for session in sessions:
             for offset in offsets:
                 due = session.starts_at - timedelta(minutes=offset)

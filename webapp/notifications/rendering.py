@@ -23,11 +23,22 @@ inactive account) raises ``account_messages.NotWanted``, and the dispatcher canc
 A dispatcher batch renders through a :class:`BatchCache`: what its messages share is made
 once per batch. Reminders to participants, the bulk of all mail, are rendered once per
 (event, its sequence, session, language, join link, offset) with placeholders for the
-three personal values their templates may use (``recipient_name``, ``contact_name``,
-``company_name``, as plain text only: see the templates), then filled in per recipient,
-escaped for HTML as the templates would; calendar files are made once per event and
+four personal values their templates may use (``recipient_name``, ``contact_name``,
+``company_name``, ``unsubscribe_url``, as plain text only: see the templates), then filled
+in per recipient, escaped for HTML as the templates would; their plain text is tidied once
+too, but for the lines that hold a placeholder. The booking contact's own reminder is
+rendered alone: it carries the manage link. Calendar files are made once per event and
 language. The result is the same as rendering each message alone
 (tests/notifications/test_rendering.py compares the two).
+
+Plain text is tidied once rendered (:func:`tidy_text`): runs of blank lines the templates
+leave collapse into one, and lines are wrapped at about 72 characters, links kept whole.
+
+Senders: From carries the organisation's name before the site's own address (one domain
+for SPF and DKIM), Reply-To the organisation's contact, both read through
+:func:`organisation_sender`. Reminders and thank-yous to a participant carry a one-click
+unsubscribe link (notifications.unsubscribe) in a header and in the text; a participant
+who used it gets no more of them (NotWanted).
 
 Language: the booking's (the one it was made in), else the row's own (account messages:
 the requester's), through ``flask_babel.force_locale``.
@@ -39,6 +50,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,8 +68,15 @@ from webapp.bookings.services import manage_token
 from webapp.config import public_base_url
 from webapp.events.models import Event, EventKind
 from webapp.i18n import format_date
-from webapp.notifications import account_messages, mime
-from webapp.notifications.models import CONFIRMING_KINDS, MessageKind, OutboxMessage
+from webapp.notifications import account_messages, mime, unsubscribe
+from webapp.notifications.models import (
+    CONFIRMING_KINDS,
+    UNSUBSCRIBABLE_KINDS,
+    MessageKind,
+    NotWanted,
+    OutboxMessage,
+)
+from webapp.organisations.models import Organisation
 
 _SUBJECTS = {
     MessageKind.CONFIRMED: _l("Confirmed: %(title)s"),
@@ -88,8 +107,62 @@ class RenderedEmail:
     text: str
     html: str
     language: str
-    #: (filename, content type, data)
+    #: (filename, content type with its parameters, data)
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+    #: The one-click unsubscribe link (List-Unsubscribe), for messages that carry one.
+    unsubscribe_url: str | None = None
+
+
+#: Plain text is wrapped at this width; a word longer than that (a link) stays whole.
+TEXT_WIDTH = 72
+_BLANK_RUN = re.compile(r"\n(?:[ \t]*\n)+")
+_SIGNATURE = "-- "
+
+
+def _wrap(line: str) -> list[str]:
+    """``line`` broken at spaces into lines of at most TEXT_WIDTH, each indented as it
+    began; a longer word (a link) gets a line of its own, whole. (textwrap does the same
+    at ten times the cost, and every reminder has a line or two to wrap.)"""
+    body = line.lstrip(" ")
+    indent = line[: len(line) - len(body)]
+    lines: list[str] = []
+    current = ""
+    for word in body.split(" "):
+        if not word:
+            continue
+        if current and len(indent) + len(current) + 1 + len(word) <= TEXT_WIDTH:
+            current += " " + word
+        else:
+            if current:
+                lines.append(indent + current)
+            current = word
+    lines.append(indent + current)
+    return lines
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text`` with blank runs collapsed into one blank line."""
+    return _BLANK_RUN.sub("\n\n", text.replace("\r\n", "\n")).strip("\n").split("\n")
+
+
+def _fit(line: str) -> str:
+    """One line without trailing blanks, wrapped (into several) when over TEXT_WIDTH."""
+    if line == _SIGNATURE:  # the signature separator keeps its space (RFC 3676)
+        return line
+    if len(line) <= TEXT_WIDTH:
+        return line.rstrip()
+    return "\n".join(_wrap(line.rstrip()))
+
+
+def tidy_text(text: str) -> str:
+    """Plain text as it should go out: at most one blank line in a row, no trailing blanks,
+    lines over TEXT_WIDTH wrapped at spaces (indented as they began), links never broken."""
+    return "\n".join(_fit(line) for line in _lines(text)) + "\n"
+
+
+def paragraphs(text: str | None) -> list[list[str]]:
+    """What an organiser typed, as paragraphs (split at blank lines) of lines, for HTML."""
+    return [block.split("\n") for block in re.split(r"\n[ \t]*\n", (text or "").strip()) if block]
 
 
 @contextmanager
@@ -106,6 +179,32 @@ def message_id(row: OutboxMessage) -> str:
     return f"<outbox.{row.id}.{row.resends}@{host}>"
 
 
+def _same_address(a: str, b: str) -> bool:
+    return a.strip().lower() == b.strip().lower()
+
+
+def _is_booker(row: OutboxMessage, booking: Booking | None) -> bool:
+    """Whether the recipient is the booking's contact (also as one of its participants)."""
+    if booking is None:
+        return False
+    return row.participant_id is None or _same_address(row.recipient_email, booking.contact_email)
+
+
+def _unsubscribe_url(row: OutboxMessage, cache: BatchCache | None = None) -> str | None:
+    if row.kind not in UNSUBSCRIBABLE_KINDS or row.participant_id is None:
+        return None
+    token = unsubscribe.token(row.participant_id)
+    if cache is None:
+        return url_for("notifications.unsubscribe", token=token, _external=True)
+    if cache.unsubscribe_base is None:
+        # The URL up to the token, made once per batch: url_for is a good part of a
+        # reminder's cost.
+        cache.unsubscribe_base = url_for(
+            "notifications.unsubscribe", token="-", _external=True
+        ).removesuffix("-")
+    return cache.unsubscribe_base + token
+
+
 def _attends(row: OutboxMessage, booking: Booking | None) -> bool:
     """Whether the recipient takes part: a participant, or a contact who is one too."""
     if row.participant_id is not None:
@@ -114,6 +213,18 @@ def _attends(row: OutboxMessage, booking: Booking | None) -> bool:
         return False
     address = booking.contact_email.strip().lower()
     return any(p.email.strip().lower() == address for p in booking.active_participants)
+
+
+def calendar_filename(event: Event) -> str:
+    """``frukostmote-om-ai.ics``: the title in ASCII letters, digits and hyphens."""
+    ascii_title = unicodedata.normalize("NFKD", event.title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
+    return f"{slug or 'event'}.ics"
+
+
+#: The part's type: what the file holds (METHOD:PUBLISH, UTF-8), so mail clients and
+#: parsers neither guess the charset nor offer to send a reply.
+CALENDAR_TYPE = 'text/calendar; charset="utf-8"; method=PUBLISH'
 
 
 def _calendar_attachment(event: Event, include_join_url: bool, language: str) -> bytes:
@@ -156,12 +267,15 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
         "reminder_session": row.session,
         "join_url": _join_url(row, attends),
         "event_url": url_for("events.detail", event_id=event.id, _external=True),
+        # The contact's link, also in a reminder to the contact as a participant.
         "manage_url": (
             url_for("bookings.manage", token=manage_token(booking), _external=True)
-            if booking is not None and row.participant_id is None
+            if booking is not None and _is_booker(row, booking)
             else None
         ),
+        "unsubscribe_url": _unsubscribe_url(row),
         "payload": row.payload or {},
+        "paragraphs": paragraphs((row.payload or {}).get("text")),
     }
 
 
@@ -195,7 +309,7 @@ def _render_account(row: OutboxMessage, language: str) -> RenderedEmail:
         return RenderedEmail(
             recipient=_recipient(row),
             subject=_account_subject(row, context),
-            text=render_template(f"{name}.txt", **context),
+            text=tidy_text(render_template(f"{name}.txt", **context)),
             html=render_template(f"{name}.html", **context),
             language=language,
         )
@@ -218,9 +332,10 @@ def _render_event(row: OutboxMessage, language: str, cache: BatchCache | None) -
         rendered = RenderedEmail(
             recipient=_recipient(row),
             subject=_subject(row),
-            text=render_template(f"emails/{row.kind.value}.txt", **context),
+            text=tidy_text(render_template(f"emails/{row.kind.value}.txt", **context)),
             html=render_template(f"emails/{row.kind.value}.html", **context),
             language=language,
+            unsubscribe_url=context["unsubscribe_url"],
         )
         if row.kind in _CALENDAR_KINDS and context["attends"]:
             # The attached file replaces the entry the confirmation put in the calendar, so a
@@ -229,7 +344,7 @@ def _render_event(row: OutboxMessage, language: str, cache: BatchCache | None) -
                 row.kind == MessageKind.EVENT_CHANGED and row.event.kind == EventKind.WEBINAR
             )
             data = _calendar(row.event, keeps_join_url, language, cache)
-            rendered.attachments.append(("event.ics", "text/calendar", data))
+            rendered.attachments.append((calendar_filename(row.event), CALENDAR_TYPE, data))
     return rendered
 
 
@@ -237,7 +352,7 @@ def _render_event(row: OutboxMessage, language: str, cache: BatchCache | None) -
 
 #: Stand-ins for the personal values in a shared rendering: private-use characters, which
 #: neither HTML escaping nor %-formatting changes.
-_PERSONAL = ("recipient_name", "contact_name", "company_name")
+_PERSONAL = ("recipient_name", "contact_name", "company_name", "unsubscribe_url")
 _PLACEHOLDER = re.compile("\ue000(" + "|".join(_PERSONAL) + ")\ue001")
 
 
@@ -248,8 +363,20 @@ def _placeholder(name: str) -> str:
 @dataclass
 class _Shared:
     subject: str
-    text: str
+    #: The plain text as lines, tidied already (see tidy_text) but for those with a
+    #: placeholder (True), which are tidied once filled in.
+    text: list[tuple[str, bool]]
     html: str
+
+    def fill_text(self, values: dict[str, str]) -> str:
+        """The tidy plain text of one recipient: the same as tidy_text of the whole."""
+        return (
+            "\n".join(
+                _fit(_PLACEHOLDER.sub(lambda m: values[m.group(1)], line)) if personal else line
+                for line, personal in self.text
+            )
+            + "\n"
+        )
 
 
 class BatchCache:
@@ -262,16 +389,19 @@ class BatchCache:
     def __init__(self) -> None:
         self.shared: dict[tuple[Any, ...], _Shared] = {}
         self.calendars: dict[tuple[Any, ...], bytes] = {}
-        self.sender: tuple[str, str] | None = None
+        self.senders: dict[tuple[Any, ...], _Sender] = {}
+        self.unsubscribe_base: str | None = None
 
 
 def _shares(row: OutboxMessage) -> bool:
-    """Reminders to participants: the same for everyone but three personal values."""
+    """Reminders to participants: the same for everyone but four personal values. Not the
+    contact's own (as a participant): that one carries the manage link."""
     return (
         row.kind == MessageKind.REMINDER
         and row.participant_id is not None
         and row.booking is not None
         and row.event is not None
+        and not _same_address(row.recipient_email, row.booking.contact_email)
     )
 
 
@@ -290,7 +420,7 @@ def _render_shared(row: OutboxMessage, language: str, cache: BatchCache) -> Rend
     if shared is None:
         with force_locale(language):
             context = _context(row)
-            # Nothing personal in the context: a template that reads more than the three
+            # Nothing personal in the context: a template that reads more than the four
             # placeholders gets nothing of one recipient's to show another.
             context.update(
                 {name: _placeholder(name) for name in _PERSONAL},
@@ -299,9 +429,13 @@ def _render_shared(row: OutboxMessage, language: str, cache: BatchCache) -> Rend
                 participant=None,
                 manage_url=None,
             )
+            text = render_template(f"emails/{row.kind.value}.txt", **context)
             shared = _Shared(
                 subject=_subject(row),
-                text=render_template(f"emails/{row.kind.value}.txt", **context),
+                text=[
+                    (line, True) if _PLACEHOLDER.search(line) else (_fit(line), False)
+                    for line in _lines(text)
+                ],
                 html=render_template(f"emails/{row.kind.value}.html", **context),
             )
         cache.shared[key] = shared
@@ -309,13 +443,15 @@ def _render_shared(row: OutboxMessage, language: str, cache: BatchCache) -> Rend
         "recipient_name": row.recipient_name,
         "contact_name": row.booking.contact_name,
         "company_name": row.booking.company.name,
+        "unsubscribe_url": _unsubscribe_url(row, cache) or "",
     }
     return RenderedEmail(
         recipient=_recipient(row),
         subject=shared.subject,
-        text=_PLACEHOLDER.sub(lambda m: values[m.group(1)], shared.text),
+        text=shared.fill_text(values),
         html=_PLACEHOLDER.sub(lambda m: str(escape(values[m.group(1)])), shared.html),
         language=language,
+        unsubscribe_url=values["unsubscribe_url"] or None,
     )
 
 
@@ -323,9 +459,16 @@ def render(row: OutboxMessage, cache: BatchCache | None = None) -> RenderedEmail
     """Render one row in its language; needs :func:`email_context`. With ``cache`` (one
     dispatcher batch), what the batch's messages share is rendered once.
 
-    Raises account_messages.NotWanted when the message should no longer go out, and
-    whatever the templates or the calendar raise; the dispatcher records it.
+    Raises NotWanted when the message should no longer go out (an account message's link
+    is stale, the participant unsubscribed), and whatever the templates or the calendar
+    raise; the dispatcher records it.
     """
+    if (
+        row.kind in UNSUBSCRIBABLE_KINDS
+        and row.participant is not None
+        and row.participant.unsubscribed_at is not None
+    ):
+        raise NotWanted("the participant unsubscribed")
     language = language_of(row)
     if row.kind.is_account:
         return _render_account(row, language)
@@ -334,22 +477,76 @@ def render(row: OutboxMessage, cache: BatchCache | None = None) -> RenderedEmail
     return _render_event(row, language, cache)
 
 
-def reply_to(row: OutboxMessage) -> str | None:
-    """The organisation's contact address: the event's, or the inviting organisation's."""
-    if row.event is not None:
-        organisation = row.event.organisation
-    elif row.invitation is not None:
-        organisation = row.invitation.organisation
-    else:
-        return None
-    return organisation.contact_email or None
+def organisation_sender(organisation: Organisation) -> tuple[str, str | None]:
+    """The display name for From and the Reply-To address of an organisation's emails.
+
+    The one place that reads them, so what an organisation may set for its emails is
+    decided here alone.
+    """
+    return organisation.name, organisation.contact_email or None
 
 
-def _sender() -> tuple[str, str]:
-    """The From header and the envelope sender, from ``MAIL_DEFAULT_SENDER``."""
+def _display(name: str) -> str:
+    # An organisation's name is shown as typed, but never breaks a header.
+    return " ".join(name.split())
+
+
+@dataclass(frozen=True)
+class _Sender:
+    """From, the envelope sender and Reply-To, encoded for the headers."""
+
+    from_header: str
+    envelope_from: str
+    reply_to: str | None
+
+
+def _site_sender() -> tuple[str, str]:
+    """The site's own display name and address, from ``MAIL_DEFAULT_SENDER``."""
     sender = current_app.extensions["mail"].default_sender
     name, address = sender if isinstance(sender, tuple) else parseaddr(sender)
-    return mime.encode_address(name, address), mime.ascii_address(address)
+    return name, address
+
+
+def _sender_organisation(row: OutboxMessage) -> tuple[Organisation | None, bool]:
+    """Whose emails a row's is, and whether it goes out in that organisation's name.
+
+    An event's and an invitation's go out in the organisation's name. A password reset
+    comes from the site; its replies go to the organisation the user joined first.
+    """
+    if row.event is not None:
+        return row.event.organisation, True
+    if row.invitation is not None:
+        return row.invitation.organisation, True
+    if row.user is not None and row.user.memberships:
+        return min(row.user.memberships, key=lambda m: m.id).organisation, False
+    return None, False
+
+
+def _make_sender(row: OutboxMessage, organisation: Organisation | None, named: bool) -> _Sender:
+    site_name, address = _site_sender()
+    name, reply = organisation_sender(organisation) if organisation else (site_name, None)
+    support = current_app.config.get("MAIL_REPLY_TO")
+    if support and (not reply or (row.kind.is_account and not named)):
+        # Whoever runs the site answers account questions, and what no organisation would.
+        support_name, reply = parseaddr(support)
+        name = support_name or site_name
+    return _Sender(
+        from_header=mime.encode_address(_display(name if named else site_name), address),
+        envelope_from=mime.ascii_address(address),
+        reply_to=mime.encode_address(_display(name), reply) if reply else None,
+    )
+
+
+def sender(row: OutboxMessage, cache: BatchCache | None = None) -> _Sender:
+    """From, envelope sender and Reply-To of a row's email (made once per organisation in
+    a batch)."""
+    organisation, named = _sender_organisation(row)
+    key = (organisation.id if organisation else None, named, row.kind.is_account)
+    if cache is None:
+        return _make_sender(row, organisation, named)
+    if key not in cache.senders:
+        cache.senders[key] = _make_sender(row, organisation, named)
+    return cache.senders[key]
 
 
 def to_outgoing(
@@ -357,27 +554,24 @@ def to_outgoing(
 ) -> mime.Outgoing:
     """The email's bytes, to the row's single recipient, with its stable Message-ID.
 
-    Raises ValueError when a header value holds a line break.
+    Raises mime.BadHeader when a header value (a name) holds a line break.
     """
-    if cache is None:
-        sender, envelope_from = _sender()
-    else:
-        sender, envelope_from = cache.sender = cache.sender or _sender()
+    origin = sender(row, cache)
     identifier = message_id(row)
-    address = reply_to(row)
     data = mime.build(
-        sender=sender,
+        sender=origin.from_header,
         to=mime.encode_address(row.recipient_name, row.recipient_email),
         subject=rendered.subject,
         message_id=identifier,
         text=rendered.text,
         html=rendered.html,
         language=rendered.language,
-        reply_to=mime.encode_address(None, address) if address else None,
+        reply_to=origin.reply_to,
+        unsubscribe_url=rendered.unsubscribe_url,
         attachments=rendered.attachments,
     )
     return mime.Outgoing(
-        envelope_from=envelope_from,
+        envelope_from=origin.envelope_from,
         recipient=mime.ascii_address(row.recipient_email),
         data=data,
         message_id=identifier,

@@ -117,7 +117,8 @@ def resend(user: User | None, message_id: int, now: datetime | None = None) -> O
 
 def follow_up_recipients(event: Event) -> list[Participant]:
     """Who is thanked: participants marked present at any session when attendance was
-    taken, else every active participant of the confirmed bookings."""
+    taken, else every active participant of the confirmed bookings; never one who
+    unsubscribed."""
     confirmed = (
         select(Participant)
         .join(Booking)
@@ -125,6 +126,7 @@ def follow_up_recipients(event: Event) -> list[Participant]:
             Booking.event_id == event.id,
             Booking.status == BookingStatus.CONFIRMED,
             Participant.cancelled_at.is_(None),
+            Participant.unsubscribed_at.is_(None),
         )
         .order_by(Participant.id)
         .options(selectinload(Participant.booking))

@@ -6,14 +6,24 @@ reads what would have been sent, rendered exactly as it would go out now.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.services import role_in
 from webapp.db import db
-from webapp.notifications import dispatch, rendering, services
+from webapp.extensions import csrf, limiter
+from webapp.notifications import dispatch, rendering, services, unsubscribe
 from webapp.notifications.forms import FollowUpForm
 from webapp.notifications.models import OutboxMessage
 
@@ -105,6 +115,28 @@ def follow_up(event_id: int):
     db.session.commit()
     flash(_("The thank-you was queued for %(n)s participants.", n=count), "success")
     return redirect(url_for("notifications.event_outbox", event_id=event_id), code=303)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"], endpoint="unsubscribe")
+@limiter.limit(lambda: current_app.config["PUBLIC_POST_LIMIT"], methods=["POST"])
+@csrf.exempt  # RFC 8058: a mail client's one-click POST has no session; the token is the key
+def unsubscribe_page(token: str):  # noqa: ANN201 - a view
+    """GET: what unsubscribing stops, and a button (changes nothing: link scanners fetch
+    links). POST (the button, or a mail client's one-click): unsubscribe, and say so."""
+    participant = unsubscribe.participant_for(token)
+    if participant is None:
+        return render_template("notifications/unsubscribe.html", participant=None), 404
+    done = False
+    if request.method == "POST":
+        participant = unsubscribe.unsubscribe(participant.id)
+        db.session.commit()
+        done = True
+    return render_template(
+        "notifications/unsubscribe.html",
+        participant=participant,
+        event=participant.booking.event,
+        done=done,
+    )
 
 
 def _dev_only() -> None:
