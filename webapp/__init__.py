@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.events import feeds as event_feeds
     from webapp.events import views as event_views
     from webapp.organisations import views as organisation_views
+    from webapp.reports import views as report_views
 
     accessibility.init_app(app)
     app.register_blueprint(event_views.bp)
@@ -84,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_calendar.bp)
     app.register_blueprint(company_views.bp)
     app.register_blueprint(company_page.bp)
+    app.register_blueprint(report_views.bp)
 
 
 def _register_cli(app: Flask) -> None:

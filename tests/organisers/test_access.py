@@ -3,7 +3,7 @@
 Anonymous visitors are sent to the login page (302); logged-in users without the needed
 role get 403; those with it get the page (200) or, for actions, the redirect that follows a
 done action (303). Partner organisations of the event's project read the attendee list and
-its exports, nothing else.
+its exports and the project's report, nothing else.
 """
 
 from __future__ import annotations
@@ -56,6 +56,14 @@ GET_PAGES = [
     ("/organisers/projects/{project}/edit", "admin"),
     ("/organisers/privacy-notices/{notice}", "viewer"),
     ("/organisers/site/organisations", "site"),
+    # Reports: an organisation's for its members, a project's for its lead and partners.
+    ("/organisers/reports/", "any"),
+    ("/organisers/reports/organisations/{home}", "viewer"),
+    ("/organisers/reports/organisations/{home}/report.xlsx", "viewer"),
+    ("/organisers/reports/organisations/{home}/participants.csv", "viewer"),
+    ("/organisers/reports/projects/{project}?first=2026-01-01&last=2026-12-31", "reader"),
+    ("/organisers/reports/projects/{project}/report.xlsx", "reader"),
+    ("/organisers/reports/projects/{project}/participants.csv", "reader"),
 ]
 
 POST_ACTIONS = [
@@ -252,3 +260,5 @@ def test_unknown_company_is_404_for_organisers(client, world):
         "/organisers/companies/999999/merge",
     ):
         assert client.get(url).status_code == 404, url
+    assert client.get("/organisers/reports/projects/999999").status_code == 404
+    assert client.get("/organisers/reports/organisations/999999/report.xlsx").status_code == 404

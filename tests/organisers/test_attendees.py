@@ -12,17 +12,20 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.organisers import bulk
 from webapp.accounts.models import Role
-from webapp.bookings import services
+from webapp.bookings import attendance, services
 from webapp.bookings.exports import COLUMNS, csv_safe
-from webapp.bookings.models import BookingStatus
+from webapp.bookings.models import BookingStatus, Gender
 from webapp.db import db
+from webapp.i18n import format_date, format_span
 
 
 @pytest.fixture
 def listed(app, client):
     """An event with a confirmed, a waitlisted and a cancelled booking; an organiser logged in."""
     org = f.organisation()
-    event = f.event(org, capacity=3)
+    project = f.project(org)
+    project.name = "Energilyftet"
+    event = f.event(org, capacity=3, sessions=2, project=project)
     confirmed = services.register(
         event.id,
         f.company_data(1, name="Norrfors Mekaniska AB"),
@@ -33,6 +36,7 @@ def listed(app, client):
                 "anna@norrfors.example.se",
                 role="VD",
                 dietary_needs='=HYPERLINK("http://evil")',
+                gender=Gender.FEMALE,
             ),
             services.ParticipantData(
                 "Johan Berg", "johan@norrfors.example.se", accessibility_needs="Rullstol"
@@ -44,6 +48,8 @@ def listed(app, client):
     cancelled = f.book(event, 1, company=3)
     services.cancel(cancelled.id)
     user = h.user(org, Role.ORGANISER)
+    # Anna was there at the first session, Johan was not; the second is not marked yet.
+    attendance.mark(user, event, event.sessions[0].id, [confirmed.participants[0].id])
     db.session.commit()
     h.login_session(client, user)
     return event, confirmed, waiting, cancelled
@@ -103,9 +109,23 @@ def test_csv_export_cell_by_cell(client, listed):
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
     header = rows[0]
-    assert header == [str(c) for c in COLUMNS]
+    first, second = event.sessions
+    session_columns = [
+        f"Session 1: {format_span(first.starts_at, first.ends_at)} (3 h)",
+        f"Session 2: {format_span(second.starts_at, second.ends_at)} (3 h)",
+    ]
+    # The fixed columns first, so lists of several events stack; then one per session.
+    assert header == [str(c) for c in COLUMNS] + session_columns
     assert len(rows) == 3
     anna = dict(zip(header, rows[1], strict=True))
+    assert anna["Event"] == event.title
+    assert anna["Project"] == "Energilyftet"
+    assert anna["First day"] == format_date(first.starts_at)
+    assert anna["Last day"] == format_date(second.ends_at)
+    assert anna["Gender"] == "Woman"
+    assert anna["Sessions attended"] == "1"
+    assert anna["Hours"] == "3"
+    assert [anna[c] for c in session_columns] == ["Present", ""]
     assert anna["Booking"] == str(confirmed.id)
     assert anna["Status"] == "Confirmed"
     assert anna["Company"] == "Norrfors Mekaniska AB"
@@ -122,6 +142,8 @@ def test_csv_export_cell_by_cell(client, listed):
     johan = dict(zip(header, rows[2], strict=True))
     assert johan["Participant"] == "Johan Berg"
     assert johan["Accessibility needs"] == "Rullstol"
+    assert (johan["Gender"], johan["Sessions attended"], johan["Hours"]) == ("Not stated", "0", "0")
+    assert [johan[c] for c in session_columns] == ["Absent", ""]
 
 
 def test_xlsx_export_cell_by_cell(client, listed):
@@ -133,7 +155,11 @@ def test_xlsx_export_cell_by_cell(client, listed):
     sheet = load_workbook(io.BytesIO(response.data)).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     header = values[0]
-    assert header == [str(c) for c in COLUMNS]
+    assert header[: len(COLUMNS)] == [str(c) for c in COLUMNS]
+    assert header[len(COLUMNS) :] == [
+        f"Session {n}: {format_span(s.starts_at, s.ends_at)} (3 h)"
+        for n, s in enumerate(event.sessions, start=1)
+    ]
     assert sheet["A1"].font.bold
     assert sheet.freeze_panes == "A2"
     # Every participant of every booking, cancelled ones included when no filter is set.
@@ -146,8 +172,21 @@ def test_xlsx_export_cell_by_cell(client, listed):
     assert anna["Dietary needs"] == '=HYPERLINK("http://evil")'
     assert sheet.cell(row=2, column=header.index("Dietary needs") + 1).data_type == "s"
     assert anna["Contact phone"] == "+46 70 123 45 67"
-    waiting_rows = [dict(zip(header, v, strict=True)) for v in values[1:] if v[0] == waiting.id]
+    assert (anna["Event"], anna["Project"], anna["Gender"]) == (
+        event.title,
+        "Energilyftet",
+        "Woman",
+    )
+    assert (anna["Sessions attended"], anna["Hours"]) == (1, 3)
+    assert values[1][len(COLUMNS) :] == ["Present", None]
+    assert values[2][len(COLUMNS) :] == ["Absent", None]
+    waiting_rows = [
+        dict(zip(header, v, strict=True))
+        for v in values[1:]
+        if v[header.index("Booking")] == waiting.id
+    ]
     assert {r["Status"] for r in waiting_rows} == {"On the waiting list"}
+    assert {r["Hours"] for r in waiting_rows} == {0}
 
 
 def test_csv_safe_prefixes_only_formula_starts():

@@ -97,7 +97,8 @@ def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Respo
 @login_required
 def export_csv(event_id: int):
     event = _readable_event(event_id)
-    body = exports.to_csv(attendee_lists.list_bookings(event, _filters()))
+    bookings = attendee_lists.list_bookings(event, _filters())
+    body = exports.to_csv(event, bookings, attendance_service.marks(event))
     return _download(body, "text/csv; charset=utf-8", event, "csv")
 
 
@@ -105,7 +106,8 @@ def export_csv(event_id: int):
 @login_required
 def export_xlsx(event_id: int):
     event = _readable_event(event_id)
-    body = exports.to_xlsx(attendee_lists.list_bookings(event, _filters()), event.title, utcnow())
+    bookings = attendee_lists.list_bookings(event, _filters())
+    body = exports.to_xlsx(event, bookings, attendance_service.marks(event), utcnow())
     return _download(body, exports.XLSX_MIMETYPE, event, "xlsx")
 
 

@@ -68,6 +68,18 @@ def present_ids(session_id: int) -> set[int]:
     )
 
 
+def marks(event: Event) -> dict[tuple[int, int], bool]:
+    """Every mark at the event's sessions, as (participant, session) → present (one query)."""
+    return {
+        (participant_id, session_id): present
+        for participant_id, session_id, present in db.session.execute(
+            select(Attendance.participant_id, Attendance.session_id, Attendance.present)
+            .join(EventSession, EventSession.id == Attendance.session_id)
+            .where(EventSession.event_id == event.id)
+        )
+    }
+
+
 def mark(
     user: User,
     event: Event,

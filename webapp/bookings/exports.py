@@ -1,37 +1,47 @@
 """CSV and XLSX exports of an event's participants with their companies' data.
 
 This is the list funders ask for: one row per participant, with the company's
-organisation number and the participant's email as required columns. Gender is left out:
-it is collected only for aggregate statistics, never for lists of named people.
+organisation number and the participant's email as required columns. Every row names its
+event, project and dates, so the lists of several events stack into one (the same columns
+in the same order; the per-session attendance columns come last, because their number
+depends on the event). Gender is there because funders ask for it per participant list;
+attendance per session says "present" or "absent" (empty while not marked), and the hours
+column adds up the lengths of the sessions the person attended.
 
 Spreadsheets run formulas, so text that a company typed is never allowed to become one:
 CSV cells starting with ``= + - @`` (or a tab or carriage return) get a leading apostrophe
 (the OWASP advice; a phone number such as ``+46 …`` shows it too, which is the price), and
-XLSX cells are written with an explicit string type, which keeps the text exactly as typed.
+XLSX cells are written as inline strings (webapp.xlsx), which keeps the text exactly as
+typed. :func:`to_csv_bytes` is shared with the reports' participant list.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
-from webapp.bookings.models import Booking, SizeClass
-from webapp.i18n import format_datetime
+from webapp import xlsx
+from webapp.bookings.forms import GENDER_LABELS
+from webapp.bookings.models import Booking, Gender, SizeClass
+from webapp.events.models import Event, EventSession
+from webapp.i18n import current_language, format_date, format_datetime, format_span
 from webapp.regions import county_name
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MIMETYPE = xlsx.MIMETYPE
 
-#: Column headers, in order; the first two after the company are the required ones.
+Cell = xlsx.Cell
+
+#: Column headers, in order, before one column per session.
 COLUMNS = (
+    _l("Event"),
+    _l("Project"),
+    _l("First day"),
+    _l("Last day"),
     _l("Booking"),
     _l("Status"),
     _l("Company"),
@@ -43,6 +53,7 @@ COLUMNS = (
     _l("Industry code (SNI)"),
     _l("Participant"),
     _l("Email"),
+    _l("Gender"),
     _l("Role"),
     _l("Dietary needs"),
     _l("Accessibility needs"),
@@ -50,9 +61,13 @@ COLUMNS = (
     _l("Contact email"),
     _l("Contact phone"),
     _l("Registered"),
+    _l("Sessions attended"),
+    _l("Hours"),
 )
+_WIDTHS = (30, 24, 11, 11, 9, 18, 30, 15, 8, 16, 10, 6, 10, 26, 32, 14, 20, 20, 20, 24, 30,
+           16, 17, 10, 8)  # fmt: skip
 
-_SIZE_NAMES = {
+SIZE_NAMES = {
     SizeClass.MICRO: _l("Micro"),
     SizeClass.SMALL: _l("Small"),
     SizeClass.MEDIUM: _l("Medium"),
@@ -61,28 +76,73 @@ _SIZE_NAMES = {
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+#: (participant id, session id) → marked present?
+Marks = dict[tuple[int, int], bool]
 
-def rows(bookings: list[Booking]) -> Iterator[list[str | int]]:
-    """One row per active participant of each booking, in COLUMNS order.
 
-    ``bookings`` come from attendees.list_bookings: companies and participants loaded.
+def gender_name(gender: Gender | None) -> str:
+    return str(GENDER_LABELS[gender]) if gender else _("Not stated")
+
+
+def hours(minutes: int) -> float:
+    """Minutes as hours, to two decimals (a spreadsheet number)."""
+    return round(minutes / 60, 2)
+
+
+def session_headers(event: Event) -> list[str]:
+    """One header per session that was not cancelled, with its time and length."""
+    return [
+        _(
+            "Session %(num)s: %(time)s (%(hours)s h)",
+            num=index,
+            time=format_span(s.starts_at, s.ends_at),
+            hours=f"{hours(_minutes(s)):g}",
+        )
+        for index, s in enumerate(_live_sessions(event), start=1)
+    ]
+
+
+def _live_sessions(event: Event) -> list[EventSession]:
+    return [s for s in event.sessions if s.cancelled_at is None]
+
+
+def _minutes(session: EventSession) -> int:
+    return round((session.ends_at - session.starts_at).total_seconds() / 60)
+
+
+def rows(event: Event, bookings: list[Booking], marks: Marks) -> Iterator[list[Cell]]:
+    """One row per active participant of each booking, in COLUMNS order, then sessions.
+
+    ``bookings`` come from attendees.list_bookings (companies and participants loaded),
+    ``marks`` from attendance.marks.
     """
     yes, no = _("Yes"), _("No")
+    present, absent = _("Present"), _("Absent")
+    sessions = _live_sessions(event)
+    project = event.project.name if event.project else ""
+    first, last = format_date(event.starts_at), format_date(event.ends_at)
     for booking in bookings:
         company = booking.company
         for participant in booking.active_participants:
+            attended = [marks.get((participant.id, s.id)) for s in sessions]
+            minutes = sum(_minutes(s) for s, mark in zip(sessions, attended, strict=True) if mark)
             yield [
+                event.title,
+                project,
+                first,
+                last,
                 booking.id,
                 booking.status.label,
                 company.name,
                 company.org_number,
                 company.country,
                 county_name(company.county) if company.county else "",
-                str(_SIZE_NAMES[company.size_class]),
+                str(SIZE_NAMES[company.size_class]),
                 yes if company.is_sme else no,
                 company.industry_code or "",
                 participant.name,
                 participant.email,
+                gender_name(participant.gender),
                 participant.role or "",
                 participant.dietary_needs or "",
                 participant.accessibility_needs or "",
@@ -90,65 +150,51 @@ def rows(bookings: list[Booking]) -> Iterator[list[str | int]]:
                 booking.contact_email,
                 booking.contact_phone or "",
                 format_datetime(booking.created_at),
+                sum(1 for mark in attended if mark),
+                hours(minutes),
+                *("" if mark is None else present if mark else absent for mark in attended),
             ]
 
 
-def headers() -> list[str]:
-    return [str(column) for column in COLUMNS]
+def headers(event: Event) -> list[str]:
+    return [str(column) for column in COLUMNS] + session_headers(event)
 
 
-def csv_safe(value: str | int) -> str | int:
+def csv_safe(value: Cell) -> Cell:
     """A CSV cell that a spreadsheet will not run as a formula."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
 
 
-def to_csv(bookings: list[Booking]) -> bytes:
-    """UTF-8 with a BOM and semicolons: what Excel in Swedish opens without an import dialog."""
+def _csv_number(value: Cell, decimal: str) -> Cell:
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", decimal)
+    return csv_safe(value)
+
+
+def to_csv_bytes(header: Sequence[str], body: Iterable[Sequence[Cell]]) -> bytes:
+    """UTF-8 with a BOM and semicolons: what Excel in Swedish opens without an import dialog.
+
+    Decimal numbers use the comma when the page is in Swedish, as Swedish Excel reads them.
+    """
+    decimal = "," if current_language() == "sv" else "."
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(headers())
-    for row in rows(bookings):
-        writer.writerow([csv_safe(value) for value in row])
+    writer.writerow(header)
+    for row in body:
+        writer.writerow([_csv_number(value, decimal) for value in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _xlsx_value(sheet: object, value: str | int) -> str | int | WriteOnlyCell:
-    """A value openpyxl writes as it is: control characters XML cannot hold are dropped."""
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if value.startswith("="):
-        # openpyxl takes any string starting with "=" for a formula unless told otherwise.
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
+def to_csv(event: Event, bookings: list[Booking], marks: Marks) -> bytes:
+    return to_csv_bytes(headers(event), rows(event, bookings, marks))
 
 
-def to_xlsx(bookings: list[Booking], title: str, generated: datetime) -> bytes:
-    """A workbook with one sheet: a bold header row, frozen, then one row per participant."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Participants"))
-    sheet.freeze_panes = "A2"
-    for letter, width in zip(
-        "ABCDEFGHIJKLMNOPQR",
-        (9, 18, 30, 15, 8, 16, 10, 6, 10, 26, 32, 20, 20, 20, 24, 30, 16, 17),
-        strict=True,
-    ):
-        sheet.column_dimensions[letter].width = width
-    bold = Font(bold=True)
-    header_cells = []
-    for header in headers():
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows(bookings):
-        sheet.append([_xlsx_value(sheet, value) for value in row])
-    workbook.properties.title = title[:200]
-    workbook.properties.created = generated.replace(tzinfo=None)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+def to_xlsx(event: Event, bookings: list[Booking], marks: Marks, generated: datetime) -> bytes:
+    """A workbook with one sheet of participants; sessions get 22-character columns."""
+    workbook = xlsx.Workbook(event.title, generated)
+    header = headers(event)
+    widths = (*_WIDTHS, *([22] * (len(header) - len(_WIDTHS))))
+    workbook.add_sheet(_("Participants"), header, rows(event, bookings, marks), widths)
+    return workbook.close()
