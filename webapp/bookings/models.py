@@ -113,6 +113,8 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the contact's name, email and phone were replaced (retention or erasure).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the registrant declared about the company. The register's master data is not
     # changed by a booking (webapp.companies); organisers see these where they differ.
     # None on bookings made before the register kept them.
@@ -186,6 +188,9 @@ class Participant(db.Model):
     #: When they asked (one-click unsubscribe) for no more reminders and messages to many
     #: recipients; None while they get them.
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When name, email, role and needs were replaced (retention or erasure); gender,
+    #: company and attendance stay for the funders' figures.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     booking: Mapped[Booking] = relationship(back_populates="participants")
 

@@ -54,6 +54,8 @@ ACTION_LABELS = {
     "partner.declined": _l("Partner invitation declined"),
     "partner.withdrawn": _l("Partner invitation withdrawn"),
     "partner.removed": _l("Partner organisation removed"),
+    "privacy.erased": _l("A person's data erased at their request"),
+    "privacy.retention": _l("Personal data erased after its retention period"),
 }
 
 

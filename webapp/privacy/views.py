@@ -1,0 +1,109 @@
+"""An organisation admin's page for a person's requests: look up, copy (HTML or JSON), erase.
+
+The address is sent by POST, never in a URL, so it stays out of access logs and history.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import EmailField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from webapp.accounts.forms import ConfirmForm
+from webapp.bookings import services
+from webapp.db import db, utcnow
+from webapp.errors import one_transaction
+from webapp.extensions import limiter
+from webapp.formtools import AppForm
+from webapp.organisations.models import Organisation, Role
+from webapp.organisations.services import require_role
+from webapp.privacy import requests
+
+bp = Blueprint("privacy", __name__, url_prefix="/organisers")
+
+
+class PersonForm(AppForm):
+    email = EmailField(
+        _l("The person's email address"), validators=[DataRequired(), Length(max=254)]
+    )
+    show = SubmitField(_l("Show what is stored"))
+    download = SubmitField(_l("Download as JSON"))
+    erase = SubmitField(_l("Erase this person"))
+
+
+@bp.route("/organisations/<int:organisation_id>/personal-data", methods=["GET", "POST"])
+@login_required
+def person(organisation_id: int):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    require_role(current_user, organisation.id, Role.ADMIN)
+    form = PersonForm()
+    found = None
+    status = 200
+    if form.validate_on_submit():
+        if form.erase.data:
+            with one_transaction(form, field="email") as attempt:
+                done = requests.erase(current_user, organisation.id, form.email.data)
+            if attempt.ok:
+                flash(
+                    _(
+                        "Erased: %(participants)s participant rows and %(contacts)s bookings "
+                        "as contact; %(cancelled)s bookings cancelled.",
+                        participants=done.participants,
+                        contacts=done.contacts,
+                        cancelled=done.cancelled_bookings,
+                    ),
+                    "success",
+                )
+            else:
+                status = 422
+        else:
+            with one_transaction(form, field="email") as attempt:
+                found = requests.find_person(current_user, organisation.id, form.email.data)
+            if not attempt.ok:
+                status, found = 422, None
+            elif form.download.data:
+                body = json.dumps(requests.export(found), ensure_ascii=False, indent=2)
+                return Response(
+                    body,
+                    mimetype="application/json",
+                    headers={
+                        "Content-Disposition": (
+                            f'attachment; filename="personal-data-{utcnow():%Y%m%d}.json"'
+                        ),
+                        "Cache-Control": "private, no-store",
+                    },
+                )
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "organisers/privacy/person.html",
+        organisation=organisation,
+        form=form,
+        person=found,
+        data=requests.export(found) if found is not None else None,
+        here="personal-data",
+    ), status
+
+
+#: The booking contact's erasure from the manage link (public, like the manage page).
+public_bp = Blueprint("privacy_public", __name__)
+limiter.limit(lambda: current_app.config["PUBLIC_POST_LIMIT"], methods=["POST"])(public_bp)
+
+
+@public_bp.post("/bookings/<token>/participants/<int:participant_id>/erase")
+def erase_participant(token: str, participant_id: int):
+    booking = services.booking_for_token(token)
+    if booking is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with one_transaction() as attempt:
+        requests.erase_participant_of_booking(booking, participant_id)
+    if attempt.ok:
+        flash(_("The participant's details have been erased."), "success")
+    return redirect(url_for("bookings.manage", token=token), code=303)
