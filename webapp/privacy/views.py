@@ -59,8 +59,10 @@ def person(organisation_id: int):
                     ),
                     "success",
                 )
-            else:
-                status = 422
+                return redirect(
+                    url_for("privacy.person", organisation_id=organisation.id), code=303
+                )
+            status = 422
         else:
             with one_transaction(form, field="email") as attempt:
                 found = requests.find_person(current_user, organisation.id, form.email.data)
