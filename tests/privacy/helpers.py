@@ -36,3 +36,17 @@ def cells_containing(text: str) -> list[tuple[str, str]]:
             if hits:
                 found.append((table.name, column.name))
     return found
+
+
+def rows_containing(text: str) -> list[tuple[str, Any]]:
+    """(table, row) of every row with a text or JSON cell that holds ``text`` (any case)."""
+    found = []
+    needle = f"%{text.lower()}%"
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
+        for column in columns:
+            for row in db.session.execute(
+                select(table).where(func.lower(cast(column, Text)).like(needle))
+            ):
+                found.append((table.name, row))
+    return found
