@@ -40,6 +40,7 @@ class Defaults:
             "accounts/translations",
             "companies/translations",
             "reports/translations",
+            "privacy/translations",
         ]
     )
     EVENTS_PER_PAGE = 20
