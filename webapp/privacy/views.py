@@ -21,7 +21,7 @@ from webapp.errors import one_transaction
 from webapp.extensions import limiter
 from webapp.formtools import AppForm
 from webapp.organisations.models import Organisation, Role
-from webapp.organisations.services import require_role
+from webapp.organisations.services import current_notice, organisation_by_slug, require_role
 from webapp.privacy import requests
 
 bp = Blueprint("privacy", __name__, url_prefix="/organisers")
@@ -109,3 +109,34 @@ def erase_participant(token: str, participant_id: int):
     if attempt.ok:
         flash(_("The participant's details have been erased."), "success")
     return redirect(url_for("bookings.manage", token=token), code=303)
+
+
+def _notice_page(organisation: Organisation | None):
+    config = current_app.config
+    needs_days = organisation.needs_retention_days if organisation else 30
+    return render_template(
+        "privacy/notice.html",
+        organisation=organisation,
+        notice=current_notice(organisation.id) if organisation else None,
+        needs_days=needs_days,
+        outbox_days=config["OUTBOX_RETENTION_DAYS"],
+        years=config["PERSONAL_DATA_RETENTION_YEARS"],
+    )
+
+
+@public_bp.get("/privacy")
+def site_notice():
+    """The site's own privacy notice (account emails link here)."""
+    return _notice_page(None)
+
+
+@public_bp.get("/organisations/<slug>/privacy")
+def notice(slug: str):
+    """An organisation's current privacy notice (every registration form and event email
+    links here), with how long details are kept."""
+    organisation, renamed = organisation_by_slug(slug)
+    if organisation is None:
+        abort(404)
+    if renamed:  # old links in emails keep working
+        return redirect(url_for("privacy_public.notice", slug=organisation.slug), code=301)
+    return _notice_page(organisation)
