@@ -1,0 +1,49 @@
+"""The statutory pages: privacy notices per organisation and the site's, linked from every
+registration form and every email."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests import factories as f
+from webapp.db import db
+from webapp.notifications import rendering
+from webapp.notifications.models import OutboxMessage
+from webapp.organisations.models import PrivacyNotice
+
+SV = {"Accept-Language": "sv"}
+EN = {"Accept-Language": "en"}
+
+
+def test_an_organisations_notice_page_shows_its_current_version_in_both_languages(client):
+    org = f.organisation("Teknikparken", needs_retention_days=14, contact_email="dpo@tp.example")
+    db.session.add(
+        PrivacyNotice(
+            organisation_id=org.id, version=2, text_sv="Vi sparar lite.", text_en="We keep little."
+        )
+    )
+    db.session.commit()
+    swedish = client.get(f"/organisations/{org.slug}/privacy", headers=SV)
+    assert swedish.status_code == 200
+    assert "Vi sparar lite." in swedish.text and "Integritet v1" not in swedish.text
+    assert "14 dagar" in swedish.text and "dpo@tp.example" in swedish.text
+    english = client.get(f"/organisations/{org.slug}/privacy", headers=EN).text
+    assert "We keep little." in english and "10 years" in english
+    assert client.get("/organisations/no-such-org/privacy").status_code == 404
+    site = client.get("/privacy", headers=EN)
+    assert site.status_code == 200 and "You can ask the organiser" in site.text
+
+
+def test_the_registration_form_and_every_event_email_link_the_notice(client, app):
+    event = f.event()
+    db.session.commit()
+    url = f"/organisations/{event.organisation.slug}/privacy"
+    assert url in client.get(f"/events/{event.id}/register").text
+    f.book(event, 2)
+    db.session.commit()
+    rows = db.session.scalars(select(OutboxMessage)).all()
+    assert len(rows) >= 3
+    for row in rows:
+        with rendering.email_context():
+            email = rendering.render(row)
+        assert url in email.text and url in email.html, row.kind
