@@ -3,12 +3,16 @@ registration form and every email."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from tests import factories as f
+from webapp.bookings import services as bookings
+from webapp.bookings.models import Booking
 from webapp.db import db
-from webapp.notifications import rendering
-from webapp.notifications.models import OutboxMessage
+from webapp.notifications import rendering, unsubscribe
+from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 from webapp.organisations.models import PrivacyNotice
 
 SV = {"Accept-Language": "sv"}
@@ -47,3 +51,28 @@ def test_the_registration_form_and_every_event_email_link_the_notice(client, app
         with rendering.email_context():
             email = rendering.render(row)
         assert url in email.text and url in email.html, row.kind
+
+
+def test_unsubscribing_withdraws_the_contacts_opt_in_with_its_time_and_stops_the_reminder(app):
+    event = f.event(reminder_offsets=[60])
+    booking = bookings.register(
+        event.id,
+        f.company_data(1),
+        bookings.ContactData(name="Kontakt", email="kontakt@example.se"),
+        [bookings.ParticipantData(name="Kontakt", email="Kontakt@example.se")],
+        consent_version="test",
+        invitations_opt_in=True,
+    )
+    db.session.commit()
+    participant = booking.participants[0]
+    reminder = select(OutboxMessage).where(
+        OutboxMessage.participant_id == participant.id, OutboxMessage.kind == MessageKind.REMINDER
+    )
+    assert db.session.scalars(reminder).one().status == MessageStatus.PENDING
+    moment = event.starts_at - timedelta(days=3)
+    unsubscribe.unsubscribe(participant.id, now=moment)
+    db.session.commit()
+    db.session.expire_all()
+    row = db.session.get(Booking, booking.id)
+    assert (row.invitations_opt_in, row.invitations_withdrawn_at) == (False, moment)
+    assert db.session.scalars(reminder).one().status == MessageStatus.CANCELLED

@@ -101,6 +101,8 @@ class Booking(db.Model):
     )
     #: Separate opt-in to invitations to future events.
     invitations_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When the opt-in was withdrawn (one-click unsubscribe by the contact's address).
+    invitations_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Random part of the manage link's HMAC (bookings.tokens); replacing it revokes the link.
     token_nonce: Mapped[str] = mapped_column(String(32))
     #: Random part of the booking contact's calendar feed token (bookings.calendar); replacing

@@ -129,6 +129,7 @@ def _booking(booking: Booking) -> dict[str, Any]:
         "language": booking.language,
         "message": booking.message,
         "invitations_opt_in": booking.invitations_opt_in,
+        "invitations_withdrawn_at": _when(booking.invitations_withdrawn_at),
         "created_at": _when(booking.created_at),
         "cancelled_at": _when(booking.cancelled_at),
         "consent": {

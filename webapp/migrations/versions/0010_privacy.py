@@ -28,6 +28,7 @@ def upgrade():
     with op.batch_alter_table("projects") as batch_op:
         batch_op.add_column(sa.Column("retention_years", sa.Integer(), nullable=True))
     _stamp("bookings", "anonymised_at")
+    _stamp("bookings", "invitations_withdrawn_at")
     _stamp("participants", "anonymised_at")
     _stamp("outbox_messages", "content_erased_at")
 
@@ -36,6 +37,7 @@ def downgrade():
     for table, column in (
         ("outbox_messages", "content_erased_at"),
         ("participants", "anonymised_at"),
+        ("bookings", "invitations_withdrawn_at"),
         ("bookings", "anonymised_at"),
         ("projects", "retention_years"),
         ("organisations", "needs_retention_days"),
