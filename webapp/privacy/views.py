@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 
 from webapp.accounts.forms import ConfirmForm
 from webapp.bookings import services
+from webapp.bookings.exports import gender_name
 from webapp.db import db, utcnow
 from webapp.errors import one_transaction
 from webapp.extensions import limiter
@@ -51,8 +52,8 @@ def person(organisation_id: int):
             if attempt.ok:
                 flash(
                     _(
-                        "Erased: %(participants)s participant rows and %(contacts)s bookings "
-                        "as contact; %(cancelled)s bookings cancelled.",
+                        "Erased. Participant rows: %(participants)s; bookings as contact "
+                        "person: %(contacts)s; bookings cancelled: %(cancelled)s.",
                         participants=done.participants,
                         contacts=done.contacts,
                         cancelled=done.cancelled_bookings,
@@ -87,7 +88,7 @@ def person(organisation_id: int):
         organisation=organisation,
         form=form,
         person=found,
-        data=requests.export(found) if found is not None else None,
+        gender_name=gender_name,
         here="personal-data",
     ), status
 
