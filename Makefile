@@ -10,7 +10,7 @@ FLASK := $(BIN)/flask --app webapp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint fuzz bench clean
 
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	bash scripts/test-tools.sh
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The property tests of every form with many more examples than CI runs (tests/fuzz).
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(VENV)/.installed-test
+	bash scripts/test-tools.sh
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/python -m pytest -n 2 -q tests/fuzz
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check webapp tests bench

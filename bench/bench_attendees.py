@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests import factories  # noqa: E402
 from tests.organisers import bulk  # noqa: E402
-from webapp import create_app, tokens  # noqa: E402
+from webapp import create_app  # noqa: E402
 from webapp.accounts.models import Membership, Role, User  # noqa: E402
-from webapp.accounts.services import hash_password  # noqa: E402
+from webapp.accounts.services import hash_password, start_session  # noqa: E402
 from webapp.db import db  # noqa: E402
 
 BOOKINGS = 1000
@@ -82,18 +82,15 @@ def main() -> None:
         org = factories.organisation("Benchmark Park")
         event = factories.event(org, capacity=None, title="Konferens med 2 000 deltagare")
         bulk.bookings(event, BOOKINGS, participants_each=PER_BOOKING, offset=500_000)
-        user = User(
-            email="bench@example.se",
-            name="Bench",
-            password_hash=hash_password("x" * 12),
-            session_nonce=tokens.new_nonce(),
-        )
+        user = User(email="bench@example.se", name="Bench", password_hash=hash_password("x" * 12))
         user.memberships.append(Membership(organisation=org, role=Role.ORGANISER))
         db.session.add(user)
+        db.session.flush()
+        identity = start_session(user)
         db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = identity
             session["_fresh"] = True
 
         print(

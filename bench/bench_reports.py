@@ -42,11 +42,10 @@ from webapp.bookings.models import (  # noqa: E402
     Attendance,
     Booking,
     BookingStatus,
-    Company,
     Gender,
     Participant,
-    SizeClass,
 )
+from webapp.companies.models import Company, SizeClass  # noqa: E402
 from webapp.db import db  # noqa: E402
 from webapp.events.models import (  # noqa: E402
     Event,

@@ -23,6 +23,19 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
   fi
 fi
 
+# Redis, for the rate limits shared between gunicorn workers.
+if ! command -v redis-server >/dev/null && as_root && command -v apt-get >/dev/null; then
+  echo "test-tools: installing redis-server"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null \
+    || echo "test-tools: could not install redis-server"
+fi
+if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "test-tools: starting Redis"
+  redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes >/dev/null \
+    || echo "test-tools: could not start Redis"
+  for _ in $(seq 1 20); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.25; done
+fi
+
 # Java for the W3C Nu HTML Checker (vnu.jar, from the vnu-jar npm package below).
 if ! command -v java >/dev/null && as_root && command -v apt-get >/dev/null; then
   echo "test-tools: installing Java"
@@ -47,6 +60,7 @@ fi
 if [ "$ci" = "true" ]; then
   [ -x /usr/bin/chromium ] || { echo "test-tools: chromium missing under CI"; exit 1; }
   pg_isready -q -h 127.0.0.1 -p 5432 || { echo "test-tools: PostgreSQL not reachable under CI"; exit 1; }
+  redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "test-tools: Redis not reachable under CI"; exit 1; }
   command -v java >/dev/null || { echo "test-tools: Java missing under CI"; exit 1; }
   [ -f tests/node/node_modules/vnu-jar/build/dist/vnu.jar ] || { echo "test-tools: vnu.jar missing under CI"; exit 1; }
 fi

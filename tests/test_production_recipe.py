@@ -14,9 +14,11 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.parse
 from pathlib import Path
@@ -39,21 +41,78 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], **kwargs: object):
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv with the wheel built from this tree; returns its bin/."""
+    """A fresh virtualenv with the wheel built from this tree installed; returns its bin/.
+
+    The wheel goes in without ``-e``; its dependencies are taken from the test run's own
+    environment through a path entry instead of being downloaded and installed again (that
+    took minutes). Path entries are not scanned for ``.pth`` files, so the source tree's
+    editable install stays invisible: the test checks ``webapp`` is imported from the wheel.
+    """
     work = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # Built from a copy: setuptools writes build/ into the tree it builds, and test workers
+    # building at once in the same tree would trip over each other.
+    source = work / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            ".git",
+            "node_modules",
+            "build",
+            "*.egg-info",
+            "instance",
+            "__pycache__",
+            ".pytest_cache",
+            ".ruff_cache",
+            "*.mo",
+        ),
+    )
     built = _run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-w", str(work / "dist")],
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-w", str(work / "dist")],
         work,
         env,
     )
     assert built.returncode == 0, built.stderr[-3000:]
     wheel = next((work / "dist").glob("traffpunkt-*.whl"))
     venv = work / "venv"
-    made = _run([sys.executable, "-m", "venv", str(venv)], work, env)
+    made = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], work, env)
     assert made.returncode == 0, made.stderr
-    pip = _run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], work, env)
+    python = venv / "bin" / "python"
+    site = Path(
+        _run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], work, env
+        ).stdout.strip()
+    )
+    pip = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        work,
+        env,
+    )
     assert pip.returncode == 0, pip.stderr[-3000:]
+    ours = Path(sysconfig.get_path("purelib"))
+    (site / "zz_test_dependencies.pth").write_text(f"{ours}\n")
+    # The console scripts pip would have written for the dependencies.
+    for script, entry in (("flask", "flask.cli:main"), ("gunicorn", "gunicorn.app.wsgiapp:run")):
+        module, function = entry.split(":")
+        path = venv / "bin" / script
+        path.write_text(
+            f"#!{python}\nimport sys\nfrom {module} import {function}\nsys.exit({function}())\n"
+        )
+        path.chmod(0o755)
+    where = _run([str(python), "-c", "import webapp; print(webapp.__file__)"], work, env)
+    assert where.stdout.startswith(str(site)), where.stdout + where.stderr
     return venv / "bin"
 
 

@@ -86,9 +86,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_admin.bp)
     app.register_blueprint(event_feeds.bp)
     app.register_blueprint(booking_calendar.bp)
+    app.register_blueprint(report_views.bp)
     app.register_blueprint(company_views.bp)
     app.register_blueprint(company_page.bp)
-    app.register_blueprint(report_views.bp)
+    from webapp import api
+
+    api.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:

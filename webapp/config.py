@@ -41,16 +41,29 @@ class Defaults:
             "companies/translations",
             "reports/translations",
             "privacy/translations",
+            "api/translations",
         ]
     )
+    # The largest real form, the registration with 25 participants and every field full,
+    # is about 45,000 characters: at most 12 bytes each when percent-encoded UTF-8. A body
+    # beyond this is not a form anyone filled in; it is answered 413 before being parsed.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Sent on every response when set; production sets it (HTTPS only, one year). The
+    # parent domain is not ours, so no includeSubDomains.
+    STRICT_TRANSPORT_SECURITY: str | None = None
     EVENTS_PER_PAGE = 20
     MAX_PARTICIPANTS_PER_BOOKING = 25
     # Rate limits on public POSTs; storage is Redis when RATELIMIT_STORAGE_URI points there.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     PUBLIC_POST_LIMIT = "20 per minute;200 per hour"
-    # Organiser login, password reset and invitation forms, per address and per account.
+    # The JSON API, per client address: generous for a site that mirrors the calendar.
+    API_RATE_LIMIT = "120 per minute;3000 per hour"
+    # Organiser login and password-reset requests per client address and account together
+    # (so no one elsewhere can lock an organiser out), and every account-form POST (login,
+    # reset, invitation) per client address, whatever the account.
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    LOGIN_ADDRESS_RATE_LIMIT = "30 per minute;300 per hour"
     # Mail: with no MAIL_SERVER the outbox keeps every message for organisers to read.
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25
@@ -103,6 +116,7 @@ _ENV_STRINGS = (
     "MAIL_REPLY_TO",
     "PUBLIC_BASE_URL",
     "RATELIMIT_STORAGE_URI",
+    "API_RATE_LIMIT",
     "ENV_NAME",
 )
 _ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SCHEDULER_IN_PROCESS", "SHOW_OUTBOX")
@@ -156,6 +170,8 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         # Production is served over HTTPS: session and login cookies never travel in clear.
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+        if not app.config["STRICT_TRANSPORT_SECURITY"]:
+            app.config["STRICT_TRANSPORT_SECURITY"] = "max-age=31536000"
 
 
 #: Development without PUBLIC_BASE_URL: links fall back to this until a request is served.

@@ -1,28 +1,16 @@
-"""Small helpers shared by every package's forms."""
+"""Small helpers shared by every package's forms, and the base class of every form."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectChoice, TextAreaField
+from wtforms import Field, FieldList, FormField, SelectChoice, StringField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
-
-
-class AppForm(FlaskForm):
-    """The base of every form: a FlaskForm (CSRF) whose token field renders without an id.
-
-    Pages with several forms (a row of buttons, a members table) render one token per form;
-    with WTForms' default each would carry ``id="csrf_token"``, and ids must be unique.
-    """
-
-    class Meta:
-        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Any:
-            if isinstance(field, CSRFTokenField):
-                render_kw = {"id": False, **render_kw}
-            return super().render_field(field, render_kw)  # type: ignore[misc]
+from wtforms.validators import ValidationError
 
 
 def choices(pairs: Iterable[tuple[str, object]], empty: str | None = None) -> list[SelectChoice]:
@@ -45,7 +33,52 @@ def parse_id(value: str | None) -> int | None:
     return int(value) if value and _ID.fullmatch(value) else None
 
 
-_LINE_BREAK = re.compile(r"\r\n?")
+#: What str.splitlines() splits on and the edge (webapp.http) does not strip already.
+_LINE_BREAK = re.compile("[\r\n\u2028\u2029]")
+
+
+def _single_line_fields(fields: Iterable[Field]) -> Iterator[Field]:
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from _single_line_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from _single_line_fields(field.entries)
+        elif isinstance(field, StringField) and not isinstance(field, TextAreaField):
+            yield field
+
+
+class AppForm(FlaskForm):
+    """The base of every form: Flask-WTF's (CSRF), with two rules for all of them.
+
+    - No line breaks in single-line fields. A browser never puts one into an ``<input>``,
+      so one there was sent by hand; names with one would end up in email headers
+      (``To: Name <address>``), subjects and CSV rows, where a line break changes what
+      they mean. Checked for every text input of every form, subforms included, rather
+      than field by field.
+    - The CSRF token field renders without an id. Pages with several forms (a row of
+      buttons, a members table) render one token per form; with WTForms' default each
+      would carry ``id="csrf_token"``, and ids must be unique.
+    """
+
+    class Meta:
+        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Any:
+            if isinstance(field, CSRFTokenField):
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)  # type: ignore[misc]
+
+    def validate(self, extra_validators: dict[str, Any] | None = None) -> bool:
+        for field in _single_line_fields(self):
+            if _no_line_breaks not in field.validators:
+                field.validators = [*field.validators, _no_line_breaks]
+        return super().validate(extra_validators)
+
+
+def _no_line_breaks(_form: Any, field: Field) -> None:
+    if isinstance(field.data, str) and _LINE_BREAK.search(field.data):
+        raise ValidationError(_l("Line breaks are not allowed here."))
+
+
+_CRLF = re.compile(r"\r\n?")
 
 
 class TextArea(TextAreaField):
@@ -58,4 +91,4 @@ class TextArea(TextAreaField):
     def process_formdata(self, valuelist: list[object]) -> None:
         super().process_formdata(valuelist)
         if isinstance(self.data, str):
-            self.data = _LINE_BREAK.sub("\n", self.data)
+            self.data = _CRLF.sub("\n", self.data)

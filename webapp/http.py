@@ -1,11 +1,36 @@
-"""Error pages and the security headers every response carries."""
+"""The edge: what every request is cleaned of, error pages, and the headers every response
+carries.
+
+Control characters are handled here, once, so every form, query and path behaves the same
+on SQLite (which stores them) and PostgreSQL (which refuses NUL with an error):
+
+- form fields and query values have them stripped (:class:`Request`): text pasted from a
+  PDF or a word processor often carries a stray vertical tab or NUL, and refusing the
+  whole form for an invisible character helps no one. Tab, line feed and carriage return
+  stay (text areas); single-line fields refuse line breaks in their form
+  (:class:`webapp.formtools.Form`).
+- a path with one names nothing here: 404.
+- a file part where a form expects text is refused with 400: Flask-WTF would merge it into
+  the form data and every text validator would trip over it. No form takes files today;
+  a view that comes to take one must be exempted in :func:`_refuse_files`.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+import contextlib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Flask, Response, current_app, render_template, request
+from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException
+
+from webapp.db import db
 
 _MESSAGES = {
     400: _l("The request could not be understood."),
@@ -15,12 +40,57 @@ _MESSAGES = {
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Wait a moment and try again."),
     500: _l("Something went wrong on our side. Nothing you sent was saved; please try again."),
+    503: _l(
+        "The service is briefly unavailable. Nothing you sent was saved; please try again "
+        "in a minute."
+    ),
 }
 
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
 )
+
+#: C0 controls except tab, line feed and carriage return; DEL; C1 controls.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Any control character at all, for paths.
+_ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def strip_controls(value: str) -> str:
+    """``value`` without the control characters no text field keeps."""
+    return CONTROL.sub("", value)
+
+
+def _cleaned(mapping: Any) -> Iterable[tuple[Any, Any]]:
+    if mapping is None:
+        return ()
+    if isinstance(mapping, MultiDict):
+        pairs = mapping.items(multi=True)
+    elif isinstance(mapping, Mapping):
+        pairs = mapping.items()
+    else:
+        pairs = mapping
+    return [
+        (
+            strip_controls(key) if isinstance(key, str) else key,
+            strip_controls(value) if isinstance(value, str) else value,
+        )
+        for key, value in pairs
+    ]
+
+
+class CleanParameters(ImmutableMultiDict):
+    """Form and query parameters with control characters stripped from names and values."""
+
+    def __init__(self, mapping: Any = None) -> None:
+        super().__init__(_cleaned(mapping))
+
+
+class Request(FlaskRequest):
+    """Flask's request, whose ``form`` and ``args`` hold no control characters."""
+
+    parameter_storage_class = CleanParameters
 
 
 def _render_error(code: int, message: object) -> tuple[str, int]:
@@ -39,23 +109,73 @@ def _csrf_error(_error: CSRFError) -> tuple[str, int]:
     )
 
 
+def _database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+    """The database went away mid-request (restarted, failed over, locked too long): the
+    transaction never committed, so say that nothing was saved and to try again."""
+    current_app.logger.warning("database unavailable: %s", error)
+    # The connection may be gone too; the pool replaces it (pool_pre_ping).
+    with contextlib.suppress(InterfaceError, OperationalError):
+        db.session.rollback()
+    body, code = _render_error(503, _MESSAGES[503])
+    return body, code, {"Retry-After": "30"}
+
+
+def _close_session(_error: BaseException | None) -> None:
+    """End the request's session even when its connection died after the answer was
+    ready: the rollback that closing does would raise, and turn a page that worked into
+    the server's bare 500. Runs before Flask-SQLAlchemy's own teardown (registered first,
+    so called last)."""
+    try:
+        db.session.remove()
+    except (InterfaceError, OperationalError):
+        db.session().invalidate()
+        db.session.remove()
+
+
+def _refuse_controls_in_path() -> tuple[str, int] | None:
+    if _ANY_CONTROL.search(request.path):
+        return _render_error(404, _MESSAGES[404])
+    return None
+
+
+def _refuse_files() -> tuple[str, int] | None:
+    if request.method in ("POST", "PUT", "PATCH") and request.files:
+        return _render_error(
+            400, _l("This form does not take files. Type the text into the form instead.")
+        )
+    return None
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     # Manage links and feeds carry their secret in the path: never send it as a Referer.
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
+    hsts = current_app.config.get("STRICT_TRANSPORT_SECURITY")
+    if hsts:
+        headers.setdefault("Strict-Transport-Security", hsts)
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", _CSP)
+    # A page that names who may frame it (the embeddable event list) keeps that; no other
+    # page may be framed.
+    if "frame-ancestors 'none'" in headers.get("Content-Security-Policy", "frame-ancestors 'none'"):
+        headers.setdefault("X-Frame-Options", "DENY")
     if request.path.startswith(("/bookings/", "/unsubscribe/")):
         headers.setdefault("Cache-Control", "private, no-store")
     return response
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = Request
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(500, lambda _e: _render_error(500, _MESSAGES[500]))
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
+    app.teardown_appcontext(_close_session)
+    # After the limiter's and CSRF's checks (registered earlier), before every view.
+    app.before_request(_refuse_controls_in_path)
+    app.before_request(_refuse_files)
     app.after_request(_security_headers)
     from webapp.config import remember_request_host
 

@@ -35,8 +35,9 @@ event_capacity_raised = _signals.signal("event-capacity-raised")
 #: ``new``, lists of minutes). Pending reminders are re-planned.
 reminder_offsets_changed = _signals.signal("reminder-offsets-changed")
 
-#: Someone asked for a password reset link (sender: the accounts.User; kwarg ``url``, the
-#: absolute, single-use link valid for one hour). The outbox emails it to ``sender.email``.
+#: Someone asked for a password reset link (sender: the address typed; kwarg ``user``, its
+#: active accounts.User or None). The outbox emails the account a single-use link valid
+#: for one hour, made when sent; for an address without one it records the request only.
 password_reset_requested = _signals.signal("password-reset-requested")
 #: An admin invited a colleague (sender: the accounts.Invitation, with ``email``, ``role``,
 #: ``organisation`` and ``invited_by``; kwarg ``url``, the absolute acceptance link, valid

@@ -6,6 +6,10 @@ database, so a leaked database dump opens no booking; the link can still be put 
 reminder weeks later, because it can be derived again; replacing the nonce revokes it. The
 ``mac`` carries 144 bits, so tokens cannot be guessed, and whole URLs stay far below Google
 Calendar's limit.
+
+The same promise holds for what else could open a booking or an account: the registration
+form's double-submit key is stored as a hash and bound to the submitting browser's session
+(bookings.forms), and a login's cookie secret only as a hash (accounts.LoginSession).
 """
 
 from __future__ import annotations

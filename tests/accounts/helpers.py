@@ -9,7 +9,7 @@ from argon2 import PasswordHasher, profiles
 from flask.testing import FlaskClient
 
 from tests.conftest import csrf_from
-from webapp import tokens
+from webapp.accounts import services
 from webapp.accounts.models import Membership, Role, User
 from webapp.db import db
 from webapp.organisations.models import Organisation
@@ -33,7 +33,6 @@ def user(
         email=fields.pop("email", f"user{n}@org.example.se"),
         name=fields.pop("name", f"Organiser {n}"),
         password_hash=_password_hash(),
-        session_nonce=tokens.new_nonce(),
         **fields,
     )
     if organisation is not None:
@@ -59,12 +58,16 @@ def post_form(client: FlaskClient, url: str, data: dict[str, object], form_page:
     return client.post(url, data={**data, "csrf_token": csrf_from(page.text)})
 
 
-def login_session(client: FlaskClient, person: User) -> None:
-    """Log ``client`` in by writing Flask-Login's session keys (skips argon2, for speed)."""
+def login_session(client: FlaskClient, person: User) -> str:
+    """Log ``client`` in by starting a login and writing Flask-Login's session keys (skips
+    argon2 and the form, for speed). Returns the login's identity."""
+    identity = services.start_session(person)
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = person.get_id()
+        session["_user_id"] = identity
         session["_fresh"] = True
         session.permanent = True
+    return identity
 
 
 def cheap_hasher() -> PasswordHasher:

@@ -27,3 +27,27 @@ def test_fourth_failed_login_in_a_minute_is_refused(client, app):
         for _ in range(4)
     ]
     assert statuses == [401, 401, 401, 429]
+
+
+def _attempt(client, email: str, password: str, address: str) -> int:  # noqa: ANN001
+    token = csrf_from(client.get("/organisers/login", environ_base={"REMOTE_ADDR": address}).text)
+    return client.post(
+        "/organisers/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    ).status_code
+
+
+def test_wrong_passwords_from_elsewhere_do_not_lock_the_organiser_out(client, app):
+    person = h.user(f.organisation())
+    db.session.commit()
+    attacker = app.test_client()
+    statuses = [_attempt(attacker, person.email, "guess", "192.0.2.66") for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert _attempt(client, person.email, h.PASSWORD, "198.51.100.7") == 303
+
+
+def test_one_address_trying_many_accounts_is_limited_too(client, app):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "5 per minute"
+    statuses = [_attempt(client, f"user{i}@example.se", "guess", "192.0.2.66") for i in range(6)]
+    assert statuses == [401] * 5 + [429]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -41,22 +42,29 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The app served over HTTP in a background thread; yields its base URL."""
+@contextmanager
+def serving(wsgi_app: Any) -> Iterator[int]:
+    """Serve a WSGI app over HTTP on 127.0.0.1 in a background thread; yields its port."""
     server: BaseWSGIServer = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
+        "127.0.0.1", 0, wsgi_app, threaded=True, request_handler=_QuietHandler
     )
     # Track request threads (werkzeug makes them daemons) so server_close() joins them.
     server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield server.server_port
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served over HTTP in a background thread; yields its base URL."""
+    with serving(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from tests import factories as f
 from tests.accounts import helpers as h
+from tests.conftest import csrf_from
 from tests.smtp import Received, SmtpServer
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Invitation, Role, User
@@ -132,12 +133,19 @@ def test_double_click_sends_one_reset_a_later_request_another(
     assert len(smtp_server.to(admin.email)) == 2
 
 
-def test_reset_for_unknown_or_inactive_address_queues_nothing(app, client, smtp_server, admin):
+def test_reset_for_unknown_or_inactive_address_sends_nothing(app, client, smtp_server, admin):
     request_reset(client, "nobody@example.se")
     admin.is_active = False
     db.session.commit()
     request_reset(client, admin.email)
-    assert rows(MessageKind.PASSWORD_RESET) == []
+    # Recorded as requests (the same work as for an account), never to be sent.
+    got = {(r.recipient_email, r.status, r.user_id) for r in rows(MessageKind.PASSWORD_RESET)}
+    assert got == {
+        ("nobody@example.se", MessageStatus.CANCELLED, None),
+        (admin.email, MessageStatus.CANCELLED, None),
+    }
+    assert send_all().claimed == 0
+    assert smtp_server.received == []
 
 
 def test_reset_that_waited_longer_than_a_link_lives_is_cancelled(app, client, smtp_server, admin):
@@ -257,3 +265,22 @@ def test_without_a_mail_server_the_email_waits_and_only_debug_shows_its_link(
     new = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     assert h.post_form(app.test_client(), path, new).status_code == 303
     h.login(app.test_client(), db.session.get(User, admin.id), NEW_PASSWORD)
+
+
+def test_reset_runs_the_same_statements_for_known_and_unknown_addresses(
+    app, client, admin, count_queries
+):
+    token = csrf_from(client.get("/organisers/password/reset").text)
+
+    def statements(email: str) -> list[str]:
+        with count_queries() as seen:
+            response = client.post(
+                "/organisers/password/reset", data={"email": email, "csrf_token": token}
+            )
+        assert response.status_code == 303
+        return seen
+
+    known = statements(admin.email)
+    unknown = statements("nobody@example.se")
+    assert known == unknown
+    assert any(s.lstrip().upper().startswith("INSERT") for s in known)

@@ -89,7 +89,7 @@ def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind
         session.starts_at += timedelta(hours=1)
         session.ends_at += timedelta(hours=1)
     events.record_change(webinar, times_changed=True, place_changed=False)
-    account_messages.queue_password_reset(admin)
+    account_messages.queue_password_reset(admin.email, admin)
     invitation = accounts.invite(admin, org.id, "kollega@asa.example.se", Role.ORGANISER)
     account_messages.queue_invitation(invitation)
     db.session.commit()
@@ -350,7 +350,7 @@ def test_who_the_email_is_from_and_where_replies_go(app, smtp_server):
     person = h.user(plain, Role.ORGANISER, name="Per", email="per@ek.example.se")
     for org in (plain, silent):
         f.book(f.event(org), 1)
-    account_messages.queue_password_reset(person)
+    account_messages.queue_password_reset(person.email, person)
     db.session.commit()
 
     def headers(condition) -> tuple[str, str | None]:  # noqa: ANN001

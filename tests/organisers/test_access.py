@@ -48,6 +48,14 @@ GET_PAGES = [
     ("/organisers/events/{event}/outbox", "viewer"),
     # A rendered message carries the company's manage link: organisers only.
     ("/organisers/outbox/{message}", "organiser"),
+    # Reports: an organisation's for its members, a project's for its lead and partners.
+    ("/organisers/reports/", "any"),
+    ("/organisers/reports/organisations/{home}", "viewer"),
+    ("/organisers/reports/organisations/{home}/report.xlsx", "viewer"),
+    ("/organisers/reports/organisations/{home}/participants.csv", "viewer"),
+    ("/organisers/reports/projects/{project}?first=2026-01-01&last=2026-12-31", "reader"),
+    ("/organisers/reports/projects/{project}/report.xlsx", "reader"),
+    ("/organisers/reports/projects/{project}/participants.csv", "reader"),
     # The register: the list shows each user the companies of their own events only.
     ("/organisers/companies", "any"),
     ("/organisers/companies/{company}", "reader"),
@@ -62,14 +70,6 @@ GET_PAGES = [
     ("/organisers/projects/{project}/edit", "admin"),
     ("/organisers/privacy-notices/{notice}", "viewer"),
     ("/organisers/site/organisations", "site"),
-    # Reports: an organisation's for its members, a project's for its lead and partners.
-    ("/organisers/reports/", "any"),
-    ("/organisers/reports/organisations/{home}", "viewer"),
-    ("/organisers/reports/organisations/{home}/report.xlsx", "viewer"),
-    ("/organisers/reports/organisations/{home}/participants.csv", "viewer"),
-    ("/organisers/reports/projects/{project}?first=2026-01-01&last=2026-12-31", "reader"),
-    ("/organisers/reports/projects/{project}/report.xlsx", "reader"),
-    ("/organisers/reports/projects/{project}/participants.csv", "reader"),
 ]
 
 POST_ACTIONS = [
@@ -253,6 +253,8 @@ def test_unknown_event_is_404_for_organisers(client, world):
     h.login_session(client, world.people["admin"])
     assert client.get("/organisers/events/999999/edit").status_code == 404
     assert client.get("/organisers/events/999999/attendees").status_code == 404
+    assert client.get("/organisers/reports/projects/999999").status_code == 404
+    assert client.get("/organisers/reports/organisations/999999/report.xlsx").status_code == 404
 
 
 @pytest.mark.parametrize("who", list(ALLOWED))
@@ -306,5 +308,3 @@ def test_unknown_company_is_404_for_organisers(client, world):
         "/organisers/companies/999999/merge",
     ):
         assert client.get(url).status_code == 404, url
-    assert client.get("/organisers/reports/projects/999999").status_code == 404
-    assert client.get("/organisers/reports/organisations/999999/report.xlsx").status_code == 404

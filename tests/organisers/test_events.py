@@ -376,3 +376,16 @@ def test_dashboard_lists_partner_events(app, client):
     h.login_session(client, person)
     text = client.get("/organisers/").text
     assert event.title in text and "Bara vårt" not in text
+
+
+def test_a_published_event_moved_by_its_organiser_remembers_its_old_start(client, booked):
+    """The page then tells search engines it was rescheduled (schema.org previousStartDate)."""
+    before = booked.starts_at
+    new_time = "09:00" if before.astimezone(STOCKHOLM).hour == 8 else "08:00"
+    data = _edit_form(booked, **{"sessions-0-start_time": new_time})
+    response = h.post_form(client, f"/organisers/events/{booked.id}/edit", data)
+    assert response.status_code == 303, response.text
+    db.session.expire_all()
+    event = db.session.get(Event, booked.id)
+    assert event.starts_at != before
+    assert event.previous_starts_at == before

@@ -26,7 +26,8 @@ from tests.accounts import helpers as h
 from webapp.accounts.models import User
 from webapp.bookings import attendance
 from webapp.bookings import services as bookings
-from webapp.bookings.models import Booking, Gender, SizeClass
+from webapp.bookings.models import Booking, Gender
+from webapp.companies.models import SizeClass
 from webapp.db import db
 from webapp.events.models import Event, EventKind
 from webapp.events.services import cancel_event

@@ -26,13 +26,12 @@ def _absolute(endpoint: str, **values: object) -> str:
     return public_base_url() + url_for(endpoint, **values)
 
 
-def queue_password_reset(user: User, token: str) -> str:
-    """Signal that ``user`` asked for a password reset; the outbox queues an email to
-    ``user.email`` with a reset link of its own, made when it is sent (valid one hour from
-    then, single-use). Returns the link made from ``token`` (sent along with the signal)."""
-    url = _absolute("accounts.reset_password", token=token)
-    signals.password_reset_requested.send(user, url=url)
-    return url
+def queue_password_reset(address: str, user: User | None) -> None:
+    """Signal that someone asked for a password reset for ``address``, whose active account
+    is ``user`` (None when it has none). The outbox queues an email to the account with a
+    reset link made when it is sent (valid one hour from then, single-use), and does the
+    same work for an address without one, sending nothing."""
+    signals.password_reset_requested.send(address, user=user)
 
 
 def queue_invitation(invitation: Invitation, token: str) -> str:

@@ -1,4 +1,4 @@
-"""Organiser users, their memberships in organisations, and invitations to join one."""
+"""Organiser users, their logins, memberships in organisations, and invitations to join one."""
 
 from __future__ import annotations
 
@@ -28,18 +28,49 @@ class User(UserMixin, db.Model):
     #: Site administrators create organisations and invite their first admins; they are
     #: not members of any organisation's events by being so.
     is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    #: Part of the session identity: replacing it (password change) logs out every session.
-    session_nonce: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    login_sessions: Mapped[list[LoginSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    #: The identity of the login this object was loaded for or logged in with (not stored;
+    #: set by accounts.services.start_session and load_user).
+    session_identity = None
+
+    # The same row is the same user, whichever login it was loaded for (UserMixin compares
+    # get_id(), which is per login).
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     def get_id(self) -> str:
-        """Flask-Login's session identity: the id and the current session nonce."""
-        return f"{self.id}:{self.session_nonce}"
+        """Flask-Login's session identity: ``{user id}:{the login's secret}``."""
+        if self.session_identity is None:
+            raise RuntimeError("no login session: call accounts.services.start_session")
+        return self.session_identity
+
+
+class LoginSession(db.Model):
+    """One browser logged in as a user. The session cookie holds a secret whose hash names
+    the row: logging out deletes the row, so a copied cookie stops working at once."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the secret in the cookie; the secret itself is never stored.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Refreshed every few minutes while in use; idle longer than the session lifetime, the
+    #: login has ended (as its cookie has).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="login_sessions")
 
 
 class Membership(db.Model):

@@ -12,6 +12,7 @@ Services flush, never commit; the caller commits once.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,11 +22,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from webapp import tokens
-from webapp.accounts.models import Invitation, Membership, User
+from webapp.accounts.models import Invitation, LoginSession, Membership, User
 from webapp.db import begin_write, db, utcnow
 from webapp.errors import RuleViolation
 from webapp.formtools import parse_id
@@ -112,16 +113,107 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     return user
 
 
-def load_user(identity: str) -> User | None:
-    """Flask-Login's loader: the active user whose id *and* session nonce match."""
-    head, _sep, nonce = identity.partition(":")
-    user_id = parse_id(head)
-    if user_id is None or not nonce:
+# --- login sessions ----------------------------------------------------------------------
+
+#: A login in use has its last_seen_at written at most this often.
+SEEN_GRANULARITY = timedelta(minutes=5)
+
+
+def _session_lifetime() -> timedelta:
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    return lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=lifetime)
+
+
+def _key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def start_session(user: User, now: datetime | None = None) -> str:
+    """Record a new login of ``user`` and return its identity for the session cookie
+    (also set on ``user``, for Flask-Login's ``login_user``). The user's logins idle
+    longer than the session lifetime are deleted on the way."""
+    begin_write()
+    now = now or utcnow()
+    db.session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user.id,
+            LoginSession.last_seen_at < now - _session_lifetime(),
+        )
+    )
+    secret = secrets.token_urlsafe(32)
+    db.session.add(
+        LoginSession(user_id=user.id, key_hash=_key_hash(secret), created_at=now, last_seen_at=now)
+    )
+    db.session.flush()
+    user.session_identity = f"{user.id}:{secret}"
+    return user.session_identity
+
+
+def _split_identity(identity: str) -> tuple[int | None, str]:
+    head, _sep, secret = identity.partition(":")
+    return parse_id(head), secret
+
+
+def load_user(identity: str, now: datetime | None = None) -> User | None:
+    """Flask-Login's loader: the active user of a login that has not ended.
+
+    A login ends when it is logged out (here or everywhere), when the password changes,
+    or after the session lifetime without use. Marks the login as seen (every
+    SEEN_GRANULARITY at most; committed at once, so call it before anything else writes:
+    the app loads the user at the start of each request).
+    """
+    user_id, secret = _split_identity(identity)
+    if user_id is None or not secret:
         return None
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active or user.session_nonce != nonce:
+    now = now or utcnow()
+    login = db.session.scalars(
+        select(LoginSession)
+        .where(LoginSession.key_hash == _key_hash(secret), LoginSession.user_id == user_id)
+        .options(joinedload(LoginSession.user))
+    ).first()
+    if login is None or login.last_seen_at <= now - _session_lifetime():
         return None
+    user = login.user
+    if not user.is_active:
+        return None
+    if now - login.last_seen_at > SEEN_GRANULARITY:
+        login_id = login.id
+        begin_write()
+        db.session.execute(
+            update(LoginSession).where(LoginSession.id == login_id).values(last_seen_at=now)
+        )
+        db.session.commit()
+    user.session_identity = identity
     return user
+
+
+def end_session(identity: str) -> None:
+    """End one login (logging out): its cookie, wherever copied, opens nothing any more."""
+    user_id, secret = _split_identity(identity)
+    if user_id is None or not secret:
+        return
+    begin_write()
+    db.session.execute(delete(LoginSession).where(LoginSession.key_hash == _key_hash(secret)))
+
+
+def end_all_sessions(user: User) -> int:
+    """End every login of ``user`` (log out everywhere); returns how many there were."""
+    begin_write()
+    result = db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    return result.rowcount
+
+
+def session_count(user: User, now: datetime | None = None) -> int:
+    """How many logins of ``user`` are open (this one included)."""
+    since = (now or utcnow()) - _session_lifetime()
+    return (
+        db.session.scalar(
+            select(func.count(LoginSession.id)).where(
+                LoginSession.user_id == user.id, LoginSession.last_seen_at > since
+            )
+        )
+        or 0
+    )
 
 
 def create_user(email: str, name: str, password: str) -> User:
@@ -133,7 +225,6 @@ def create_user(email: str, name: str, password: str) -> User:
         email=normalise_email(email),
         name=name.strip(),
         password_hash=hash_password(password),
-        session_nonce=tokens.new_nonce(),
     )
     db.session.add(user)
     db.session.flush()
@@ -141,10 +232,11 @@ def create_user(email: str, name: str, password: str) -> User:
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace the password and log out every other session of the user."""
+    """Replace the password and end every login of the user (the caller starts a new one
+    for the browser that changed it, if any)."""
     begin_write()
     user.password_hash = hash_password(password)
-    user.session_nonce = tokens.new_nonce()
+    end_all_sessions(user)
     db.session.flush()
 
 
@@ -463,8 +555,9 @@ def deactivate_user(acting: User, organisation_id: int, user_id: int) -> User:
         if membership.role == Role.ADMIN and _active_admin_count(membership.organisation_id) <= 1:
             raise LastAdmin()
     user.is_active = False
-    # The session identity includes the nonce: a new one ends every session at once.
-    user.session_nonce = tokens.new_nonce()
+    # Every login is a row: deleting them ends the user's sessions at once, wherever the
+    # cookie was copied (load_user also refuses an inactive user).
+    end_all_sessions(user)
     audit.record(acting, "member.deactivated", organisation_id=organisation_id, member=user.email)
     db.session.flush()
     return user

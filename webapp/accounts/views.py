@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     Flask,
@@ -16,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.accounts import emails, services
@@ -44,14 +47,21 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _submitted_email() -> str:
-    # A second limit per address slows down guessing one account's password from many hosts.
-    return "login:" + services.normalise_email(request.form.get("email", ""))
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
+def _address_and_account() -> str:
+    # Counted per client address *and* account: wrong passwords typed elsewhere for an
+    # organiser's address never lock the organiser out (see the README, Rate limits).
+    email = services.normalise_email(request.form.get("email", ""))
+    account = hashlib.sha256(email.encode()).hexdigest()[:32]
+    return f"account:{get_remote_address()}:{account}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_submitted_email)
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account)
 def login():
     target = safe_next(request.values.get("next") or url_for("event_admin.index"))
     if current_user.is_authenticated:
@@ -60,6 +70,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
+            services.start_session(user)
             db.session.commit()
             # Permanent: the cookie and the signed session expire after
             # PERMANENT_SESSION_LIFETIME (a sliding window, renewed by each request).
@@ -73,14 +84,32 @@ def login():
     return render_template("organisers/accounts/login.html", form=form, next=target), status
 
 
+def _end_browser_session(message: str):
+    logout_user()
+    session.clear()
+    flash(message, "success")
+    return redirect(url_for("events.index"), code=303)
+
+
 @bp.post("/logout")
 def logout():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    logout_user()
-    session.clear()
-    flash(_("You have logged out."), "success")
-    return redirect(url_for("events.index"), code=303)
+    identity = session.get("_user_id")
+    if identity:
+        services.end_session(identity)
+        db.session.commit()
+    return _end_browser_session(_("You have logged out."))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.end_all_sessions(current_user)
+    db.session.commit()
+    return _end_browser_session(_("You have logged out on every device."))
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -90,25 +119,31 @@ def change_password():
     if form.validate_on_submit():
         with one_transaction(form) as attempt:
             services.change_password(current_user, form.current.data, form.password.data)
+            # Every login ended with the old password: this browser gets a new one.
+            services.start_session(current_user._get_current_object())
         if attempt.ok:
-            # The nonce changed: log this session in again, every other one is out.
-            login_user(current_user)
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("event_admin.index"), code=303)
     status = 422 if form.errors else 200
-    return render_template("organisers/accounts/password.html", form=form), status
+    return render_template(
+        "organisers/accounts/password.html",
+        form=form,
+        logout_form=ConfirmForm(),
+        sessions=services.session_count(current_user),
+    ), status
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account)
 def request_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
         user = services.user_by_email(form.email.data)
-        if user is not None and user.is_active:
-            emails.queue_password_reset(user, services.reset_token(user))
-            db.session.commit()
-        # The same answer whether or not the address has an account.
+        # The same work and the same answer whether or not the address has an account.
+        emails.queue_password_reset(form.email.data, user if user and user.is_active else None)
+        db.session.commit()
         flash(
             _(
                 "If %(email)s has an account, a link to set a new password is on its way. "
@@ -123,7 +158,7 @@ def request_reset():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"])
 def reset_password(token: str):
     user = services.user_for_reset_token(token)
     if user is None:
@@ -140,7 +175,7 @@ def reset_password(token: str):
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"])
 def accept_invitation(token: str):
     invitation = services.invitation_for_token(token)
     if invitation is None:
@@ -169,6 +204,7 @@ def accept_invitation(token: str):
                     invitation,
                     new_account=services.NewAccount(form.name.data, form.password.data),
                 )
+                services.start_session(user)
         if not attempt.ok:
             return redirect(url_for("events.index"), code=303)
         if not current_user.is_authenticated:
@@ -335,6 +371,13 @@ def _not_allowed(_error: services.NotAllowed) -> tuple[str, int]:
     ), 403
 
 
+def _load_login() -> None:
+    # Load the user first thing: load_user may record the login as seen, which must commit
+    # before the view writes anything of its own.
+    if request.endpoint != "static":
+        current_user._get_current_object()
+
+
 def init_app(app: Flask) -> None:
     """Wire Flask-Login, the 403 answer to NotAllowed and the blueprint."""
     login_manager.init_app(app)
@@ -345,6 +388,7 @@ def init_app(app: Flask) -> None:
     # Forms carry a CSRF token tied to the session; "strong" protection would log users out
     # on a changed IP address (mobile networks at the door), which the expiry covers better.
     login_manager.session_protection = "basic"
+    app.before_request(_load_login)
     app.register_error_handler(services.NotAllowed, _not_allowed)
     app.jinja_env.globals["role_in"] = services.role_in
     app.register_blueprint(bp)

@@ -189,6 +189,7 @@ def add_booking(event_id: int):
                     form.participants_data(),
                     consent_version=f"{_notice_version(event)}/organiser",
                     language=form.language.data,
+                    submission_key=form.submission_reference(),
                 )
             if attempt.ok:
                 flash(

@@ -27,7 +27,8 @@ from flask_babel import lazy_gettext as _l
 
 from webapp import xlsx
 from webapp.bookings.forms import GENDER_LABELS
-from webapp.bookings.models import Booking, Gender, SizeClass
+from webapp.bookings.models import Booking, Gender
+from webapp.companies.models import SizeClass
 from webapp.events.models import Event, EventSession
 from webapp.i18n import current_language, format_date, format_datetime, format_span
 from webapp.regions import county_name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import request
+from flask import request, session
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -78,6 +78,10 @@ class ParticipantForm(Form):
             dietary_needs=self.dietary_needs.data or None,
             accessibility_needs=self.accessibility_needs.data or None,
         )
+
+
+#: Session key of the random value that binds submission keys to one browser.
+_SUBMITTER = "submitter"
 
 
 class RegistrationForm(AppForm):
@@ -170,6 +174,16 @@ class RegistrationForm(AppForm):
         self.county.choices = choices(county_choices(), empty="—")
         if not self.submission_key.data:
             self.submission_key.data = secrets.token_urlsafe(24)
+        session.setdefault(_SUBMITTER, secrets.token_urlsafe(16))
+
+    def submission_reference(self) -> str | None:
+        """What identifies this submission to the double-submit guard: the form's key bound
+        to the browser's session. A replay answers with the earlier booking's manage link,
+        so it must come from the browser that sent the form: the key alone (seen over a
+        shoulder, in a shared cache, in an old dump) opens nothing from another session.
+        """
+        key, submitter = self.submission_key.data, session.get(_SUBMITTER)
+        return f"{submitter}:{key}" if key and submitter else None
 
     def validate_org_number(self, field: StringField) -> None:
         if not self.country.data:

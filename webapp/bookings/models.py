@@ -108,7 +108,8 @@ class Booking(db.Model):
     #: Random part of the booking contact's calendar feed token (bookings.calendar); replacing
     #: it revokes the feed URL without touching the manage link.
     feed_nonce: Mapped[str] = mapped_column(String(32), default=new_nonce)
-    #: One per submitted form, so a form sent twice makes one booking.
+    #: SHA-256 of the submitted form's key (bound to the browser's session), so a form
+    #: sent twice makes one booking; the key itself is never stored.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: Free text from the company to the organiser.
     message: Mapped[str | None] = mapped_column(Text)

@@ -126,8 +126,12 @@ def add_booking(
     *,
     consent_version: str,
     language: str,
+    submission_key: str | None = None,
 ) -> Booking:
-    """Book on a company's behalf (confirmed if it fits, else waitlisted). Needs organiser."""
+    """Book on a company's behalf (confirmed if it fits, else waitlisted). Needs organiser.
+
+    A repeated ``submission_key`` (the form sent twice) returns the first booking.
+    """
     require_role(user, event.organisation_id, Role.ORGANISER)
     booking = services.register(
         event.id,
@@ -137,6 +141,7 @@ def add_booking(
         consent_version=consent_version,
         language=language,
         by_organiser=True,
+        submission_key=submission_key,
     )
     _log(
         user,

@@ -13,6 +13,7 @@ message is shown to the user as it is.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -255,24 +256,26 @@ def register(
 
     The booking is ``pending`` when the event needs approval, ``confirmed`` when its seats
     fit, else ``waitlisted`` whole. A repeated ``submission_key`` (a form sent twice)
-    returns the booking the first submission made. An organiser booking on a company's
-    behalf (``by_organiser``, e.g. after a phone call) is held to the same capacity and
-    per-company rules, but not to the registration window (organisers take late
-    registrations) nor to approval (the organiser chose the company). Raises
-    EventNotFound, RegistrationClosed, CompanyLimitExceeded or BookingError.
+    returns the booking the first submission made; only its SHA-256 is stored, so a
+    database dump holds nothing that replays a registration into its manage link. An
+    organiser booking on a company's behalf (``by_organiser``, e.g. after a phone call) is
+    held to the same capacity and per-company rules, but not to the registration window
+    (organisers take late registrations) nor to approval (the organiser chose the
+    company). Raises EventNotFound, RegistrationClosed, CompanyLimitExceeded or BookingError.
     """
     now = now or utcnow()
     event = lock_row(Event, event_id)
     if event is None:
         raise EventNotFound()
-    if submission_key:
+    submission_digest = _digest(submission_key) if submission_key else None
+    if submission_digest:
         earlier = db.session.scalars(
-            select(Booking).where(Booking.submission_key == submission_key)
+            select(Booking).where(Booking.submission_key == submission_digest)
         ).one_or_none()
         if earlier is not None and earlier.event_id == event_id:
             return earlier
         if earlier is not None:
-            submission_key = None  # a form of another event sent here: not a repeat
+            submission_digest = None  # a form of another event sent here: not a repeat
     if by_organiser:
         _check_not_cancelled(event)
     else:
@@ -305,7 +308,7 @@ def register(
         invitations_opt_in=invitations_opt_in,
         message=message or None,
         token_nonce=tokens.new_nonce(),
-        submission_key=submission_key or None,
+        submission_key=submission_digest,
         created_at=now,
         participants=_new_participants(participants),
         **_declared(company),
@@ -314,6 +317,10 @@ def register(
     db.session.flush()
     signals.booking_placed.send(booking)
     return booking
+
+
+def _digest(submission_key: str) -> str:
+    return hashlib.sha256(submission_key.encode()).hexdigest()
 
 
 def _lock_booking(booking_id: int) -> tuple[Booking, Event]:

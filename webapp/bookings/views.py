@@ -70,7 +70,7 @@ def register(event_id: int):
                     language=current_language(),
                     invitations_opt_in=form.invitations.data,
                     message=form.message.data or None,
-                    submission_key=form.submission_key.data or None,
+                    submission_key=form.submission_reference(),
                 )
             if attempt.ok:
                 token = services.manage_token(booking)

@@ -64,8 +64,9 @@ class Event(db.Model):
         CheckConstraint(
             "max_per_company IS NULL OR max_per_company >= 1", name="max_per_company_positive"
         ),
-        # The list sorts upcoming events by start, and finds them by end (still running).
-        Index("ix_events_status_starts_at", "status", "starts_at"),
+        # The list sorts upcoming events by start (then id: the API's keyset cursor), and
+        # finds them by end (still running).
+        Index("ix_events_status_starts_at_id", "status", "starts_at", "id"),
         Index("ix_events_status_ends_at", "status", "ends_at"),
     )
 
@@ -112,6 +113,9 @@ class Event(db.Model):
     #: list can sort and filter on an index instead of aggregating sessions per page.
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The start it had before it was last moved while published (schema.org
+    #: EventRescheduled, previousStartDate); None when it never moved after publication.
+    previous_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -46,9 +46,14 @@ def record_change(event: Event, *, times_changed: bool, place_changed: bool) -> 
     """After an organiser edited an event: keep its span, bump SEQUENCE, tell listeners.
 
     Call it after the edit is applied, in the same transaction. Nothing happens when
-    neither times nor place changed (a typo fix in the description is not news).
+    neither times nor place changed (a typo fix in the description is not news). A
+    published event whose start moved remembers the start it had (``previous_starts_at``),
+    so search engines are told it was rescheduled.
     """
+    before = event.starts_at
     sync_span(event)
+    if event.status == EventStatus.PUBLISHED and before and event.starts_at != before:
+        event.previous_starts_at = before
     if not (times_changed or place_changed):
         return
     event.sequence += 1

@@ -9,6 +9,7 @@ queues nothing, so a double click sends one email; a later request sends another
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,8 +19,8 @@ from sqlalchemy import select
 
 from webapp.accounts.models import Invitation, User
 from webapp.accounts.services import RESET_LIFETIME, invitation_token, reset_token
-from webapp.db import db, lock_row, utcnow
-from webapp.notifications.models import MessageKind, NotWanted, OutboxMessage
+from webapp.db import begin_write, db, lock_row, utcnow
+from webapp.notifications.models import MessageKind, MessageStatus, NotWanted, OutboxMessage
 from webapp.notifications.outbox import message_row, queue_rows
 from webapp.organisations.models import Organisation
 
@@ -56,27 +57,44 @@ def _recently_queued(condition: Any, now: datetime) -> bool:
     )
 
 
-def queue_password_reset(user: User, now: datetime | None = None) -> bool:
-    """Queue a password-reset email to ``user`` unless one was queued within
-    REPEAT_WINDOW. Returns whether a message was queued.
+#: Why a reset asked for an address without an active account is not sent.
+NO_ACCOUNT = "not sent: no active account has this address"
 
-    The user's row is locked, so concurrent requests for one account queue one message.
+
+def queue_password_reset(address: str, user: User | None, now: datetime | None = None) -> bool:
+    """Record a password-reset request for ``address``: a pending email when ``user`` is
+    its active account, an already cancelled row when there is none. Returns whether a
+    row was written (none when the same address asked within REPEAT_WINDOW).
+
+    Both cases run the same statements, so the answer takes as long whether or not the
+    address has an account: response times tell no one who does. Two requests inside one
+    window share a dedupe key, so a double click queues one email even when they race.
     """
     now = now or utcnow()
-    lock_row(User, user.id)
+    # Read before begin_write, which on SQLite expires the loaded user.
+    user_id, name = (user.id, user.name) if user is not None else (None, "")
+    begin_write()
+    address = address.strip().lower()
     kind = MessageKind.PASSWORD_RESET
-    if _recently_queued((_TABLE.c.kind == kind) & (_TABLE.c.user_id == user.id), now):
+    scope = f"{kind}:{hashlib.sha256(address.encode()).hexdigest()[:32]}"
+    # This window's key and the one before: the unique index finds them at once.
+    keys = [_window_key(scope, now), _window_key(scope, now - REPEAT_WINDOW)]
+    if _recently_queued(_TABLE.c.dedupe_key.in_(keys), now):
         return False
     row = message_row(
         kind,
-        _window_key(f"{kind}:u{user.id}", now),
+        keys[0],
         None,
-        user.email,
-        user.name,
+        address,
+        name,
         now,
-        user_id=user.id,
+        user_id=user_id,
         language=_request_language(),
     )
+    # The same columns either way (and so the same statement).
+    row["last_error"] = None
+    if user is None:
+        row.update(status=MessageStatus.CANCELLED, last_error=NO_ACCOUNT)
     # The request's time: the window counts from it, and so does the limit after which
     # the message is no longer sent (see _reset_context).
     row["created_at"] = now

@@ -173,8 +173,8 @@ def on_participant_updated(participant: Participant, **_: Any) -> None:
     )
 
 
-def on_password_reset_requested(user: User, **_: Any) -> None:
-    account_messages.queue_password_reset(user)
+def on_password_reset_requested(address: str, *, user: User | None, **_: Any) -> None:
+    account_messages.queue_password_reset(address, user)
 
 
 def on_colleague_invited(invitation: Invitation, **_: Any) -> None:

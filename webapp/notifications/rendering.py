@@ -480,10 +480,10 @@ def render(row: OutboxMessage, cache: BatchCache | None = None) -> RenderedEmail
 def organisation_sender(organisation: Organisation) -> tuple[str, str | None]:
     """The display name for From and the Reply-To address of an organisation's emails.
 
-    The one place that reads them, so what an organisation may set for its emails is
-    decided here alone.
+    The one place that reads them (the organisation's settings: its sender name, else its
+    name; its reply-to address, else its contact address).
     """
-    return organisation.name, organisation.contact_email or None
+    return organisation.email_sender_name, organisation.email_reply_to or None
 
 
 def _display(name: str) -> str:

@@ -42,15 +42,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import Select
 
-from webapp.bookings.models import (
-    Attendance,
-    Booking,
-    BookingStatus,
-    Company,
-    Gender,
-    Participant,
-    SizeClass,
-)
+from webapp.bookings.models import Attendance, Booking, BookingStatus, Gender, Participant
+from webapp.companies.models import Company, SizeClass
 from webapp.db import db
 from webapp.events.models import Event, EventKind
 from webapp.organisations.models import Project

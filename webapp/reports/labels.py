@@ -7,7 +7,8 @@ from flask_babel import lazy_gettext as _l
 
 from webapp.bookings.exports import SIZE_NAMES
 from webapp.bookings.forms import GENDER_LABELS
-from webapp.bookings.models import Gender, SizeClass
+from webapp.bookings.models import Gender
+from webapp.companies.models import SizeClass
 from webapp.i18n import current_language
 from webapp.regions import country_name, county_name
 

@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 
 from webapp import xlsx
 from webapp.bookings.exports import Cell, gender_name, hours, to_csv_bytes
-from webapp.bookings.models import Gender, SizeClass
+from webapp.bookings.models import Gender
+from webapp.companies.models import SizeClass
 from webapp.events.models import EventKind
 from webapp.i18n import format_date, format_datetime
 from webapp.reports import labels

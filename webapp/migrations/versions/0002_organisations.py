@@ -5,7 +5,7 @@ text bookings agreed to so far, recorded on them as consent version "2026-11"), 
 every existing partnership an accepted partner invitation as its record.
 
 Revision ID: 0002_organisations
-Revises: 0edeb4322e07
+Revises: 0003_hardening
 Create Date: 2026-12-01 09:06:36.564032
 
 """
@@ -17,7 +17,7 @@ import webapp.db
 
 # revision identifiers, used by Alembic.
 revision = '0002_organisations'
-down_revision = '0edeb4322e07'
+down_revision = "0003_hardening"
 branch_labels = None
 depends_on = None
 

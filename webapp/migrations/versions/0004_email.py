@@ -1,7 +1,7 @@
 """participants.unsubscribed_at: one-click unsubscribe from reminders and bulk messages
 
 Revision ID: 0004_email
-Revises: 0edeb4322e07
+Revises: 0002_organisations (re-chained after merging main)
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import webapp.db
 
 revision = "0004_email"
-down_revision = "0005_companies"
+down_revision = "0002_organisations"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ import webapp.db
 
 # revision identifiers, used by Alembic.
 revision = '0005_companies'
-down_revision = '0002_organisations'
+down_revision = '0edeb4322e07'
 branch_labels = None
 depends_on = None
 
