@@ -20,7 +20,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from webapp.bookings.models import Booking, Participant
 from webapp.db import db
@@ -141,34 +141,48 @@ def anonymise(
     _scrub_audit(
         audit_bookings, quoted - {ANONYMOUS} - {v for v in quoted if v.endswith(".invalid")}
     )
-    for pid in participant_emails:
+    # One executemany per table: each row gets its own replacement address and nonces.
+    if participant_emails:
         db.session.execute(
             update(_P)
-            .where(_P.c.id == pid)
+            .where(_P.c.id == bindparam("row_id"))
             .values(
                 name=ANONYMOUS,
-                email=participant_emails[pid],
+                email=bindparam("new_email"),
                 role=None,
                 dietary_needs=None,
                 accessibility_needs=None,
-                feed_nonce=new_nonce(),
+                feed_nonce=bindparam("new_feed"),
                 anonymised_at=func.coalesce(_P.c.anonymised_at, now),
-            )
+            ),
+            [
+                {"row_id": pid, "new_email": email, "new_feed": new_nonce()}
+                for pid, email in participant_emails.items()
+            ],
         )
-    for bid in contact_emails:
+    if contact_emails:
         db.session.execute(
             update(_B)
-            .where(_B.c.id == bid)
+            .where(_B.c.id == bindparam("row_id"))
             .values(
                 contact_name=ANONYMOUS,
-                contact_email=contact_emails[bid],
+                contact_email=bindparam("new_email"),
                 contact_phone=None,
                 message=None,
-                token_nonce=new_nonce(),
-                feed_nonce=new_nonce(),
+                token_nonce=bindparam("new_token"),
+                feed_nonce=bindparam("new_feed"),
                 invitations_opt_in=False,
                 anonymised_at=func.coalesce(_B.c.anonymised_at, now),
-            )
+            ),
+            [
+                {
+                    "row_id": bid,
+                    "new_email": email,
+                    "new_token": new_nonce(),
+                    "new_feed": new_nonce(),
+                }
+                for bid, email in contact_emails.items()
+            ],
         )
     conditions = []
     if participant_ids:

@@ -19,6 +19,7 @@ it and changes nothing. A run is one transaction and leaves one audit entry.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -144,6 +145,14 @@ def plan(now: datetime) -> Plan:
     return result
 
 
+_CHUNK = 2000
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
 def run(now: datetime | None = None, *, dry_run: bool = False) -> Plan:
     """Apply (or, with ``dry_run``, only compute) the retention rules; commits unless dry."""
     now = now or utcnow()
@@ -153,9 +162,17 @@ def run(now: datetime | None = None, *, dry_run: bool = False) -> Plan:
     if dry_run:
         db.session.rollback()
         return todo
-    anonymise.erase_needs(todo.needs_participants, todo.needs_bookings)
-    anonymise.erase_outbox(todo.outbox, now)
-    anonymise.anonymise(todo.people_participants, todo.people_bookings, now)
+    # In chunks: SQLite takes at most 32,766 values in one statement.
+    for part in _chunks(todo.needs_participants):
+        anonymise.erase_needs(part, [])
+    for part in _chunks(todo.needs_bookings):
+        anonymise.erase_needs([], part)
+    for part in _chunks(todo.outbox):
+        anonymise.erase_outbox(part, now)
+    for part in _chunks(todo.people_participants):
+        anonymise.anonymise(part, [], now)
+    for part in _chunks(todo.people_bookings):
+        anonymise.anonymise([], part, now)
     if any(todo.summary().values()):
         audit.record(None, "privacy.retention", **todo.summary())
     db.session.commit()
