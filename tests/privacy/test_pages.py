@@ -8,12 +8,15 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests import factories as f
+from tests.accounts import helpers as h
+from tests.accounts.conftest import cheap_argon2  # noqa: F401 - an autouse fixture
+from tests.conftest import csrf_from
 from webapp.bookings import services as bookings
 from webapp.bookings.models import Booking
 from webapp.db import db
 from webapp.notifications import rendering, unsubscribe
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
-from webapp.organisations.models import PrivacyNotice
+from webapp.organisations.models import Organisation, PrivacyNotice, Project, Role
 
 SV = {"Accept-Language": "sv"}
 EN = {"Accept-Language": "en"}
@@ -76,3 +79,26 @@ def test_unsubscribing_withdraws_the_contacts_opt_in_with_its_time_and_stops_the
     row = db.session.get(Booking, booking.id)
     assert (row.invitations_opt_in, row.invitations_withdrawn_at) == (False, moment)
     assert db.session.scalars(reminder).one().status == MessageStatus.CANCELLED
+
+
+def test_admins_set_the_organisations_and_projects_retention_periods(client):
+    org = f.organisation("Teknikparken")
+    project = f.project(org)
+    admin = h.user(org, Role.ADMIN)
+    db.session.commit()
+    h.login_session(client, admin)
+    settings = f"/organisers/organisations/{org.id}/settings"
+    token = csrf_from(client.get(settings).text)
+    base = {"name": "Teknikparken", "slug": org.slug, "country": "SE", "csrf_token": token}
+    bad = client.post(settings, data={**base, "needs_retention_days": "tre"}, headers=SV)
+    assert bad.status_code == 422 and "Ange ett antal dagar från 1 till 3650." in bad.text
+    assert client.post(settings, data={**base, "needs_retention_days": "0"}).status_code == 422
+    assert client.post(settings, data={**base, "needs_retention_days": "14"}).status_code == 303
+    edit = f"/organisers/projects/{project.id}/edit"
+    data = {"name": project.name, "slug": project.slug, "status": "active", "csrf_token": token}
+    assert client.post(edit, data={**data, "retention_years": "99"}).status_code == 422
+    assert client.post(edit, data={**data, "retention_years": "7"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Organisation, org.id).needs_retention_days == 14
+    assert db.session.get(Project, project.id).retention_years == 7
+    assert 'value="14"' in client.get(settings).text
