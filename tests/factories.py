@@ -121,9 +121,15 @@ def people(n: int, prefix: str = "person") -> list[bookings.ParticipantData]:
 
 
 def book(
-    ev: Event, n: int = 1, company: int = 0, *, language: str = "sv", **kwargs: object
+    ev: Event, n: int = 1, company: int | None = None, *, language: str = "sv", **kwargs: object
 ) -> Booking:
-    """Register ``n`` participants of test company ``company`` through the real service."""
+    """Register ``n`` participants of test company ``company`` through the real service.
+
+    Without ``company`` each call books a company of its own (a company has one active
+    booking per event).
+    """
+    if company is None:
+        company = next(_seq)
     return bookings.register(
         ev.id,
         company_data(company),

@@ -18,6 +18,8 @@ KEYWORDS = {
     "_l": None,
     "lazy_gettext": None,
     "lazy_ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
 }
 METHODS = [
     ("webapp/**.py", "python"),
@@ -26,19 +28,19 @@ METHODS = [
 ]
 
 
-def _source_messages() -> dict[str, str]:
-    """msgid → where it is used, for every translatable string in webapp/."""
+def _source_messages() -> dict[tuple[str | None, str], str]:
+    """(context, msgid) → where it is used, for every translatable string in webapp/."""
     found = {}
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    for filename, _lineno, message, _comments, context in extract_from_dir(
         str(ROOT), METHODS, keywords=KEYWORDS, options_map={"**.html": {}, "**.txt": {}}
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
-            found.setdefault(msgid, filename)
+            found.setdefault((context, msgid), filename)
     return found
 
 
-def _swedish() -> dict[str, object]:
+def _swedish() -> dict[tuple[str | None, str], object]:
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     merged: dict[str, object] = {}
     for path in catalogue_paths(app):
@@ -49,7 +51,7 @@ def _swedish() -> dict[str, object]:
                     all(message.string) if isinstance(message.string, tuple) else message.string
                 )
                 if msgid and translated and not message.fuzzy:
-                    merged.setdefault(msgid, message.string)
+                    merged.setdefault((message.context, msgid), message.string)
     return merged
 
 
@@ -65,7 +67,7 @@ def test_placeholders_survive_translation():
     import re
 
     placeholder = re.compile(r"%\(\w+\)s")
-    for msgid, string in _swedish().items():
+    for (_context, msgid), string in _swedish().items():
         strings = string if isinstance(string, tuple) else (string,)
         for s in strings:
             assert set(placeholder.findall(s)) <= set(placeholder.findall(msgid)) | {"%(num)s"}, (

@@ -57,6 +57,9 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     PUBLIC_POST_LIMIT = "20 per minute;200 per hour"
+    # The manage page of a confirmed webinar booking says the room opens this long before
+    # the start (most meeting services let people in a little early).
+    JOIN_OPENS_MINUTES_BEFORE = 15
     # The JSON API, per client address: generous for a site that mirrors the calendar.
     API_RATE_LIMIT = "120 per minute;3000 per hour"
     # Organiser login and password-reset requests per client address and account together

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField, SelectChoice, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    Field,
+    FieldList,
+    FormField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
 
 
 def choices(pairs: Iterable[tuple[str, object]], empty: str | None = None) -> list[SelectChoice]:
@@ -31,6 +41,50 @@ _ID = re.compile(r"[0-9]{1,9}")
 def parse_id(value: str | None) -> int | None:
     """A row id from user input (form field, URL part), or None when it is not one."""
     return int(value) if value and _ID.fullmatch(value) else None
+
+
+DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
+_ISO_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
+
+
+class IsoDateField(DateField):
+    """A date typed as ``YYYY-MM-DD`` in a text box, the same in every browser.
+
+    ``<input type=date>`` shows the browser's locale format (mm/dd/yyyy in an English
+    browser) whatever hint the page gives, so organisers saw one format in the label and
+    another in the box. A text input with ``inputmode=numeric`` shows exactly what was
+    typed; the server parses it. ``20261215`` is accepted too, since some phones' number
+    pads have no dash; ``15/12/2026`` is not, as it is ambiguous.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        render_kw = {
+            "inputmode": "numeric",
+            "pattern": r"\d{4}-?\d{2}-?\d{2}",
+            "autocomplete": "off",
+            "size": 10,
+            **(kwargs.pop("render_kw", None) or {}),
+        }
+        super().__init__(*args, render_kw=render_kw, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.isoformat() if self.data else ""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        match = _ISO_DATE.fullmatch(valuelist[0].strip())
+        try:
+            self.data = date(*map(int, match.groups())) if match else None
+        except ValueError:
+            self.data = None
+        if self.data is None:
+            raise ValueError(str(DATE_MESSAGE))
 
 
 #: What str.splitlines() splits on and the edge (webapp.http) does not strip already.

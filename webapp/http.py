@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from webapp.db import db
 
@@ -132,10 +132,11 @@ def _close_session(_error: BaseException | None) -> None:
         db.session.remove()
 
 
-def _refuse_controls_in_path() -> tuple[str, int] | None:
+def _refuse_controls_in_path() -> None:
+    # Raised, not rendered here, so a blueprint's own error page (the API's problem
+    # document) answers for its paths.
     if _ANY_CONTROL.search(request.path):
-        return _render_error(404, _MESSAGES[404])
-    return None
+        raise NotFound()
 
 
 def _refuse_files() -> tuple[str, int] | None:

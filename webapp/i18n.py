@@ -1,8 +1,10 @@
 """Language choice and the date and time formats every page, email and export uses.
 
 The language follows the visitor's choice (a switch on every page, kept in a cookie),
-then the browser's Accept-Language, then Swedish. Dates are ISO 8601 (2026-03-14) and
-times use the 24-hour clock, always in Europe/Stockholm whatever the language.
+then the browser's Accept-Language, then Swedish. Times use the 24-hour clock, always in
+Europe/Stockholm whatever the language. Dates in tables, exports and forms are ISO 8601
+(2026-03-14); a date that stands alone in running text carries its weekday, in the
+page's language ("tis 15 dec 2026", "Tue 15 Dec 2026": filters ``longdate``, ``longspan``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import click
+from babel.dates import format_date as babel_format_date
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask.cli import with_appcontext
 from flask_babel import get_locale
@@ -66,6 +69,24 @@ def format_span(starts: datetime | None, ends: datetime | None) -> str:
     if local(starts).date() == local(ends).date():
         return f"{format_datetime(starts)}–{format_time(ends)}"
     return f"{format_datetime(starts)} – {format_datetime(ends)}"
+
+
+def format_long_date(value: datetime | None) -> str:
+    """``tis 15 dec 2026`` / ``Tue 15 Dec 2026``: weekday, day, short month, year."""
+    if not value:
+        return ""
+    text = babel_format_date(local(value).date(), "EEE d MMM y", locale=current_language())
+    return text.replace(".", "")  # CLDR's Swedish "dec." – the short forms read fine bare
+
+
+def format_long_span(starts: datetime | None, ends: datetime | None) -> str:
+    """``tis 15 dec 2026 09:00–16:00``, or both ends in full across days."""
+    if not starts or not ends:
+        return ""
+    first = f"{format_long_date(starts)} {format_time(starts)}"
+    if local(starts).date() == local(ends).date():
+        return f"{first}–{format_time(ends)}"
+    return f"{first} – {format_long_date(ends)} {format_time(ends)}"
 
 
 def safe_next(target: str | None) -> str:
@@ -130,6 +151,8 @@ def init_app(app: Flask) -> None:
         time=format_time,
         datetime=format_datetime,
         span=format_span,
+        longdate=format_long_date,
+        longspan=format_long_span,
     )
     from webapp.regions import country_name, county_name
 

@@ -46,3 +46,9 @@ colleague_invited = _signals.signal("colleague-invited")
 #: An organiser corrected a participant's details (sender: the Participant). Messages not
 #: yet sent to them follow the new address.
 participant_updated = _signals.signal("participant-updated")
+#: A company changed its booking's contact person (sender: the Booking). Messages not yet
+#: sent to the contact follow the new address.
+booking_contact_changed = _signals.signal("booking-contact-changed")
+#: Someone registered a company again for an event it is booked on (sender: the existing
+#: Booking). Its contact person is emailed the manage link; the page shows nothing of it.
+booking_link_requested = _signals.signal("booking-link-requested")

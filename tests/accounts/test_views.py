@@ -227,7 +227,10 @@ def test_admin_changes_roles_and_removes_members(client, admin):
     )
     assert db.session.get(Membership, own).role == Role.ADMIN  # last admin stays
     response = h.post_form(
-        client, f"/organisers/memberships/{membership_id}/remove", {}, form_page=members_url
+        client,
+        f"/organisers/memberships/{membership_id}/remove",
+        {"confirmed": "yes"},
+        form_page=members_url,
     )
     assert response.status_code == 303
     assert db.session.get(Membership, membership_id) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests import factories as f
@@ -127,16 +128,134 @@ def test_approval_events_put_bookings_in_pending_without_taking_seats(app):
     assert db.session.get(Event, event.id).seats_taken == 0
 
 
-def test_per_company_limit_counts_every_active_booking_of_the_company(app):
+def test_a_company_has_one_active_booking_per_event(app):
     event = f.event(capacity=50, max_per_company=3)
-    f.book(event, 2, company=1)
+    first = f.book(event, 2, company=1)
     db.session.commit()
-    with pytest.raises(services.CompanyLimitExceeded):
-        f.book(event, 2, company=1)
+    with pytest.raises(services.AlreadyBooked) as refused:
+        f.book(event, 1, company=1)
     db.session.rollback()
-    assert f.book(event, 1, company=1).status == BookingStatus.CONFIRMED
+    assert refused.value.booking_id == first.id
+    # Nothing of the existing booking is in the message the registrant sees.
+    assert first.contact_email not in str(refused.value)
+    with force_locale("en"):
+        assert "already registered" in str(refused.value)
     assert f.book(event, 3, company=2).status == BookingStatus.CONFIRMED
     db.session.commit()
+
+
+def test_a_waitlisted_booking_does_not_use_up_the_company_limit_elsewhere(app):
+    """The reported case: a full event, a waiting booking, and "can add 0 more"."""
+    event = f.event(capacity=1, max_per_company=3)
+    f.book(event, 1, company=1)
+    waiting = f.book(event, 3, company=2)
+    db.session.commit()
+    assert waiting.status == BookingStatus.WAITLISTED
+    with pytest.raises(services.AlreadyBooked) as second:
+        f.book(event, 1, company=2)
+    db.session.rollback()
+    assert "0" not in str(second.value)
+    # Another company is not affected by company 2's waiting booking.
+    assert f.book(event, 3, company=3).status == BookingStatus.WAITLISTED
+    db.session.commit()
+    with pytest.raises(services.CompanyLimitExceeded) as full:
+        services.add_participants(waiting.id, f.people(1))
+    with force_locale("en"):
+        assert "already has that many" in str(full.value)
+
+
+def test_the_company_limit_says_how_many_more_fit(app):
+    event = f.event(capacity=50, max_per_company=3)
+    booking = f.book(event, 1, company=1)
+    db.session.commit()
+    with pytest.raises(services.CompanyLimitExceeded) as refused:
+        services.add_participants(booking.id, f.people(3))
+    with force_locale("en"):
+        assert "can add 2 more" in str(refused.value)
+
+
+def test_waiting_position_follows_the_queue(app):
+    event = f.event(capacity=1)
+    f.book(event, 1)
+    first, second, third = (f.book(event, 1) for _ in range(3))
+    db.session.commit()
+    assert [services.waiting_position(b) for b in (first, second, third)] == [1, 2, 3]
+    services.cancel(first.id)
+    db.session.commit()
+    assert services.waiting_position(second) == 1
+    assert services.waiting_position(third) == 2
+    assert services.waiting_count(event.id) == 2
+
+
+def test_editing_a_participant_keeps_their_seat_and_the_queue_order(app):
+    event = f.event(capacity=2)
+    f.book(event, 2)
+    waiting = f.book(event, 2)
+    later = f.book(event, 1)
+    db.session.commit()
+    person = waiting.active_participants[0]
+    services.update_participant(
+        waiting.id,
+        person.id,
+        services.ParticipantData(
+            name="Rättat Namn", email="Rattad@Example.se", dietary_needs="Vegan"
+        ),
+    )
+    db.session.commit()
+    db.session.refresh(person)
+    assert (person.name, person.email, person.dietary_needs) == (
+        "Rättat Namn",
+        "rattad@example.se",
+        "Vegan",
+    )
+    assert person.cancelled_at is None
+    assert [p.id for p in waiting.active_participants][0] == person.id
+    assert services.waiting_position(waiting) == 1
+    assert services.waiting_position(later) == 2
+
+
+def test_participant_email_must_stay_unique_within_the_booking(app):
+    booking = f.book(f.event(), 2)
+    db.session.commit()
+    one, two = booking.active_participants
+    with pytest.raises(services.BookingError):
+        services.update_participant(
+            booking.id, one.id, services.ParticipantData(name="X", email=two.email.upper())
+        )
+
+
+def test_companies_change_details_only_until_the_start(app):
+    event = f.event(starts_at=utcnow() + timedelta(hours=1))
+    booking = f.book(event, 1)
+    db.session.commit()
+    later = utcnow() + timedelta(hours=2)
+    person = booking.active_participants[0]
+    data = services.ParticipantData(name="Ny", email="ny@example.se")
+    with pytest.raises(services.RegistrationClosed):
+        services.update_participant(booking.id, person.id, data, now=later)
+    db.session.rollback()
+    with pytest.raises(services.RegistrationClosed):
+        services.update_contact(booking.id, services.ContactData("Ny", "ny@example.se"), now=later)
+    db.session.rollback()
+    services.update_participant(booking.id, person.id, data, by_organiser=True, now=later)
+    db.session.commit()
+
+
+def test_changing_the_contact_person(app):
+    booking = f.book(f.event(), 1)
+    db.session.commit()
+    services.update_contact(booking.id, services.ContactData("Ny Kontakt", "NY@example.se", "070"))
+    db.session.commit()
+    db.session.refresh(booking)
+    assert (booking.contact_name, booking.contact_email, booking.contact_phone) == (
+        "Ny Kontakt",
+        "ny@example.se",
+        "070",
+    )
+    services.cancel(booking.id)
+    db.session.commit()
+    with pytest.raises(services.BookingNotActive):
+        services.update_contact(booking.id, services.ContactData("X", "x@example.se"))
 
 
 def test_cancelled_bookings_do_not_count_towards_the_company_limit(app):

@@ -83,15 +83,24 @@ def test_whole_registration_flow(client, webinar):
     assert db.session.get(Event, webinar.id).seats_taken == 2
 
     # Remove one participant, then cancel the whole booking.
+    # Each asks first (a page saying what happens), and only the confirmed POST acts.
     participant = booking.participants[1]
     path = manage_url.replace("http://localhost", "")
-    response = client.post(
-        f"{path}/participants/{participant.id}/remove", data={"csrf_token": csrf_from(manage.text)}
-    )
+    remove = f"{path}/participants/{participant.id}/remove"
+    asked = client.post(remove, data={"csrf_token": csrf_from(manage.text)})
+    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.text
+    db.session.expire_all()
+    assert db.session.get(Event, webinar.id).seats_taken == 2
+    response = client.post(remove, data={"csrf_token": csrf_from(asked.text), "confirmed": "yes"})
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Event, webinar.id).seats_taken == 1
-    response = client.post(f"{path}/cancel", data={"csrf_token": csrf_from(manage.text)})
+    asked = client.post(f"{path}/cancel", data={"csrf_token": csrf_from(manage.text)})
+    assert asked.status_code == 200
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+    response = client.post(
+        f"{path}/cancel", data={"csrf_token": csrf_from(asked.text), "confirmed": "yes"}
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
@@ -187,24 +196,42 @@ def test_too_many_participants_are_refused(client, app):
     assert count(Booking) == 0
 
 
-def test_company_limit_across_bookings_is_a_form_message(client, app):
-    event = f.event(capacity=50, max_per_company=2)
+def test_a_company_registering_twice_is_told_and_its_contact_gets_the_link(client, app):
+    from webapp.notifications.models import MessageKind, OutboxMessage
+
+    event = f.event(capacity=1, max_per_company=3)
+    f.book(event, 1)
     db.session.commit()
     token = open_form(client, event)
-    assert (
-        client.post(
-            f"/events/{event.id}/register", data=registration_form(token, participants=2)
-        ).status_code
-        == 303
+    first = client.post(f"/events/{event.id}/register", data=registration_form(token))
+    assert first.status_code == 303
+    existing = db.session.scalars(select(Booking).order_by(Booking.id.desc())).first()
+    assert existing.status == BookingStatus.WAITLISTED
+    again = registration_form(
+        token,
+        participants=1,
+        submission_key="key-2",
+        contact_name="Someone Else",
+        contact_email="someone@elsewhere.example.se",
+        **{"participants-0-name": "Ny Person", "participants-0-email": "ny@elsewhere.example.se"},
     )
-    response = client.post(
-        f"/events/{event.id}/register",
-        data=registration_form(token, participants=1, submission_key="key-2"),
-        headers={"Accept-Language": "en"},
-    )
-    assert response.status_code == 409
-    assert "at most 2 participants" in response.text
-    assert count(Booking) == 1
+    for _ in range(2):
+        response = client.post(
+            f"/events/{event.id}/register", data=again, headers={"Accept-Language": "en"}
+        )
+        assert response.status_code == 409
+        assert "already registered for this event" in response.text
+        assert "can add 0 more" not in response.text
+        # Nothing of the existing booking is shown to whoever registered.
+        for secret in ("anna@norrfors.example.se", "Anna Lindqvist", "Deltagare 0", "/bookings/"):
+            assert secret not in response.text
+    assert count(Booking) == 2
+    sent = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == MessageKind.BOOKING_LINK)
+    ).all()
+    assert [(m.recipient_email, m.booking_id) for m in sent] == [
+        ("anna@norrfors.example.se", existing.id)
+    ]  # once a day, however often someone tries
 
 
 def test_duplicate_submit_lands_on_the_same_booking(client, webinar):

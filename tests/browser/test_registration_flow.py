@@ -205,6 +205,10 @@ def test_find_register_and_manage(page: Page, demo: None) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Your booking")
     assert_accessible(page, "manage page")
     page.get_by_role("button", name="Remove Mikael Berg").click()
+    # A confirmation step says what happens before anything changes.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remove Mikael Berg?")
+    assert fresh_booking(org_number).seats_held == 2
+    page.get_by_role("button", name="Yes, remove Mikael Berg").click()
     expect(page.get_by_text("The participant has been removed.")).to_be_visible()
     participants = page.get_by_role("table").get_by_role("row")
     expect(participants).to_have_count(2)  # the header and Karin

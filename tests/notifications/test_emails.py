@@ -88,7 +88,13 @@ def test_email_in_the_language_of_the_booking(app, smtp_server):
     assert "Hello Kontakt Person" in en.part("text/plain")
     session = event.sessions[0]
     local = session.starts_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Stockholm"))
-    assert local.strftime("%Y-%m-%d %H:%M") in sv.part("text/plain")
+    # A date standing alone carries its weekday, in the booking's language.
+    day = local.date()
+    sv_days = ["mån", "tis", "ons", "tors", "fre", "lör", "sön"]
+    en_days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert f"{sv_days[day.weekday()]} {day.day} " in sv.part("text/plain")
+    assert f"{en_days[day.weekday()]} {day.day} " in en.part("text/plain")
+    assert local.strftime(" %Y %H:%M") in sv.part("text/plain")
 
 
 def test_contact_who_takes_part_gets_one_email_with_the_join_link(app, smtp_server):

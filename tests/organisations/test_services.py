@@ -301,7 +301,9 @@ def test_deactivation_ends_sessions_and_respects_other_organisations(app):
     org, other = f.organisation(), f.organisation()
     admin = h.user(org, Role.ADMIN)
     member = h.user(org, Role.ORGANISER)
-    identity = member.get_id()
+    identity = accounts.start_session(member)
+    db.session.commit()
+    assert accounts.load_user(identity) is not None
     accounts.deactivate_user(admin, org.id, member.id)
     db.session.commit()
     assert accounts.load_user(identity) is None
@@ -309,6 +311,8 @@ def test_deactivation_ends_sessions_and_respects_other_organisations(app):
     db.session.rollback()
     accounts.reactivate_user(admin, org.id, member.id)
     db.session.commit()
+    # The login rows were deleted: reactivating lets them log in again, not revive old cookies.
+    assert accounts.load_user(identity) is None
     assert accounts.authenticate(member.email, h.PASSWORD) is not None
     db.session.commit()
     with pytest.raises(accounts.AccountError):

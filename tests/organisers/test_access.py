@@ -17,8 +17,10 @@ from sqlalchemy import select
 from tests import factories as f
 from tests.accounts import helpers as h
 from tests.conftest import csrf_from
+from webapp.bookings.models import Attendance, Booking, BookingStatus
 from webapp.companies.models import Company
 from webapp.db import db
+from webapp.events.models import Event, EventStatus
 from webapp.notifications.models import OutboxMessage
 from webapp.organisations.services import current_notice
 
@@ -75,9 +77,17 @@ GET_PAGES = [
 POST_ACTIONS = [
     ("/organisers/events/{event}/duplicate", "organiser", {}),
     ("/organisers/events/{event}/selection", "organiser", {"decision": "approve"}),
-    ("/organisers/events/{event}/attendance", "organiser", {"session": "{session}"}),
-    ("/organisers/bookings/{booking}/move", "organiser", {"target": "waitlist"}),
-    ("/organisers/participants/{participant}/remove", "organiser", {}),
+    (
+        "/organisers/events/{event}/attendance",
+        "organiser",
+        {"session": "{session}", "confirmed": "yes"},
+    ),
+    (
+        "/organisers/bookings/{booking}/move",
+        "organiser",
+        {"target": "waitlist", "confirmed": "yes"},
+    ),
+    ("/organisers/participants/{participant}/remove", "organiser", {"confirmed": "yes"}),
     (
         "/organisers/organisations/{home}/invitations",
         "admin",
@@ -98,7 +108,7 @@ POST_ACTIONS = [
             "size_class": "medium",
         },
     ),
-    ("/organisers/events/{event}/cancel", "organiser", {}),
+    ("/organisers/events/{event}/cancel", "organiser", {"confirmed": "yes"}),
     (
         "/organisers/organisations/{home}/settings",
         "admin",
@@ -136,6 +146,16 @@ POST_ACTIONS = [
     ),
     ("/organisers/projects/{project}/partners/{partner}/remove", "admin", {}),
     ("/organisers/events/{event}/leave-project", "admin", {}),
+]
+
+#: Actions that first answer with a confirmation page (webapp.confirming): only to those
+#: allowed to act; everyone else gets the same refusal as for the action itself.
+ASKING_ACTIONS = [
+    ("/organisers/events/{event}/attendance", "organiser", {"session": "{session}"}),
+    ("/organisers/bookings/{booking}/move", "organiser", {"target": "cancel"}),
+    ("/organisers/participants/{participant}/remove", "organiser", {}),
+    ("/organisers/events/{event}/cancel", "organiser", {}),
+    ("/organisers/memberships/{membership}/remove", "admin", {}),
 ]
 
 ALLOWED = {
@@ -247,6 +267,35 @@ def test_needs_phone_and_message_reach_only_the_running_organisations_organisers
 def _xlsx_text(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return "".join(archive.read(name).decode() for name in archive.namelist())
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_confirmation_pages_are_shown_only_to_those_who_may_act(client, world, who):
+    person = world.people[who]
+    token = csrf_from(client.get("/organisers/login").text)
+    if person is not None:
+        h.login_session(client, person)
+    ids = _ids(world)
+    ids["membership"] = world.people["viewer"].memberships[0].id
+    wrong = []
+    for template, level, data in ASKING_ACTIONS:
+        url = template.format(**ids)
+        form = {k: v.format(**ids) for k, v in data.items()}
+        response = client.post(url, data={**form, "csrf_token": token})
+        expected = 302 if who == "anonymous" else 200 if level in ALLOWED[who] else 403
+        if response.status_code != expected:
+            wrong.append((url, response.status_code, expected))
+        if response.status_code == 200:
+            assert 'name="confirmed" value="yes"' in response.text
+    assert not wrong
+    # Asking changed nothing.
+    db.session.expire_all()
+    assert db.session.get(Booking, world.booking.id).status == BookingStatus.CONFIRMED
+    assert db.session.get(Event, world.event.id).status == EventStatus.PUBLISHED
+    assert all(
+        p.cancelled_at is None for p in db.session.get(Booking, world.booking.id).participants
+    )
+    assert db.session.scalars(select(Attendance)).first() is None
 
 
 def test_unknown_event_is_404_for_organisers(client, world):

@@ -81,7 +81,7 @@ def test_decline_several(client, trip):
     h.post_form(
         client,
         f"/organisers/events/{event.id}/selection",
-        {"decision": "decline", "booking": [str(a.id), str(c.id)]},
+        {"decision": "decline", "booking": [str(a.id), str(c.id)], "confirmed": "yes"},
         form_page=f"/organisers/events/{event.id}/attendees",
     )
     assert _status(a.id) == _status(c.id) == BookingStatus.DECLINED
@@ -110,7 +110,10 @@ def test_move_a_booking_between_confirmed_waitlisted_and_cancelled(client, organ
 
     def move(booking, target):
         return h.post_form(
-            client, f"/organisers/bookings/{booking.id}/move", {"target": target}, form_page=page
+            client,
+            f"/organisers/bookings/{booking.id}/move",
+            {"target": target, "confirmed": "yes"},
+            form_page=page,
         )
 
     assert move(second, "confirm").status_code == 303
@@ -203,7 +206,10 @@ def test_edit_add_and_remove_participants(client, organiser):
     assert full.status_code == 409  # capacity 3 holds: the fourth does not fit
     assert (
         h.post_form(
-            client, f"/organisers/participants/{other.id}/remove", {}, form_page=page
+            client,
+            f"/organisers/participants/{other.id}/remove",
+            {"confirmed": "yes"},
+            form_page=page,
         ).status_code
         == 303
     )
@@ -234,7 +240,7 @@ def test_attendance_per_session_with_rates(client, organiser):
     response = h.post_form(
         client,
         url,
-        {"session": str(first.id), "present": present},
+        {"session": str(first.id), "present": present, "confirmed": "yes"},
         form_page=f"{url}?session={first.id}",
     )
     assert response.status_code == 303
@@ -245,7 +251,7 @@ def test_attendance_per_session_with_rates(client, organiser):
     h.post_form(
         client,
         url,
-        {"session": str(first.id), "present": present[:1]},
+        {"session": str(first.id), "present": present[:1], "confirmed": "yes"},
         form_page=f"{url}?session={first.id}",
     )
     db.session.expire_all()
@@ -258,7 +264,11 @@ def test_attendance_per_session_with_rates(client, organiser):
     h.post_form(
         client,
         url,
-        {"session": str(second.id), "present": present + [str(confirmed.participants[2].id)]},
+        {
+            "session": str(second.id),
+            "present": present + [str(confirmed.participants[2].id)],
+            "confirmed": "yes",
+        },
         form_page=f"{url}?session={second.id}",
     )
     per_session, overall = attendance.rates(db.session.get(Event, event.id))
@@ -275,7 +285,11 @@ def test_attendance_ignores_people_who_are_not_expected(client, organiser):
     db.session.commit()
     session_id = event.sessions[0].id
     url = f"/organisers/events/{event.id}/attendance"
-    h.post_form(client, url, {"session": str(session_id), "present": [str(outsider.id), "x"]})
+    h.post_form(
+        client,
+        url,
+        {"session": str(session_id), "present": [str(outsider.id), "x"], "confirmed": "yes"},
+    )
     assert (
         db.session.scalar(
             select(func.count(Attendance.id)).where(Attendance.participant_id == outsider.id)

@@ -102,7 +102,7 @@ BAD_INPUT = [
     ({"sessions-0-end_time": "12:00"}, "sessions-0-end_time"),
     ({"sessions-0-start_date": "14/3/2027"}, "sessions-0-start_date"),
     ({"sessions-0-start_date": "0001-01-01"}, "sessions-0-start_date"),
-    ({"sessions-1-end_date": "20270620"}, "sessions-1-end_date"),
+    ({"sessions-1-end_date": "2027-06-31"}, "sessions-1-end_date"),
     ({"capacity": "-1"}, "capacity"),
     ({"capacity": "many"}, "capacity"),
     ({"max_per_company": "0"}, "max_per_company"),
@@ -339,7 +339,10 @@ def test_cancel_keeps_bookings_and_tells_listeners(client, booked):
     edit_page = f"/organisers/events/{booked.id}/edit"
     with caught(signals.event_cancelled) as cancelled:
         response = h.post_form(
-            client, f"/organisers/events/{booked.id}/cancel", {}, form_page=edit_page
+            client,
+            f"/organisers/events/{booked.id}/cancel",
+            {"confirmed": "yes"},
+            form_page=edit_page,
         )
     assert response.status_code == 303
     assert len(cancelled) == 1

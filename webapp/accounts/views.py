@@ -33,6 +33,7 @@ from webapp.accounts.forms import (
     RoleForm,
 )
 from webapp.accounts.models import Membership, Role
+from webapp.confirming import ORGANISER_LAYOUT, ask
 from webapp.db import db
 from webapp.errors import one_transaction
 from webapp.extensions import limiter, login_manager
@@ -298,6 +299,24 @@ def change_role(membership_id: int):
 def remove_member(membership_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    membership = db.get_or_404(Membership, membership_id)
+    services.require_role(current_user, membership.organisation_id, Role.ADMIN)
+    page = ask(
+        _(
+            "Remove %(name)s from %(organisation)s?",
+            name=membership.user.name,
+            organisation=membership.organisation.name,
+        ),
+        [
+            _("They can no longer see or change this organisation's events."),
+            _("Their account stays; an admin can invite them again."),
+        ],
+        _("Yes, remove"),
+        url_for("accounts.members", organisation_id=membership.organisation_id),
+        layout=ORGANISER_LAYOUT,
+    )
+    if page is not None:
+        return page
     return _membership_action(
         membership_id,
         lambda m: services.remove_member(current_user, m.id),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     Response,
@@ -14,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
@@ -22,14 +25,16 @@ from webapp.accounts.models import Role
 from webapp.bookings import attendance as attendance_service
 from webapp.bookings import attendees as attendee_lists
 from webapp.bookings import exports, organising
-from webapp.bookings.forms import AddParticipantForm
-from webapp.bookings.models import BookingStatus, Participant
+from webapp.bookings.forms import AddParticipantForm, ParticipantEditForm
+from webapp.bookings.models import Booking, BookingStatus, Participant
 from webapp.bookings.organiser_forms import MoveForm, OrganiserBookingForm, SelectionForm
+from webapp.confirming import ORGANISER_LAYOUT, ask
 from webapp.db import db, utcnow
 from webapp.errors import one_transaction
 from webapp.events.admin import event_or_404
-from webapp.events.models import Event
+from webapp.events.models import Event, EventSession
 from webapp.formtools import parse_id
+from webapp.i18n import format_long_span
 from webapp.organisations.services import NotAllowed, current_notice, has_role, role_in
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/organisers")
@@ -140,9 +145,25 @@ def select(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     form = SelectionForm()
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors or form.decision.data:
+            abort(400)  # a forged token or a decision no page offers
+        flash(" ".join(map(str, form.decision.errors)), "error")
+        return _back_to_list(event_id)
     ids = [i for i in map(parse_id, request.form.getlist("booking")) if i is not None]
     approve = form.decision.data == "approve"
+    if not approve and ids:
+        page = ask(
+            ngettext("Decline %(num)s booking?", "Decline %(num)s bookings?", len(ids)),
+            [
+                _("Each company is emailed that it was not selected."),
+                _("A declined booking cannot be approved later; the company would register again."),
+            ],
+            _("Yes, decline"),
+            url_for("booking_admin.attendees", event_id=event_id, **request.args),
+            layout=ORGANISER_LAYOUT,
+        )
+        if page is not None:
+            return page
     with one_transaction() as attempt:
         done = organising.decide(current_user, event, ids, approve=approve)
     if not attempt.ok:
@@ -203,6 +224,32 @@ def add_booking(event_id: int):
     return render_template("organisers/bookings/new.html", event=event, form=form)
 
 
+MOVE_QUESTIONS = {
+    organising.Move.WAITLIST: _l("Move the booking to the waiting list?"),
+    organising.Move.DECLINE: _l("Decline the booking?"),
+    organising.Move.CANCEL: _l("Cancel the booking?"),
+}
+
+
+def _move_effects(booking: Booking, target: organising.Move) -> list[str]:
+    """What moving a booking away from its place means, for the confirmation page."""
+    lines = []
+    if booking.status == BookingStatus.CONFIRMED and booking.seats_held:
+        lines.append(
+            ngettext(
+                "%(num)s seat is given back; the first waiting bookings that fit get it.",
+                "%(num)s seats are given back; the first waiting bookings that fit get them.",
+                booking.seats_held,
+            )
+        )
+    if target == organising.Move.WAITLIST:
+        lines.append(_("The booking waits behind the bookings already on the waiting list."))
+    lines.append(_("The contact person and the participants who had a place are emailed."))
+    if target != organising.Move.WAITLIST:
+        lines.append(_("This cannot be undone; the company would have to register again."))
+    return lines
+
+
 def _render_booking(booking_id: int, add_form: AddParticipantForm | None = None, status: int = 200):
     booking = organising.booking_for(current_user, booking_id)
     return render_template(
@@ -228,12 +275,26 @@ def _back_to_booking(booking_id: int):
 @bp.post("/bookings/<int:booking_id>/move")
 @login_required
 def move(booking_id: int):
-    organising.booking_for(current_user, booking_id)
+    booking = organising.booking_for(current_user, booking_id)
     form = MoveForm()
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors or form.target.data:
+            abort(400)  # a forged token or a target no page offers
+        flash(" ".join(map(str, form.target.errors)), "error")
+        return _back_to_booking(booking_id)
+    target = organising.Move(form.target.data)
+    if target != organising.Move.CONFIRM:
+        page = ask(
+            MOVE_QUESTIONS[target],
+            _move_effects(booking, target),
+            _("Yes, go ahead"),
+            url_for("booking_admin.booking", booking_id=booking_id),
+            layout=ORGANISER_LAYOUT,
+        )
+        if page is not None:
+            return page
     with one_transaction() as attempt:
-        result = organising.move(current_user, booking_id, organising.Move(form.target.data))
+        result = organising.move(current_user, booking_id, target)
     if attempt.ok:
         flash(_("The booking is now: %(status)s.", status=result.status.label), "success")
     return _back_to_booking(booking_id)
@@ -259,12 +320,9 @@ def add_participant(booking_id: int):
 def edit_participant(participant_id: int):
     participant = db.get_or_404(Participant, participant_id)
     booking = organising.booking_for(current_user, participant.booking_id)
-    form = AddParticipantForm()
+    form = ParticipantEditForm()
     if request.method == "GET":
-        sub = form.participant.form
-        for name in ("name", "email", "role", "dietary_needs", "accessibility_needs"):
-            getattr(sub, name).data = getattr(participant, name) or ""
-        sub.gender.data = participant.gender.value if participant.gender else ""
+        form.participant.form.fill(participant)
     elif form.validate_on_submit():
         with one_transaction(form.participant.form, field="email") as attempt:
             organising.edit_participant(
@@ -287,14 +345,34 @@ def edit_participant(participant_id: int):
 @login_required
 def remove_participant(participant_id: int):
     participant = db.get_or_404(Participant, participant_id)
-    organising.booking_for(current_user, participant.booking_id)
+    booking = organising.booking_for(current_user, participant.booking_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    lines = [_("%(name)s is taken off the booking.", name=participant.name)]
+    if booking.status == BookingStatus.CONFIRMED:
+        lines += [
+            _("Their seat is given back; the first waiting booking that fits gets it."),
+            _("%(name)s gets an email saying their place is cancelled.", name=participant.name),
+        ]
+    page = ask(
+        _("Remove %(name)s?", name=participant.name),
+        lines,
+        _("Yes, remove %(name)s", name=participant.name),
+        url_for("booking_admin.booking", booking_id=booking.id),
+        layout=ORGANISER_LAYOUT,
+    )
+    if page is not None:
+        return page
     with one_transaction() as attempt:
         organising.remove_participant(current_user, participant.id)
     if attempt.ok:
         flash(_("The participant has been removed."), "success")
     return _back_to_booking(participant.booking_id)
+
+
+def _more_than_a_day_ahead(session: EventSession) -> bool:
+    """Attendance for such a session is more likely a slip than a door list: ask first."""
+    return session.starts_at - utcnow() > timedelta(days=1)
 
 
 @bp.route("/events/<int:event_id>/attendance", methods=["GET", "POST"])
@@ -311,7 +389,30 @@ def attendance(event_id: int):
             raise NotAllowed()
         if chosen is None or not form.validate_on_submit():
             abort(400)
-        present = [i for i in map(parse_id, request.form.getlist("present")) if i is not None]
+        if request.form.get("all_present"):
+            present = [p.id for p in attendance_service.expected_participants(event.id)]
+        else:
+            present = [i for i in map(parse_id, request.form.getlist("present")) if i is not None]
+        if _more_than_a_day_ahead(chosen):
+            page = ask(
+                _("Save attendance for a session that has not happened yet?"),
+                [
+                    _(
+                        "The session starts %(when)s, more than a day from now.",
+                        when=format_long_span(chosen.starts_at, chosen.ends_at),
+                    ),
+                    _(
+                        "Attendance is usually marked at the door or afterwards; "
+                        "it feeds the funders' reports."
+                    ),
+                    _("You can change it again later."),
+                ],
+                _("Yes, save it now"),
+                url_for("booking_admin.attendance", event_id=event.id, session=chosen.id),
+                layout=ORGANISER_LAYOUT,
+            )
+            if page is not None:
+                return page
         n_present, n_absent = attendance_service.mark(current_user, event, chosen.id, present)
         db.session.commit()
         flash(
@@ -332,6 +433,7 @@ def attendance(event_id: int):
         session_rates=session_rates,
         overall=overall,
         can_mark=can_mark,
+        future=chosen is not None and _more_than_a_day_ahead(chosen),
         form=form,
         role=role_in(current_user, event.organisation_id),
     )

@@ -28,7 +28,6 @@ from flask_babel import lazy_gettext as _l
 from webapp import xlsx
 from webapp.bookings.forms import GENDER_LABELS
 from webapp.bookings.models import Booking, Gender
-from webapp.companies.models import SizeClass
 from webapp.events.models import Event, EventSession
 from webapp.i18n import current_language, format_date, format_datetime, format_span
 from webapp.regions import county_name
@@ -71,13 +70,6 @@ COLUMNS = (
 )
 _WIDTHS = (30, 24, 11, 11, 9, 18, 30, 15, 8, 16, 10, 6, 10, 26, 32, 14, 20, 20, 20, 24, 30,
            16, 17, 10, 8)  # fmt: skip
-
-SIZE_NAMES = {
-    SizeClass.MICRO: _l("Micro"),
-    SizeClass.SMALL: _l("Small"),
-    SizeClass.MEDIUM: _l("Medium"),
-    SizeClass.LARGE: _l("Large"),
-}
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -159,7 +151,7 @@ def rows(
                     company.org_number,
                     company.country,
                     county_name(company.county) if company.county else "",
-                    str(SIZE_NAMES[company.size_class]),
+                    company.size_class.label,
                     yes if company.is_sme else no,
                     company.industry_code or "",
                     participant.name,

@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from webapp.bookings.models import Gender
+from webapp.bookings.models import Booking, Gender, Participant
 from webapp.bookings.services import CompanyData, ContactData, ParticipantData
 from webapp.companies import orgnumbers
 from webapp.companies.models import BalanceBand, StaffBand, TurnoverBand, derive_size_class
@@ -68,6 +68,12 @@ class ParticipantForm(Form):
     accessibility_needs = StringField(
         _l("Accessibility needs (optional)"), [Optional(), Length(max=500)], filters=[_strip]
     )
+
+    def fill(self, participant: Participant) -> None:
+        """Show a participant's current details (for editing them)."""
+        for name in ("name", "email", "role", "dietary_needs", "accessibility_needs"):
+            getattr(self, name).data = getattr(participant, name) or ""
+        self.gender.data = participant.gender.value if participant.gender else ""
 
     def to_data(self) -> ParticipantData:
         return ParticipantData(
@@ -258,6 +264,29 @@ class AddParticipantForm(AppForm):
 
     participant = FormField(ParticipantForm)
     submit = SubmitField(_l("Add participant"))
+
+
+class ParticipantEditForm(AppForm):
+    """Correct one participant's details (manage page and organisers' booking page)."""
+
+    participant = FormField(ParticipantForm)
+    submit = SubmitField(_l("Save"))
+
+
+class ContactForm(AppForm):
+    """Change a booking's contact person (manage page); the fields of the registration form."""
+
+    contact_name = RegistrationForm.contact_name
+    contact_email = RegistrationForm.contact_email
+    contact_phone = RegistrationForm.contact_phone
+    submit = SubmitField(_l("Save"))
+
+    def fill(self, booking: Booking) -> None:
+        self.contact_name.data = booking.contact_name
+        self.contact_email.data = booking.contact_email
+        self.contact_phone.data = booking.contact_phone or ""
+
+    contact_data = RegistrationForm.contact_data
 
 
 class ConfirmForm(AppForm):

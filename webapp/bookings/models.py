@@ -10,6 +10,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -48,12 +49,14 @@ class BookingStatus(enum.StrEnum):
         return str(_BOOKING_STATUS_LABELS[self])
 
 
+# One booking's status, so singular in Swedish ("Bekräftad"); the context keeps these apart
+# from the same English words elsewhere ("Cancelled" event = "Inställt").
 _BOOKING_STATUS_LABELS = {
     BookingStatus.PENDING: _l("Awaiting approval"),
-    BookingStatus.CONFIRMED: _l("Confirmed"),
+    BookingStatus.CONFIRMED: lazy_pgettext("booking status", "Confirmed"),
     BookingStatus.WAITLISTED: _l("On the waiting list"),
     BookingStatus.DECLINED: _l("Not selected"),
-    BookingStatus.CANCELLED: _l("Cancelled"),
+    BookingStatus.CANCELLED: lazy_pgettext("booking status", "Cancelled"),
 }
 
 

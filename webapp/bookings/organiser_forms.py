@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SubmitField
+from wtforms.validators import DataRequired
 
 from webapp.bookings.forms import RegistrationForm
 from webapp.bookings.organising import Move
@@ -33,9 +34,12 @@ class OrganiserBookingForm(RegistrationForm):
 
 
 class MoveForm(AppForm):
+    # No action is preselected: an organiser must choose one, never apply a default by
+    # accident.
     target = SelectField(
         _l("Move the booking"),
-        choices=choices((move.value, label) for move, label in MOVE_LABELS.items()),
+        choices=choices(((move.value, label) for move, label in MOVE_LABELS.items()), empty="—"),
+        validators=[DataRequired(message=_l("Choose what to do with the booking."))],
     )
     submit = SubmitField(_l("Move"))
 
@@ -45,6 +49,7 @@ class SelectionForm(AppForm):
 
     decision = SelectField(
         _l("With the ticked bookings"),
-        choices=choices([("approve", _l("Approve")), ("decline", _l("Decline"))]),
+        choices=choices([("approve", _l("Approve")), ("decline", _l("Decline"))], empty="—"),
+        validators=[DataRequired(message=_l("Choose what to do with the ticked bookings."))],
     )
     submit = SubmitField(_l("Apply"))

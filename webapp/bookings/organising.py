@@ -17,11 +17,15 @@ from sqlalchemy.orm import joinedload
 
 from webapp.accounts.models import Role, User
 from webapp.bookings import services
-from webapp.bookings.models import Booking, Participant
+from webapp.bookings.models import Booking, BookingStatus, Participant
 from webapp.db import db
+from webapp.events import log as event_log
 from webapp.events.models import Event
 from webapp.organisations import audit
 from webapp.organisations.services import NotAllowed, require_role
+
+# The event log shows a booking's recorded status ("confirmed") by its label.
+event_log.VALUE_LABELS["status"] = lambda value: BookingStatus(value).label
 
 
 class Move(enum.StrEnum):
@@ -180,7 +184,9 @@ def edit_participant(
         for name in ("name", "email", "role", "gender", "dietary_needs", "accessibility_needs")
         if (getattr(participant, name) or None) != (getattr(person, name) or None)
     )
-    result = services.update_participant(participant.booking_id, participant.id, person)
+    result = services.update_participant(
+        participant.booking_id, participant.id, person, by_organiser=True
+    )
     _log(user, "participant.edited", result.booking, participant=result.name, fields=changed)
     return result
 

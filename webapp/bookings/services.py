@@ -61,6 +61,32 @@ class LastParticipant(BookingError):
     default = _l("A booking needs at least one participant. Cancel the booking instead.")
 
 
+class AlreadyBooked(BookingError):
+    """The company already has an active booking for the event; ``booking_id`` is that one.
+
+    The message names nothing of the existing booking: whoever registers may be someone
+    else at the company, or not at the company at all. The view emails the existing
+    booking's link to its contact person (:func:`send_existing_booking_link`).
+    """
+
+    default = _l(
+        "Your company is already registered for this event. We have emailed the link to the "
+        "booking to its contact person, who can add participants or make changes there."
+    )
+
+    def __init__(self, booking_id: int, *, by_organiser: bool = False) -> None:
+        super().__init__(
+            _l(
+                "This company already has a booking for this event (number %(id)s): add the "
+                "participants to that booking instead.",
+                id=booking_id,
+            )
+            if by_organiser
+            else None
+        )
+        self.booking_id = booking_id
+
+
 @dataclass(frozen=True)
 class ParticipantData:
     name: str
@@ -172,36 +198,50 @@ def _check_new_people(booking: Booking, people: Sequence[ParticipantData]) -> No
         raise BookingError(_l("At most %(n)s participants can be registered.", n=cap))
 
 
-def _company_participants(event_id: int, company_id: int, exclude_booking: int | None) -> int:
-    stmt = (
-        select(func.count(Participant.id))
-        .join(Booking)
+def _active_booking_of(event_id: int, company_id: int) -> Booking | None:
+    """The company's earliest active booking for the event, if it has one."""
+    return db.session.scalars(
+        select(Booking)
         .where(
             Booking.event_id == event_id,
             Booking.company_id == company_id,
             Booking.status.in_(ACTIVE_STATUSES),
-            Participant.cancelled_at.is_(None),
         )
-    )
-    if exclude_booking is not None:
-        stmt = stmt.where(Booking.id != exclude_booking)
-    return db.session.scalar(stmt) or 0
+        .order_by(Booking.created_at, Booking.id)
+        .limit(1)
+    ).first()
 
 
-def _check_company_limit(event: Event, company_id: int, adding: int) -> None:
+def _check_company_limit(event: Event, booking: Booking | None, adding: int) -> None:
+    """The per-company limit, applied to the company's one booking for the event.
+
+    A company has one active booking per event (a second registration is refused with
+    AlreadyBooked), so the limit is about that booking's participants, whatever its status:
+    a waiting booking keeps its size when promoted. The message says how many may still be
+    added, or, when none may, that the booking is at the limit.
+    """
     if event.max_per_company is None:
         return
-    already = _company_participants(event.id, company_id, None)
-    if already + adding > event.max_per_company:
-        left = max(event.max_per_company - already, 0)
+    already = len(booking.active_participants) if booking is not None else 0
+    if already + adding <= event.max_per_company:
+        return
+    left = event.max_per_company - already
+    if left <= 0:
         raise CompanyLimitExceeded(
             _l(
-                "Each company may register at most %(limit)s participants for this event; "
-                "your company can add %(left)s more.",
+                "Each company may register at most %(limit)s participants for this event, "
+                "and your booking already has that many.",
                 limit=event.max_per_company,
-                left=left,
             )
         )
+    raise CompanyLimitExceeded(
+        _l(
+            "Each company may register at most %(limit)s participants for this event; "
+            "your company can add %(left)s more.",
+            limit=event.max_per_company,
+            left=left,
+        )
+    )
 
 
 def _declared(data: CompanyData) -> dict[str, object]:
@@ -284,7 +324,10 @@ def register(
         raise BookingError(_l("Add at least one participant."))
     company_row = company_register.find_or_create(company)
     db.session.flush()
-    _check_company_limit(event, company_row.id, len(participants))
+    existing = _active_booking_of(event.id, company_row.id)
+    if existing is not None:
+        raise AlreadyBooked(existing.id, by_organiser=by_organiser)
+    _check_company_limit(event, None, len(participants))
 
     n = len(participants)
     if event.requires_approval and not by_organiser:
@@ -378,7 +421,7 @@ def add_participants(
     if not by_organiser:
         _check_open(event, now)
     _check_new_people(booking, people)
-    _check_company_limit(event, booking.company_id, len(people))
+    _check_company_limit(event, booking, len(people))
     if booking.status == BookingStatus.CONFIRMED:
         if not _take_seats(event, len(people)):
             raise NotEnoughSeats(
@@ -497,23 +540,39 @@ def booking_for_token(token: str) -> Booking | None:
     return booking
 
 
-# --- organisers acting on a company's behalf (added for the organiser pages) -------------
+# --- changing details (companies from the manage page, organisers from theirs) ----------
 
 
-def update_participant(booking_id: int, participant_id: int, data: ParticipantData) -> Participant:
-    """Correct one participant's details (organisers); seats are not affected.
+def update_participant(
+    booking_id: int,
+    participant_id: int,
+    data: ParticipantData,
+    *,
+    by_organiser: bool = False,
+    now: datetime | None = None,
+) -> Participant:
+    """Correct one participant's details in place: their seat and the queue order stay.
 
-    Raises BookingError when the participant is not on the booking or another participant
-    of the booking already has the email address.
+    Companies can do it until the event starts; organisers always. Raises BookingError when
+    the participant is not on the booking or another participant of the booking already has
+    the email address, BookingNotActive for a cancelled or declined booking.
     """
-    booking, _event = _lock_booking(booking_id)
+    now = now or utcnow()
+    booking, event = _lock_booking(booking_id)
+    if not by_organiser:
+        if not booking.is_active:
+            raise BookingNotActive()
+        _check_not_started(event, now)
     participant = next((p for p in booking.active_participants if p.id == participant_id), None)
     if participant is None:
         raise BookingError(_l("That participant is not on this booking."))
-    if any(p.email == data.email and p.id != participant_id for p in booking.active_participants):
-        raise BookingError(_l("Each participant needs their own email address."))
+    email = data.email.lower()
+    if any(
+        p.email.lower() == email and p.id != participant_id for p in booking.active_participants
+    ):
+        raise BookingError(_l("Each participant needs their own email address."), field="email")
     participant.name = data.name
-    participant.email = data.email
+    participant.email = email
     participant.role = data.role or None
     participant.gender = data.gender
     participant.dietary_needs = data.dietary_needs or None
@@ -521,6 +580,67 @@ def update_participant(booking_id: int, participant_id: int, data: ParticipantDa
     db.session.flush()
     signals.participant_updated.send(participant)
     return participant
+
+
+def update_contact(
+    booking_id: int, contact: ContactData, *, now: datetime | None = None
+) -> Booking:
+    """Change a booking's contact person (manage page): who gets the booking's emails.
+
+    Raises BookingNotActive for a cancelled or declined booking, RegistrationClosed after
+    the event started (the organiser can still be asked).
+    """
+    booking, event = _lock_booking(booking_id)
+    if not booking.is_active:
+        raise BookingNotActive()
+    _check_not_started(event, now or utcnow())
+    booking.contact_name = contact.name
+    booking.contact_email = contact.email.lower()
+    booking.contact_phone = contact.phone or None
+    db.session.flush()
+    signals.booking_contact_changed.send(booking)
+    return booking
+
+
+def send_existing_booking_link(booking_id: int) -> None:
+    """Email the manage link of an existing booking to its contact person.
+
+    Used after a second registration of the same company was refused (AlreadyBooked): the
+    one who tried is shown nothing of the booking, its contact is told through the outbox.
+    """
+    booking = db.session.get(Booking, booking_id)
+    if booking is not None and booking.is_active:
+        signals.booking_link_requested.send(booking)
+
+
+def waiting_count(event_id: int) -> int:
+    """How many bookings wait for seats at the event."""
+    return (
+        db.session.scalar(
+            select(func.count(Booking.id)).where(
+                Booking.event_id == event_id, Booking.status == BookingStatus.WAITLISTED
+            )
+        )
+        or 0
+    )
+
+
+def waiting_position(booking: Booking) -> int | None:
+    """A waitlisted booking's place in its event's queue (1 = next), else None.
+
+    The queue is the order promotion walks (:func:`promote_waiting`): by registration time.
+    """
+    if booking.status != BookingStatus.WAITLISTED:
+        return None
+    ahead = db.session.scalar(
+        select(func.count(Booking.id)).where(
+            Booking.event_id == booking.event_id,
+            Booking.status == BookingStatus.WAITLISTED,
+            (Booking.created_at < booking.created_at)
+            | ((Booking.created_at == booking.created_at) & (Booking.id < booking.id)),
+        )
+    )
+    return (ahead or 0) + 1
 
 
 def _promote_after_capacity_raised(event: Event, **_kwargs: object) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import (
     Blueprint,
     abort,
@@ -13,13 +15,22 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
 from webapp.bookings import services
-from webapp.bookings.forms import AddParticipantForm, ConfirmForm, RegistrationForm
-from webapp.bookings.models import Booking, BookingStatus
-from webapp.db import db
+from webapp.bookings.forms import (
+    AddParticipantForm,
+    ConfirmForm,
+    ContactForm,
+    ParticipantEditForm,
+    RegistrationForm,
+)
+from webapp.bookings.models import Booking, BookingStatus, Participant
+from webapp.confirming import ask
+from webapp.db import db, utcnow
 from webapp.errors import one_transaction
+from webapp.events.models import EventKind
 from webapp.events.services import get_public_event, registration_open
 from webapp.extensions import limiter
 from webapp.i18n import current_language
@@ -75,6 +86,10 @@ def register(event_id: int):
             if attempt.ok:
                 token = services.manage_token(booking)
                 return redirect(url_for("bookings.confirmation", token=token), code=303)
+            if isinstance(attempt.error, services.AlreadyBooked):
+                # Its own transaction: the refused registration was rolled back.
+                with one_transaction():
+                    services.send_existing_booking_link(attempt.error.booking_id)
         status = 422 if form.errors else 409
         page = render_template("bookings/register.html", event=event, form=form, notice=notice)
         return page, status
@@ -88,16 +103,52 @@ def _booking_or_404(token: str) -> Booking:
     return booking
 
 
+def _join(booking: Booking) -> tuple[str | None, datetime | None]:
+    """A confirmed webinar booking's join link and when the room opens, else (None, None).
+
+    Only the manage page and confirmation (both behind the booking's secret link) call it.
+    """
+    event = booking.event
+    if booking.status != BookingStatus.CONFIRMED or not event.online_url:
+        return None, None
+    if event.kind != EventKind.WEBINAR:
+        return None, None
+    upcoming = [s for s in event.sessions if s.cancelled_at is None]
+    if not upcoming:
+        return None, None
+    before = timedelta(minutes=current_app.config["JOIN_OPENS_MINUTES_BEFORE"])
+    return event.online_url, upcoming[0].starts_at - before
+
+
+def _page_context(booking: Booking, token: str) -> dict:
+    join_url, join_opens_at = _join(booking)
+    return {
+        "booking": booking,
+        "event": booking.event,
+        "token": token,
+        "join_url": join_url,
+        "join_opens_at": join_opens_at,
+        "join_opens_minutes": current_app.config["JOIN_OPENS_MINUTES_BEFORE"],
+        "waiting_position": services.waiting_position(booking),
+    }
+
+
 @bp.get("/bookings/<token>/confirmation")
 def confirmation(token: str):
     booking = _booking_or_404(token)
-    return render_template("bookings/confirmation.html", booking=booking, token=token)
+    return render_template("bookings/confirmation.html", **_page_context(booking, token))
 
 
 @bp.get("/bookings/<token>")
 def manage(token: str):
     booking = _booking_or_404(token)
     return _render_manage(booking, token, AddParticipantForm())
+
+
+def _can_change(booking: Booking) -> bool:
+    """Companies change participants and contact until the event starts (as services do)."""
+    starts = booking.event.starts_at
+    return booking.is_active and (starts is None or utcnow() < starts)
 
 
 def _render_manage(booking: Booking, token: str, add_form: AddParticipantForm, status: int = 200):
@@ -115,10 +166,9 @@ def _render_manage(booking: Booking, token: str, add_form: AddParticipantForm, s
     return (
         render_template(
             "bookings/manage.html",
-            booking=booking,
-            event=event,
-            token=token,
+            **_page_context(booking, token),
             add_form=add_form if can_add else None,
+            can_change=_can_change(booking),
             confirm_form=ConfirmForm(),
             statuses=BookingStatus,
         ),
@@ -126,31 +176,111 @@ def _render_manage(booking: Booking, token: str, add_form: AddParticipantForm, s
     )
 
 
-def _run(token: str, action, success: str):
-    """Run one manage-page action as one transaction and go back to the manage page."""
+def _checked(token: str) -> Booking:
+    """The booking of a manage-page POST whose CSRF token is valid (400 otherwise)."""
     booking = _booking_or_404(token)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
-    with one_transaction() as attempt:
-        action(booking.id)
-    if attempt.ok:
-        flash(success, "success")
+    return booking
+
+
+def _back(token: str):
     return redirect(url_for("bookings.manage", token=token), code=303)
+
+
+def _freed_seats(booking: Booking, seats: int) -> list[str]:
+    """What giving back ``seats`` of a booking means for the waiting list."""
+    if booking.status != BookingStatus.CONFIRMED or seats == 0:
+        return []
+    freed = ngettext("%(num)s seat is given back.", "%(num)s seats are given back.", seats)
+    if services.waiting_count(booking.event_id):
+        return [
+            freed,
+            _(
+                "The waiting list moves up: the first waiting bookings that fit get the "
+                "seats, and those companies are emailed."
+            ),
+        ]
+    return [freed, _("Others can then book the seats.")]
 
 
 @bp.post("/bookings/<token>/cancel")
 def cancel(token: str):
-    return _run(token, services.cancel, _("Your booking has been cancelled."))
+    booking = _checked(token)
+    if booking.status == BookingStatus.WAITLISTED:
+        lines = [
+            _(
+                "Your company leaves the waiting list, where it is number %(n)s.",
+                n=services.waiting_position(booking),
+            )
+        ]
+    elif booking.status == BookingStatus.PENDING:
+        lines = [_("Your application is withdrawn; the organiser will not consider it.")]
+    else:
+        lines = _freed_seats(booking, booking.seats_held)
+    lines += [
+        ngettext(
+            "%(num)s participant loses their place.",
+            "All %(num)s participants lose their places.",
+            len(booking.active_participants),
+        ),
+        _(
+            "The contact person, and participants who were told they have a place, get an "
+            "email about the cancellation."
+        ),
+        _("This cannot be undone. To take part after all, register again."),
+    ]
+    page = ask(
+        _("Cancel the whole booking?"),
+        lines,
+        _("Yes, cancel the booking"),
+        url_for("bookings.manage", token=token),
+        question=_(
+            "%(company)s's booking for %(title)s",
+            company=booking.company.name,
+            title=booking.event.title,
+        ),
+    )
+    if page is not None:
+        return page
+    with one_transaction() as attempt:
+        services.cancel(booking.id)
+    if attempt.ok:
+        flash(_("Your booking has been cancelled."), "success")
+    return _back(token)
+
+
+def _participant_of(booking: Booking, participant_id: int) -> Participant:
+    participant = next((p for p in booking.active_participants if p.id == participant_id), None)
+    if participant is None:
+        abort(404)
+    return participant
 
 
 @bp.post("/bookings/<token>/participants/<int:participant_id>/remove")
 def remove_participant(token: str, participant_id: int):
-    return _run(
-        token,
-        lambda booking_id: services.remove_participant(booking_id, participant_id),
-        _("The participant has been removed."),
+    booking = _checked(token)
+    participant = _participant_of(booking, participant_id)
+    lines = [_("%(name)s is taken off the booking.", name=participant.name)]
+    lines += _freed_seats(booking, 1)
+    if booking.status == BookingStatus.CONFIRMED:
+        lines.append(
+            _("%(name)s gets an email saying their place is cancelled.", name=participant.name)
+        )
+    lines.append(_("To bring them back, add them again (if seats are left)."))
+    page = ask(
+        _("Remove %(name)s?", name=participant.name),
+        lines,
+        _("Yes, remove %(name)s", name=participant.name),
+        url_for("bookings.manage", token=token),
     )
+    if page is not None:
+        return page
+    with one_transaction() as attempt:
+        services.remove_participant(booking.id, participant.id)
+    if attempt.ok:
+        flash(_("The participant has been removed."), "success")
+    return _back(token)
 
 
 @bp.post("/bookings/<token>/participants")
@@ -164,4 +294,51 @@ def add_participant(token: str):
     if not attempt.ok:
         return _render_manage(booking, token, form, 409)
     flash(_("The participant has been added."), "success")
-    return redirect(url_for("bookings.manage", token=token), code=303)
+    return _back(token)
+
+
+@bp.route("/bookings/<token>/participants/<int:participant_id>/edit", methods=["GET", "POST"])
+def edit_participant(token: str, participant_id: int):
+    booking = _booking_or_404(token)
+    participant = _participant_of(booking, participant_id)
+    if not _can_change(booking):
+        flash(_("The booking can no longer be changed here; contact the organiser."), "error")
+        return _back(token)
+    form = ParticipantEditForm()
+    if request.method == "GET":
+        form.participant.form.fill(participant)
+    elif form.validate_on_submit():
+        with one_transaction(form.participant.form, field="email") as attempt:
+            services.update_participant(booking.id, participant.id, form.participant.form.to_data())
+        if attempt.ok:
+            flash(_("The participant's details have been saved."), "success")
+            return _back(token)
+    return render_template(
+        "bookings/participant.html",
+        form=form,
+        participant=participant,
+        **_page_context(booking, token),
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/bookings/<token>/contact", methods=["GET", "POST"])
+def edit_contact(token: str):
+    booking = _booking_or_404(token)
+    if not _can_change(booking):
+        flash(_("The booking can no longer be changed here; contact the organiser."), "error")
+        return _back(token)
+    form = ContactForm()
+    if request.method == "GET":
+        form.fill(booking)
+    elif form.validate_on_submit():
+        with one_transaction(form, field="contact_email") as attempt:
+            services.update_contact(booking.id, form.contact_data())
+        if attempt.ok:
+            flash(
+                _("The contact person has been saved; the booking's emails go to them now."),
+                "success",
+            )
+            return _back(token)
+    return render_template("bookings/contact.html", form=form, **_page_context(booking, token)), (
+        422 if form.errors else 200
+    )

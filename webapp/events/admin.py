@@ -9,8 +9,10 @@ from flask_login import current_user, login_required
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
 from webapp.accounts.services import organisations_of
+from webapp.confirming import ORGANISER_LAYOUT, ask
 from webapp.db import utcnow
 from webapp.errors import one_transaction
+from webapp.events import log as event_log
 from webapp.events import management
 from webapp.events.forms import EventForm
 from webapp.events.models import Event
@@ -167,6 +169,26 @@ def unpublish(event_id: int):
 @bp.post("/events/<int:event_id>/cancel")
 @login_required
 def cancel(event_id: int):
+    event = event_or_404(event_id, Role.ORGANISER)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    page = ask(
+        _("Cancel %(title)s?", title=event.title),
+        [
+            _("The event is shown as cancelled; nobody can register any more."),
+            _(
+                "Every booked company and every participant with a place is emailed, "
+                "and no more reminders are sent."
+            ),
+            _("The bookings are kept for the record and the reports."),
+            _("This cannot be undone."),
+        ],
+        _("Yes, cancel the event"),
+        url_for("event_admin.edit", event_id=event.id),
+        layout=ORGANISER_LAYOUT,
+    )
+    if page is not None:
+        return page
     return _status_action(
         event_id,
         management.cancel,
@@ -189,7 +211,10 @@ def duplicate(event_id: int):
 def log(event_id: int):
     event = event_or_404(event_id, Role.VIEWER)
     return render_template(
-        "organisers/events/log.html", event=event, entries=audit.entries_for_event(event.id)
+        "organisers/events/log.html",
+        event=event,
+        entries=audit.entries_for_event(event.id),
+        describe=lambda entry: event_log.describe(entry, event),
     )
 
 

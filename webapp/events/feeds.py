@@ -41,6 +41,7 @@ from werkzeug.http import is_resource_modified
 from webapp.config import public_base_url
 from webapp.db import db, utcnow
 from webapp.events import ical
+from webapp.events.calendar_links import add_event_links
 from webapp.events.models import Event, EventKind, EventSession, EventStatus
 from webapp.events.services import PUBLIC_STATUSES, EventFilter
 from webapp.i18n import STOCKHOLM, current_language
@@ -423,3 +424,6 @@ def event_ics_url(event: Event) -> str:
 def filters_for_project(project: Project) -> EventFilter:
     """The list filter that is one project's feed (for the public project page)."""
     return EventFilter(project=project.slug)
+
+
+bp.add_app_template_global(add_event_links)

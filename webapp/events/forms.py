@@ -1,9 +1,10 @@
 """The organisers' event form: event details and its sessions, edited without JavaScript.
 
 Times are entered as an ISO date and a 24-hour time in Europe/Stockholm (the only zone
-organisers think in) and handed to services in UTC. A plain text input is used for times
-rather than ``type=time``, whose widget follows the browser's locale and shows AM/PM to
-some organisers.
+organisers think in) and handed to services in UTC. Plain text inputs are used for both,
+rather than ``type=time`` and ``type=date``, whose widgets follow the browser's locale
+(AM/PM, mm/dd/yyyy) whatever the label says; the label gives the format and the server
+parses it (:class:`webapp.formtools.IsoDateField`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 
 from webapp.events.management import EventData, SessionData
 from webapp.events.models import DEFAULT_REMINDER_OFFSETS, Event, EventKind
-from webapp.formtools import AppForm, TextArea, choices, parse_id
+from webapp.formtools import DATE_MESSAGE, AppForm, IsoDateField, TextArea, choices, parse_id
 from webapp.i18n import STOCKHOLM
 from webapp.regions import COUNTIES, country_choices, county_choices
 
@@ -90,7 +91,6 @@ def _time_field(label: object, required: bool = True) -> StringField:
     )
 
 
-_DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
@@ -107,11 +107,13 @@ class SessionForm(Form):
     """One session; a subform without its own CSRF token."""
 
     id = HiddenField()
-    start_date = DateField(_l("Date"), [DataRequired(message=_DATE_MESSAGE), _plausible_date])
+    start_date = IsoDateField(
+        _l("Date (YYYY-MM-DD)"), [DataRequired(message=DATE_MESSAGE), _plausible_date]
+    )
     start_time = _time_field(_l("Starts (HH:MM)"))
     end_time = _time_field(_l("Ends (HH:MM)"))
-    end_date = DateField(
-        _l("End date, if another day (optional)"),
+    end_date = IsoDateField(
+        _l("End date, if another day (optional, YYYY-MM-DD)"),
         [Optional(), _plausible_date],
         description=_l("For a session that goes on overnight or over several days."),
     )
@@ -159,7 +161,7 @@ class EventForm(AppForm):
     organisation = SelectField(_l("Organisation"), coerce=int)
     kind = SelectField(
         _l("Kind of event"),
-        choices=choices(((k.value, k.label) for k in EventKind), empty="—"),
+        choices=choices(((k.value, k.lazy_label) for k in EventKind), empty="—"),
         validators=[DataRequired(message=_l("Choose the kind of event."))],
     )
     title = StringField(
@@ -199,14 +201,14 @@ class EventForm(AppForm):
         _l("Most participants per company (optional)"),
         [Optional(), NumberRange(min=1, max=1000, message=_l("Enter 1 or more, or leave empty."))],
     )
-    registration_opens_date = DateField(
-        _l("Registration opens: date (optional)"),
+    registration_opens_date = IsoDateField(
+        _l("Registration opens: date (optional, YYYY-MM-DD)"),
         [Optional(), _plausible_date],
         description=_l("Empty: opens when published."),
     )
     registration_opens_time = _time_field(_l("Registration opens: time"), required=False)
-    registration_closes_date = DateField(
-        _l("Registration closes: date (optional)"),
+    registration_closes_date = IsoDateField(
+        _l("Registration closes: date (optional, YYYY-MM-DD)"),
         [Optional(), _plausible_date],
         description=_l("Empty: closes when the first session starts."),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,6 +25,11 @@ class EventKind(enum.StrEnum):
     @property
     def label(self) -> str:
         return str(_KIND_LABELS[self])
+
+    @property
+    def lazy_label(self) -> LazyString:
+        """The label translated when shown: for choices built at import time (forms)."""
+        return _KIND_LABELS[self]
 
 
 _KIND_LABELS = {

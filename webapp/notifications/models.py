@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +31,7 @@ class MessageKind(enum.StrEnum):
     EVENT_CANCELLED = "event_cancelled"
     REMINDER = "reminder"  # before a session, at one of the event's offsets
     FOLLOW_UP = "follow_up"  # thank-you after the event, text and link from the organiser
+    BOOKING_LINK = "booking_link"  # the manage link again: the company tried to book twice
     # Account messages: about no event; each carries a secret link, derived when sent.
     PASSWORD_RESET = "password_reset"  # a link to set a new password (accounts.User)
     INVITATION = "invitation"  # a colleague's invitation to an organisation
@@ -56,6 +58,7 @@ _KIND_LABELS = {
     MessageKind.EVENT_CANCELLED: _l("Event cancelled"),
     MessageKind.REMINDER: _l("Reminder"),
     MessageKind.FOLLOW_UP: _l("Follow-up"),
+    MessageKind.BOOKING_LINK: _l("Link to an existing booking"),
     MessageKind.PASSWORD_RESET: _l("Password reset"),
     MessageKind.INVITATION: _l("Invitation"),
 }
@@ -94,7 +97,7 @@ _STATUS_LABELS = {
     MessageStatus.SENDING: _l("Sending"),
     MessageStatus.SENT: _l("Sent"),
     MessageStatus.FAILED: _l("Failed"),
-    MessageStatus.CANCELLED: _l("Cancelled"),
+    MessageStatus.CANCELLED: lazy_pgettext("message status", "Cancelled"),
 }
 
 

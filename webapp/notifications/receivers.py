@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from webapp import signals
 from webapp.accounts.models import Invitation, User
 from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Participant
-from webapp.db import db
+from webapp.db import db, utcnow
 from webapp.events.models import Event
 from webapp.notifications import account_messages, outbox
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
@@ -173,6 +173,37 @@ def on_participant_updated(participant: Participant, **_: Any) -> None:
     )
 
 
+def on_booking_contact_changed(booking: Booking, **_: Any) -> None:
+    """Messages still waiting for the contact person go to the new one."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.booking_id == booking.id,
+            OutboxMessage.participant_id.is_(None),
+            OutboxMessage.status == MessageStatus.PENDING,
+        )
+        .values(recipient_email=booking.contact_email, recipient_name=booking.contact_name)
+    )
+
+
+def on_booking_link_requested(booking: Booking, **_: Any) -> None:
+    """The manage link to the contact, at most once a day however often someone asks."""
+    today = utcnow().date().isoformat()
+    outbox.queue_rows(
+        [
+            outbox.message_row(
+                MessageKind.BOOKING_LINK,
+                f"{MessageKind.BOOKING_LINK}:b{booking.id}:{today}",
+                booking.event_id,
+                booking.contact_email,
+                booking.contact_name,
+                utcnow(),
+                booking_id=booking.id,
+            )
+        ]
+    )
+
+
 def on_password_reset_requested(address: str, *, user: User | None, **_: Any) -> None:
     account_messages.queue_password_reset(address, user)
 
@@ -193,6 +224,8 @@ _RECEIVERS = (
     (signals.event_cancelled, on_event_cancelled),
     (signals.reminder_offsets_changed, on_reminder_offsets_changed),
     (signals.participant_updated, on_participant_updated),
+    (signals.booking_contact_changed, on_booking_contact_changed),
+    (signals.booking_link_requested, on_booking_link_requested),
     (signals.password_reset_requested, on_password_reset_requested),
     (signals.colleague_invited, on_colleague_invited),
 )

@@ -90,6 +90,7 @@ _SUBJECTS = {
     MessageKind.EVENT_CANCELLED: _l("Cancelled: %(title)s"),
     MessageKind.REMINDER: _l("Reminder: %(title)s on %(date)s"),
     MessageKind.FOLLOW_UP: _l("Thank you for taking part in %(title)s"),
+    MessageKind.BOOKING_LINK: _l("Your company is already registered: %(title)s"),
     MessageKind.PASSWORD_RESET: _l("Set a new password for Träffpunkt"),
     MessageKind.INVITATION: _l("Invitation to %(organisation)s on Träffpunkt"),
 }

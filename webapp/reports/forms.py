@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, Field
 from wtforms.validators import InputRequired, ValidationError
+
+from webapp.formtools import AppForm
 
 _DATE_MESSAGE = _l("Enter a date as YYYY-MM-DD.")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -21,14 +22,14 @@ class _Date(DateField):
             raise ValueError(str(_DATE_MESSAGE)) from error
 
 
-def _plausible(_form: FlaskForm, field: Field) -> None:
+def _plausible(_form: AppForm, field: Field) -> None:
     if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
         raise ValidationError(
             _l("Enter a date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
         )
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(AppForm):
     """First and last day of the report, both included."""
 
     class Meta:

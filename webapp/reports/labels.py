@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from webapp.bookings.exports import SIZE_NAMES
 from webapp.bookings.forms import GENDER_LABELS
 from webapp.bookings.models import Gender
 from webapp.companies.models import SizeClass
@@ -62,7 +61,7 @@ SNI_SECTIONS = {
 
 
 def size(value: str | None) -> str:
-    return str(SIZE_NAMES[SizeClass(value)]) if value else _("Not stated")
+    return SizeClass(value).label if value else _("Not stated")
 
 
 def gender(value: str | None) -> str:

@@ -1,7 +1,7 @@
 """Personal data: retention settings and the marks of what was anonymised or erased
 
 Revision ID: 0010_privacy
-Revises: 0edeb4322e07 (the lead re-chains; on the privacy branch it follows 0004_email)
+Revises: 0edeb4322e07 (the lead re-chains; on the privacy branch it follows 0008_public)
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import webapp.db
 
 revision = "0010_privacy"
-down_revision = "0004_email"
+down_revision = "0008_public"
 branch_labels = None
 depends_on = None
 
