@@ -199,6 +199,11 @@ def test_the_booking_contact_erases_a_participant_from_the_manage_link(world, cl
     lisa = next(p for p in shared.participants if p.email == EMAIL.lower())
     assert f"/participants/{lisa.id}/erase" in page.text
     csrf = {"csrf_token": csrf_from(page.text)}
+    asked = client.post(f"/bookings/{token}/participants/{lisa.id}/erase", data=csrf)
+    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.text
+    db.session.expire_all()
+    assert db.session.get(Participant, lisa.id).anonymised_at is None, "asking changes nothing"
+    csrf = {"csrf_token": csrf_from(asked.text), "confirmed": "yes"}
     response = client.post(f"/bookings/{token}/participants/{lisa.id}/erase", data=csrf)
     assert response.status_code == 303
     db.session.expire_all()

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from wtforms import EmailField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from webapp import confirming
 from webapp.accounts.forms import ConfirmForm
 from webapp.bookings import services
 from webapp.bookings.exports import gender_name
@@ -105,6 +106,19 @@ def erase_participant(token: str, participant_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    participant = next((p for p in booking.participants if p.id == participant_id), None)
+    if participant is not None and participant.anonymised_at is None:
+        page = confirming.ask(
+            _("Remove and erase the details of %(name)s", name=participant.name),
+            [
+                _("They lose their place; it goes to the waiting list."),
+                _("Their name, email address, role and needs are erased for good."),
+            ],
+            _("Remove and erase"),
+            url_for("bookings.manage", token=token),
+        )
+        if page is not None:
+            return page
     with one_transaction() as attempt:
         requests.erase_participant_of_booking(booking, participant_id)
     if attempt.ok:

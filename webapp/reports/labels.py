@@ -60,8 +60,16 @@ SNI_SECTIONS = {
 }
 
 
+_SIZE_NAMES = {
+    SizeClass.MICRO: _l("Micro"),
+    SizeClass.SMALL: _l("Small"),
+    SizeClass.MEDIUM: _l("Medium"),
+    SizeClass.LARGE: _l("Large"),
+}
+
+
 def size(value: str | None) -> str:
-    return SizeClass(value).label if value else _("Not stated")
+    return str(_SIZE_NAMES[SizeClass(value)]) if value else _("Not stated")
 
 
 def gender(value: str | None) -> str:
