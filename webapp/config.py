@@ -41,6 +41,7 @@ class Defaults:
             "companies/translations",
             "aid/translations",
             "reports/translations",
+            "privacy/translations",
             "api/translations",
         ]
     )
@@ -81,6 +82,17 @@ class Defaults:
     # Where links in emails and feeds point, e.g. https://traffpunkt.example.se. Required in
     # production; in development, when unset, links follow the host the site is served on.
     PUBLIC_BASE_URL: str | None = None
+    # Personal data (webapp.privacy.retention, run daily). Rendered email content in the
+    # outbox is erased this many days after sending; the row's kind, recipient domain,
+    # status and times stay.
+    OUTBOX_RETENTION_DAYS = 90
+    # Participants and contacts of events that ended longer ago than this are anonymised,
+    # unless the event's project sets its own period. Ten years: EU structural-fund projects
+    # (ERDF) must keep the documents proving who took part for five years from 31 December
+    # of the year of the managing authority's last payment (Regulation (EU) 2021/1060, art.
+    # 82), and that payment comes after a project period of up to five years; an event on
+    # the project's first day must therefore stay provable for about ten years.
+    PERSONAL_DATA_RETENTION_YEARS = 10
     # Run the reminder scheduler inside the web process (development default).
     SCHEDULER_IN_PROCESS = False
     # Reverse proxies (load balancers) in front of the app; their X-Forwarded-* headers are

@@ -8,6 +8,9 @@ its exports and the project's report, nothing else.
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 from sqlalchemy import select
 
@@ -37,6 +40,9 @@ GET_PAGES = [
     ("/organisers/events/{event}/attendees/print", "reader"),
     ("/organisers/events/{event}/attendees.csv", "reader"),
     ("/organisers/events/{event}/attendees.xlsx", "reader"),
+    # Need to know: the caterer's list (needs counted, no names) is for organisers.
+    ("/organisers/events/{event}/catering", "organiser"),
+    ("/organisers/organisations/{home}/personal-data", "admin"),
     ("/organisers/events/{event}/bookings/new", "organiser"),
     ("/organisers/bookings/{booking}", "organiser"),
     ("/organisers/participants/{participant}/edit", "organiser"),
@@ -221,6 +227,46 @@ def test_every_organiser_action_answers_each_visitor_as_it_should(client, world,
         if response.status_code != expected:
             wrong.append((url, response.status_code, expected))
     assert not wrong
+
+
+NEEDS = ("Halal utan fläsk", "Hörslinga behövs", "070-987 65 43", "Kommer med rullator")
+
+
+@pytest.mark.parametrize("who", ["viewer", "partner", "partner_admin", "organiser", "admin"])
+def test_needs_phone_and_message_reach_only_the_running_organisations_organisers(
+    client, world, who
+):
+    """Every format of the attendee list: the page, the print view, CSV and XLSX."""
+    booking = world.booking
+    booking.participants[0].dietary_needs = NEEDS[0]
+    booking.participants[1].accessibility_needs = NEEDS[1]
+    booking.contact_phone = NEEDS[2]
+    booking.message = NEEDS[3]
+    db.session.commit()
+    h.login_session(client, world.people[who])
+    base = f"/organisers/events/{world.event.id}/attendees"
+    bodies = {
+        "page": client.get(base).text,
+        "print": client.get(base + "/print").text,
+        "csv": client.get(base + ".csv").data.decode("utf-8-sig"),
+        "xlsx": _xlsx_text(client.get(base + ".xlsx").data),
+    }
+    allowed = who in ("organiser", "admin")
+    for fmt, body in bodies.items():
+        for text in NEEDS[:3] if fmt in ("csv", "xlsx") else NEEDS[:2] if fmt == "print" else NEEDS:
+            assert (text in body) is allowed, (fmt, text)
+        assert booking.participants[0].name in body, fmt
+    for fmt in ("page", "print"):
+        assert "1 med kostbehov" in bodies[fmt] or "1 with dietary needs" in bodies[fmt], fmt
+    catering = client.get(f"/organisers/events/{world.event.id}/catering")
+    assert catering.status_code == (200 if allowed else 403)
+    if allowed:
+        assert NEEDS[0] in catering.text and booking.participants[0].name not in catering.text
+
+
+def _xlsx_text(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "".join(archive.read(name).decode() for name in archive.namelist())
 
 
 @pytest.mark.parametrize("who", list(ALLOWED))

@@ -66,6 +66,8 @@ def attendees(event_id: int):
         filters=filters,
         statuses=list(BookingStatus),
         can_edit=has_role(current_user, event.organisation_id, Role.ORGANISER),
+        private=attendee_lists.sees_needs(current_user, event),
+        need_counts=attendee_lists.need_counts(event),
         role=role_in(current_user, event.organisation_id),
         selection_form=SelectionForm(),
     )
@@ -82,6 +84,21 @@ def print_list(event_id: int):
         bookings=attendee_lists.list_bookings(event, filters),
         counts=attendee_lists.counts(event),
         filters=filters,
+        private=attendee_lists.sees_needs(current_user, event),
+        need_counts=attendee_lists.need_counts(event),
+        now=utcnow(),
+    )
+
+
+@bp.get("/events/<int:event_id>/catering")
+@login_required
+def catering(event_id: int):
+    """The caterer's list: counts of each dietary need per session, no names (organisers)."""
+    event = _readable_event(event_id)
+    return render_template(
+        "organisers/bookings/catering.html",
+        event=event,
+        lines=attendee_lists.catering(current_user, event),
         now=utcnow(),
     )
 
@@ -103,7 +120,8 @@ def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Respo
 def export_csv(event_id: int):
     event = _readable_event(event_id)
     bookings = attendee_lists.list_bookings(event, _filters())
-    body = exports.to_csv(event, bookings, attendance_service.marks(event))
+    private = attendee_lists.sees_needs(current_user, event)
+    body = exports.to_csv(event, bookings, attendance_service.marks(event), private)
     return _download(body, "text/csv; charset=utf-8", event, "csv")
 
 
@@ -112,7 +130,8 @@ def export_csv(event_id: int):
 def export_xlsx(event_id: int):
     event = _readable_event(event_id)
     bookings = attendee_lists.list_bookings(event, _filters())
-    body = exports.to_xlsx(event, bookings, attendance_service.marks(event), utcnow())
+    private = attendee_lists.sees_needs(current_user, event)
+    body = exports.to_xlsx(event, bookings, attendance_service.marks(event), utcnow(), private)
     return _download(body, exports.XLSX_MIMETYPE, event, "xlsx")
 
 

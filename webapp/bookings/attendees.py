@@ -17,12 +17,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.accounts.models import User
 from webapp.accounts.services import can_view_event
-from webapp.bookings.models import Booking, BookingStatus, Participant
+from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Participant
 from webapp.companies.models import Company
 from webapp.db import db
 from webapp.events.management import get_event
-from webapp.events.models import Event
-from webapp.organisations.services import NotAllowed
+from webapp.events.models import Event, EventSession
+from webapp.organisations.models import Role
+from webapp.organisations.services import NotAllowed, has_role
 
 
 @dataclass(frozen=True)
@@ -142,3 +143,76 @@ def counts(event: Event) -> Counts:
         bookings=bookings,
         participants=participants,
     )
+
+
+def sees_needs(user: User | None, event: Event) -> bool:
+    """Need to know: dietary and accessibility needs (which can reveal health or religion,
+    GDPR art. 9), the contact's phone and the company's message are for organisers and
+    admins of the organisation running the event; viewers and partners get counts."""
+    return has_role(user, event.organisation_id, Role.ORGANISER)
+
+
+@dataclass(frozen=True)
+class NeedCounts:
+    """Active participants of active bookings who stated a need."""
+
+    dietary: int
+    accessibility: int
+
+
+def need_counts(event: Event) -> NeedCounts:
+    """One query: how many stated dietary and accessibility needs (no names, no text)."""
+    dietary, accessibility = db.session.execute(
+        select(
+            func.count(Participant.dietary_needs),
+            func.count(Participant.accessibility_needs),
+        )
+        .join(Booking)
+        .where(
+            Booking.event_id == event.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Participant.cancelled_at.is_(None),
+        )
+    ).one()
+    return NeedCounts(dietary or 0, accessibility or 0)
+
+
+@dataclass(frozen=True)
+class CateringLine:
+    session: EventSession
+    participants: int
+    needs: list[tuple[str, int]]
+
+
+def catering(user: User | None, event: Event) -> list[CateringLine]:
+    """The caterer's list: per live session, the confirmed participants and how many state
+    each dietary need (same text, ignoring case and spaces around it), no names.
+
+    Everyone confirmed is expected at every session (bookings are for the whole event).
+    Needs organiser.
+    """
+    if not sees_needs(user, event):
+        raise NotAllowed()
+    rows = db.session.execute(
+        select(Participant.dietary_needs)
+        .join(Booking)
+        .where(
+            Booking.event_id == event.id,
+            Booking.status == BookingStatus.CONFIRMED,
+            Participant.cancelled_at.is_(None),
+        )
+    ).scalars()
+    total = 0
+    needs: dict[str, tuple[str, int]] = {}
+    for need in rows:
+        total += 1
+        text = (need or "").strip()
+        if text:
+            shown, n = needs.get(text.casefold(), (text, 0))
+            needs[text.casefold()] = (shown, n + 1)
+    ordered = sorted(needs.values(), key=lambda item: (-item[1], item[0].casefold()))
+    return [
+        CateringLine(session, total, ordered)
+        for session in event.sessions
+        if session.cancelled_at is None
+    ]

@@ -37,6 +37,10 @@ XLSX_MIMETYPE = xlsx.MIMETYPE
 
 Cell = xlsx.Cell
 
+_DIETARY = _l("Dietary needs")
+_ACCESSIBILITY = _l("Accessibility needs")
+_PHONE = _l("Contact phone")
+
 #: Column headers, in order, before one column per session.
 COLUMNS = (
     _l("Event"),
@@ -56,11 +60,11 @@ COLUMNS = (
     _l("Email"),
     _l("Gender"),
     _l("Role"),
-    _l("Dietary needs"),
-    _l("Accessibility needs"),
+    _DIETARY,
+    _ACCESSIBILITY,
     _l("Contact person"),
     _l("Contact email"),
-    _l("Contact phone"),
+    _PHONE,
     _l("Registered"),
     _l("Sessions attended"),
     _l("Hours"),
@@ -77,6 +81,19 @@ SIZE_NAMES = {
 }
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: Columns only organisers of the running organisation get (attendees.sees_needs).
+_NEED_TO_KNOW = frozenset(
+    i for i, c in enumerate(COLUMNS) if any(c is h for h in (_DIETARY, _ACCESSIBILITY, _PHONE))
+)
+
+
+def _visible(cells: list[Cell], private: bool) -> list[Cell]:
+    """The row without the need-to-know columns unless ``private``."""
+    if private:
+        return cells
+    return [cell for index, cell in enumerate(cells) if index not in _NEED_TO_KNOW]
+
 
 #: (participant id, session id) → marked present?
 Marks = dict[tuple[int, int], bool]
@@ -112,11 +129,14 @@ def _minutes(session: EventSession) -> int:
     return round((session.ends_at - session.starts_at).total_seconds() / 60)
 
 
-def rows(event: Event, bookings: list[Booking], marks: Marks) -> Iterator[list[Cell]]:
+def rows(
+    event: Event, bookings: list[Booking], marks: Marks, private: bool = False
+) -> Iterator[list[Cell]]:
     """One row per active participant of each booking, in COLUMNS order, then sessions.
 
     ``bookings`` come from attendees.list_bookings (companies and participants loaded),
-    ``marks`` from attendance.marks.
+    ``marks`` from attendance.marks. Without ``private`` (attendees.sees_needs) the needs
+    and the contact's phone are left out.
     """
     yes, no = _("Yes"), _("No")
     present, absent = _("Present"), _("Absent")
@@ -128,38 +148,41 @@ def rows(event: Event, bookings: list[Booking], marks: Marks) -> Iterator[list[C
         for participant in booking.active_participants:
             attended = [marks.get((participant.id, s.id)) for s in sessions]
             minutes = sum(_minutes(s) for s, mark in zip(sessions, attended, strict=True) if mark)
-            yield [
-                event.title,
-                project,
-                first,
-                last,
-                booking.id,
-                booking.status.label,
-                company.name,
-                company.org_number,
-                company.country,
-                county_name(company.county) if company.county else "",
-                str(SIZE_NAMES[company.size_class]),
-                yes if company.is_sme else no,
-                company.industry_code or "",
-                participant.name,
-                participant.email,
-                gender_name(participant.gender),
-                participant.role or "",
-                participant.dietary_needs or "",
-                participant.accessibility_needs or "",
-                booking.contact_name,
-                booking.contact_email,
-                booking.contact_phone or "",
-                format_datetime(booking.created_at),
-                sum(1 for mark in attended if mark),
-                hours(minutes),
-                *("" if mark is None else present if mark else absent for mark in attended),
-            ]
+            yield _visible(
+                [
+                    event.title,
+                    project,
+                    first,
+                    last,
+                    booking.id,
+                    booking.status.label,
+                    company.name,
+                    company.org_number,
+                    company.country,
+                    county_name(company.county) if company.county else "",
+                    str(SIZE_NAMES[company.size_class]),
+                    yes if company.is_sme else no,
+                    company.industry_code or "",
+                    participant.name,
+                    participant.email,
+                    gender_name(participant.gender),
+                    participant.role or "",
+                    participant.dietary_needs or "",
+                    participant.accessibility_needs or "",
+                    booking.contact_name,
+                    booking.contact_email,
+                    booking.contact_phone or "",
+                    format_datetime(booking.created_at),
+                    sum(1 for mark in attended if mark),
+                    hours(minutes),
+                    *("" if mark is None else present if mark else absent for mark in attended),
+                ],
+                private,
+            )
 
 
-def headers(event: Event) -> list[str]:
-    return [str(column) for column in COLUMNS] + session_headers(event)
+def headers(event: Event, private: bool = False) -> list[str]:
+    return _visible([str(column) for column in COLUMNS], private) + session_headers(event)
 
 
 def csv_safe(value: Cell) -> Cell:
@@ -189,14 +212,16 @@ def to_csv_bytes(header: Sequence[str], body: Iterable[Sequence[Cell]]) -> bytes
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_csv(event: Event, bookings: list[Booking], marks: Marks) -> bytes:
-    return to_csv_bytes(headers(event), rows(event, bookings, marks))
+def to_csv(event: Event, bookings: list[Booking], marks: Marks, private: bool = False) -> bytes:
+    return to_csv_bytes(headers(event, private), rows(event, bookings, marks, private))
 
 
-def to_xlsx(event: Event, bookings: list[Booking], marks: Marks, generated: datetime) -> bytes:
+def to_xlsx(
+    event: Event, bookings: list[Booking], marks: Marks, generated: datetime, private: bool = False
+) -> bytes:
     """A workbook with one sheet of participants; sessions get 22-character columns."""
     workbook = xlsx.Workbook(event.title, generated)
-    header = headers(event)
-    widths = (*_WIDTHS, *([22] * (len(header) - len(_WIDTHS))))
-    workbook.add_sheet(_("Participants"), header, rows(event, bookings, marks), widths)
+    header = headers(event, private)
+    widths = (*_visible(list(_WIDTHS), private), *([22] * len(session_headers(event))))
+    workbook.add_sheet(_("Participants"), header, rows(event, bookings, marks, private), widths)
     return workbook.close()

@@ -104,6 +104,8 @@ class Booking(db.Model):
     )
     #: Separate opt-in to invitations to future events.
     invitations_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When the opt-in was withdrawn (one-click unsubscribe by the contact's address).
+    invitations_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Random part of the manage link's HMAC (bookings.tokens); replacing it revokes the link.
     token_nonce: Mapped[str] = mapped_column(String(32))
     #: Random part of the booking contact's calendar feed token (bookings.calendar); replacing
@@ -117,6 +119,8 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the contact's name, email and phone were replaced (retention or erasure).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the registrant declared about the company. The register's master data is not
     # changed by a booking (webapp.companies); organisers see these where they differ.
     # None on bookings made before the register kept them.
@@ -190,6 +194,9 @@ class Participant(db.Model):
     #: When they asked (one-click unsubscribe) for no more reminders and messages to many
     #: recipients; None while they get them.
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When name, email, role and needs were replaced (retention or erasure); gender,
+    #: company and attendance stay for the funders' figures.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     booking: Mapped[Booking] = relationship(back_populates="participants")
 

@@ -174,6 +174,9 @@ class OutboxMessage(db.Model):
     message_id: Mapped[str | None] = mapped_column(String(250))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the recipient's address (all but its domain), name, payload and error text were
+    #: erased (webapp.privacy.retention); the row then only says what kind went where, when.
+    content_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event | None] = relationship()
     booking: Mapped[Booking | None] = relationship()

@@ -65,7 +65,7 @@ def _tick(app: Flask, scheduler: BaseScheduler) -> None:
 
 
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
-    """Add the every-minute dispatcher job (first run right away) to ``scheduler``."""
+    """Add the every-minute dispatcher job (first run right away) and the daily jobs."""
     scheduler.add_job(
         _tick,
         "interval",
@@ -79,6 +79,21 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
         # A run that starts late (a busy machine) still runs; no backlog of missed ones.
         misfire_grace_time=int(TICK.total_seconds()),
     )
+    # Other packages' daily jobs (webapp.privacy's retention), registered on the app so
+    # that this package imports none of them; each runs at 02:30 UTC.
+    for name, job in app.extensions.get("daily_jobs", {}).items():
+        scheduler.add_job(
+            job,
+            "cron",
+            hour=2,
+            minute=30,
+            args=[app],
+            id=f"daily-{name}",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=6 * 3600,
+        )
     return scheduler
 
 

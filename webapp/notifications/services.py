@@ -103,6 +103,8 @@ def resend(user: User | None, message_id: int, now: datetime | None = None) -> O
     message = lock_row(OutboxMessage, message_id)
     if message.status in (MessageStatus.PENDING, MessageStatus.SENDING):
         raise CannotResend()
+    if message.content_erased_at is not None:
+        raise CannotResend("erased")
     now = now or utcnow()
     if message.status == MessageStatus.SENT:
         message.resends += 1

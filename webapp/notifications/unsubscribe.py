@@ -12,9 +12,10 @@ mail, so there is nothing to revoke. Nothing secret is stored.
 
 Unsubscribing records the time on the participant, cancels their pending reminders and
 thank-yous in the same transaction, and withdraws the invitations opt-in of the
-organisation's bookings whose contact has that address. The planner and the dispatcher
-skip unsubscribed participants from then on; confirmations and news about their own
-booking (times changed, cancelled) still reach them.
+organisation's bookings whose contact has that address (with the time, on each booking).
+The planner and the dispatcher skip unsubscribed participants from then on;
+confirmations and news about their own booking (times changed, cancelled) still reach
+them.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def unsubscribe(participant_id: int, now: datetime | None = None) -> Participant
             func.lower(Booking.contact_email) == address,
             Booking.invitations_opt_in.is_(True),
         )
-        .values(invitations_opt_in=False)
+        .values(invitations_opt_in=False, invitations_withdrawn_at=now)
         .execution_options(synchronize_session=False)
     )
     db.session.flush()

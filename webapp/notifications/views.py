@@ -31,7 +31,10 @@ bp = Blueprint("notifications", __name__)
 
 
 def _render(message: OutboxMessage) -> rendering.RenderedEmail | None:
-    """The message rendered, or None when that fails (the page says so)."""
+    """The message rendered, or None when that fails or its content was erased (the page
+    says so)."""
+    if message.content_erased_at is not None:
+        return None
     with rendering.email_context():
         try:
             return rendering.render(message)
@@ -91,8 +94,11 @@ def resend(message_id: int):
         message = services.resend(current_user, message_id)
     except services.MessageNotFound:
         abort(404)
-    except services.CannotResend:
-        flash(_("That message is still waiting to be sent."), "error")
+    except services.CannotResend as refusal:
+        if str(refusal) == "erased":
+            flash(_("Its recipient and content were erased (personal data)."), "error")
+        else:
+            flash(_("That message is still waiting to be sent."), "error")
         return redirect(url_for("notifications.show", message_id=message_id), code=303)
     event_id = message.event_id
     db.session.commit()

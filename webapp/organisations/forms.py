@@ -6,13 +6,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
     EmailField,
+    IntegerField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from webapp.formtools import AppForm, choices
 from webapp.organisations.models import ProjectStatus
@@ -78,7 +79,16 @@ class OrganisationForm(AppForm):
     description = TextAreaField(
         _l("Short description"), [Optional(), Length(max=2000)], filters=[_strip]
     )
+    needs_retention_days = IntegerField(
+        _l("Days to keep dietary and accessibility needs and messages after an event"),
+        [Optional(), NumberRange(1, 3650, message=_l("Enter a number of days from 1 to 3650."))],
+        default=30,
+        description=_l("Empty: 30 days. The caterer's list and the counts need them until then."),
+    )
     submit = SubmitField(_l("Save settings"))
+
+    def validate_needs_retention_days(self, field: IntegerField) -> None:
+        _whole_number(field, _l("Enter a number of days from 1 to 3650."))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -100,7 +110,15 @@ class OrganisationForm(AppForm):
             reply_to=(self.reply_to.data or "").lower() or None,
             sender_name=self.sender_name.data or None,
             description=self.description.data or "",
+            needs_retention_days=self.needs_retention_days.data or 30,
         )
+
+
+def _whole_number(field: IntegerField, message: object) -> None:
+    """WTForms' own "Not a valid integer value" is English only: say it in the page's language."""
+    if field.raw_data and field.raw_data[0] and field.data is None:
+        field.errors[:] = []
+        raise ValidationError(message)
 
 
 class NewOrganisationForm(OrganisationForm):
@@ -164,7 +182,21 @@ class ProjectForm(AppForm):
     )
     description = TextAreaField(_l("Description"), [Optional(), Length(max=5000)], filters=[_strip])
     status = SelectField(_l("Status"))
+    retention_years = IntegerField(
+        _l("Years to keep participants' names and addresses after an event"),
+        [
+            Optional(),
+            NumberRange(1, 50, message=_l("Enter a number of years from 1 to 50.")),
+        ],
+        description=_l(
+            "Empty: the site's default. Set what your funder requires you to keep proof of "
+            "participation for; after it names and addresses are replaced, figures stay."
+        ),
+    )
     submit = SubmitField(_l("Save the project"))
+
+    def validate_retention_years(self, field: IntegerField) -> None:
+        _whole_number(field, _l("Enter a number of years from 1 to 50."))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -199,6 +231,7 @@ class ProjectForm(AppForm):
             description=self.description.data or "",
             funding_statement=self.funding_statement.data or "",
             status=ProjectStatus(self.status.data),
+            retention_years=self.retention_years.data,
         )
 
 

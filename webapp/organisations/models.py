@@ -114,6 +114,9 @@ class Organisation(db.Model):
     reply_to: Mapped[str | None] = mapped_column(String(254))
     #: The name emails about its events are sent in (else ``name``).
     sender_name: Mapped[str | None] = mapped_column(String(200))
+    #: Days after an event ends before its participants' dietary and accessibility needs and
+    #: the companies' messages are erased (webapp.privacy.retention).
+    needs_retention_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     events: Mapped[list[Event]] = relationship(back_populates="organisation")
@@ -195,6 +198,9 @@ class Project(db.Model):
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: What the funder requires on every page and material ("Medfinansieras av ...").
     funding_statement: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    #: Years after an event ends before its participants and contacts are anonymised; None
+    #: means the site's ``PERSONAL_DATA_RETENTION_YEARS`` (webapp.privacy.retention).
+    retention_years: Mapped[int | None] = mapped_column(Integer)
     #: Closed projects take no new events.
     status: Mapped[ProjectStatus] = mapped_column(
         str_enum(ProjectStatus, "project_status"),

@@ -144,6 +144,8 @@ class OrganisationData:
     reply_to: str | None = None
     sender_name: str | None = None
     description: str = ""
+    #: Days after an event before needs and messages are erased (webapp.privacy).
+    needs_retention_days: int = 30
 
 
 def check_slug(slug: str) -> str:
@@ -322,6 +324,8 @@ class ProjectData:
     description: str = ""
     funding_statement: str = ""
     status: ProjectStatus = ProjectStatus.ACTIVE
+    #: Years after an event before its people are anonymised; None: the site's default.
+    retention_years: int | None = None
 
 
 def _check_project(data: ProjectData, project_id: int | None) -> None:

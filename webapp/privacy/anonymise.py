@@ -1,0 +1,197 @@
+"""Replacing personal data in place: what retention and erasure on request both do.
+
+A participant or contact is anonymised, never deleted: the row keeps its gender, company,
+booking status and attendance, so the funders' reports (webapp.reports) and the de
+minimis tallies count them exactly as before. What identifies the person goes: name,
+email, role, phone, dietary and accessibility needs, the company's message, the secret
+parts of their links (a new nonce revokes the manage link and the calendar feeds), the
+content of the emails sent to them (only the recipient's domain stays) and their name or
+address where an audit entry quoted it.
+
+Every function works on sets of ids with a few ``UPDATE`` statements and only flushes:
+the caller commits (or, for a dry run, rolls back).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Collection
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import bindparam, func, or_, select, update
+
+from webapp.bookings.models import Booking, Participant
+from webapp.db import db
+from webapp.notifications.models import MessageStatus, OutboxMessage
+from webapp.organisations.audit import AuditEntry
+from webapp.tokens import new_nonce
+
+#: What an anonymised participant or contact is called (a name is required).
+ANONYMOUS = "—"
+
+_P = Participant.__table__
+_B = Booking.__table__
+_O = OutboxMessage.__table__
+
+
+def erased_address(email: str) -> str:
+    """What replaces an address: the same for the same address (any case), so the reports'
+    count of unique participants stays as it was, yet not the address, and undeliverable
+    (``.invalid``). It is a keyed hash (``SECRET_KEY``): without the key nobody can even
+    test a guess; note that with it a guessed address can be confirmed, so the key must
+    stay secret as it must for every link already.
+    """
+    key = current_app.config["SECRET_KEY"].encode()
+    normal = email.strip().lower().encode()
+    digest = hmac.new(key, b"anonymised:" + normal, hashlib.sha256).hexdigest()[:24]
+    return f"anonymised-{digest}@anonymised.invalid"
+
+
+def erase_needs(participant_ids: Collection[int], booking_ids: Collection[int]) -> None:
+    """Dietary and accessibility needs of the participants, the message of the bookings."""
+    if participant_ids:
+        db.session.execute(
+            update(_P)
+            .where(_P.c.id.in_(list(participant_ids)))
+            .values(dietary_needs=None, accessibility_needs=None)
+        )
+    if booking_ids:
+        db.session.execute(update(_B).where(_B.c.id.in_(list(booking_ids))).values(message=None))
+
+
+def _scrub_audit(booking_ids: Collection[int], values: set[str]) -> None:
+    """Replace quoted names and addresses in the audit entries about these bookings."""
+    if not booking_ids or not values:
+        return
+    lowered = {v.strip().lower() for v in values if v}
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.booking_id.in_(list(booking_ids)))
+    )
+    for entry in entries:
+        details = dict(entry.details or {})
+        changed = False
+        for key, value in details.items():
+            if isinstance(value, str) and value.strip().lower() in lowered:
+                details[key] = ANONYMOUS
+                changed = True
+        if changed:
+            entry.details = details
+
+
+def erase_outbox(message_ids: Collection[int], now: datetime) -> None:
+    """Keep kind, recipient domain, status and times; erase who it was to and what it said.
+
+    Messages not yet sent are cancelled: there is nobody left to send them to.
+    """
+    if not message_ids:
+        return
+    ids = list(message_ids)
+    domain = func.substr(_O.c.recipient_email, func.instr(_O.c.recipient_email, "@"))
+    if db.session.get_bind().dialect.name == "postgresql":
+        domain = func.substr(_O.c.recipient_email, func.strpos(_O.c.recipient_email, "@"))
+    db.session.execute(
+        update(_O)
+        .where(_O.c.id.in_(ids), _O.c.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.CANCELLED)
+    )
+    db.session.execute(
+        update(_O)
+        .where(_O.c.id.in_(ids))
+        .values(
+            recipient_email=domain,
+            recipient_name="",
+            payload={},
+            last_error=None,
+            content_erased_at=now,
+        )
+    )
+
+
+def anonymise(
+    participant_ids: Collection[int], booking_ids: Collection[int], now: datetime
+) -> None:
+    """Anonymise the participants and the contacts of the bookings (see the module)."""
+    participant_ids, booking_ids = sorted(set(participant_ids)), sorted(set(booking_ids))
+    quoted: set[str] = set()
+    participant_emails: dict[int, str] = {}
+    contact_emails: dict[int, str] = {}
+    if participant_ids:
+        for pid, name, email, done in db.session.execute(
+            select(
+                Participant.id, Participant.name, Participant.email, Participant.anonymised_at
+            ).where(Participant.id.in_(participant_ids))
+        ):
+            quoted.update((name, email))
+            participant_emails[pid] = email if done is not None else erased_address(email)
+    if booking_ids:
+        for bid, name, email, done in db.session.execute(
+            select(
+                Booking.id, Booking.contact_name, Booking.contact_email, Booking.anonymised_at
+            ).where(Booking.id.in_(booking_ids))
+        ):
+            quoted.update((name, email))
+            contact_emails[bid] = email if done is not None else erased_address(email)
+    audit_bookings = set(booking_ids) | set(
+        db.session.scalars(
+            select(Participant.booking_id).where(Participant.id.in_(participant_ids))
+        )
+    )
+    _scrub_audit(
+        audit_bookings, quoted - {ANONYMOUS} - {v for v in quoted if v.endswith(".invalid")}
+    )
+    # One executemany per table: each row gets its own replacement address and nonces.
+    if participant_emails:
+        db.session.execute(
+            update(_P)
+            .where(_P.c.id == bindparam("row_id"))
+            .values(
+                name=ANONYMOUS,
+                email=bindparam("new_email"),
+                role=None,
+                dietary_needs=None,
+                accessibility_needs=None,
+                feed_nonce=bindparam("new_feed"),
+                anonymised_at=func.coalesce(_P.c.anonymised_at, now),
+            ),
+            [
+                {"row_id": pid, "new_email": email, "new_feed": new_nonce()}
+                for pid, email in participant_emails.items()
+            ],
+        )
+    if contact_emails:
+        db.session.execute(
+            update(_B)
+            .where(_B.c.id == bindparam("row_id"))
+            .values(
+                contact_name=ANONYMOUS,
+                contact_email=bindparam("new_email"),
+                contact_phone=None,
+                message=None,
+                token_nonce=bindparam("new_token"),
+                feed_nonce=bindparam("new_feed"),
+                invitations_opt_in=False,
+                anonymised_at=func.coalesce(_B.c.anonymised_at, now),
+            ),
+            [
+                {
+                    "row_id": bid,
+                    "new_email": email,
+                    "new_token": new_nonce(),
+                    "new_feed": new_nonce(),
+                }
+                for bid, email in contact_emails.items()
+            ],
+        )
+    conditions = []
+    if participant_ids:
+        conditions.append(_O.c.participant_id.in_(participant_ids))
+    if booking_ids:
+        conditions.append(_O.c.booking_id.in_(booking_ids) & _O.c.participant_id.is_(None))
+    if conditions:
+        messages = db.session.scalars(
+            select(_O.c.id).where(or_(*conditions), _O.c.content_erased_at.is_(None))
+        ).all()
+        erase_outbox(messages, now)
+    db.session.expire_all()
