@@ -31,6 +31,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from tests import factories as f
 from tests.conftest import ROOT, csrf_from, need
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Invitation, User
@@ -195,7 +196,8 @@ def _register(pages: Pages, event: Event) -> str:
         {
             "submission_key": "html-check",
             "country": "SE",
-            "org_number": "5560360793",
+            # Not a demo company: a company has one active booking per event.
+            "org_number": f.swedish_orgnr(990001),
             "company_name": "Norrfors Mekaniska AB",
             "county": "23",
             "staff_band": "10_49",

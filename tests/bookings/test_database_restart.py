@@ -42,7 +42,14 @@ def _prepare(url: str) -> int:
 
 def _register(port: int, event_id: int, n: int) -> tuple[str, object]:
     email = f"kontakt{n}@restart.example.se"
-    form = registration_form("", participants=2, contact_email=email, submission_key=f"restart-{n}")
+    form = registration_form(
+        "",
+        participants=2,
+        contact_email=email,
+        submission_key=f"restart-{n}",
+        # A company of its own each time: a company has one active booking per event.
+        org_number=f.swedish_orgnr(n),
+    )
     form["participants-0-email"] = f"a{n}@restart.example.se"
     form["participants-1-email"] = f"b{n}@restart.example.se"
     del form["csrf_token"]
