@@ -384,3 +384,12 @@ def test_adding_a_block_beyond_the_limit_says_so(client, app):
     assert response.status_code == 200
     assert "At most 1 participants can be registered." in response.text
     assert 'name="participants-1-name"' not in response.text
+
+
+def test_the_form_s_choices_follow_the_visitor_s_language(client, webinar):
+    # Choices built once at import would freeze in the language of the first request.
+    english = client.get(f"/events/{webinar.id}/register", headers={"Accept-Language": "en"})
+    assert "Fewer than 10 people" in english.text
+    swedish = client.get(f"/events/{webinar.id}/register", headers={"Accept-Language": "sv"})
+    assert "Fewer than 10 people" not in swedish.text
+    assert "Färre än 10 personer" in swedish.text

@@ -104,6 +104,7 @@ def test_csv_export_cell_by_cell(client, listed):
     )
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
     body = response.data.decode("utf-8")
     assert body.startswith("\ufeff")

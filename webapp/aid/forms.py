@@ -193,7 +193,7 @@ _SEK_MESSAGE = _l("Write kronor with digits only, e.g. 25000 or 25000.50.")
 class EventAidForm(AppForm):
     basis = SelectField(
         _l("De minimis aid"),
-        choices=choices(
+        choices=lambda: choices(
             [
                 ("", _l("As the project's default")),
                 *((b.value, b.label) for b in (AidBasis.NONE, *_PAID)),
@@ -211,7 +211,9 @@ class EventAidForm(AppForm):
 class ProjectAidForm(AppForm):
     basis = SelectField(
         _l("Default for the project's events"),
-        choices=choices(((b.value, b.label) for b in _PAID), empty=_l("Not de minimis aid")),
+        choices=lambda: choices(
+            ((b.value, b.label) for b in _PAID), empty=_l("Not de minimis aid")
+        ),
         validators=[Optional()],
     )
     amount_sek = AmountField(_l("Value in kronor"), message=_SEK_MESSAGE)

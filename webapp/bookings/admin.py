@@ -122,7 +122,7 @@ def export_csv(event_id: int):
     bookings = attendee_lists.list_bookings(event, _filters())
     private = attendee_lists.sees_needs(current_user, event)
     body = exports.to_csv(event, bookings, attendance_service.marks(event), private)
-    return _download(body, "text/csv; charset=utf-8", event, "csv")
+    return _download(body, "text/csv", event, "csv")
 
 
 @bp.get("/events/<int:event_id>/attendees.xlsx")

@@ -116,7 +116,7 @@ class RegistrationForm(AppForm):
     # The EU size class is derived from these (webapp.companies.models.derive_size_class).
     staff_band = SelectField(
         _l("How many people work in the company?"),
-        choices=choices(((b.value, b.label) for b in StaffBand), empty="—"),
+        choices=lambda: choices(((b.value, b.label) for b in StaffBand), empty="—"),
         validators=[DataRequired(message=_l("Choose how many people work in the company."))],
         description=_l(
             "Employees, owners who work in the company and other staff, counted as full-time "
@@ -126,13 +126,13 @@ class RegistrationForm(AppForm):
     )
     turnover_band = SelectField(
         _l("Annual turnover"),
-        choices=choices(((b.value, b.label) for b in TurnoverBand), empty="—"),
+        choices=lambda: choices(((b.value, b.label) for b in TurnoverBand), empty="—"),
         validators=[DataRequired(message=_l("Choose the company's annual turnover."))],
         description=_l("Last closed financial year. 1 million euros is about 11 million kronor."),
     )
     balance_band = SelectField(
         _l("Balance-sheet total (optional)"),
-        choices=choices(((b.value, b.label) for b in BalanceBand), empty="—"),
+        choices=lambda: choices(((b.value, b.label) for b in BalanceBand), empty="—"),
         validators=[Optional()],
         description=_l(
             "Only if you know it: a company counts as smaller when either the turnover or the "

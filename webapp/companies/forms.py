@@ -49,7 +49,7 @@ class CorrectionForm(_Identity):
     county = SelectField(_l("County"), choices=[], description=_l("Swedish companies only."))
     size_class = SelectField(
         _l("Size class (EU definition)"),
-        choices=choices((s.value, s.label) for s in SizeClass),
+        choices=lambda: choices((s.value, s.label) for s in SizeClass),
     )
     industry_code = StringField(
         _l("Industry code, SNI (optional)"), [Optional(), Length(max=10)], filters=[_strip]
