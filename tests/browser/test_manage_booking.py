@@ -102,7 +102,9 @@ def test_editing_a_participant_and_the_contact_person(app: Any, phone: Page) -> 
     check(phone, "edit participant")
     phone.get_by_label("Email", exact=True).fill("not an address")
     phone.get_by_role("button", name="Save").click()
-    expect(phone.get_by_role("alert")).to_contain_text("Enter a valid email address.")
+    expect(phone.get_by_role("region", name="There is a problem")).to_contain_text(
+        "Enter a valid email address."
+    )
     check(phone, "edit participant with an error")
     phone.get_by_label("Email", exact=True).fill("rattad@example.se")
     phone.get_by_label("Dietary needs (optional)").fill("Vegan")
