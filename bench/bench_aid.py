@@ -32,7 +32,7 @@ from webapp.aid.models import AidBasis  # noqa: E402
 from webapp.db import db  # noqa: E402
 
 
-def _time(label: str, run) -> None:  # noqa: ANN001
+def _time(label: str, run) -> None:
     times = []
     for _ in range(20):
         start = time.perf_counter()

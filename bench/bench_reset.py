@@ -57,7 +57,7 @@ def main() -> None:
                 for label in ("known", "unknown"):
                     seen: list[str] = []
 
-                    def count(_c, _cur, statement, *_a, seen=seen):  # noqa: ANN001, ANN202
+                    def count(_c, _cur, statement, *_a, seen=seen):
                         seen.append(statement)
 
                     sa.event.listen(db.engine, "before_cursor_execute", count)

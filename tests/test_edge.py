@@ -21,13 +21,13 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
-def event(app):  # noqa: ANN001, ANN201
+def event(app):
     ev = f.event(capacity=20)
     db.session.commit()
     return ev
 
 
-def count(model) -> int:  # noqa: ANN001
+def count(model) -> int:
     db.session.commit()
     return db.session.scalar(select(func.count(model.id)))
 
@@ -140,7 +140,7 @@ def test_every_form_class_has_the_app_base():
     create = make_app("sqlite://")  # imports every form module
     assert create is not None
 
-    def subclasses(cls):  # noqa: ANN001, ANN202
+    def subclasses(cls):
         for sub in cls.__subclasses__():
             yield sub
             yield from subclasses(sub)

@@ -50,7 +50,7 @@ def authored(text: object) -> Markup:
 
 
 @bp.get("/favicon.ico")
-def favicon():  # noqa: ANN201 - a view
+def favicon():
     return send_from_directory(
         current_app.static_folder or "static",
         "favicon.ico",
@@ -60,7 +60,7 @@ def favicon():  # noqa: ANN201 - a view
 
 
 @bp.get("/accessibility")
-def statement():  # noqa: ANN201 - a view
+def statement():
     organisations = db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all()
     return render_template(
         "accessibility.html", organisations=organisations, updated=STATEMENT_UPDATED

@@ -29,7 +29,7 @@ def test_fourth_failed_login_in_a_minute_is_refused(client, app):
     assert statuses == [401, 401, 401, 429]
 
 
-def _attempt(client, email: str, password: str, address: str) -> int:  # noqa: ANN001
+def _attempt(client, email: str, password: str, address: str) -> int:
     token = csrf_from(client.get("/organisers/login", environ_base={"REMOTE_ADDR": address}).text)
     return client.post(
         "/organisers/login",

@@ -17,13 +17,13 @@ from webapp.db import db, utcnow
 
 
 @pytest.fixture
-def admin(app):  # noqa: ANN001, ANN201
+def admin(app):
     person = h.user(f.organisation(), Role.ADMIN)
     db.session.commit()
     return person
 
 
-def copy_of(client, app):  # noqa: ANN001, ANN201
+def copy_of(client, app):
     """Another client holding the same session cookie (as a thief with a copy would)."""
     thief = app.test_client()
     thief.set_cookie("session", client.get_cookie("session").value)

@@ -15,6 +15,7 @@ from webapp.aid import services
 from webapp.aid.models import AidGrant, AidScheme, EurRate
 from webapp.db import db
 from webapp.events.models import EventKind
+from webapp.organisations.models import Role
 
 EN = {"Accept-Language": "en"}
 
@@ -189,3 +190,20 @@ def test_the_company_register_lists_each_companys_tally(client, aid, organiser, 
         page = client.get("/organisers/companies", headers=EN).text
     assert page.count("(headroom 298 000.00)") == 7 and booking.company.name in page
     assert len(few) == len(many)
+
+
+def test_only_the_lead_organisations_organisers_are_shown_the_project_settings_link(client, aid):
+    partner = f.organisation("Partnerklustret")
+    aid.project.partners.append(partner)
+    event = f.event(partner, project=aid.project)
+    partner_organiser = h.user(partner, Role.ORGANISER)
+    db.session.commit()
+    settings = f"/organisers/projects/{aid.project.id}/aid"
+    h.login_session(client, partner_organiser)
+    page = client.get(f"/organisers/events/{event.id}/aid", headers=EN)
+    assert page.status_code == 200 and settings not in page.text
+    assert client.get(settings).status_code == 403
+    own = f.event(aid.org, project=aid.project)
+    db.session.commit()
+    h.login_session(client, aid.organiser)
+    assert settings in client.get(f"/organisers/events/{own.id}/aid", headers=EN).text

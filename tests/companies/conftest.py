@@ -29,7 +29,7 @@ class Register:
 
 
 @pytest.fixture
-def register(app) -> Register:  # noqa: ANN001
+def register(app) -> Register:
     home = f.organisation("Teknikparken")
     other = f.organisation("Annan Park")
     partner = f.organisation("Partnerklustret")

@@ -278,7 +278,7 @@ def test_organisers_see_only_companies_of_their_organisations_and_projects(regis
     home = _register(register.event, f.company_data(21)).company
     elsewhere = _register(register.other_event, f.company_data(22)).company
 
-    def seen(user) -> set[int]:  # noqa: ANN001
+    def seen(user) -> set[int]:
         return {row.company.id for row in services.search(user, services.CompanyFilter()).rows}
 
     assert seen(register.organiser) == seen(register.viewer) == {home.id}

@@ -19,7 +19,7 @@ from webapp.organisations.models import Role
 EN = {"Accept-Language": "en"}
 
 
-def _book(event, company: int = 1, n: int = 1, **fields: object) -> Booking:  # noqa: ANN001
+def _book(event, company: int = 1, n: int = 1, **fields: object) -> Booking:
     booking = bookings.register(
         event.id,
         f.company_data(company, **fields),

@@ -48,7 +48,7 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts, "_hasher", h.cheap_hasher())
 
 
-def send_all(at=None) -> dispatch.DispatchResult:  # noqa: ANN001
+def send_all(at=None) -> dispatch.DispatchResult:
     db.session.commit()
     return dispatch.dispatch_due(at)
 
@@ -368,7 +368,7 @@ def test_who_the_email_is_from_and_where_replies_go(app, smtp_server):
     account_messages.queue_password_reset(person.email, person)
     db.session.commit()
 
-    def headers(condition) -> tuple[str, str | None]:  # noqa: ANN001
+    def headers(condition) -> tuple[str, str | None]:
         row = db.session.scalars(select(OutboxMessage).where(condition)).first()
         origin = rendering.sender(row)
         return origin.from_header, origin.reply_to

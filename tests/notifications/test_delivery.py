@@ -150,7 +150,7 @@ def test_a_message_whose_dispatcher_dies_every_time_ends_failed(app, smtp_server
     doomed = booking.participants[0].email
     deliver = dispatch._deliver
 
-    def dies_on_doomed(connection, outgoing):  # noqa: ANN001, ANN202
+    def dies_on_doomed(connection, outgoing):
         if outgoing.recipient == doomed:
             raise Died()
         deliver(connection, outgoing)

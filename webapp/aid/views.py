@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
 # --- template helpers for pages of lower packages (selection, booking, company) ------------
 
 
-def tallies_for_event(event, bookings) -> dict[int, services.Tally]:  # noqa: ANN001
+def tallies_for_event(event, bookings) -> dict[int, services.Tally]:
     """Each booked company's tally today when the event is aid (else nothing): one call per
     page, a fixed number of queries."""
     if services.scheme_for(event) is None:
@@ -62,7 +62,7 @@ def tallies_for_event(event, bookings) -> dict[int, services.Tally]:  # noqa: AN
     return services.tallies({b.company_id for b in bookings}, local(utcnow()).date())
 
 
-def tallies_for_companies(companies) -> dict[int, services.Tally]:  # noqa: ANN001
+def tallies_for_companies(companies) -> dict[int, services.Tally]:
     """The register list's tallies today, for the companies of one page (two queries)."""
     return services.tallies({c.id for c in companies}, local(utcnow()).date())
 
@@ -88,7 +88,7 @@ def granted_aid(booking: Booking) -> AidGrant | None:
     return grant if grant is not None and grant.status.value == "granted" else None
 
 
-def aid_for_company(company) -> dict:  # noqa: ANN001
+def aid_for_company(company) -> dict:
     """The company page's aid section: tally, grants (those the user may see), declarations."""
     grants = [
         g
@@ -229,6 +229,9 @@ def event_settings(event_id: int):
         form=form,
         applies=services.scheme_for(event),
         role=role_in(current_user, event.organisation_id),
+        # Only the lead organisation's organisers may open the project's settings.
+        project_settings_open=event.project is not None
+        and has_role(current_user, event.project.organisation_id, Role.ORGANISER),
     ), status
 
 
@@ -240,7 +243,7 @@ def _project_or_404(project_id: int, role: Role) -> Project:
     return project
 
 
-def _render_project(project: Project, form, rate_form, status: int = 200):  # noqa: ANN001
+def _render_project(project: Project, form, rate_form, status: int = 200):
     return render_template(
         "aid/project_settings.html",
         project=project,

@@ -131,7 +131,7 @@ def booking_history(user: User, company: Company) -> list[BookingHistory]:
 
 @bp.get("/<int:company_id>")
 @login_required
-def detail(company_id: int):  # noqa: ANN201 - a view
+def detail(company_id: int):
     try:
         company = register.company_for(current_user, company_id)
     except register.CompanyNotFound:

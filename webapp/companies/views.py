@@ -40,13 +40,13 @@ def _company_or_404(company_id: int, *, correct: bool = False) -> services.Compa
         abort(404)
 
 
-def _to_page(company_id: int):  # noqa: ANN202
+def _to_page(company_id: int):
     return redirect(url_for("company_pages.detail", company_id=company_id), code=303)
 
 
 @bp.get("")
 @login_required
-def index():  # noqa: ANN201 - a view
+def index():
     args = request.args
     filters = services.CompanyFilter.from_args(
         args.get("q"), args.get("county"), args.get("country"), args.get("size")
@@ -71,7 +71,7 @@ def index():  # noqa: ANN201 - a view
 
 @bp.route("/<int:company_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(company_id: int):  # noqa: ANN201 - a view
+def edit(company_id: int):
     company = _company_or_404(company_id, correct=True)
     form = CorrectionForm()
     if request.method == "GET":
@@ -91,7 +91,7 @@ def edit(company_id: int):  # noqa: ANN201 - a view
 
 @bp.route("/<int:company_id>/merge", methods=["GET", "POST"])
 @login_required
-def merge(company_id: int):  # noqa: ANN201 - a view
+def merge(company_id: int):
     company = _company_or_404(company_id, correct=True)
     if request.method == "POST":
         form = MergeForm()

@@ -126,7 +126,7 @@ def follow_up(event_id: int):
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"], endpoint="unsubscribe")
 @limiter.limit(lambda: current_app.config["PUBLIC_POST_LIMIT"], methods=["POST"])
 @csrf.exempt  # RFC 8058: a mail client's one-click POST has no session; the token is the key
-def unsubscribe_page(token: str):  # noqa: ANN201 - a view
+def unsubscribe_page(token: str):
     """GET: what unsubscribing stops, and a button (changes nothing: link scanners fetch
     links). POST (the button, or a mail client's one-click): unsubscribe, and say so."""
     participant = unsubscribe.participant_for(token)
