@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -68,7 +69,9 @@ def report(client, pages: list[tuple[str, str]]) -> None:
         )
 
 
-def main() -> None:
+def bench_app() -> tuple[Flask, tempfile.TemporaryDirectory | None]:
+    """The app on ``DATABASE_URL``, else on a throw-away SQLite file (its folder is returned:
+    clean it up when done)."""
     url = os.environ.get("DATABASE_URL")
     tmp = None
     if not url:
@@ -77,6 +80,11 @@ def main() -> None:
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
     )
+    return app, tmp
+
+
+def main() -> None:
+    app, tmp = bench_app()
     with app.app_context():
         db.create_all()
         org = factories.organisation("Benchmark Park")

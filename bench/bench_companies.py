@@ -13,9 +13,7 @@ stay the same whatever the size (tests/companies/test_views.py asserts it).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -23,12 +21,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_attendees import report  # noqa: E402
+from bench.bench_attendees import bench_app, report  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.organisers import bulk  # noqa: E402
-from webapp import create_app, tokens  # noqa: E402
 from webapp.accounts.models import Membership, User  # noqa: E402
-from webapp.accounts.services import hash_password  # noqa: E402
+from webapp.accounts.services import hash_password, start_session  # noqa: E402
 from webapp.db import db  # noqa: E402
 from webapp.organisations.models import Role  # noqa: E402
 
@@ -39,14 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL")
-    tmp = None
-    if not url:
-        tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{tmp.name}/bench.sqlite"
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
-    )
+    app, tmp = bench_app()
     with app.app_context():
         db.create_all()
         org = factories.organisation("Benchmark Park")
@@ -59,16 +49,16 @@ def main() -> None:
             email="bench@example.se",
             name="Bench",
             password_hash=hash_password("x" * 12),
-            session_nonce=tokens.new_nonce(),
         )
         user.memberships.append(Membership(organisation=org, role=Role.ORGANISER))
         db.session.add(user)
         db.session.commit()
         db.session.execute(sa.text("ANALYZE"))  # fresh statistics, as autovacuum would give later
+        identity = start_session(user)
         db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = identity
             session["_fresh"] = True
 
         companies = args.events * PER_EVENT

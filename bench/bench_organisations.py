@@ -26,6 +26,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from webapp import create_app, tokens  # noqa: E402
 from webapp.accounts.models import Membership, User  # noqa: E402
+from webapp.accounts.services import start_session  # noqa: E402
 from webapp.bookings.models import Booking, Company  # noqa: E402
 from webapp.db import db  # noqa: E402
 from webapp.events.models import Event  # noqa: E402
@@ -33,13 +34,11 @@ from webapp.organisations.models import Organisation, Project, Role, project_par
 
 
 def _load(size: int) -> int:
-    """Insert the data; returns the admin's user id."""
+    """Insert the data; returns the admin's login identity and the project's id."""
     lead = Organisation(name="Lead", slug="lead")
     partner = Organisation(name="Partner", slug="partner", country="NO")
     project = Project(organisation=lead, name="Project", slug="project")
-    admin = User(
-        email="admin@lead.se", name="Admin", password_hash="x", session_nonce=tokens.new_nonce()
-    )
+    admin = User(email="admin@lead.se", name="Admin", password_hash="x")
     admin.memberships.append(Membership(organisation=lead, role=Role.ADMIN))
     db.session.add_all([lead, partner, project, admin])
     db.session.flush()
@@ -110,8 +109,9 @@ def _load(size: int) -> int:
             for status in ("waitlisted", "pending")
         ],
     )
+    identity = start_session(admin)
     db.session.commit()
-    return admin.id, admin.session_nonce, project.id
+    return identity, project.id
 
 
 def _measure(client, url: str, requests: int, engine) -> tuple[float, float, int]:
@@ -152,10 +152,10 @@ def main() -> None:
             )
             with app.app_context():
                 db.create_all()
-                user_id, nonce, project_id = _load(size)
+                identity, project_id = _load(size)
                 client = app.test_client()
                 with client.session_transaction() as session:
-                    session["_user_id"] = f"{user_id}:{nonce}"
+                    session["_user_id"] = identity
                 for name, url in (
                     ("dashboard", "/organisers/"),
                     ("project", f"/organisers/projects/{project_id}"),

@@ -19,11 +19,9 @@ and of the floor statement run directly on the database, with the ratios.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,11 +31,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_attendees import RUNS, _timed  # noqa: E402
+from bench.bench_attendees import RUNS, _timed, bench_app  # noqa: E402
 from tests.factories import swedish_orgnr  # noqa: E402
-from webapp import create_app, tokens  # noqa: E402
+from webapp import tokens  # noqa: E402
 from webapp.accounts.models import Membership, User  # noqa: E402
-from webapp.accounts.services import hash_password  # noqa: E402
+from webapp.accounts.services import hash_password, start_session  # noqa: E402
 from webapp.bookings.models import (  # noqa: E402
     Attendance,
     Booking,
@@ -247,23 +245,17 @@ def main() -> None:
     args = parser.parse_args()
     events, companies = int(500 * args.scale) or 1, int(20_000 * args.scale) or 1
     bookings = int(25_600 * args.scale) or 1
-    url = os.environ.get("DATABASE_URL")
-    tmp = None
-    if not url:
-        tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{tmp.name}/bench.sqlite"
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
-    )
+    app, tmp = bench_app()
     with app.app_context():
         db.create_all()
         loading = time.perf_counter()
         org_id, project_id = _load(events, companies, bookings, random.Random(7))
         loaded = time.perf_counter() - loading
-        user = User(email="bench@example.se", name="Bench", password_hash=hash_password("x" * 12),
-                    session_nonce=tokens.new_nonce())  # fmt: skip
+        user = User(email="bench@example.se", name="Bench", password_hash=hash_password("x" * 12))
         user.memberships.append(Membership(organisation_id=org_id, role=Role.VIEWER))
         db.session.add(user)
+        db.session.flush()
+        identity = start_session(user)
         db.session.commit()
         participations = db.session.scalar(
             sa.select(sa.func.count(Participant.id))
@@ -272,7 +264,7 @@ def main() -> None:
         )
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = identity
             session["_fresh"] = True
 
         print(f"Database: {db.engine.dialect.name}; {events} events, {companies} companies, "
