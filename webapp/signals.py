@@ -12,6 +12,12 @@ _signals = Namespace()
 booking_placed = _signals.signal("booking-placed")
 #: A waitlisted booking got seats (sender: the Booking).
 booking_promoted = _signals.signal("booking-promoted")
+#: A booking is about to take seats without an organiser's decision (sender: the Booking,
+#: still pending): at registration (the company's or an organiser's on its behalf) and on
+#: promotion from the waiting list. A receiver returns True when an organiser must decide
+#: instead; the booking then waits as pending. webapp.aid holds a booking whose de minimis
+#: aid would take its company over the ceiling.
+confirmation_review = _signals.signal("confirmation-review")
 #: A booking was cancelled (sender: the Booking; kwarg ``by_organiser``).
 booking_cancelled = _signals.signal("booking-cancelled")
 #: Participants were added to a booking (sender: the Booking; kwarg ``participants``).
@@ -58,12 +64,18 @@ booking_link_requested = _signals.signal("booking-link-requested")
 #: (de minimis grants and declarations) moves with them in the same transaction.
 companies_merged = _signals.signal("companies-merged")
 #: The public registration form of an event is being built (sender: the Event). A receiver
-#: returns a form section for the event, or None: an object with ``template`` (a partial
+#: returns a form section for the event (kwarg ``by_organiser``: an organiser's booking
+#: form, filled in on the company's behalf), or None: an object with ``template`` (a partial
 #: the form includes, with the section as ``section``), ``validate() -> bool`` (errors on
 #: its own fields) and ``save(booking)``, which the registration calls in its transaction
-#: after the booking is placed. This is how webapp.aid asks for the de minimis declaration
+#: once the booking exists and before it takes seats (so its answers count in the
+#: confirmation_review). This is how webapp.aid asks for the de minimis declaration
 #: without bookings importing it.
 registration_sections = _signals.signal("registration-sections")
 #: De minimis aid was granted for a booking, or its amount changed (sender: the
 #: aid.AidGrant; kwarg ``changed``, False for a new grant). The outbox emails the certificate.
 aid_granted = _signals.signal("aid-granted")
+#: A grant of de minimis aid was withdrawn: the booking was cancelled, moved to the waiting
+#: list or lost its participants before the event started (sender: the aid.AidGrant). The
+#: outbox tells the booking's contact person that the certificate no longer applies.
+aid_withdrawn = _signals.signal("aid-withdrawn")

@@ -64,7 +64,7 @@ def long_lines(received: Received) -> list[int]:
 
 
 def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind, list[Received]]:
-    """All fifteen kinds sent to the SMTP server, for an event of ORGANISATION."""
+    """All sixteen kinds sent to the SMTP server, for an event of ORGANISATION."""
     org = f.organisation(ORGANISATION, contact_email="hej@asa.example.se")
     admin = h.user(org, Role.ADMIN, name="Anna Admin", email="admin@asa.example.se")
     webinar = f.event(
@@ -92,6 +92,8 @@ def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind
     db.session.commit()
     bookings.approve(chosen.id)
     bookings.decline(other.id)
+    # Approved and then cancelled before the trip: the aid is withdrawn, the contact told.
+    bookings.cancel(bookings.approve(f.book(trip, 1, company=7, language="en").id).id)
     f.book(webinar, 1, company=5, language="sv")  # waitlisted behind
     bookings.cancel(first.id)  # cancelled; the waiting booking is promoted
     for session in webinar.sessions:

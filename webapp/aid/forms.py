@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -121,6 +122,19 @@ class DeclarationForm(Form):
         return Decimal("0.00")
 
 
+class OrganiserDeclarationForm(DeclarationForm):
+    """The declaration as a company gave it by phone or email, in an organiser's booking."""
+
+    confirm = BooleanField(
+        _l("The contact person has confirmed that this declaration is true and complete."),
+        [
+            DataRequired(
+                message=_l("Confirm that the contact person has confirmed the declaration.")
+            )
+        ],
+    )
+
+
 def declaration_text(form: DeclarationForm) -> str:
     """The declaration as the contact confirmed it, in the language shown."""
     amount = (
@@ -160,28 +174,38 @@ class DeclarationSection:
     intro = _DECLARATION_INTRO
     single_undertaking = _SINGLE_UNDERTAKING
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, event: Event, *, by_organiser: bool = False) -> None:
         self.event = event
-        self.form = DeclarationForm(
-            request.form if request.method == "POST" else None, prefix="aid"
-        )
+        self.by_organiser = by_organiser
+        form_class = OrganiserDeclarationForm if by_organiser else DeclarationForm
+        self.form = form_class(request.form if request.method == "POST" else None, prefix="aid")
 
     def validate(self) -> bool:
         return self.form.validate()
 
     def save(self, booking: Booking) -> None:
+        text = declaration_text(self.form)
+        if self.by_organiser:
+            text += "\n" + _(
+                "Recorded by the organiser %(name)s on the company's behalf.",
+                name=current_user.name,
+            )
         services.declare(
             booking,
             self.form.amount(),
             getattr(self.form, "numbers", []),
-            text=declaration_text(self.form),
-            text_version=DECLARATION_VERSION,
+            text=text,
+            text_version=DECLARATION_VERSION + ("/organiser" if self.by_organiser else ""),
         )
 
 
-def registration_section(event: Event, **_: object) -> DeclarationSection | None:
+def registration_section(
+    event: Event, *, by_organiser: bool = False, **_: object
+) -> DeclarationSection | None:
     """Receiver of signals.registration_sections: the declaration for aid events."""
-    return DeclarationSection(event) if services.scheme_for(event) is not None else None
+    if services.scheme_for(event) is None:
+        return None
+    return DeclarationSection(event, by_organiser=by_organiser)
 
 
 # --- organisers ----------------------------------------------------------------------------

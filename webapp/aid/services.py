@@ -14,9 +14,19 @@ de minimis aid made on or before D. So aid granted exactly three years before D 
 and aid granted three years and one day before D does not. From 29 February, three years
 back is 28 February.
 
-**The ceiling.** EUR 300,000 per single undertaking (Article 3(2)). An organiser's
-approval that would take the company's tally over it is refused, saying by how much,
-unless the organiser gives a reason (:func:`approve_over_ceiling`, audit-logged).
+**The ceiling.** EUR 300,000 per single undertaking (Article 3(2)). No aid over it is
+granted without an organiser's reason:
+
+- a booking that would take its company over it when it takes seats on its own (at
+  registration, with the declaration just given, or by an organiser on the company's
+  behalf, or on promotion from the waiting list) waits as pending instead
+  (:func:`_on_review`, audit-logged), so an organiser decides;
+- an organiser's approval that would take it over is refused, saying by how much, unless
+  the organiser gives a reason (:func:`approve_over_ceiling`, audit-logged);
+- adding participants to a confirmed booking (aid per participant) that would take it over
+  is refused, saying by how much.
+
+A grant withdrawn before the event tells the booking's contact (signals.aid_withdrawn).
 
 Services flush, never commit; they raise :class:`AidError` (a RuleViolation).
 """
@@ -386,6 +396,63 @@ def tally(company_id: int, on: date | None = None) -> Tally:
     return tallies([company_id], on)[company_id]
 
 
+@dataclass(frozen=True)
+class CompanyAid:
+    """One company's aid granted in a report's scope and period, and its tally."""
+
+    company: Company
+    grants: int
+    amount_sek: Decimal
+    amount_eur: Decimal
+    tally: Tally
+
+
+def company_aid(
+    *, project_id: int | None = None, organisation_id: int | None = None, first: date, last: date
+) -> list[CompanyAid]:
+    """Per company: the aid granted (and not withdrawn) in a project's or an organisation's
+    events with a grant day in ``first``–``last``, and its tally (through Träffpunkt, all
+    organisations, plus its declaration) on the period's last day or today, whichever is
+    earlier. Largest aid first; four queries for any number of companies."""
+    scope = (
+        AidGrant.project_id == project_id
+        if project_id is not None
+        else AidGrant.organisation_id == organisation_id
+    )
+    sums = db.session.execute(
+        select(
+            AidGrant.company_id,
+            func.count(AidGrant.id),
+            func.sum(AidGrant.amount_sek),
+            func.sum(AidGrant.amount_eur),
+        )
+        .where(
+            scope,
+            AidGrant.status == GrantStatus.GRANTED,
+            AidGrant.granted_on >= first,
+            AidGrant.granted_on <= last,
+        )
+        .group_by(AidGrant.company_id)
+    ).all()
+    if not sums:
+        return []
+    ids = [row[0] for row in sums]
+    companies = {c.id: c for c in db.session.scalars(select(Company).where(Company.id.in_(ids)))}
+    on = min(last, local(utcnow()).date())
+    counted = tallies(ids, on)
+    rows = [
+        CompanyAid(
+            companies[cid],
+            count,
+            Decimal(sek).quantize(CENT),
+            Decimal(eur).quantize(CENT),
+            counted[cid],
+        )
+        for cid, count, sek, eur in sums
+    ]
+    return sorted(rows, key=lambda r: (-r.amount_eur, r.company.name, r.company.id))
+
+
 def grants_for_company(company_id: int) -> list[AidGrant]:
     return list(
         db.session.scalars(
@@ -504,6 +571,7 @@ def _withdraw(booking: Booking, moment: datetime | None) -> None:
     grant.status = GrantStatus.WITHDRAWN
     grant.withdrawn_at = moment or utcnow()
     db.session.flush()
+    signals.aid_withdrawn.send(grant)
 
 
 def approve_over_ceiling(user: User, booking_id: int, reason: str) -> Booking:
@@ -575,6 +643,25 @@ def format_eur(amount: Decimal) -> str:
 # --- listening to bookings -----------------------------------------------------------------
 
 
+def _on_review(booking: Booking, **_: object) -> bool:
+    """Hold a booking for an organiser's decision when its aid would pass the ceiling."""
+    if scheme_for(booking.event) is None:
+        return False
+    over = excess(booking, local(utcnow()).date())
+    if over <= 0:
+        return False
+    audit.record(
+        None,
+        "aid.held_over_ceiling",
+        organisation_id=booking.event.organisation_id,
+        event_id=booking.event_id,
+        booking_id=booking.id,
+        company=booking.company.name,
+        excess_eur=str(over),
+    )
+    return True
+
+
 def _on_placed(booking: Booking, **_: object) -> None:
     _record_grant(booking)
 
@@ -602,6 +689,19 @@ def _on_participants_changed(
     moment = participant.cancelled_at if participant is not None else None
     if participant is not None and not _before_start(booking.event, moment):
         return
+    if participant is None and booking.status == BookingStatus.CONFIRMED:
+        if scheme_for(booking.event) is not None and _ceiling_reason.get() is None:
+            over = excess(booking, local(utcnow()).date())
+            if over > 0:
+                raise AidError(
+                    _l(
+                        "%(company)s: the added participants would take the company's de "
+                        "minimis aid over the EUR 300,000 ceiling by EUR %(excess)s, so they "
+                        "cannot be added. Please contact the organiser.",
+                        company=booking.company.name,
+                        excess=format_eur(over),
+                    )
+                )
     _record_grant(booking)
 
 
@@ -619,6 +719,7 @@ def _on_companies_merged(keep: Company, *, duplicate: Company, **_: object) -> N
 def connect() -> None:
     """Follow the booking signals (called once by the app factory)."""
     for signal, receiver in (
+        (signals.confirmation_review, _on_review),
         (signals.booking_placed, _on_placed),
         (signals.booking_promoted, _on_promoted),
         (signals.booking_decided, _on_decided),

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from webapp import signals
 from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
 from webapp.bookings import attendance as attendance_service
@@ -197,10 +198,22 @@ def add_booking(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     cap = current_app.config["MAX_PARTICIPANTS_PER_BOOKING"]
     form = OrganiserBookingForm(max_participants=min(event.max_per_company or cap, cap))
+    # Sections other packages add (the de minimis declaration, as the company gave it).
+    sections = [
+        s for _r, s in signals.registration_sections.send(event, by_organiser=True) if s is not None
+    ]
+
+    def page(status: int = 200):
+        return render_template(
+            "organisers/bookings/new.html", event=event, form=form, sections=sections
+        ), status
+
     if request.method == "POST":
         if form.change_participant_blocks():
-            return render_template("organisers/bookings/new.html", event=event, form=form)
-        if form.validate_on_submit():
+            return page()
+        valid = form.validate_on_submit()
+        valid = all([section.validate() for section in sections]) and valid
+        if valid:
             with one_transaction() as attempt:
                 booking = organising.add_booking(
                     current_user,
@@ -211,6 +224,7 @@ def add_booking(event_id: int):
                     consent_version=f"{_notice_version(event)}/organiser",
                     language=form.language.data,
                     submission_key=form.submission_reference(),
+                    before_seats=lambda booking: [s.save(booking) for s in sections],
                 )
             if attempt.ok:
                 flash(
@@ -218,10 +232,8 @@ def add_booking(event_id: int):
                     "success",
                 )
                 return redirect(url_for("booking_admin.booking", booking_id=booking.id), code=303)
-        return render_template("organisers/bookings/new.html", event=event, form=form), (
-            422 if form.errors else 409
-        )
-    return render_template("organisers/bookings/new.html", event=event, form=form)
+        return page(422 if form.errors or not valid else 409)
+    return page()
 
 
 MOVE_QUESTIONS = {

@@ -9,7 +9,7 @@ waiting list hold whoever acts; and it writes an audit entry in the same transac
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -131,10 +131,13 @@ def add_booking(
     consent_version: str,
     language: str,
     submission_key: str | None = None,
+    before_seats: Callable[[Booking], None] | None = None,
 ) -> Booking:
-    """Book on a company's behalf (confirmed if it fits, else waitlisted). Needs organiser.
+    """Book on a company's behalf (confirmed if it fits, else waitlisted; pending when an
+    organiser must review it, see services.held_for_review). Needs organiser.
 
     A repeated ``submission_key`` (the form sent twice) returns the first booking.
+    ``before_seats`` stores the form's sections (services.register).
     """
     require_role(user, event.organisation_id, Role.ORGANISER)
     booking = services.register(
@@ -146,6 +149,7 @@ def add_booking(
         language=language,
         by_organiser=True,
         submission_key=submission_key,
+        before_seats=before_seats,
     )
     _log(
         user,

@@ -14,7 +14,7 @@ message is shown to the user as it is.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -151,6 +151,11 @@ def promote_waiting(event: Event, *, skip: Booking | None = None) -> list[Bookin
         if booking is skip:
             continue
         n = len(booking.active_participants)
+        if event.seats_left is not None and n > event.seats_left:
+            continue
+        if held_for_review(booking):
+            booking.status = BookingStatus.PENDING  # an organiser decides (see the signal)
+            continue
         if _take_seats(event, n):
             booking.status = BookingStatus.CONFIRMED
             booking.seats_held = n
@@ -159,6 +164,12 @@ def promote_waiting(event: Event, *, skip: Booking | None = None) -> list[Bookin
     for booking in promoted:
         signals.booking_promoted.send(booking)
     return promoted
+
+
+def held_for_review(booking: Booking) -> bool:
+    """Whether a booking about to take seats must wait for an organiser's decision instead
+    (signals.confirmation_review: over the de minimis ceiling)."""
+    return any(held for _receiver, held in signals.confirmation_review.send(booking))
 
 
 # --- rules ------------------------------------------------------------------------------
@@ -290,12 +301,16 @@ def register(
     message: str | None = None,
     submission_key: str | None = None,
     by_organiser: bool = False,
+    before_seats: Callable[[Booking], None] | None = None,
     now: datetime | None = None,
 ) -> Booking:
     """Book ``participants`` of ``company`` on an event.
 
-    The booking is ``pending`` when the event needs approval, ``confirmed`` when its seats
-    fit, else ``waitlisted`` whole. A repeated ``submission_key`` (a form sent twice)
+    The booking is ``pending`` when the event needs approval or an organiser must review it
+    (:func:`held_for_review`), ``confirmed`` when its seats fit, else ``waitlisted`` whole.
+    ``before_seats`` runs once the booking row exists, before the status is decided: the
+    registration form's sections store their answers there (the de minimis declaration
+    the review reads). A repeated ``submission_key`` (a form sent twice)
     returns the booking the first submission made; only its SHA-256 is stored, so a
     database dump holds nothing that replays a registration into its manage link. An
     organiser booking on a company's behalf (``by_organiser``, e.g. after a phone call) is
@@ -329,18 +344,11 @@ def register(
         raise AlreadyBooked(existing.id, by_organiser=by_organiser)
     _check_company_limit(event, None, len(participants))
 
-    n = len(participants)
-    if event.requires_approval and not by_organiser:
-        status, seats = BookingStatus.PENDING, 0
-    elif _take_seats(event, n):
-        status, seats = BookingStatus.CONFIRMED, n
-    else:
-        status, seats = BookingStatus.WAITLISTED, 0
     booking = Booking(
         event=event,
         company=company_row,
-        status=status,
-        seats_held=seats,
+        status=BookingStatus.PENDING,
+        seats_held=0,
         contact_name=contact.name,
         contact_email=contact.email,
         contact_phone=contact.phone or None,
@@ -357,6 +365,16 @@ def register(
         **_declared(company),
     )
     db.session.add(booking)
+    db.session.flush()
+    if before_seats is not None:
+        before_seats(booking)
+    n = len(participants)
+    if (event.requires_approval and not by_organiser) or held_for_review(booking):
+        pass  # pending: an organiser decides
+    elif _take_seats(event, n):
+        booking.status, booking.seats_held = BookingStatus.CONFIRMED, n
+    else:
+        booking.status = BookingStatus.WAITLISTED
     db.session.flush()
     signals.booking_placed.send(booking)
     return booking

@@ -92,9 +92,8 @@ def register(event_id: int):
                     invitations_opt_in=form.invitations.data,
                     message=form.message.data or None,
                     submission_key=form.submission_reference(),
+                    before_seats=lambda booking: [s.save(booking) for s in sections],
                 )
-                for section in sections:
-                    section.save(booking)
             if attempt.ok:
                 token = services.manage_token(booking)
                 return redirect(url_for("bookings.confirmation", token=token), code=303)

@@ -36,6 +36,7 @@ class MessageKind(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # a link to set a new password (accounts.User)
     INVITATION = "invitation"  # a colleague's invitation to an organisation
     AID_CERTIFICATE = "aid_certificate"  # de minimis aid granted or changed, with the PDF
+    AID_WITHDRAWN = "aid_withdrawn"  # that aid withdrawn before the event: certificate void
 
     @property
     def is_account(self) -> bool:
@@ -63,6 +64,7 @@ _KIND_LABELS = {
     MessageKind.PASSWORD_RESET: _l("Password reset"),
     MessageKind.INVITATION: _l("Invitation"),
     MessageKind.AID_CERTIFICATE: _l("Certificate of de minimis aid"),
+    MessageKind.AID_WITHDRAWN: _l("De minimis aid withdrawn"),
 }
 
 #: Kinds about an account, not an event: no event, booking or organiser page, and a link

@@ -234,6 +234,31 @@ def on_aid_granted(grant: AidGrant, *, changed: bool = False, **_: Any) -> None:
     )
 
 
+def on_aid_withdrawn(grant: AidGrant, **_: Any) -> None:
+    """Tell the booking contact that the aid (and its certificate) no longer stands; the
+    amounts are kept in the message, as the grant's row may change again later."""
+    booking = grant.booking
+    outbox.queue_rows(
+        [
+            outbox.message_row(
+                MessageKind.AID_WITHDRAWN,
+                f"aid:{grant.id}:withdrawn:{utcnow().isoformat()}",
+                booking.event_id,
+                booking.contact_email,
+                booking.contact_name,
+                utcnow(),
+                booking_id=booking.id,
+                payload={
+                    "grant_id": grant.id,
+                    "amount_sek": str(grant.amount_sek),
+                    "amount_eur": str(grant.amount_eur),
+                    "granted_on": grant.granted_on.isoformat(),
+                },
+            )
+        ]
+    )
+
+
 _RECEIVERS = (
     (signals.booking_placed, on_booking_placed),
     (signals.booking_promoted, on_booking_promoted),
@@ -251,6 +276,7 @@ _RECEIVERS = (
     (signals.password_reset_requested, on_password_reset_requested),
     (signals.colleague_invited, on_colleague_invited),
     (signals.aid_granted, on_aid_granted),
+    (signals.aid_withdrawn, on_aid_withdrawn),
 )
 
 

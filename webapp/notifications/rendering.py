@@ -97,6 +97,7 @@ _SUBJECTS = {
     MessageKind.PASSWORD_RESET: _l("Set a new password for Träffpunkt"),
     MessageKind.INVITATION: _l("Invitation to %(organisation)s on Träffpunkt"),
     MessageKind.AID_CERTIFICATE: _l("Certificate of de minimis aid: %(title)s"),
+    MessageKind.AID_WITHDRAWN: _l("De minimis aid withdrawn: %(title)s"),
 }
 
 #: Kinds that carry the event's calendar file for people who attend.

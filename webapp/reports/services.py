@@ -12,7 +12,7 @@ The access rule is checked here, before anything is read, so a view cannot forge
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -20,6 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from webapp.accounts.models import User
+from webapp.aid import services as aid_services
 from webapp.db import db
 from webapp.errors import RuleViolation
 from webapp.i18n import STOCKHOLM
@@ -111,6 +112,8 @@ class Report:
     scope: Scope
     period: Period
     figures: figures.Figures
+    #: De minimis aid granted in the scope and period, per company, with each tally.
+    aid: list[aid_services.CompanyAid] = field(default_factory=list)
 
 
 def _authenticated_memberships(user: User | None) -> set[int]:
@@ -181,6 +184,12 @@ def report(scope: Scope, period: Period) -> Report:
         scope,
         period,
         figures.compute(project_id, organisation_id, period.start, period.end, period.months()),
+        aid_services.company_aid(
+            project_id=project_id,
+            organisation_id=organisation_id,
+            first=period.first,
+            last=period.last,
+        ),
     )
 
 

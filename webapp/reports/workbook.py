@@ -154,6 +154,17 @@ def to_xlsx(
          for e in fig.events),
         (34, 16, 24, 11, 11, 10, 10, 10, 10, 10, 10, 10),
     )  # fmt: skip
+    if report.aid:
+        book.add_sheet(
+            _("De minimis aid"),
+            [_("Company"), _("Organisation number"), _("Grants"), _("Aid (SEK)"),
+             _("Aid (EUR)"), _("Three-year total (EUR)"), _("Headroom (EUR)"),
+             _("Total on")],
+            ([a.company.name, a.company.org_number, a.grants, a.amount_sek, a.amount_eur,
+              a.tally.total_eur, a.tally.headroom_eur, a.tally.on.isoformat()]
+             for a in report.aid),
+            (32, 16, 8, 14, 14, 18, 16, 11),
+        )  # fmt: skip
     book.add_sheet(
         _("Participants"), participant_header(), participant_rows(rows, dates),
         (24, 30, 16, 24, 30, 15, 22, 10, 26, 32, 14, 10, 8),
