@@ -8,8 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 from flask import request
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import (
     BooleanField,
     DateField,

@@ -683,25 +683,33 @@ def _on_waitlisted(booking: Booking, **_: object) -> None:
     _withdraw(booking, None)
 
 
+def _refuse_additions_over_ceiling(booking: Booking) -> None:
+    """Participants added to a confirmed booking may not take its aid over the ceiling."""
+    if booking.status != BookingStatus.CONFIRMED or _ceiling_reason.get() is not None:
+        return
+    if scheme_for(booking.event) is None:
+        return
+    over = excess(booking, local(utcnow()).date())
+    if over > 0:
+        raise AidError(
+            _l(
+                "%(company)s: the added participants would take the company's de "
+                "minimis aid over the EUR 300,000 ceiling by EUR %(excess)s, so they "
+                "cannot be added. Please contact the organiser.",
+                company=booking.company.name,
+                excess=format_eur(over),
+            )
+        )
+
+
 def _on_participants_changed(
     booking: Booking, *, participant: Participant | None = None, **_: object
 ) -> None:
     moment = participant.cancelled_at if participant is not None else None
     if participant is not None and not _before_start(booking.event, moment):
         return
-    if participant is None and booking.status == BookingStatus.CONFIRMED:
-        if scheme_for(booking.event) is not None and _ceiling_reason.get() is None:
-            over = excess(booking, local(utcnow()).date())
-            if over > 0:
-                raise AidError(
-                    _l(
-                        "%(company)s: the added participants would take the company's de "
-                        "minimis aid over the EUR 300,000 ceiling by EUR %(excess)s, so they "
-                        "cannot be added. Please contact the organiser.",
-                        company=booking.company.name,
-                        excess=format_eur(over),
-                    )
-                )
+    if participant is None:
+        _refuse_additions_over_ceiling(booking)
     _record_grant(booking)
 
 
