@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -18,7 +18,7 @@ from webapp.bookings.models import Attendance, Booking, Participant
 from webapp.db import db
 from webapp.events.models import EventKind
 from webapp.i18n import STOCKHOLM
-from webapp.organisations.models import Role
+from webapp.organisations.models import Project, Role
 
 PERIOD = "first=2026-03-01&last=2026-04-30"
 EN = {"Accept-Language": "en"}
@@ -85,6 +85,19 @@ def test_default_period_is_this_calendar_year(client, world, query):
     assert page.status_code == 200
     year = datetime.now(STOCKHOLM).year
     assert f'value="{year}-01-01"' in page.text and f'value="{year}-12-31"' in page.text
+
+
+def test_a_project_report_opens_with_the_projects_funded_period(client, world):
+    project = db.session.get(Project, world.project.id)
+    project.starts_on, project.ends_on = date(2025, 3, 1), date(2027, 2, 28)
+    db.session.commit()
+    page = client.get(f"/organisers/reports/projects/{project.id}", headers=EN)
+    assert 'value="2025-03-01"' in page.text and 'value="2027-02-28"' in page.text
+    project.ends_on = None  # open-ended: up to the end of this year
+    db.session.commit()
+    page = client.get(f"/organisers/reports/projects/{project.id}", headers=EN)
+    year = datetime.now(STOCKHOLM).year
+    assert 'value="2025-03-01"' in page.text and f'value="{year}-12-31"' in page.text
 
 
 @pytest.mark.parametrize(

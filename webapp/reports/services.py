@@ -166,9 +166,17 @@ def available(user: User) -> tuple[list[Organisation], list[Project]]:
 
 
 def default_period(scope: Scope, today: date) -> Period:
-    """The period a report opens with: the current calendar year."""
-    del scope
-    return Period.calendar_year(today)
+    """The period a report opens with: a project's funded period (what its funder asks
+    about; the current year stands in for a missing start or end), else the current
+    calendar year."""
+    year = Period.calendar_year(today)
+    project = scope.project
+    if project is None or (project.starts_on is None and project.ends_on is None):
+        return year
+    first, last = project.starts_on or year.first, project.ends_on or year.last
+    if last < first or (last - first).days > MAX_PERIOD_DAYS:
+        return year
+    return Period(first, last)
 
 
 def _ids(scope: Scope) -> tuple[int | None, int | None]:
