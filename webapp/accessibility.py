@@ -41,9 +41,13 @@ def page_has_errors() -> bool:
     return bool(g.get("page_has_errors"))
 
 
-def authored(text: object) -> Markup:
-    """Organisers' text, marked with its language when the page is in another one."""
-    language = getattr(text, "lang", None) or current_app.config["CONTENT_LANGUAGE"]
+def authored(text: object, lang: str | None = None) -> Markup:
+    """Organisers' text, marked with its language when the page is in another one.
+
+    The language is ``lang``, else the text's own (``AuthoredText.lang``), else the
+    content language.
+    """
+    language = lang or getattr(text, "lang", None) or current_app.config["CONTENT_LANGUAGE"]
     if text is None or text == "":
         return Markup("")
     if current_language() == language:
