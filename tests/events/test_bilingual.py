@@ -127,7 +127,9 @@ def test_english_list_registration_and_project_pages(client, app):
     assert "A day on circular business models." in listing
     assert "Cirkulär ekonomi i praktiken" not in listing
     assert '<span lang="sv">Bara på svenska</span>' in listing
-    assert "Circular economy in practice" in client.get(f"/?organisation={org.slug}", headers=EN).text
+    assert (
+        "Circular economy in practice" in client.get(f"/?organisation={org.slug}", headers=EN).text
+    )
     project_page = client.get(f"/projects/{project.slug}", headers=EN).text
     assert "Circular economy in practice" in project_page
     register = client.get(f"/events/{event.id}/register", headers=EN).text
@@ -342,4 +344,4 @@ def test_organiser_list_queries_do_not_grow_with_events(client, organiser, count
     client.get("/organisers/")
     with count_queries() as many:
         assert client.get("/organisers/").status_code == 200
-    assert len(many) == len(few), '\n\n'.join(set(many) ^ set(few)) or '\n\n'.join(many)
+    assert len(many) == len(few), "\n\n".join(set(many) ^ set(few)) or "\n\n".join(many)
