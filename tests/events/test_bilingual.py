@@ -345,3 +345,21 @@ def test_organiser_list_queries_do_not_grow_with_events(client, organiser, count
     with count_queries() as many:
         assert client.get("/organisers/").status_code == 200
     assert len(many) == len(few), "\n\n".join(set(many) ^ set(few)) or "\n\n".join(many)
+
+
+def test_a_copy_keeps_the_english_texts(client, organiser):
+    org = organiser.memberships[0].organisation
+    event = f.event(org, title="Frukostmöte", title_en="Breakfast meeting", summary_en="Coffee.")
+    event.sessions[0].title_en = "Morning"
+    db.session.commit()
+    response = h.post_form(
+        client,
+        f"/organisers/events/{event.id}/duplicate",
+        {},
+        f"/organisers/events/{event.id}/edit",
+    )
+    assert response.status_code == 303
+    copy = db.session.scalars(select(Event).where(Event.id != event.id)).one()
+    assert copy.title_en == "Copy of Breakfast meeting"
+    assert copy.summary_en == "Coffee."
+    assert copy.sessions[0].title_en == "Morning"
