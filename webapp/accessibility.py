@@ -3,8 +3,10 @@
 - ``note_page_errors()`` / ``page_has_errors()``: the form macro's error summary notes that
   the page shows errors, and base.html then starts the page's <title> with "Error".
 - ``|authored``: text organisers wrote (event titles, summaries, descriptions) is in the
-  site's content language (``CONTENT_LANGUAGE``, Swedish). On a page in another language it
-  is wrapped in ``<span lang="sv">`` so that screen readers pronounce it right (WCAG 3.1.2).
+  site's content language (``CONTENT_LANGUAGE``, Swedish) unless it says otherwise (an
+  event's English text, read through ``Event.text``, is a ``webapp.i18n.AuthoredText``
+  with ``lang="en"``). Text in another language than the page's is wrapped in
+  ``<span lang="sv">`` so that screen readers pronounce it right (WCAG 3.1.2).
 - ``/favicon.ico`` for browsers and tools that ask for it whatever the page says.
 - ``/accessibility``: the accessibility statement (tillgänglighetsredogörelse) that the law
   on accessibility to digital public services (2018:1937) requires, in the structure the
@@ -39,9 +41,13 @@ def page_has_errors() -> bool:
     return bool(g.get("page_has_errors"))
 
 
-def authored(text: object) -> Markup:
-    """Organisers' text, marked with its language when the page is in another one."""
-    language = current_app.config["CONTENT_LANGUAGE"]
+def authored(text: object, lang: str | None = None) -> Markup:
+    """Organisers' text, marked with its language when the page is in another one.
+
+    The language is ``lang``, else the text's own (``AuthoredText.lang``), else the
+    content language.
+    """
+    language = lang or getattr(text, "lang", None) or current_app.config["CONTENT_LANGUAGE"]
     if text is None or text == "":
         return Markup("")
     if current_language() == language:

@@ -150,7 +150,18 @@ def load_demo(today: date | None = None) -> None:
         county="12",
         capacity=300,
         max_per_company=5,
+        # An international conference: its English text shows on English pages and in
+        # English emails (the description has none yet, so the organiser's form says so).
+        title_en="South Baltic Cleantech Conference 2027",
+        summary_en="Two days on circular production, energy and finance for small and "
+        "medium-sized companies.",
     )
+    for session, english in zip(
+        conference.sessions,
+        ("Day 1: markets and finance", "Day 2: technology and cooperation"),
+        strict=True,
+    ):
+        session.title_en = english
     series = _event(
         [
             (d(14 + 7 * i), "13:00", "16:00", title)

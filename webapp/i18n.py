@@ -29,6 +29,21 @@ LANG_COOKIE = "lang"
 bp = Blueprint("site", __name__)
 
 
+class AuthoredText(str):
+    """Text an organiser wrote, with the language it is written in (``lang``).
+
+    ``|authored`` (webapp.accessibility) reads ``lang`` to mark the text for screen readers
+    when it differs from the page's language.
+    """
+
+    lang: str
+
+    def __new__(cls, text: str, lang: str) -> AuthoredText:
+        value = super().__new__(cls, text)
+        value.lang = lang
+        return value
+
+
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands, the scheduler: the default language

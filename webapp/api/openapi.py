@@ -304,7 +304,9 @@ def document(server_url: str) -> dict[str, Any]:
                 "Read-only, public: published events of regional business-support "
                 "organisations, their organisations and funded projects. No personal data. "
                 "GET only, CORS open, ETag and 304, rate-limited per address. Times are ISO "
-                "8601 with the Europe/Stockholm offset."
+                "8601 with the Europe/Stockholm offset. An event's title, summary, "
+                "description, venue and session titles are in English when Accept-Language "
+                "asks for English and the organiser gave them in English, else in Swedish."
             ),
         },
         "servers": [{"url": server_url}],

@@ -57,7 +57,7 @@ def _places(event: Event, page: str) -> list[dict[str, Any]]:
         places.append(
             {
                 "@type": "Place",
-                "name": event.venue or event.city or event.country,
+                "name": event.text("venue") or event.city or event.country,
                 "address": address,
             }
         )
@@ -103,7 +103,7 @@ def event_data(event: Event, now: datetime | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Event",
-        "name": event.title,
+        "name": event.text("title"),
         "url": page,
         "startDate": timestamp(event.starts_at),
         "endDate": timestamp(event.ends_at),
@@ -114,8 +114,9 @@ def event_data(event: Event, now: datetime | None = None) -> dict[str, Any]:
         "isAccessibleForFree": True,
         "offers": offer,
     }
-    if event.summary or event.description:
-        data["description"] = event.summary or event.description
+    description = event.text("summary") or event.text("description")
+    if description:
+        data["description"] = description
     if event.status == EventStatus.PUBLISHED and event.previous_starts_at is not None:
         data["previousStartDate"] = timestamp(event.previous_starts_at)
     if len(data["location"]) == 1:
@@ -138,11 +139,11 @@ def event_json_ld(event: Event) -> Markup:
 
 def open_graph(event: Event) -> dict[str, str]:
     """Open Graph properties (``og:…``) for an event page's link previews."""
-    description = event.summary or event.description[:300]
+    description = event.text("summary") or event.text("description")[:300]
     return {
         "og:type": "website",
         "og:site_name": "Träffpunkt",
-        "og:title": event.title,
+        "og:title": event.text("title"),
         "og:description": description,
         "og:url": public_url("events.detail", event_id=event.id),
         "og:locale": _OG_LOCALES.get(current_language(), "sv_SE"),

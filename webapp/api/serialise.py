@@ -4,6 +4,10 @@ Nothing here reads a booking, a participant or a user. An event's join link
 (``online_url``) is never included: participants get it in their confirmation. The shape
 of every dictionary is the matching schema in ``openapi``; a test checks each against it.
 
+Texts an organiser may give in English too (title, summary, description, venue, session
+titles) are in the request's language (``Accept-Language``) where the event has them in it,
+else in Swedish (``Event.text``); the answers vary on ``Accept-Language``.
+
 Times are ISO 8601 with the Europe/Stockholm offset of that moment
 (``2026-03-14T09:00:00+01:00``), so they read as local time and still compare exactly.
 """
@@ -64,7 +68,7 @@ def _registration(event: Event, now: datetime) -> dict[str, Any]:
 def _place(event: Event) -> dict[str, Any]:
     return {
         "online": event.is_online,
-        "venue": None if event.is_online else event.venue,
+        "venue": None if event.is_online else (event.text("venue") or None),
         "city": event.city,
         "county": event.county,
         "country": event.country,
@@ -84,8 +88,8 @@ def event_summary(event: Event, now: datetime) -> dict[str, Any]:
     """An event as the list shows it."""
     return {
         "id": event.id,
-        "title": event.title,
-        "summary": event.summary,
+        "title": event.text("title"),
+        "summary": event.text("summary"),
         "kind": event.kind.value,
         "status": event.status.value,
         "starts_at": timestamp(event.starts_at),
@@ -102,7 +106,7 @@ def event_summary(event: Event, now: datetime) -> dict[str, Any]:
 def _session(session: EventSession) -> dict[str, Any]:
     return {
         "id": session.id,
-        "title": session.title,
+        "title": session.text("title") or None,
         "starts_at": timestamp(session.starts_at),
         "ends_at": timestamp(session.ends_at),
         "venue": session.venue,
@@ -114,7 +118,7 @@ def event_detail(event: Event, now: datetime) -> dict[str, Any]:
     """One event with its description and sessions."""
     return {
         **event_summary(event, now),
-        "description": event.description,
+        "description": event.text("description"),
         "cancelled_at": timestamp(event.cancelled_at),
         "previous_starts_at": timestamp(event.previous_starts_at),
         "updated_at": timestamp(event.updated_at),

@@ -29,6 +29,7 @@ from webapp.db import utcnow
 from webapp.events.feeds import public_url
 from webapp.events.services import get_public_event
 from webapp.extensions import limiter
+from webapp.i18n import current_language
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -74,6 +75,9 @@ def json_response(data: object) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     response = Response(body, mimetype="application/json")
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    # Events' texts are in the request's language where they have it (serialise).
+    response.vary.add("Accept-Language")
+    response.headers["Content-Language"] = current_language()
     response.cache_control.public = True
     response.cache_control.max_age = 60
     return response.make_conditional(request)

@@ -247,7 +247,7 @@ def cancel(token: str):
         question=_(
             "%(company)s's booking for %(title)s",
             company=booking.company.name,
-            title=booking.event.title,
+            title=booking.event.text("title"),
         ),
     )
     if page is not None:

@@ -15,7 +15,7 @@ from webapp.errors import one_transaction
 from webapp.events import log as event_log
 from webapp.events import management
 from webapp.events.forms import EventForm
-from webapp.events.models import Event
+from webapp.events.models import Event, translation_label
 from webapp.formtools import parse_id
 from webapp.organisations import audit
 from webapp.organisations.services import (
@@ -28,6 +28,7 @@ from webapp.organisations.services import (
 )
 
 bp = Blueprint("event_admin", __name__, url_prefix="/organisers")
+bp.add_app_template_filter(translation_label)
 
 
 def event_or_404(event_id: int, role: Role) -> Event:

@@ -39,7 +39,7 @@ def _utc(moment: datetime, pattern: str) -> str:
 
 
 def _place(event: Event, session: EventSession) -> str:
-    return ", ".join(part for part in (session.venue or event.venue, event.city) if part)
+    return ", ".join(part for part in (session.venue or event.text("venue"), event.city) if part)
 
 
 def google_link(title: str, starts: datetime, ends: datetime, details: str, place: str) -> str:
@@ -74,11 +74,13 @@ def add_event_links(event: Event, join_url: str | None = None) -> list[AddLinks]
     show it (a confirmed booking's own manage page).
     """
     page = url_for("events.detail", event_id=event.id, _external=True)
-    details = "\n\n".join(part for part in (event.summary, join_url, page) if part)
+    details = "\n\n".join(part for part in (event.text("summary"), join_url, page) if part)
     live = [s for s in event.sessions if s.cancelled_at is None]
     links = []
     for session in live:
-        title = event.title if not session.title else f"{event.title}: {session.title}"
+        title = event.text("title")
+        if session.title:
+            title += f": {session.text('title')}"
         place = _place(event, session)
         links.append(
             AddLinks(

@@ -120,6 +120,11 @@ class SessionForm(Form):
     title = StringField(
         _l("Session title (optional)"), [Optional(), Length(max=200)], filters=[_strip]
     )
+    title_en = StringField(
+        _l("Session title in English (optional)"),
+        [Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
+        filters=[_strip],
+    )
     venue = StringField(
         _l("Venue, if not the event's (optional)"),
         [Optional(), Length(max=300)],
@@ -151,6 +156,7 @@ class SessionForm(Form):
             starts_at=self.starts_at(),
             ends_at=self.ends_at(),
             title=self.title.data or None,
+            title_en=self.title_en.data or None,
             venue=self.venue.data or None,
         )
 
@@ -176,6 +182,31 @@ class EventForm(AppForm):
         _l("Description"),
         [Optional(), Length(max=20000)],
         description=_l("Plain text; separate paragraphs with a blank line."),
+    )
+    # English twins of the fields above; the same limits (see Event.text).
+    title_en = StringField(
+        _l("Title in English (optional)"),
+        [
+            Optional(),
+            Length(max=200, message=_l("The English title can be at most %(max)d characters.")),
+        ],
+        filters=[_strip],
+    )
+    summary_en = StringField(
+        _l("Summary in English (optional)"),
+        [Optional(), Length(max=500, message=_l("At most %(max)d characters."))],
+        filters=[_strip],
+    )
+    description_en = TextArea(
+        _l("Description in English (optional)"),
+        [Optional(), Length(max=20000, message=_l("At most %(max)d characters."))],
+        description=_l("Plain text; separate paragraphs with a blank line."),
+    )
+    venue_en = StringField(
+        _l("Venue in English (optional)"),
+        [Optional(), Length(max=300, message=_l("At most %(max)d characters."))],
+        filters=[_strip],
+        description=_l("Only where the name or directions differ in English."),
     )
     project = SelectField(_l("Project (optional)"), coerce=str, validators=[Optional()])
     venue = StringField(
@@ -310,6 +341,10 @@ class EventForm(AppForm):
             summary=self.summary.data or "",
             description=(self.description.data or "").strip(),
             venue=self.venue.data or None,
+            title_en=self.title_en.data or None,
+            summary_en=self.summary_en.data or None,
+            description_en=(self.description_en.data or "").strip() or None,
+            venue_en=self.venue_en.data or None,
             city=self.city.data or None,
             county=self.county.data or None,
             country=self.country.data,
@@ -332,6 +367,10 @@ class EventForm(AppForm):
             "summary",
             "description",
             "venue",
+            "title_en",
+            "summary_en",
+            "description_en",
+            "venue_en",
             "city",
             "online_url",
             "capacity",
@@ -362,4 +401,5 @@ class EventForm(AppForm):
             entry.form.end_time.data = end.strftime("%H:%M")
             entry.form.end_date.data = end.date() if end.date() != start.date() else None
             entry.form.title.data = session.title or ""
+            entry.form.title_en.data = session.title_en or ""
             entry.form.venue.data = session.venue or ""

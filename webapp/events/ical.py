@@ -72,13 +72,17 @@ def is_cancelled(session: EventSession) -> bool:
 
 
 def summary(session: EventSession) -> str:
-    """The title, with the session's place in a series ("2/4") and its own title."""
+    """The title, with the session's place in a series ("2/4") and its own title.
+
+    Titles, summary and venue are in the calendar's language where the event has them in it
+    (``Event.text``; the language is forced by :func:`build_calendar`).
+    """
     event = session.event
-    text = event.title
+    text = event.text("title")
     if len(event.sessions) > 1:
         text += f" ({event.sessions.index(session) + 1}/{len(event.sessions)})"
     if session.title:
-        text += f": {session.title}"
+        text += f": {session.text('title')}"
     if is_cancelled(session):
         text = _("Cancelled: %(title)s", title=text)
     return text
@@ -86,7 +90,7 @@ def summary(session: EventSession) -> str:
 
 def _location(session: EventSession, include_join_url: bool) -> str | None:
     event = session.event
-    venue = session.venue or event.venue
+    venue = session.venue or event.text("venue")
     if venue or not event.is_online:
         parts = [venue, event.city]
         return ", ".join(p for p in parts if p) or None
@@ -102,7 +106,7 @@ def _description(session: EventSession, base_url: str, include_join_url: bool) -
     if is_cancelled(session):
         paragraphs.append(_("This event has been cancelled."))
     if event.summary:
-        paragraphs.append(event.summary)
+        paragraphs.append(event.text("summary"))
     if include_join_url and event.online_url:
         paragraphs.append(_("Join online: %(url)s", url=event.online_url))
     paragraphs.append(_("Organiser: %(name)s", name=event.organisation.name))
@@ -248,7 +252,7 @@ def event_calendar(
     """
     return build_calendar(
         event.sessions,
-        name=event.title,
+        name=event.text("title", language),
         base_url=base_url or public_base_url(),
         include_join_url=include_join_url,
         subscription=False,

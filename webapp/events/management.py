@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import column, func, select, table
@@ -20,7 +21,13 @@ from webapp import signals
 from webapp.accounts.models import Role, User
 from webapp.db import begin_write, db, lock_row, utcnow
 from webapp.errors import RuleViolation
-from webapp.events.models import Event, EventKind, EventSession, EventStatus
+from webapp.events.models import (
+    TRANSLATION_LANGUAGE,
+    Event,
+    EventKind,
+    EventSession,
+    EventStatus,
+)
 from webapp.events.services import EventAlreadyCancelled, cancel_event, record_change, sync_span
 from webapp.organisations import audit
 from webapp.organisations.services import (
@@ -50,6 +57,7 @@ class SessionData:
     id: int | None = None
     title: str | None = None
     venue: str | None = None
+    title_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,10 @@ class EventData:
     requires_approval: bool = False
     reminder_offsets: list[int] = field(default_factory=list)
     project_id: int | None = None
+    title_en: str | None = None
+    summary_en: str | None = None
+    description_en: str | None = None
+    venue_en: str | None = None
 
 
 # Bookings by table name: events must not import the bookings package (it depends on us).
@@ -91,6 +103,11 @@ _PLAIN_FIELDS = (
     "registration_closes_at",
     "requires_approval",
     "project_id",
+    # A translation is no change of place: it neither bumps the sequence nor emails anyone.
+    "title_en",
+    "summary_en",
+    "description_en",
+    "venue_en",
 )
 
 
@@ -113,12 +130,17 @@ def get_event(event_id: int) -> Event | None:
 def dashboard_events(user: User) -> tuple[list[Event], list[Event]]:
     """The events of the user's organisations, and co-hosted events they may read as partners.
 
-    Newest first; three queries whatever the number of events.
+    Newest first; a handful of queries whatever the number of events (the sessions come
+    along for the list's "Missing in English" notes).
     """
     own_ids = [m.organisation_id for m in user.memberships]
     if not own_ids:
         return [], []
-    options = (joinedload(Event.organisation), joinedload(Event.project))
+    options = (
+        joinedload(Event.organisation),
+        joinedload(Event.project),
+        selectinload(Event.sessions),
+    )
     order = (Event.starts_at.desc().nulls_first(), Event.id.desc())
     own = db.session.scalars(
         select(Event).where(Event.organisation_id.in_(own_ids)).order_by(*order).options(*options)
@@ -224,6 +246,7 @@ def _apply_sessions(event: Event, sessions: list[SessionData], now: datetime) ->
                     starts_at=data.starts_at,
                     ends_at=data.ends_at,
                     title=data.title or None,
+                    title_en=data.title_en or None,
                     venue=data.venue or None,
                 )
             )
@@ -239,6 +262,7 @@ def _apply_sessions(event: Event, sessions: list[SessionData], now: datetime) ->
             row.venue = data.venue or None
             place_changed = True
         row.title = data.title or None
+        row.title_en = data.title_en or None
     for session_id, row in live.items():
         if session_id in kept:
             continue
@@ -265,7 +289,13 @@ def create_event(user: User, organisation_id: int, data: EventData) -> Event:
     event.capacity = data.capacity
     event.reminder_offsets = list(data.reminder_offsets)
     event.sessions = [
-        EventSession(starts_at=s.starts_at, ends_at=s.ends_at, title=s.title, venue=s.venue)
+        EventSession(
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            title=s.title,
+            title_en=s.title_en,
+            venue=s.venue,
+        )
         for s in data.sessions
     ]
     sync_span(event)
@@ -422,8 +452,17 @@ def duplicate(user: User, event_id: int) -> Event:
     for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS):
         setattr(copy, name, getattr(source, name))
     copy.title = _("Copy of %(title)s", title=source.title)[:200]
+    if source.title_en:
+        with force_locale(TRANSLATION_LANGUAGE):
+            copy.title_en = _("Copy of %(title)s", title=source.title_en)[:200]
     copy.sessions = [
-        EventSession(starts_at=s.starts_at, ends_at=s.ends_at, title=s.title, venue=s.venue)
+        EventSession(
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            title=s.title,
+            title_en=s.title_en,
+            venue=s.venue,
+        )
         for s in source.sessions
         if s.cancelled_at is None
     ]

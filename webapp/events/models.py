@@ -5,15 +5,70 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import UTCDateTime, db, str_enum, utcnow
+from webapp.i18n import AuthoredText, current_language
 from webapp.organisations.models import Organisation, Project
 
 DEFAULT_REMINDER_OFFSETS = [7 * 24 * 60, 24 * 60]  # minutes before the session: 7 days, 1 day
+
+
+#: The second language organisers may write an event in; the plain columns hold the
+#: content language's text (CONTENT_LANGUAGE, Swedish), ``<name>_en`` the English.
+TRANSLATION_LANGUAGE = "en"
+
+
+class Translated:
+    """Text an organiser gives in the content language and, optionally, in English.
+
+    ``text(name)`` is the one way pages, feeds, the API and emails read such a field: in
+    English the English text where there is one, else the main text. The result carries
+    its language (:class:`webapp.i18n.AuthoredText`), so ``|authored`` marks Swedish text on
+    an English page and leaves English text alone.
+    """
+
+    #: The fields that have an ``_en`` twin.
+    translated_fields: tuple[str, ...] = ()
+
+    def text(self, name: str, language: str | None = None) -> AuthoredText:
+        """Field ``name`` in ``language`` (default: the page's or email's language)."""
+        if name not in self.translated_fields:
+            raise KeyError(name)
+        language = language or current_language()
+        if language == TRANSLATION_LANGUAGE:
+            english = getattr(self, f"{name}_{TRANSLATION_LANGUAGE}")
+            if english:
+                return AuthoredText(english, TRANSLATION_LANGUAGE)
+        return AuthoredText(getattr(self, name) or "", current_app.config["CONTENT_LANGUAGE"])
+
+    def missing_translations(self) -> list[str]:
+        """The fields with main text but no English, in form order."""
+        return [
+            name
+            for name in self.translated_fields
+            if (getattr(self, name) or "").strip()
+            and not (getattr(self, f"{name}_{TRANSLATION_LANGUAGE}") or "").strip()
+        ]
+
+
+#: How the note on the organiser's pages names a missing translation.
+_TRANSLATION_LABELS = {
+    "title": _l("title"),
+    "summary": _l("summary"),
+    "description": _l("description"),
+    "venue": _l("venue"),
+    "session_titles": _l("session titles"),
+}
+
+
+def translation_label(name: str) -> str:
+    """The name of a translated field in the note "Missing in English: …"."""
+    return str(_TRANSLATION_LABELS[name])
 
 
 class EventKind(enum.StrEnum):
@@ -57,7 +112,7 @@ _STATUS_LABELS = {
 }
 
 
-class Event(db.Model):
+class Event(Translated, db.Model):
     """Something companies register for: a study trip, webinar, conference or workshop series."""
 
     __tablename__ = "events"
@@ -90,6 +145,11 @@ class Event(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     #: Venue name and street address; empty for online events.
     venue: Mapped[str | None] = mapped_column(String(300))
+    #: The same four in English, read through ``text()``; None or "" when not translated.
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    summary_en: Mapped[str | None] = mapped_column(String(500))
+    description_en: Mapped[str | None] = mapped_column(Text)
+    venue_en: Mapped[str | None] = mapped_column(String(300))
     city: Mapped[str | None] = mapped_column(String(100))
     #: County code where the event takes place (filter on the list page).
     county: Mapped[str | None] = mapped_column(String(2), index=True)
@@ -126,6 +186,8 @@ class Event(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    translated_fields = ("title", "summary", "description", "venue")
+
     organisation: Mapped[Organisation] = relationship(back_populates="events")
     project: Mapped[Project | None] = relationship(back_populates="events")
     sessions: Mapped[list[EventSession]] = relationship(
@@ -145,12 +207,20 @@ class Event(db.Model):
             return None
         return max(self.capacity - self.seats_taken, 0)
 
+    def missing_translations(self) -> list[str]:
+        """The event's fields without English, and ``session_titles`` when a live
+        session's title has none (reads the sessions: load them with the event)."""
+        missing = super().missing_translations()
+        if any(s.missing_translations() for s in self.sessions if s.cancelled_at is None):
+            missing.append("session_titles")
+        return missing
+
     def closes_at(self) -> datetime | None:
         """When registration closes: the set time, or else the first session's start."""
         return self.registration_closes_at or self.starts_at
 
 
-class EventSession(db.Model):
+class EventSession(Translated, db.Model):
     """One dated part of an event: the only session of a webinar, a day of a conference, ..."""
 
     __tablename__ = "event_sessions"
@@ -162,6 +232,8 @@ class EventSession(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Optional title, e.g. "Energy mapping" for one session of a workshop series.
     title: Mapped[str | None] = mapped_column(String(200))
+    #: The session title in English, read through ``text("title")``.
+    title_en: Mapped[str | None] = mapped_column(String(200))
     #: Overrides the event's venue for this session (a trip's second day elsewhere).
     venue: Mapped[str | None] = mapped_column(String(300))
     #: Set when this one session is called off while the event goes on.
@@ -169,5 +241,7 @@ class EventSession(db.Model):
     #: Last change to this row; with Event.updated_at it dates the session's iCal VEVENT
     #: (DTSTAMP, LAST-MODIFIED) and the feeds' ETag, so a session-only edit is news too.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    translated_fields = ("title",)
 
     event: Mapped[Event] = relationship(back_populates="sessions")

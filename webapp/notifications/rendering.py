@@ -223,7 +223,9 @@ def _attends(row: OutboxMessage, booking: Booking | None) -> bool:
 
 def calendar_filename(event: Event) -> str:
     """``frukostmote-om-ai.ics``: the title in ASCII letters, digits and hyphens."""
-    ascii_title = unicodedata.normalize("NFKD", event.title).encode("ascii", "ignore").decode()
+    ascii_title = (
+        unicodedata.normalize("NFKD", event.text("title")).encode("ascii", "ignore").decode()
+    )
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
     return f"{slug or 'event'}.ics"
 
@@ -287,7 +289,9 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
 
 def _subject(row: OutboxMessage) -> str:
     starts = row.session.starts_at if row.session is not None else row.event.starts_at
-    return str(_SUBJECTS[row.kind] % {"title": row.event.title, "date": format_date(starts)})
+    return str(
+        _SUBJECTS[row.kind] % {"title": row.event.text("title"), "date": format_date(starts)}
+    )
 
 
 def _account_subject(row: OutboxMessage, context: dict[str, Any]) -> str:
