@@ -29,10 +29,16 @@ from webapp.i18n import LANG_COOKIE
 from webapp.organisations.services import role_in
 
 bp = Blueprint("feedback", __name__)
+#: The answer form, reached by secret link; every POST to it counts against the public
+#: limit per client address. A blueprint limit is checked before CSRF validation, so
+#: floods of forged or broken posts are counted too.
+public_bp = Blueprint("feedback_public", __name__)
+limiter.limit(lambda: current_app.config["PUBLIC_POST_LIMIT"], methods=["POST"])(public_bp)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(public_bp)
     app.jinja_env.globals["format_average"] = services.format_average
 
 
@@ -70,7 +76,7 @@ def _answer_page(participant: Participant, token: str, language: str):
                 )
             if attempt.ok:
                 flash(_("Thank you! Your answers have been received."), "success")
-                return redirect(url_for("feedback.answer", token=token), code=303)
+                return redirect(url_for("feedback_public.answer", token=token), code=303)
             # A refusal about the whole form (a second answer sent at the same moment)
             # was flashed; the page then says what holds now.
             refusal = services.refusal(participant) if attempt.error.field is None else None
@@ -87,8 +93,7 @@ def _answer_page(participant: Participant, token: str, language: str):
     ), status
 
 
-@bp.route("/feedback/<token>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["PUBLIC_POST_LIMIT"], methods=["POST"])
+@public_bp.route("/feedback/<token>", methods=["GET", "POST"])
 def answer(token: str):
     """GET: the evaluation (or why it cannot be answered). POST: the one answer."""
     participant = services.participant_for(token)

@@ -260,7 +260,7 @@ def _evaluation_url(row: OutboxMessage) -> str | None:
         return None
     if not (row.payload or {}).get("evaluation") or feedback.refusal(participant) is not None:
         return None
-    return url_for("feedback.answer", token=feedback.token(participant.id), _external=True)
+    return url_for("feedback_public.answer", token=feedback.token(participant.id), _external=True)
 
 
 def _context(row: OutboxMessage) -> dict[str, Any]:
