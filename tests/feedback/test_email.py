@@ -38,9 +38,10 @@ def test_the_thank_you_carries_the_evaluation_link_only_to_attendees(client, app
     h.login_session(client, organiser)
     page = client.get(f"/organisers/events/{event.id}/outbox")
     assert 'name="evaluation"' in page.text and "checked" in page.text
-    queued = client.post(f"/organisers/events/{event.id}/follow-up",
-                         data={"csrf_token": csrf_from(page.text), "text": "Tack för i dag!",
-                               "evaluation": "y"})  # fmt: skip
+    queued = client.post(
+        f"/organisers/events/{event.id}/follow-up",
+        data={"csrf_token": csrf_from(page.text), "text": "Tack för i dag!", "evaluation": "y"},
+    )
     assert queued.status_code == 303
     _send_all()
     # Attendance was taken: the thank-you goes to those marked present.
@@ -69,8 +70,10 @@ def test_no_link_when_the_organiser_leaves_it_out_or_nobody_was_marked(app, smtp
     smtp_server.received.clear()
     organiser = h.user(event.organisation, Role.ORGANISER)
     assert notifications.queue_follow_up(organiser, event.id, text="Tack!", evaluation=False) == 1
-    assert notifications.queue_follow_up(organiser, unmarked_event.id, text="Tack!",
-                                         evaluation=True) == 1  # fmt: skip
+    assert (
+        notifications.queue_follow_up(organiser, unmarked_event.id, text="Tack!", evaluation=True)
+        == 1
+    )
     _send_all()
     texts = [got.part("text/plain") for got in smtp_server.received]
     assert len(texts) == 2

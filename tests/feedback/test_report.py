@@ -22,8 +22,7 @@ EN = {"Accept-Language": "en"}
 def world(app, client):
     world = scenario.build()
     people = {
-        (p.name, p.booking.event_id): p.id
-        for p in db.session.scalars(db.select(Participant))
+        (p.name, p.booking.event_id): p.id for p in db.session.scalars(db.select(Participant))
     }
     # E1: Anna 5/5, Bo 4/5, Dan 3/4; E2: Anna 2/2. Cecilia (absent) cannot answer.
     answer(people[("Anna Andersson", world.e1.id)], 5, 5, "Konkret")
@@ -67,6 +66,7 @@ def test_the_workbook_carries_them(client, world):
 
 
 def test_the_organisations_report_counts_the_same_answers(client, world):
-    text = client.get(f"/organisers/reports/organisations/{world.home.id}?{PERIOD}",
-                      headers=EN).text  # fmt: skip
+    text = client.get(
+        f"/organisers/reports/organisations/{world.home.id}?{PERIOD}", headers=EN
+    ).text
     assert "<dt>Evaluation answers</dt><dd>4</dd>" in text

@@ -49,8 +49,10 @@ def test_the_retention_job_keeps_the_figures_and_erases_the_free_text(app):
     db.session.expire_all()
     stored = db.session.scalars(select(FeedbackAnswer).order_by(FeedbackAnswer.id)).all()
     assert [(a.event_id, a.overall, a.usefulness) for a in stored] == [
-        (world.e1.id, 5, 4), (world.e1.id, 3, 3), (world.e2.id, 4, 2)
-    ]  # fmt: skip
+        (world.e1.id, 5, 4),
+        (world.e1.id, 3, 3),
+        (world.e2.id, 4, 2),
+    ]
     assert all(a.participant_id is None and a.anonymised_at == now for a in stored)
     assert all(a.answer_1 is None and a.answer_2 is None for a in stored)
     assert cells_containing("Mer fika") == [] and cells_containing("Bo Bergs") == []
@@ -59,8 +61,10 @@ def test_the_retention_job_keeps_the_figures_and_erases_the_free_text(app):
     assert before["events"][0]["responses"] == 2
     after = services.results(world.organiser, world.e1)
     assert (after.responses, after.overall, after.usefulness) == (
-        results_before.responses, results_before.overall, results_before.usefulness
-    )  # fmt: skip
+        results_before.responses,
+        results_before.overall,
+        results_before.usefulness,
+    )
     assert after.texts == ([], [])
     # The anonymised participant's link answers no more, and stores nothing.
     participant = db.session.get(Participant, ids["anna"])

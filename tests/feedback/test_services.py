@@ -44,20 +44,35 @@ def test_the_database_refuses_a_second_answer_too(app):
     person = booking.participants[0]
     answer(person.id, 4, 4)
     db.session.commit()
-    db.session.add(FeedbackAnswer(event_id=booking.event_id, participant_id=person.id,
-                                  overall=2, usefulness=2, language="sv"))  # fmt: skip
+    db.session.add(
+        FeedbackAnswer(
+            event_id=booking.event_id,
+            participant_id=person.id,
+            overall=2,
+            usefulness=2,
+            language="sv",
+        )
+    )
     with pytest.raises(Exception, match="(?i)unique|duplicate"):
         db.session.flush()
     db.session.rollback()
     assert _answers() == 1
 
 
-@pytest.mark.parametrize("overall, usefulness", [(0, 3), (6, 3), (None, 3), (3, 0), (3, 6), (3, None)])
+@pytest.mark.parametrize(
+    "overall, usefulness", [(0, 3), (6, 3), (None, 3), (3, 0), (3, 6), (3, None)]
+)
 def test_a_rating_outside_one_to_five_is_refused_on_its_field(app, overall, usefulness):
     booking = booking_with_attendance(f.event(), 1)
     with pytest.raises(services.BadRating) as refused:
-        services.submit(booking.participants[0].id, overall=overall, usefulness=usefulness,
-                        answer_1=None, answer_2=None, language="sv")  # fmt: skip
+        services.submit(
+            booking.participants[0].id,
+            overall=overall,
+            usefulness=usefulness,
+            answer_1=None,
+            answer_2=None,
+            language="sv",
+        )
     assert refused.value.field == ("overall" if overall in (0, 6, None) else "usefulness")
     db.session.rollback()
     assert _answers() == 0
@@ -123,12 +138,16 @@ def test_results_match_the_answers(app):
     first = booking_with_attendance(event, 3)
     second = booking_with_attendance(event, 2, present=1)  # one absent: not an attendee
     people = [*first.participants, second.participants[0]]
-    for person, (o, u, t1, t2) in zip(people, [
-        (5, 4, "Nätverkandet", None),
-        (4, 2, None, "Kortare pauser"),
-        (4, 5, "Talarna", "Mer tid för frågor"),
-        (2, 1, None, None),
-    ], strict=True):  # fmt: skip
+    for person, (o, u, t1, t2) in zip(
+        people,
+        [
+            (5, 4, "Nätverkandet", None),
+            (4, 2, None, "Kortare pauser"),
+            (4, 5, "Talarna", "Mer tid för frågor"),
+            (2, 1, None, None),
+        ],
+        strict=True,
+    ):
         answer(person.id, o, u, t1, t2)
     db.session.commit()
     viewer = h.user(event.organisation, Role.VIEWER)
@@ -169,8 +188,11 @@ def test_results_and_questions_are_checked_by_role_in_the_service(app):
 def test_organisers_word_the_questions_per_language_and_it_is_audit_logged(app):
     event = f.event()
     organiser = h.user(event.organisation, Role.ORGANISER)
-    services.set_questions(organiser, event.id, {"question_1_sv": "  Vad tar du med dig?  ",
-                                                 "question_2_en": "Anything else?"})  # fmt: skip
+    services.set_questions(
+        organiser,
+        event.id,
+        {"question_1_sv": "  Vad tar du med dig?  ", "question_2_en": "Anything else?"},
+    )
     db.session.commit()
     asked = services.questions(event.id)
     assert asked.texts("sv") == ("Vad tar du med dig?", services.DEFAULT_QUESTIONS["sv"][1])
@@ -180,8 +202,11 @@ def test_organisers_word_the_questions_per_language_and_it_is_audit_logged(app):
     assert entry.details["fields"] == ["question_1_sv", "question_2_en"]
     assert entry.user_id == organiser.id
     # Saving the same again changes nothing and logs nothing; a blank field is the default.
-    services.set_questions(organiser, event.id, {"question_1_sv": "Vad tar du med dig?",
-                                                 "question_2_en": "Anything else?"})  # fmt: skip
+    services.set_questions(
+        organiser,
+        event.id,
+        {"question_1_sv": "Vad tar du med dig?", "question_2_en": "Anything else?"},
+    )
     services.set_questions(organiser, event.id, {"question_2_en": "Anything else?"})
     db.session.commit()
     assert services.questions(event.id).texts("sv")[0] == services.DEFAULT_QUESTIONS["sv"][0]

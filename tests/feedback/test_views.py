@@ -60,7 +60,7 @@ def test_an_answer_is_stored_once_and_a_second_is_refused_with_a_message(client,
     page = client.get(url)
     assert "Thank you! Your answers have been received." in page.text
     assert "You have already answered this evaluation" in page.text
-    assert "<form method=\"post\" novalidate>" not in page.text
+    assert '<form method="post" novalidate>' not in page.text
     stored = _answers()
     assert [(a.overall, a.usefulness, a.answer_1, a.answer_2, a.language) for a in stored] == [
         (4, 5, "The speakers", None, "en")
@@ -87,15 +87,19 @@ def test_a_bad_rating_gets_a_message_on_its_field_and_nothing_is_stored(client, 
     person = booking_with_attendance(f.event(), 1, language="sv").participants[0]
     response = _post(client, _url(person.id), **fields)
     assert response.status_code == 422
-    assert f'<small id="{field}-error" class="field-error">Välj ett betyg från 1 till 5.</small>' in response.text
+    assert (
+        f'<small id="{field}-error" class="field-error">Välj ett betyg från 1 till 5.</small>'
+        in response.text
+    )
     assert f'href="#{field}"' in response.text  # the error summary leads to it
     assert _answers() == []
 
 
 def test_free_text_too_long_gets_a_message_and_nothing_is_stored(client, app):
     person = booking_with_attendance(f.event(), 1, language="en").participants[0]
-    response = _post(client, _url(person.id), overall="3", usefulness="3",
-                     answer_1="x" * (MAX_TEXT + 1))  # fmt: skip
+    response = _post(
+        client, _url(person.id), overall="3", usefulness="3", answer_1="x" * (MAX_TEXT + 1)
+    )
     assert response.status_code == 422
     assert f"Write at most {MAX_TEXT} characters." in response.text
     assert _answers() == []
@@ -107,8 +111,10 @@ def test_a_participant_who_did_not_attend_gets_a_clear_message_and_nothing_is_st
     assert page.status_code == 200
     assert "Only participants who were marked present" in page.text
     assert 'name="overall"' not in page.text
-    response = client.post(_url(person.id), data={"csrf_token": csrf_from(page.text),
-                                                  "overall": "5", "usefulness": "5"})  # fmt: skip
+    response = client.post(
+        _url(person.id),
+        data={"csrf_token": csrf_from(page.text), "overall": "5", "usefulness": "5"},
+    )
     assert response.status_code == 409
     assert "Only participants who were marked present" in response.text
     assert _answers() == []
@@ -133,8 +139,7 @@ def test_answer_posts_are_rate_limited(app, client):
 
     limiter.reset()
     person = booking_with_attendance(f.event(), 1).participants[0]
-    codes = [client.post(_url(person.id), data={"csrf_token": "x"}).status_code
-             for _ in range(5)]  # fmt: skip
+    codes = [client.post(_url(person.id), data={"csrf_token": "x"}).status_code for _ in range(5)]
     assert codes[-1] == 429
     assert _answers() == []
 
@@ -154,7 +159,7 @@ def test_results_page_shows_the_figures_and_the_free_text(client, app):
     assert "<dt>Svarsfrekvens</dt><dd>67 %</dd>" in text
     assert "<dt>Genomsnittligt helhetsbetyg</dt><dd>4,5</dd>" in text
     assert "<dt>Genomsnittlig nytta för företaget</dt><dd>4,0</dd>" in text
-    assert "<tr><th scope=\"row\">4</th><td>1</td><td>2</td></tr>" in text
+    assert '<tr><th scope="row">4</th><td>1</td><td>2</td></tr>' in text
     assert all(t in text for t in ("Bra exempel", "Mer tid", "Fika"))
     assert 'name="question_1_sv"' not in text, "viewers do not change the questions"
 
@@ -166,15 +171,27 @@ def test_organisers_change_the_questions_from_the_results_page(client, app):
     h.login_session(client, organiser)
     url = f"/organisers/events/{event.id}/feedback"
     token = csrf_from(client.get(url).text)
-    done = client.post(f"{url}/questions", data={"csrf_token": token,
-                                                 "question_1_en": "What will you try first?",
-                                                 "question_1_sv": "Vad provar du först?"})  # fmt: skip
+    done = client.post(
+        f"{url}/questions",
+        data={
+            "csrf_token": token,
+            "question_1_en": "What will you try first?",
+            "question_1_sv": "Vad provar du först?",
+        },
+    )
     assert done.status_code == 303
     assert "What will you try first?" in client.get(_url(people[0].id)).text
-    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "feedback.questions_changed")) == 1  # fmt: skip
-    too_long = client.post(f"{url}/questions", data={"csrf_token": token,
-                                                     "question_2_sv": "x" * 301})  # fmt: skip
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "feedback.questions_changed")
+        )
+        == 1
+    )
+    too_long = client.post(
+        f"{url}/questions", data={"csrf_token": token, "question_2_sv": "x" * 301}
+    )
     assert too_long.status_code == 422
     assert "Skriv högst 300 tecken." in too_long.text
     assert services.questions(event.id).question_2_sv is None
