@@ -81,6 +81,9 @@ def test_an_erasure_on_request_unlinks_that_persons_answer_only(app):
     world = scenario.build()
     ids = _answer_all(world)
     admin = h.user(world.home, Role.ADMIN)
+    # The person's copy holds their answer while it is theirs.
+    copy = requests.export(requests.find_person(admin, world.home.id, "bo@alfa.example"))
+    assert [(a["overall"], a["answer_2"]) for a in copy["evaluation_answers"]] == [(3, "Kortare")]
     requests.erase(admin, world.home.id, "bo@alfa.example", now=datetime(2026, 6, 1, tzinfo=UTC))
     db.session.commit()
     db.session.expire_all()

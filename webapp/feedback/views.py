@@ -3,6 +3,8 @@ results page with the event's questions."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import (
     Blueprint,
     Flask,
@@ -112,7 +114,7 @@ def _results_page(event_id: int, form: QuestionsForm | None, status: int = 200):
     role = role_in(current_user, event.organisation_id)
     results = services.results(current_user, event)
     if form is None:
-        form = QuestionsForm(data=results.questions.__dict__)
+        form = QuestionsForm(data=asdict(results.questions))
     for name in services.QUESTION_FIELDS:
         number, language = int(name[9]) - 1, name[-2:]
         default = services.DEFAULT_QUESTIONS[language][number]
