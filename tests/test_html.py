@@ -36,11 +36,12 @@ from tests.conftest import ROOT, csrf_from, need
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Invitation, User
 from webapp.aid.models import AidGrant
-from webapp.bookings.models import Participant
+from webapp.bookings.models import Attendance, Booking, BookingStatus, Participant
 from webapp.bookings.services import manage_token
 from webapp.db import db
 from webapp.demo import DEMO_USERS, load_demo
 from webapp.events.models import Event
+from webapp.feedback import services as feedback
 from webapp.notifications import unsubscribe
 
 pytestmark = pytest.mark.slow
@@ -234,6 +235,27 @@ def test_every_page_is_valid_html(app: Flask, client: FlaskClient, vnu: list[str
     pages.keep("POST one-click unsubscribe", client.post(leave, headers=ENGLISH))
     pages.keep("GET unsubscribed", client.get(leave, headers=ENGLISH))
     pages.keep("GET a broken unsubscribe link", client.get(f"/unsubscribe/1-{'A' * 24}"))
+    # The evaluation link of a participant marked present: the form, a bad rating, the
+    # answer received; and of one who was not present.
+    came, absent = db.session.scalars(
+        select(Participant)
+        .join(Booking)
+        .where(Booking.status == BookingStatus.CONFIRMED)
+        .order_by(Participant.id)
+        .limit(2)
+    ).all()
+    db.session.add(
+        Attendance(
+            participant_id=came.id, session_id=came.booking.event.sessions[0].id, present=True
+        )
+    )
+    came.booking.language = "en"  # the form follows the booking's language
+    db.session.commit()
+    evaluation = f"/feedback/{feedback.token(came.id)}"
+    pages.crawl(evaluation)
+    pages.post(evaluation, {"overall": "6", "answer_1": "x" * 2001})
+    pages.post(evaluation, {"overall": "4", "usefulness": "5"}, errors=False)
+    pages.keep("GET not present", client.get(f"/feedback/{feedback.token(absent.id)}"))
     pages.post("/organisers/login", {"email": "nobody@example.se", "password": "wrong"})
     pages.post("/organisers/password/reset", {"email": "not an address"})
 

@@ -161,7 +161,7 @@ def _security_headers(response: Response) -> Response:
     # page may be framed.
     if "frame-ancestors 'none'" in headers.get("Content-Security-Policy", "frame-ancestors 'none'"):
         headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith(("/bookings/", "/unsubscribe/")):
+    if request.path.startswith(("/bookings/", "/unsubscribe/", "/feedback/")):
         headers.setdefault("Cache-Control", "private, no-store")
     return response
 

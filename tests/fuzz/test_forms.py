@@ -35,8 +35,10 @@ from tests.conftest import csrf_from
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Role
 from webapp.bookings import services as bookings
+from webapp.bookings.models import Attendance
 from webapp.db import db
 from webapp.events.models import EventKind
+from webapp.feedback import services as feedback
 from webapp.notifications.models import OutboxMessage
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
@@ -225,6 +227,14 @@ def world(app: Any) -> World:
     admin = h.user(org, Role.ADMIN, email="admin@fuzz.example.se")
     colleague = h.user(org, Role.ORGANISER, email="colleague@fuzz.example.se")
     invitation = accounts.invite(admin, org.id, "new@fuzz.example.se", Role.VIEWER)
+    # Marked present: the first participant may answer the evaluation.
+    db.session.add(
+        Attendance(
+            participant_id=booking.participants[0].id,
+            session_id=event.sessions[0].id,
+            present=True,
+        )
+    )
     db.session.commit()
     message = db.session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.booking_id == booking.id)
@@ -244,6 +254,7 @@ def world(app: Any) -> World:
         "reset": accounts.reset_token(colleague),
         "invitation": accounts.invitation_token(invitation),
         "message": message,
+        "feedback": feedback.token(booking.participants[0].id),
     }
     yield World(ids, admin)
     accounts._hasher = h.cheap_hasher().__class__()
@@ -359,6 +370,13 @@ FORMS: list[tuple[str, str, str, str | None, Fields]] = [
         lambda ids: {"participant": str(ids["participant"])},
     ),
     ("language", "anonymous", "/language", "/", lambda ids: {"lang": "en", "next": "/"}),
+    (
+        "feedback-answer",
+        "anonymous",
+        "/feedback/{feedback}",
+        None,
+        lambda ids: {"overall": "4", "usefulness": "5", "answer_1": "Bra", "answer_2": "Fika"},
+    ),
     (
         "login",
         "anonymous",
@@ -494,6 +512,18 @@ FORMS: list[tuple[str, str, str, str | None, Fields]] = [
         "/organisers/events/{event}/follow-up",
         "/organisers/events/{event}/outbox",
         lambda ids: {"text": "Tack!", "feedback_url": "https://example.se/enkät"},
+    ),
+    (
+        "feedback-questions",
+        "admin",
+        "/organisers/events/{event}/feedback/questions",
+        "/organisers/events/{event}/feedback",
+        lambda ids: {
+            "question_1_sv": "Vad tar du med dig?",
+            "question_1_en": "What will you take home?",
+            "question_2_sv": "",
+            "question_2_en": "",
+        },
     ),
     (
         "outbox-resend",

@@ -48,6 +48,8 @@ GET_PAGES = [
     ("/organisers/participants/{participant}/edit", "organiser"),
     ("/organisers/organisations/{home}/members", "admin"),
     ("/organisers/events/{event}/outbox", "viewer"),
+    # The evaluation's results (with its free text): the running organisation's members.
+    ("/organisers/events/{event}/feedback", "viewer"),
     # A rendered message carries the company's manage link: organisers only.
     ("/organisers/outbox/{message}", "organiser"),
     # Reports: an organisation's for its members, a project's for its lead and partners.
@@ -97,6 +99,11 @@ POST_ACTIONS = [
     ("/organisers/events/{event}/publish", "organiser", {}),
     ("/organisers/events/{event}/follow-up", "organiser", {"text": "Tack för i dag!"}),
     ("/organisers/outbox/{message}/resend", "organiser", {}),
+    (
+        "/organisers/events/{event}/feedback/questions",
+        "organiser",
+        {"question_1_sv": "Vad tar du med dig?"},
+    ),
     (
         "/organisers/companies/{company}/edit",
         "organiser",

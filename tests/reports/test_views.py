@@ -215,6 +215,9 @@ def test_xlsx_workbook_cell_by_cell(client, world):
         2,
         0.5,
         6,
+        0,
+        None,
+        None,
     ]
     people = _sheet(book, "Participants")
     assert people[0] == [

@@ -217,6 +217,7 @@ def queue_follow_up(
     text: str,
     feedback_url: str | None,
     send_at: datetime,
+    evaluation: bool = False,
 ) -> int:
     """Queue the thank-you to each participant once (a second call for the event adds only
     participants who had none). Returns how many were new."""
@@ -230,7 +231,7 @@ def queue_follow_up(
             send_at,
             booking_id=person.booking_id,
             participant_id=person.id,
-            payload={"text": text, "feedback_url": feedback_url},
+            payload={"text": text, "feedback_url": feedback_url, "evaluation": evaluation},
         )
         for person in people
     ]

@@ -70,6 +70,7 @@ from webapp.bookings.services import manage_token
 from webapp.config import public_base_url
 from webapp.db import db
 from webapp.events.models import Event, EventKind
+from webapp.feedback import services as feedback
 from webapp.i18n import format_date
 from webapp.notifications import account_messages, mime, unsubscribe
 from webapp.notifications.models import (
@@ -254,6 +255,17 @@ def _join_url(row: OutboxMessage, attends: bool) -> str | None:
     return row.event.online_url if shows_join_url and attends else None
 
 
+def _evaluation_url(row: OutboxMessage) -> str | None:
+    """A thank-you's link to the built-in evaluation, for a participant marked present who
+    has not answered yet (checked when it is sent, so late attendance marks count)."""
+    participant = row.participant
+    if row.kind != MessageKind.FOLLOW_UP or participant is None:
+        return None
+    if not (row.payload or {}).get("evaluation") or feedback.refusal(participant) is not None:
+        return None
+    return url_for("feedback_public.answer", token=feedback.token(participant.id), _external=True)
+
+
 def _context(row: OutboxMessage) -> dict[str, Any]:
     event = row.event
     booking = row.booking
@@ -282,6 +294,7 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
             else None
         ),
         "unsubscribe_url": _unsubscribe_url(row),
+        "evaluation_url": _evaluation_url(row),
         "payload": row.payload or {},
         "paragraphs": paragraphs((row.payload or {}).get("text")),
     }

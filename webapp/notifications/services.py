@@ -152,10 +152,12 @@ def queue_follow_up(
     *,
     text: str,
     feedback_url: str | None = None,
+    evaluation: bool = False,
     send_at: datetime | None = None,
 ) -> int:
     """Queue the thank-you (the organiser's text and feedback link) to each participant,
-    once per participant. Returns how many were queued.
+    once per participant. Returns how many were queued. With ``evaluation`` those who
+    were marked present get their link to the built-in evaluation (webapp.feedback).
 
     Raises MessageNotFound, NotAllowed (needs organiser).
     """
@@ -166,6 +168,7 @@ def queue_follow_up(
         follow_up_recipients(event),
         text=text.strip(),
         feedback_url=(feedback_url or "").strip() or None,
+        evaluation=evaluation,
         send_at=send_at or utcnow(),
     )
 

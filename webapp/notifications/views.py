@@ -114,7 +114,11 @@ def follow_up(event_id: int):
         return _outbox_page(event_id, form, 400)
     try:
         count = services.queue_follow_up(
-            current_user, event_id, text=form.text.data, feedback_url=form.feedback_url.data
+            current_user,
+            event_id,
+            text=form.text.data,
+            feedback_url=form.feedback_url.data,
+            evaluation=form.evaluation.data,
         )
     except services.MessageNotFound:
         abort(404)

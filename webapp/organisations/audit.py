@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "aid.rate_set": _l("EUR rate for de minimis aid set"),
     "aid.corrected": _l("De minimis aid record corrected"),
     "aid.ceiling_overridden": _l("Booking approved over the de minimis ceiling"),
+    "feedback.questions_changed": _l("Evaluation questions changed"),
     "privacy.erased": _l("A person's data erased at their request"),
     "privacy.retention": _l("Personal data erased after its retention period"),
 }

@@ -6,7 +6,9 @@ minimis tallies count them exactly as before. What identifies the person goes: n
 email, role, phone, dietary and accessibility needs, the company's message, the secret
 parts of their links (a new nonce revokes the manage link and the calendar feeds), the
 content of the emails sent to them (only the recipient's domain stays) and their name or
-address where an audit entry quoted it.
+address where an audit entry quoted it. Their evaluation answer (webapp.feedback) keeps its
+event and ratings, so the satisfaction figures stay; its link to them and its free text,
+which may name people, go.
 
 Every function works on sets of ids with a few ``UPDATE`` statements and only flushes:
 the caller commits (or, for a dry run, rolls back).
@@ -24,6 +26,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 
 from webapp.bookings.models import Booking, Participant
 from webapp.db import db
+from webapp.feedback.models import FeedbackAnswer
 from webapp.notifications.models import MessageStatus, OutboxMessage
 from webapp.organisations.audit import AuditEntry
 from webapp.tokens import new_nonce
@@ -34,6 +37,7 @@ ANONYMOUS = "—"
 _P = Participant.__table__
 _B = Booking.__table__
 _O = OutboxMessage.__table__
+_F = FeedbackAnswer.__table__
 
 
 def erased_address(email: str) -> str:
@@ -106,6 +110,16 @@ def erase_outbox(message_ids: Collection[int], now: datetime) -> None:
             last_error=None,
             content_erased_at=now,
         )
+    )
+
+
+def erase_feedback(participant_ids: Collection[int], now: datetime) -> None:
+    """Unlink the participants' evaluation answers and erase their free text; the event
+    and both ratings stay for the figures."""
+    db.session.execute(
+        update(_F)
+        .where(_F.c.participant_id.in_(list(participant_ids)))
+        .values(participant_id=None, answer_1=None, answer_2=None, anonymised_at=now)
     )
 
 
@@ -184,6 +198,8 @@ def anonymise(
                 for bid, email in contact_emails.items()
             ],
         )
+    if participant_ids:
+        erase_feedback(participant_ids, now)
     conditions = []
     if participant_ids:
         conditions.append(_O.c.participant_id.in_(participant_ids))

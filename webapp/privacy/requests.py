@@ -12,7 +12,7 @@ erasure happened, by whom and how many rows it touched, never whose.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from webapp.bookings.models import Attendance, Booking, Participant
 from webapp.db import begin_write, db, utcnow
 from webapp.errors import RuleViolation
 from webapp.events.models import Event
+from webapp.feedback.models import FeedbackAnswer
 from webapp.notifications.models import OutboxMessage
 from webapp.organisations import audit
 from webapp.organisations.models import Role
@@ -46,6 +47,8 @@ class Person:
     contact_bookings: list[Booking]
     messages: list[OutboxMessage]
     attendance: list[Attendance]
+    #: Their answers to events' evaluations (webapp.feedback), while linked to them.
+    feedback: list[FeedbackAnswer] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -107,7 +110,14 @@ def find_person(user: User, organisation_id: int, email: str) -> Person:
             .order_by(Attendance.id)
         )
     )
-    return Person(address, participants, contact_bookings, messages, attendance)
+    feedback = list(
+        db.session.scalars(
+            select(FeedbackAnswer)
+            .where(FeedbackAnswer.participant_id.in_(participant_ids))
+            .order_by(FeedbackAnswer.id)
+        )
+    )
+    return Person(address, participants, contact_bookings, messages, attendance, feedback)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -174,6 +184,18 @@ def export(person: Person) -> dict[str, Any]:
                 "marked_at": _when(a.marked_at),
             }
             for a in person.attendance
+        ],
+        "evaluation_answers": [
+            {
+                "participant_id": a.participant_id,
+                "event_id": a.event_id,
+                "overall": a.overall,
+                "usefulness": a.usefulness,
+                "answer_1": a.answer_1,
+                "answer_2": a.answer_2,
+                "answered_at": _when(a.created_at),
+            }
+            for a in person.feedback
         ],
         "emails": [
             {

@@ -19,6 +19,9 @@ What counts (the definitions funders ask about):
 - **Hours**: each held session a participant attended counts its full length.
 - **Attendance rate** of an event: present marks ÷ (participations × sessions marked so far);
   sessions nobody has marked yet say nothing and are left out.
+- **Satisfaction**: the answers to the events' evaluations (webapp.feedback) — how many,
+  and the average of each 1–5 rating over all answers (each answer weighs the same, not
+  each event). Answers count whatever became of their participant since (anonymised).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from webapp.bookings.models import Attendance, Booking, BookingStatus, Gender, P
 from webapp.companies.models import Company, SizeClass
 from webapp.db import db
 from webapp.events.models import Event, EventKind
+from webapp.feedback.models import FeedbackAnswer
 from webapp.organisations.models import Project
 from webapp.reports.sql import Rows, build_rows, cancelled_in_period, in_scope, sni_section
 
@@ -111,12 +115,24 @@ class EventRow(_Hours):
     marked_sessions: int
     present: int
     minutes: int
+    #: Evaluation answers, and the sums of their two ratings.
+    responses: int = 0
+    overall_sum: int = 0
+    usefulness_sum: int = 0
 
     @property
     def attendance_rate(self) -> float | None:
         """Share present over the marked sessions, 0–1; None while nothing is marked."""
         expected = self.participations * self.marked_sessions
         return self.present / expected if expected else None
+
+    @property
+    def overall_average(self) -> float | None:
+        return self.overall_sum / self.responses if self.responses else None
+
+    @property
+    def usefulness_average(self) -> float | None:
+        return self.usefulness_sum / self.responses if self.responses else None
 
 
 @dataclass(frozen=True)
@@ -159,6 +175,23 @@ class Figures:
     @property
     def sessions_total(self) -> int:
         return sum(row.sessions for row in self.kinds)
+
+    @property
+    def responses_total(self) -> int:
+        """Evaluation answers about the report's events."""
+        return sum(e.responses for e in self.events)
+
+    @property
+    def overall_average(self) -> float | None:
+        """The average overall rating over every answer, 1–5; None without answers."""
+        n = self.responses_total
+        return sum(e.overall_sum for e in self.events) / n if n else None
+
+    @property
+    def usefulness_average(self) -> float | None:
+        """The average usefulness for the company over every answer; None without answers."""
+        n = self.responses_total
+        return sum(e.usefulness_sum for e in self.events) / n if n else None
 
 
 def _total(column: ColumnElement[int] | ColumnElement[int | None]) -> ColumnElement[int]:
@@ -347,7 +380,8 @@ def _company_hours(rows: Rows) -> list[CompanyHours]:
 
 
 def _events(rows: Rows) -> list[EventRow]:
-    """Per held event: sessions, seats, companies, participations, attendance, hours."""
+    """Per held event: sessions, seats, companies, participations, attendance, hours and
+    the evaluation's answers."""
     hs, p, att = rows.held_sessions, rows.participations, rows.attended
     sessions = (
         select(
@@ -376,6 +410,17 @@ def _events(rows: Rows) -> list[EventRow]:
         .group_by(att.c.event_id)
         .subquery()
     )
+    answers = (
+        select(
+            FeedbackAnswer.event_id,
+            func.count().label("responses"),
+            _total(FeedbackAnswer.overall).label("overall"),
+            _total(FeedbackAnswer.usefulness).label("usefulness"),
+        )
+        .where(FeedbackAnswer.event_id.in_(select(hs.c.event_id)))
+        .group_by(FeedbackAnswer.event_id)
+        .subquery()
+    )
     stmt = (
         select(
             Event.id,
@@ -392,11 +437,15 @@ def _events(rows: Rows) -> list[EventRow]:
             sessions.c.marked,
             func.coalesce(present.c.present, 0),
             func.coalesce(present.c.m, 0),
+            func.coalesce(answers.c.responses, 0),
+            func.coalesce(answers.c.overall, 0),
+            func.coalesce(answers.c.usefulness, 0),
         )
         .join(sessions, sessions.c.event_id == Event.id)
         .outerjoin(Project, Project.id == Event.project_id)
         .outerjoin(people, people.c.event_id == Event.id)
         .outerjoin(present, present.c.event_id == Event.id)
+        .outerjoin(answers, answers.c.event_id == Event.id)
         .order_by(sessions.c.first, Event.id)
     )
     return [EventRow(*row) for row in db.session.execute(stmt)]

@@ -9,6 +9,7 @@ from webapp.bookings.exports import SIZE_NAMES
 from webapp.bookings.forms import GENDER_LABELS
 from webapp.bookings.models import Gender
 from webapp.companies.models import SizeClass
+from webapp.feedback.services import format_average
 from webapp.i18n import current_language
 from webapp.regions import country_name, county_name
 
@@ -100,3 +101,8 @@ def hours(value: float) -> str:
 
 def percent(value: float | None) -> str:
     return _("not marked") if value is None else f"{value * 100:.0f} %"
+
+
+def average(value: float | None) -> str:
+    """An average 1–5 rating with one decimal (4,3 in Swedish); a dash without answers."""
+    return format_average(value)

@@ -86,8 +86,16 @@ def _summary(report: Report, generated: datetime) -> list[list[Cell]]:
         [_("Events held"), sum(k.held for k in fig.kinds)],
         [_("Sessions held"), fig.sessions_total],
         [_("Cancelled events"), sum(k.cancelled for k in fig.kinds)],
+        [_("Evaluation answers"), fig.responses_total],
+        [_("Average overall rating (1–5)"), _rounded(fig.overall_average)],
+        [_("Average usefulness for the company (1–5)"), _rounded(fig.usefulness_average)],
     ]
     return lines
+
+
+def _rounded(value: float | None) -> Cell:
+    """An average as a number with two decimals; empty without answers."""
+    return "" if value is None else round(value, 2)
 
 
 def to_xlsx(
@@ -146,13 +154,15 @@ def to_xlsx(
         _("Attendance per event"),
         [_("Event"), _("Kind"), _("Project"), _("First session"), _("Last session"),
          _("Sessions held"), _("Sessions marked"), _("Companies"), _("Participations"),
-         _("Present (marks)"), _("Attendance rate"), _("Hours")],
+         _("Present (marks)"), _("Attendance rate"), _("Hours"), _("Evaluation answers"),
+         _("Overall (1–5)"), _("Usefulness (1–5)")],
         ([e.title, e.kind.label, e.project or "", format_date(e.first_session),
           format_date(e.last_session), e.sessions, e.marked_sessions, e.companies,
           e.participations, e.present,
-          "" if e.attendance_rate is None else round(e.attendance_rate, 4), hours(e.minutes)]
+          "" if e.attendance_rate is None else round(e.attendance_rate, 4), hours(e.minutes),
+          e.responses, _rounded(e.overall_average), _rounded(e.usefulness_average)]
          for e in fig.events),
-        (34, 16, 24, 11, 11, 10, 10, 10, 10, 10, 10, 10),
+        (34, 16, 24, 11, 11, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10),
     )  # fmt: skip
     if report.aid:
         book.add_sheet(

@@ -1,0 +1,1 @@
+"""Feedback after the event: a short built-in evaluation for participants who attended."""
