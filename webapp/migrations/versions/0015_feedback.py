@@ -1,7 +1,7 @@
 """Feedback after the event: the evaluation's answers and each event's questions
 
 Revision ID: 0015_feedback
-Revises: 0010_privacy
+Revises: 0016_bilingual
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import webapp.db
 
 revision = "0015_feedback"
-down_revision = "0010_privacy"
+down_revision = "0016_bilingual"
 branch_labels = None
 depends_on = None
 
