@@ -69,7 +69,8 @@ class OtherEventCode(CheckinError):
 
 class WrongSession(CheckinError):
     default = _l("Choose a session of this event that is not cancelled.")
-    field = "session"
+    #: The page's session chooser is a form of its own: the message is shown on the page.
+    field = None
 
 
 class NotExpected(CheckinError):
