@@ -228,3 +228,20 @@ def test_events_without_check_in_send_no_qr_code(app, smtp_server):
     dispatch.dispatch_due()
     [received] = smtp_server.to(booking.participants[0].email)
     assert not [p for p in received.message.walk() if p.get_content_type() == "image/png"]
+
+
+def test_the_outbox_page_shows_the_qr_code_to_organisers(client, door):
+    from webapp.notifications.models import MessageKind, OutboxMessage
+
+    participant = door.booking.participants[0]
+    message = db.session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.participant_id == participant.id,
+            OutboxMessage.kind == MessageKind.CONFIRMED,
+        )
+    )
+    h.login_session(client, door.organiser)
+    page = client.get(f"/organisers/outbox/{message}")
+    assert page.status_code == 200
+    assert "check-in.png (image/png" in page.text
+    assert "data:image/png;base64," in page.text and "cid:checkin-" not in page.text

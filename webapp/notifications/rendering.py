@@ -48,6 +48,7 @@ that caused a message, if any, is long gone when it is sent.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import unicodedata
@@ -120,6 +121,15 @@ class RenderedEmail:
     unsubscribe_url: str | None = None
     #: Images the HTML shows by cid: (Content-ID, filename, content type, data).
     inline: list[tuple[str, str, str, bytes]] = field(default_factory=list)
+
+    def preview_html(self) -> str:
+        """The HTML for a browser (the organisers' outbox pages): images shown by ``cid:``
+        in the email come as ``data:`` URLs, which a page can show."""
+        html = self.html
+        for content_id, _filename, content_type, data in self.inline:
+            encoded = base64.b64encode(data).decode("ascii")
+            html = html.replace(f"cid:{content_id}", f"data:{content_type};base64,{encoded}")
+        return html
 
 
 #: Plain text is wrapped at this width; a word longer than that (a link) stays whole.
