@@ -88,9 +88,7 @@ def test_check_in_by_qr_code_and_by_name_on_a_phone(app: Any, page: Page, new_co
 
     with phone.expect_navigation():
         scan()
-    expect(phone.locator(".field-error")).to_contain_text(
-        "Anna Lindqvist är redan incheckad kl."
-    )
+    expect(phone.locator(".field-error")).to_contain_text("Anna Lindqvist är redan incheckad kl.")
     assert_accessible(phone, "check-in page with a code scanned twice (sv)")
 
     # A garbage code, typed: a clear message, nothing stored.

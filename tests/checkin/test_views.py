@@ -124,8 +124,9 @@ def test_the_qr_link_opens_the_page_with_the_code_filled_in(client, door):
     assert f'value="{code}"' in page.text
     assert _attendance() == 0  # following the link marks nothing by itself
     assert client.get("/organisers/check-in/1-AAAAAAAAAAAAAAAAAAAAAAAA").status_code == 404
-    h.login_session(client, door.stranger)
-    assert client.get(f"/organisers/check-in/{code}").status_code == 403
+    for person in (door.stranger, door.viewer):
+        h.login_session(client, person)
+        assert client.get(f"/organisers/check-in/{code}").status_code == 403
 
 
 def test_events_without_check_in_have_no_page(client, door):

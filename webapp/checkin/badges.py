@@ -64,7 +64,7 @@ def _fit(document: FPDF, text: str, width: float, size: float, floor: float) -> 
     return text.rstrip() + "…"
 
 
-def _badge(document: FPDF, layout: Layout, x: float, y: float, lines: tuple[str, str, str]):
+def _badge(document: FPDF, layout: Layout, x: float, y: float, lines: tuple[str, str, str]) -> None:
     name, company, event = lines
     name_size, company_size, event_size = layout.sizes
     inner = layout.width - 2 * _PADDING

@@ -36,9 +36,7 @@ def _event(event_id: int) -> Event:
 def _page(event: Event, form: CheckinForm, status: int = 200):
     chosen_id = request.values.get("session", type=parse_id)
     live = services.live_sessions(event)
-    chosen = next((s for s in live if s.id == chosen_id), None) or services.current_session(
-        event
-    )
+    chosen = next((s for s in live if s.id == chosen_id), None) or services.current_session(event)
     search = SearchForm(request.args)
     found = services.search(event, search.q.data or "") if search.q.data else []
     if chosen is not None:
@@ -57,7 +55,8 @@ def _page(event: Event, form: CheckinForm, status: int = 200):
             expected=len(expected_participants(event.id)),
             badge_form=BadgeForm(request.args),
             role=role_in(current_user, event.organisation_id),
-            scanning=request.args.get("scan") == "1",
+            # After a scan the camera starts again for the next person, also after a refusal.
+            scanning="1" in (request.args.get("scan"), form.scan.data),
         ),
         status,
     )
@@ -133,10 +132,9 @@ def badge_sheets(event_id: int):
     form = BadgeForm(request.args)
     if not form.validate() or form.layout.data not in badges.LAYOUTS:
         abort(400)
+    filename = f"badges-{event.id}-{form.layout.data}.pdf"
     return Response(
         badges.pdf(event, form.layout.data),
         mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="badges-{event.id}-{form.layout.data}.pdf"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
