@@ -39,8 +39,6 @@ def _page(event: Event, form: CheckinForm, status: int = 200):
     chosen = next((s for s in live if s.id == chosen_id), None) or services.current_session(event)
     search = SearchForm(request.args)
     found = services.search(event, search.q.data or "") if search.q.data else []
-    if chosen is not None:
-        form.session.data = str(chosen.id)
     present = services.checked_in(chosen) if chosen else {}
     return (
         render_template(
