@@ -36,8 +36,10 @@ from tests.conftest import ROOT, csrf_from, need
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Invitation, User
 from webapp.aid.models import AidGrant
+from webapp.bookings.attendance import expected_participants
 from webapp.bookings.models import Attendance, Booking, BookingStatus, Participant
 from webapp.bookings.services import manage_token
+from webapp.checkin.services import code as checkin_code
 from webapp.db import db
 from webapp.demo import DEMO_USERS, load_demo
 from webapp.events.models import Event
@@ -306,6 +308,14 @@ def test_every_page_is_valid_html(app: Flask, client: FlaskClient, vnu: list[str
         f"/events/{trip.id}/register",
         {"aid-received": "amount", "aid-amount_eur": "12 000,50", "aid-linked_org_numbers": "1"},
     )
+    # Check-in at the door: the demo breakfast is a conference of the admin's organisation.
+    door = next(
+        e for e in events if e.organisation_id == organisation_id and e.kind.value == "conference"
+    )
+    checkin = f"/organisers/events/{door.id}/check-in"
+    code = checkin_code(expected_participants(door.id)[0])
+    pages.crawl(f"{checkin}?q=a", f"/organisers/check-in/{code}")
+    pages.post(checkin, {"code": "garbage", "session": str(door.sessions[0].id)})
     members = f"/organisers/organisations/{organisation_id}/members"
     pages.post(f"/organisers/organisations/{organisation_id}/invitations", {"email": "no"}, members)
     pages.post(

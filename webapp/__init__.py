@@ -90,11 +90,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(company_views.bp)
     app.register_blueprint(company_page.bp)
     from webapp.aid import views as aid_views
+    from webapp.checkin import views as checkin_views
 
     aid_views.init_app(app)
     from webapp.feedback import views as feedback_views
 
     feedback_views.init_app(app)
+    app.register_blueprint(checkin_views.bp)
     from webapp import api
 
     api.init_app(app)

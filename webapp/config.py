@@ -44,6 +44,7 @@ class Defaults:
             "reports/translations",
             "privacy/translations",
             "api/translations",
+            "checkin/translations",
         ]
     )
     # The largest real form, the registration with 25 participants and every field full,

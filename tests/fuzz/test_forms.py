@@ -36,6 +36,7 @@ from webapp.accounts import services as accounts
 from webapp.accounts.models import Role
 from webapp.bookings import services as bookings
 from webapp.bookings.models import Attendance
+from webapp.checkin import services as checkin
 from webapp.db import db
 from webapp.events.models import EventKind
 from webapp.feedback import services as feedback
@@ -255,6 +256,7 @@ def world(app: Any) -> World:
         "invitation": accounts.invitation_token(invitation),
         "message": message,
         "feedback": feedback.token(booking.participants[0].id),
+        "checkin": checkin.code(booking.participants[0]),
     }
     yield World(ids, admin)
     accounts._hasher = h.cheap_hasher().__class__()
@@ -486,6 +488,13 @@ FORMS: list[tuple[str, str, str, str | None, Fields]] = [
         lambda ids: {"session": str(ids["session"]), "present": [str(ids["participant"])]},
     ),
     (
+        "check-in",
+        "admin",
+        "/organisers/events/{event}/check-in",
+        None,
+        lambda ids: {"session": str(ids["session"]), "code": ids["checkin"]},
+    ),
+    (
         "invite",
         "admin",
         "/organisers/organisations/{org}/invitations",
@@ -604,6 +613,8 @@ SEARCHES = [
     ("/organisers/events/{event}/attendees", ["status", "q"]),
     ("/organisers/events/{event}/attendees.csv", ["status", "q"]),
     ("/organisers/events/{event}/attendance", ["session"]),
+    ("/organisers/events/{event}/check-in", ["session", "q", "code", "scan"]),
+    ("/organisers/events/{event}/badges.pdf", ["layout"]),
 ]
 
 

@@ -18,6 +18,7 @@ from tests import factories as f
 from tests.accounts import helpers as h
 from tests.conftest import csrf_from
 from webapp.bookings.models import Attendance, Booking, BookingStatus
+from webapp.checkin import services as checkin
 from webapp.companies.models import Company
 from webapp.db import db
 from webapp.events.models import Event, EventStatus
@@ -36,6 +37,10 @@ GET_PAGES = [
     ("/organisers/events/{event}/edit", "organiser"),
     ("/organisers/events/{event}/log", "viewer"),
     ("/organisers/events/{event}/attendance", "viewer"),
+    # Check-in at the door and badge sheets: organisers (they carry names and codes).
+    ("/organisers/events/{event}/check-in", "organiser"),
+    ("/organisers/events/{event}/check-in?q=Deltagare", "organiser"),
+    ("/organisers/events/{event}/badges.pdf?layout=90x55", "organiser"),
     ("/organisers/events/{event}/attendees", "reader"),
     ("/organisers/events/{event}/attendees/print", "reader"),
     ("/organisers/events/{event}/attendees.csv", "reader"),
@@ -83,6 +88,11 @@ POST_ACTIONS = [
         "/organisers/events/{event}/attendance",
         "organiser",
         {"session": "{session}", "confirmed": "yes"},
+    ),
+    (
+        "/organisers/events/{event}/check-in",
+        "organiser",
+        {"session": "{session}", "code": "{checkin_code}"},
     ),
     (
         "/organisers/bookings/{booking}/move",
@@ -194,6 +204,7 @@ def _ids(world) -> dict[str, int]:
         "other_slug": world.other.slug,
         "viewer": world.people["viewer"].id,
         "notice": current_notice(world.home.id).id,
+        "checkin_code": checkin.code(world.booking.participants[1]),
         "message": db.session.scalars(
             select(OutboxMessage.id).where(OutboxMessage.event_id == world.event.id)
         ).first(),

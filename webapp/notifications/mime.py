@@ -2,7 +2,9 @@
 
 Every email has the same shape (what Flask-Mail used to build with ``email.mime`` and the
 ``SMTP`` policy): ``multipart/mixed`` holding a ``multipart/alternative`` with the plain
-text and the HTML (UTF-8, quoted-printable), then any attachments (base64).
+text and the HTML (UTF-8, quoted-printable), then any attachments (base64). An email whose
+HTML shows images of its own (a confirmation's check-in QR code, by ``cid:``) holds them
+next to the ``multipart/alternative`` in a ``multipart/related``.
 
 Quoted-printable keeps every line of the message within 76 characters whatever an
 organiser types: a 5,000-character paragraph, or one whose ``'`` grew into ``&#39;`` in
@@ -118,6 +120,7 @@ def build(
     reply_to: str | None = None,
     unsubscribe_url: str | None = None,
     attachments: Sequence[tuple[str, str, bytes]] = (),
+    inline: Sequence[tuple[str, str, str, bytes]] = (),
     date: str | None = None,
 ) -> bytes:
     """The whole message as bytes with CRLF line ends, 7-bit, no line over 76 characters.
@@ -125,12 +128,15 @@ def build(
     ``sender``, ``to`` and ``reply_to`` are header values already encoded (see
     :func:`encode_address`), ``subject`` raw (encoded here). ``unsubscribe_url`` adds
     RFC 8058 one-click ``List-Unsubscribe`` headers. ``attachments`` are (filename,
-    content type with its parameters, data). Raises BadHeader when a header value holds a
-    line break.
+    content type with its parameters, data). ``inline`` are images the HTML shows by
+    ``cid:`` (Content-ID without brackets, filename, content type, data): the text and HTML
+    then go into a ``multipart/related`` with them (RFC 2387), before the attachments.
+    Raises BadHeader when a header value holds a line break.
     """
     _no_breaks(sender, to, subject, message_id, reply_to, language, unsubscribe_url)
     text, html = _crlf(text), _crlf(html)
     mixed, alternative = _boundary(text, html), _boundary(text, html)
+    related = _boundary(text, html) if inline else None
     head = [
         f'Content-Type: multipart/mixed; boundary="{mixed}"',
         "MIME-Version: 1.0",
@@ -148,9 +154,15 @@ def build(
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
         ]
     head += ["Auto-Submitted: auto-generated", f"Content-Language: {language}", ""]
-    parts = [
-        _CRLF.join(head),
-        f"--{mixed}",
+    parts = [_CRLF.join(head), f"--{mixed}"]
+    if related:
+        parts += [
+            f'Content-Type: multipart/related; boundary="{related}"; type="multipart/alternative"',
+            "MIME-Version: 1.0",
+            "",
+            f"--{related}",
+        ]
+    parts += [
         f'Content-Type: multipart/alternative; boundary="{alternative}"',
         "MIME-Version: 1.0",
         "",
@@ -165,6 +177,20 @@ def build(
             _quoted_printable(body),
         ]
     parts.append(f"--{alternative}--")
+    for content_id, filename, content_type, data in inline:
+        _no_breaks(content_id, filename, content_type)
+        parts += [
+            f"--{related}",
+            f'Content-Type: {content_type}; name="{filename}"',
+            "MIME-Version: 1.0",
+            "Content-Transfer-Encoding: base64",
+            f"Content-ID: <{content_id}>",
+            f'Content-Disposition: inline; filename="{filename}"',
+            "",
+            _base64_lines(data),
+        ]
+    if related:
+        parts.append(f"--{related}--")
     for filename, content_type, data in attachments:
         _no_breaks(filename, content_type)
         parts += [

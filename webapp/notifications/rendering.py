@@ -48,6 +48,7 @@ that caused a message, if any, is long gone when it is sent.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import unicodedata
@@ -65,8 +66,10 @@ from markupsafe import escape
 
 from webapp.aid import certificate
 from webapp.aid.models import AidGrant
-from webapp.bookings.models import Booking
+from webapp.bookings.models import Booking, Participant
 from webapp.bookings.services import manage_token
+from webapp.checkin import qr
+from webapp.checkin import services as checkin
 from webapp.config import public_base_url
 from webapp.db import db
 from webapp.events.models import Event, EventKind
@@ -118,6 +121,17 @@ class RenderedEmail:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
     #: The one-click unsubscribe link (List-Unsubscribe), for messages that carry one.
     unsubscribe_url: str | None = None
+    #: Images the HTML shows by cid: (Content-ID, filename, content type, data).
+    inline: list[tuple[str, str, str, bytes]] = field(default_factory=list)
+
+    def preview_html(self) -> str:
+        """The HTML for a browser (the organisers' outbox pages): images shown by ``cid:``
+        in the email come as ``data:`` URLs, which a page can show."""
+        html = self.html
+        for content_id, _filename, content_type, data in self.inline:
+            encoded = base64.b64encode(data).decode("ascii")
+            html = html.replace(f"cid:{content_id}", f"data:{content_type};base64,{encoded}")
+        return html
 
 
 #: Plain text is wrapped at this width; a word longer than that (a link) stays whole.
@@ -266,10 +280,29 @@ def _evaluation_url(row: OutboxMessage) -> str | None:
     return url_for("feedback_public.answer", token=feedback.token(participant.id), _external=True)
 
 
+def _checkin_participant(row: OutboxMessage, booking: Booking | None) -> Participant | None:
+    """Whose check-in QR code a confirmation carries: its participant's, or the contact's
+    own when they take part too; None for events without check-in and other kinds."""
+    if row.kind not in CONFIRMING_KINDS or booking is None or not checkin.has_checkin(row.event):
+        return None
+    if row.participant is not None:
+        return row.participant if row.participant.cancelled_at is None else None
+    address = booking.contact_email.strip().lower()
+    return next(
+        (p for p in booking.active_participants if p.email.strip().lower() == address), None
+    )
+
+
+def _checkin_cid(participant: Participant) -> str:
+    host = urlsplit(public_base_url()).hostname or "localhost"
+    return f"checkin-{participant.id}@{host}"
+
+
 def _context(row: OutboxMessage) -> dict[str, Any]:
     event = row.event
     booking = row.booking
     attends = _attends(row, booking)
+    checkin_participant = _checkin_participant(row, booking)
     sessions = [s for s in event.sessions if s.cancelled_at is None]
     return {
         "message": row,
@@ -297,6 +330,9 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
         "evaluation_url": _evaluation_url(row),
         "payload": row.payload or {},
         "paragraphs": paragraphs((row.payload or {}).get("text")),
+        "checkin_participant": checkin_participant,
+        "checkin_code": checkin.code(checkin_participant) if checkin_participant else None,
+        "checkin_cid": _checkin_cid(checkin_participant) if checkin_participant else None,
     }
 
 
@@ -368,6 +404,15 @@ def _render_event(row: OutboxMessage, language: str, cache: BatchCache | None) -
             )
             data = _calendar(row.event, keeps_join_url, language, cache)
             rendered.attachments.append((calendar_filename(row.event), CALENDAR_TYPE, data))
+        if context["checkin_participant"] is not None:
+            rendered.inline.append(
+                (
+                    context["checkin_cid"],
+                    "check-in.png",
+                    "image/png",
+                    qr.png(checkin.link(context["checkin_participant"])),
+                )
+            )
         if row.kind == MessageKind.AID_CERTIFICATE:
             grant = db.session.get(AidGrant, row.payload["grant_id"])
             document = certificate.build(grant)
@@ -598,6 +643,7 @@ def to_outgoing(
         reply_to=origin.reply_to,
         unsubscribe_url=rendered.unsubscribe_url,
         attachments=rendered.attachments,
+        inline=rendered.inline,
     )
     return mime.Outgoing(
         envelope_from=origin.envelope_from,
