@@ -92,6 +92,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.aid import views as aid_views
 
     aid_views.init_app(app)
+    from webapp.questions import views as question_views
+
+    question_views.init_app(app)
     from webapp import api
 
     api.init_app(app)
