@@ -58,6 +58,12 @@ ACTION_LABELS = {
     "aid.rate_set": _l("EUR rate for de minimis aid set"),
     "aid.corrected": _l("De minimis aid record corrected"),
     "aid.ceiling_overridden": _l("Booking approved over the de minimis ceiling"),
+    "question.added": _l("Registration question added"),
+    "question.edited": _l("Registration question edited"),
+    "question.hidden": _l("Registration question hidden"),
+    "question.shown": _l("Registration question asked again"),
+    "question.moved": _l("Registration question moved"),
+    "question.deleted": _l("Registration question deleted"),
     "privacy.erased": _l("A person's data erased at their request"),
     "privacy.retention": _l("Personal data erased after its retention period"),
 }
