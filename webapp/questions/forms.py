@@ -299,7 +299,7 @@ class QuestionForm(AppForm):
     required = BooleanField(_l("An answer is required"))
     options_sv = TextArea(
         _l("Options in Swedish (choice questions; one a line)"),
-        [Optional(), Length(max=5000)],
+        [Length(max=5000)],
     )
     options_en = TextArea(
         _l("Options in English (the same order; one a line)"),
