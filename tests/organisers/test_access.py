@@ -472,7 +472,10 @@ def test_every_question_page_and_action_answers_each_visitor_as_it_should(client
     new = {"text_sv": "Ny", "text_en": "New", "kind": "yes_no", "scope": "booking"}
     actions = [
         ("/organisers/events/{event}/questions", new),
-        ("/organisers/questions/{question}/edit", {**new, "kind": "short_text", "text_sv": "Ändrad"}),
+        (
+            "/organisers/questions/{question}/edit",
+            {**new, "kind": "short_text", "text_sv": "Ändrad"},
+        ),
         ("/organisers/questions/{question}/move", {"to": "down"}),
         ("/organisers/questions/{question}/hide", {"hidden": "1"}),
         ("/organisers/questions/{spare}/delete", {"confirmed": "yes"}),

@@ -31,7 +31,9 @@ def answered(app):
     org = f.organisation()
     organiser = h.user(org)
     event = f.event(org, capacity=None)
-    qs = {kind: question(organiser, event.id, kind, text=f"Q {kind.value}") for kind in QuestionKind}
+    qs = {
+        kind: question(organiser, event.id, kind, text=f"Q {kind.value}") for kind in QuestionKind
+    }
     track = question(
         organiser, event.id, QuestionKind.SINGLE_CHOICE, scope=QuestionScope.PARTICIPANT,
         text="Track", options=[("Export", "Export"), ("Energi", "Energy")],
@@ -168,9 +170,8 @@ def test_questions_are_added_edited_and_ordered_through_the_pages(client, app):
     assert [q.id for q in services.questions_for(event.id)] == [exhibit.id, track.id]
     edit = f"/organisers/questions/{track.id}/edit"
     assert "Energi" in client.get(edit, headers=EN).text
-    changed = client.post(
-        edit, data={**base, "options_sv": "Export\nEnergi\nDigitalt", "options_en": "Export\nEnergy\nDigital"}
-    )  # fmt: skip
+    three = {"options_sv": "Export\nEnergi\nDigitalt", "options_en": "Export\nEnergy\nDigital"}
+    changed = client.post(edit, data={**base, **three})
     assert changed.status_code == 303
     db.session.expire_all()
     assert [o["en"] for o in db.session.get(Question, track.id).options] == [
@@ -190,8 +191,13 @@ def test_a_kind_change_through_the_page_is_refused_on_its_field(client, answered
     token = csrf_from(client.get(edit).text)
     response = client.post(
         edit,
-        data={"csrf_token": token, "text_sv": "Fråga", "text_en": "Question",
-              "kind": "short_text", "scope": "booking"},  # fmt: skip
+        data={
+            "csrf_token": token,
+            "text_sv": "Fråga",
+            "text_en": "Question",
+            "kind": "short_text",
+            "scope": "booking",
+        },  # fmt: skip
         headers=EN,
     )
     assert response.status_code == 409
@@ -268,7 +274,10 @@ def test_the_xlsx_export_has_one_column_per_question_cell_by_cell(client, answer
     h.login_session(client, answered["organiser"])
     response = client.get(f"/organisers/events/{answered['event'].id}/attendees.xlsx", headers=EN)
     sheet = load_workbook(io.BytesIO(response.data)).active
-    rows = [[cell if cell is not None else "" for cell in row] for row in sheet.iter_rows(values_only=True)]
+    rows = [
+        [cell if cell is not None else "" for cell in row]
+        for row in sheet.iter_rows(values_only=True)
+    ]
     headers, expected = _expected_answer_cells(answered)
     assert rows[0][-8:] == headers
     assert [row[-8:] for row in rows[1:]] == expected

@@ -26,8 +26,7 @@ def world(app):
     organiser = h.user(org)
     event = f.event(org, capacity=20, max_per_company=5)
     qs = {
-        kind: question(organiser, event.id, kind, text=f"Q {kind.value}")
-        for kind in QuestionKind
+        kind: question(organiser, event.id, kind, text=f"Q {kind.value}") for kind in QuestionKind
     }
     per_person = question(
         organiser,

@@ -174,4 +174,3 @@ def attendee_list_extra(
     """Receiver of signals.attendee_list_extras: the answers, if the event has questions."""
     extra = AttendeeListExtra(event, args or {})
     return extra if extra.questions else None
-

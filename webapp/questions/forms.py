@@ -189,9 +189,7 @@ class RegistrationSection:
     def __init__(self, questions: list[Question], registration: RegistrationForm) -> None:
         self.language = current_language()
         self.booking_questions = [q for q in questions if q.scope == QuestionScope.BOOKING]
-        self.participant_questions = [
-            q for q in questions if q.scope == QuestionScope.PARTICIPANT
-        ]
+        self.participant_questions = [q for q in questions if q.scope == QuestionScope.PARTICIPANT]
         self.registration = registration
         self._form: AnswersForm | None = None
         self._entries: list[str] = []
@@ -211,7 +209,9 @@ class RegistrationSection:
                 for n, name in enumerate(names, start=1)
             }
             form_class = type(
-                "RegistrationAnswersForm", (answers_form(self.booking_questions, self.language),), fields
+                "RegistrationAnswersForm",
+                (answers_form(self.booking_questions, self.language),),
+                fields,
             )
             self._form = form_class(_formdata(), prefix="questions")
             self._entries = names

@@ -83,7 +83,10 @@ def _question(user: User, question_id: int) -> Question:
 
 
 def _has_answers(question: Question) -> bool:
-    return db.session.scalar(select(Answer.id).where(Answer.question_id == question.id).limit(1)) is not None
+    return (
+        db.session.scalar(select(Answer.id).where(Answer.question_id == question.id).limit(1))
+        is not None
+    )
 
 
 def _options(
@@ -156,7 +159,10 @@ def update_question(user: User, question_id: int, data: QuestionData) -> Questio
     answered = _has_answers(question)
     if answered and data.kind != question.kind:
         raise QuestionError(
-            _l("Bookings have answered this question, so its kind cannot change. Hide it and add a new one instead."),
+            _l(
+                "Bookings have answered this question, so its kind cannot change. Hide it "
+                "and add a new one instead."
+            ),
             field="kind",
         )
     if answered and data.scope != question.scope:
