@@ -288,7 +288,8 @@ class QuestionForm(AppForm):
     kind = SelectField(
         _l("Kind of answer"),
         choices=lambda: choices((k.value, label) for k, label in KIND_LABELS.items()),
-        validators=[InputRequired(message=_l("Choose the kind of answer."))],
+        # Checked below rather than marked required: the first option is a real kind.
+        validate_choice=False,
     )
     scope = RadioField(
         _l("Asked"),
@@ -307,6 +308,10 @@ class QuestionForm(AppForm):
         description=_l("Leave empty to show the Swedish wording in English too."),
     )
     submit = SubmitField(_l("Save the question"))
+
+    def validate_kind(self, field: SelectField) -> None:
+        if field.data not in {kind.value for kind in QuestionKind}:
+            raise ValidationError(_l("Choose the kind of answer."))
 
     def validate_options_sv(self, field: TextArea) -> None:
         lines = _lines(field.data)
