@@ -97,6 +97,9 @@ def _register_blueprints(app: Flask) -> None:
 
     feedback_views.init_app(app)
     app.register_blueprint(checkin_views.bp)
+    from webapp.questions import views as question_views
+
+    question_views.init_app(app)
     from webapp import api
 
     api.init_app(app)

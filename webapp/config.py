@@ -41,6 +41,7 @@ class Defaults:
             "companies/translations",
             "aid/translations",
             "feedback/translations",
+            "questions/translations",
             "reports/translations",
             "privacy/translations",
             "api/translations",

@@ -26,6 +26,7 @@ from webapp.events.services import sync_span
 from webapp.i18n import STOCKHOLM
 from webapp.organisations.models import Organisation, PrivacyNotice, Project
 from webapp.organisations.services import DEFAULT_NOTICE_EN, DEFAULT_NOTICE_SV
+from webapp.questions import services as questions
 
 
 def _at(day: date, clock: str) -> datetime:
@@ -221,11 +222,14 @@ def load_demo(today: date | None = None) -> None:
     book(webinar, 2, ("Erik Holm", "Lena Ek"), now)
     book(conference, 1, ("Sara Nilsson", "Per Öberg"), now)
     book(conference, 3, ("Ingrid Dahl",), now)
+    # The trip asks its default motivation question; the first company answered it.
+    questions.on_event_created(trip)
     book(trip, 0, ("Johan Berg",), now)
+    first = db.session.scalars(select(Booking).where(Booking.event_id == trip.id)).one()
+    (motivation,) = questions.questions_for(trip.id)
+    questions.save_answers(first, {motivation.id: "Vi planerar en vätgasdriven truckflotta."})
     # Selected: the aid is granted and the certificate is in the outbox.
-    bookings.approve(
-        db.session.scalars(select(Booking).where(Booking.event_id == trip.id)).one().id
-    )
+    bookings.approve(first.id)
     book(trip, 2, ("Erik Holm", "Lena Ek"), now)
     book(series, 2, ("Erik Holm", "Lena Ek", "Maja Kron"), now)
     book(series, 0, ("Anna Lindqvist", "Johan Berg", "Ola Stål"), now)

@@ -63,15 +63,28 @@ booking_link_requested = _signals.signal("booking-link-requested")
 #: kwarg ``duplicate``); its bookings have moved, and what higher packages keep per company
 #: (de minimis grants and declarations) moves with them in the same transaction.
 companies_merged = _signals.signal("companies-merged")
-#: The public registration form of an event is being built (sender: the Event). A receiver
-#: returns a form section for the event (kwarg ``by_organiser``: an organiser's booking
-#: form, filled in on the company's behalf), or None: an object with ``template`` (a partial
-#: the form includes, with the section as ``section``), ``validate() -> bool`` (errors on
-#: its own fields) and ``save(booking)``, which the registration calls in its transaction
-#: once the booking exists and before it takes seats (so its answers count in the
-#: confirmation_review). This is how webapp.aid asks for the de minimis declaration
-#: without bookings importing it.
+#: The public registration form of an event is being built (sender: the Event; kwargs
+#: ``form``, the bookings.RegistrationForm, and ``by_organiser``, True for an organiser's
+#: booking form filled in on the company's behalf). A receiver returns a form section for
+#: the event, or None: an object with ``template`` (a partial the form includes, with the
+#: section as ``section``), ``form`` (for the error summary), ``validate() -> bool``
+#: (errors on its own fields) and ``save(booking)``, which the registration calls in its
+#: transaction once the booking exists and before it takes seats (so its answers count in
+#: the confirmation_review). This is how webapp.aid asks for the de minimis declaration
+#: and webapp.questions the event's own questions without bookings importing them.
 registration_sections = _signals.signal("registration-sections")
+#: A company adds a participant on its manage page (sender: the Event). Like
+#: ``registration_sections``, but ``save(participant)`` gets the participant added.
+participant_sections = _signals.signal("participant-sections")
+#: An attendee list, its print view or export is being made (sender: the Event; kwarg
+#: ``args``, the query string). A receiver returns None or an object with ``apply(bookings)
+#: -> bookings`` (its own filters), ``query`` (a dict the list's links carry),
+#: ``filters_template`` and ``cell_template`` (partials, with the object as ``extra``),
+#: ``heading``, and ``headers()`` / ``cells(booking, participant)`` (export columns).
+attendee_list_extras = _signals.signal("attendee-list-extras")
+#: An event was created (sender: the new Event; kwarg ``source``, the event it copies, or
+#: None), in the creating transaction.
+event_created = _signals.signal("event-created")
 #: De minimis aid was granted for a booking, or its amount changed (sender: the
 #: aid.AidGrant; kwarg ``changed``, False for a new grant). The outbox emails the certificate.
 aid_granted = _signals.signal("aid-granted")

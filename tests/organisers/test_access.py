@@ -451,3 +451,62 @@ def test_every_aid_page_and_action_answers_each_visitor_as_it_should(client, wor
     # Not only the status: the changes were made for organisers, and for nobody else.
     assert (db.session.get(AidGrant, ids["grant"]).amount_sek == 11500) is allowed
     assert (db.session.get(Booking, ids["pending"]).status.value == "confirmed") is allowed
+
+
+# Registration questions (webapp.questions): organisers of the event's organisation only.
+QUESTION_PAGES = [
+    ("/organisers/events/{event}/questions", "organiser"),
+    ("/organisers/questions/{question}/edit", "organiser"),
+]
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_every_question_page_and_action_answers_each_visitor_as_it_should(client, world, who):
+    from webapp.questions import services as questions
+    from webapp.questions.models import Question, QuestionKind, QuestionScope
+
+    def add(text: str) -> int:
+        data = questions.QuestionData(
+            kind=QuestionKind.SHORT_TEXT,
+            scope=QuestionScope.BOOKING,
+            required=False,
+            text_sv=text,
+            text_en=text,
+        )
+        return questions.add_question(world.people["organiser"], world.event.id, data).id
+
+    ids = {**_ids(world), "question": add("Fråga"), "spare": add("Reserv")}
+    db.session.commit()
+    person = world.people[who]
+    token = csrf_from(client.get("/organisers/login").text)
+    if person is not None:
+        h.login_session(client, person)
+    wrong = []
+    for template, level in QUESTION_PAGES:
+        url = template.format(**ids)
+        expected = 302 if who == "anonymous" else 200 if level in ALLOWED[who] else 403
+        if (status := client.get(url).status_code) != expected:
+            wrong.append((url, status, expected))
+    new = {"text_sv": "Ny", "text_en": "New", "kind": "yes_no", "scope": "booking"}
+    actions = [
+        ("/organisers/events/{event}/questions", new),
+        (
+            "/organisers/questions/{question}/edit",
+            {**new, "kind": "short_text", "text_sv": "Ändrad"},
+        ),
+        ("/organisers/questions/{question}/move", {"to": "down"}),
+        ("/organisers/questions/{question}/hide", {"hidden": "1"}),
+        ("/organisers/questions/{spare}/delete", {"confirmed": "yes"}),
+    ]
+    allowed = "organiser" in ALLOWED[who]
+    for template, data in actions:
+        url = template.format(**ids)
+        expected = 302 if who == "anonymous" else 303 if allowed else 403
+        if (status := client.post(url, data={**data, "csrf_token": token}).status_code) != expected:
+            wrong.append((url, status, expected))
+    assert not wrong
+    db.session.expire_all()
+    changed = db.session.get(Question, ids["question"])
+    assert (changed.text_sv == "Ändrad" and changed.hidden) is allowed
+    assert (db.session.get(Question, ids["spare"]) is None) is allowed
+    assert ("Ny" in [q.text_sv for q in questions.questions_for(world.event.id)]) is allowed

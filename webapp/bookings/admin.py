@@ -54,15 +54,28 @@ def _filters() -> attendee_lists.AttendeeFilter:
     return attendee_lists.AttendeeFilter.from_args(args.get("status"), args.get("q"))
 
 
+def _listed(event: Event) -> tuple[list[Booking], list]:
+    """The bookings the list shows, and what other packages add to it (the answers to the
+    event's questions, with their filters): see signals.attendee_list_extras."""
+    bookings = attendee_lists.list_bookings(event, _filters())
+    sent = signals.attendee_list_extras.send(event, args=request.args)
+    extras = [extra for _r, extra in sent if extra is not None]
+    for extra in extras:
+        bookings = extra.apply(bookings)
+    return bookings, extras
+
+
 @bp.get("/events/<int:event_id>/attendees")
 @login_required
 def attendees(event_id: int):
     event = _readable_event(event_id)
     filters = _filters()
+    bookings, extras = _listed(event)
     return render_template(
         "organisers/bookings/attendees.html",
         event=event,
-        bookings=attendee_lists.list_bookings(event, filters),
+        bookings=bookings,
+        extras=extras,
         counts=attendee_lists.counts(event),
         filters=filters,
         statuses=list(BookingStatus),
@@ -79,10 +92,12 @@ def attendees(event_id: int):
 def print_list(event_id: int):
     event = _readable_event(event_id)
     filters = _filters()
+    bookings, extras = _listed(event)
     return render_template(
         "organisers/bookings/print.html",
         event=event,
-        bookings=attendee_lists.list_bookings(event, filters),
+        bookings=bookings,
+        extras=extras,
         counts=attendee_lists.counts(event),
         filters=filters,
         private=attendee_lists.sees_needs(current_user, event),
@@ -120,9 +135,9 @@ def _download(body: bytes, mimetype: str, event: Event, extension: str) -> Respo
 @login_required
 def export_csv(event_id: int):
     event = _readable_event(event_id)
-    bookings = attendee_lists.list_bookings(event, _filters())
+    bookings, extras = _listed(event)
     private = attendee_lists.sees_needs(current_user, event)
-    body = exports.to_csv(event, bookings, attendance_service.marks(event), private)
+    body = exports.to_csv(event, bookings, attendance_service.marks(event), private, extras)
     return _download(body, "text/csv", event, "csv")
 
 
@@ -130,9 +145,10 @@ def export_csv(event_id: int):
 @login_required
 def export_xlsx(event_id: int):
     event = _readable_event(event_id)
-    bookings = attendee_lists.list_bookings(event, _filters())
+    bookings, extras = _listed(event)
     private = attendee_lists.sees_needs(current_user, event)
-    body = exports.to_xlsx(event, bookings, attendance_service.marks(event), utcnow(), private)
+    marks = attendance_service.marks(event)
+    body = exports.to_xlsx(event, bookings, marks, utcnow(), private, extras)
     return _download(body, exports.XLSX_MIMETYPE, event, "xlsx")
 
 
@@ -198,9 +214,12 @@ def add_booking(event_id: int):
     event = event_or_404(event_id, Role.ORGANISER)
     cap = current_app.config["MAX_PARTICIPANTS_PER_BOOKING"]
     form = OrganiserBookingForm(max_participants=min(event.max_per_company or cap, cap))
-    # Sections other packages add (the de minimis declaration, as the company gave it).
+    # Sections other packages add (the de minimis declaration as the company gave it, the
+    # event's own questions).
     sections = [
-        s for _r, s in signals.registration_sections.send(event, by_organiser=True) if s is not None
+        s
+        for _r, s in signals.registration_sections.send(event, form=form, by_organiser=True)
+        if s is not None
     ]
 
     def page(status: int = 200):

@@ -21,6 +21,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -130,9 +131,14 @@ def _minutes(session: EventSession) -> int:
 
 
 def rows(
-    event: Event, bookings: list[Booking], marks: Marks, private: bool = False
+    event: Event,
+    bookings: list[Booking],
+    marks: Marks,
+    private: bool = False,
+    extras: Sequence[Any] = (),
 ) -> Iterator[list[Cell]]:
-    """One row per active participant of each booking, in COLUMNS order, then sessions.
+    """One row per active participant of each booking, in COLUMNS order, then sessions,
+    then the columns of ``extras`` (signals.attendee_list_extras: one per question).
 
     ``bookings`` come from attendees.list_bookings (companies and participants loaded),
     ``marks`` from attendance.marks. Without ``private`` (attendees.sees_needs) the needs
@@ -178,11 +184,15 @@ def rows(
                     *("" if mark is None else present if mark else absent for mark in attended),
                 ],
                 private,
-            )
+            ) + [cell for extra in extras for cell in extra.cells(booking, participant)]
 
 
-def headers(event: Event, private: bool = False) -> list[str]:
-    return _visible([str(column) for column in COLUMNS], private) + session_headers(event)
+def headers(event: Event, private: bool = False, extras: Sequence[Any] = ()) -> list[str]:
+    return (
+        _visible([str(column) for column in COLUMNS], private)
+        + session_headers(event)
+        + [header for extra in extras for header in extra.headers()]
+    )
 
 
 def csv_safe(value: Cell) -> Cell:
@@ -212,16 +222,36 @@ def to_csv_bytes(header: Sequence[str], body: Iterable[Sequence[Cell]]) -> bytes
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_csv(event: Event, bookings: list[Booking], marks: Marks, private: bool = False) -> bytes:
-    return to_csv_bytes(headers(event, private), rows(event, bookings, marks, private))
+def to_csv(
+    event: Event,
+    bookings: list[Booking],
+    marks: Marks,
+    private: bool = False,
+    extras: Sequence[Any] = (),
+) -> bytes:
+    return to_csv_bytes(
+        headers(event, private, extras), rows(event, bookings, marks, private, extras)
+    )
 
 
 def to_xlsx(
-    event: Event, bookings: list[Booking], marks: Marks, generated: datetime, private: bool = False
+    event: Event,
+    bookings: list[Booking],
+    marks: Marks,
+    generated: datetime,
+    private: bool = False,
+    extras: Sequence[Any] = (),
 ) -> bytes:
-    """A workbook with one sheet of participants; sessions get 22-character columns."""
+    """A workbook with one sheet of participants; sessions get 22-character columns, the
+    extras' columns (answers) 30."""
     workbook = xlsx.Workbook(event.title, generated)
-    header = headers(event, private)
-    widths = (*_visible(list(_WIDTHS), private), *([22] * len(session_headers(event))))
-    workbook.add_sheet(_("Participants"), header, rows(event, bookings, marks, private), widths)
+    header = headers(event, private, extras)
+    extra_columns = len(header) - len(headers(event, private))
+    widths = (
+        *_visible(list(_WIDTHS), private),
+        *([22] * len(session_headers(event))),
+        *([30] * extra_columns),
+    )
+    body = rows(event, bookings, marks, private, extras)
+    workbook.add_sheet(_("Participants"), header, body, widths)
     return workbook.close()

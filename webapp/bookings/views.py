@@ -67,7 +67,9 @@ def register(event_id: int):
     if not registration_open(event):
         return render_template("bookings/register.html", event=event, form=None), 200
     # Sections other packages add to this event's form (the de minimis declaration).
-    sections = [s for _r, s in signals.registration_sections.send(event) if s is not None]
+    sections = [
+        s for _r, s in signals.registration_sections.send(event, form=form) if s is not None
+    ]
 
     def page(status: int = 200):
         return render_template(
@@ -154,13 +156,25 @@ def manage(token: str):
     return _render_manage(booking, token, AddParticipantForm())
 
 
+def _participant_sections(booking: Booking) -> list:
+    """Sections other packages add to the add-participant form (per-participant questions)."""
+    sent = signals.participant_sections.send(booking.event)
+    return [section for _r, section in sent if section is not None]
+
+
 def _can_change(booking: Booking) -> bool:
     """Companies change participants and contact until the event starts (as services do)."""
     starts = booking.event.starts_at
     return booking.is_active and (starts is None or utcnow() < starts)
 
 
-def _render_manage(booking: Booking, token: str, add_form: AddParticipantForm, status: int = 200):
+def _render_manage(
+    booking: Booking,
+    token: str,
+    add_form: AddParticipantForm,
+    status: int = 200,
+    sections: list | None = None,
+):
     booking = db.session.scalars(
         db.select(Booking)
         .where(Booking.id == booking.id)
@@ -177,6 +191,9 @@ def _render_manage(booking: Booking, token: str, add_form: AddParticipantForm, s
             "bookings/manage.html",
             **_page_context(booking, token),
             add_form=add_form if can_add else None,
+            add_sections=(sections if sections is not None else _participant_sections(booking))
+            if can_add
+            else [],
             can_change=_can_change(booking),
             confirm_form=ConfirmForm(),
             statuses=BookingStatus,
@@ -296,12 +313,16 @@ def remove_participant(token: str, participant_id: int):
 def add_participant(token: str):
     booking = _booking_or_404(token)
     form = AddParticipantForm()
-    if not form.validate_on_submit():
-        return _render_manage(booking, token, form, 422)
+    sections = _participant_sections(booking)
+    valid = form.validate_on_submit()
+    if not (all([section.validate() for section in sections]) and valid):
+        return _render_manage(booking, token, form, 422, sections)
     with one_transaction() as attempt:
-        services.add_participants(booking.id, [form.participant.form.to_data()])
+        (added,) = services.add_participants(booking.id, [form.participant.form.to_data()])
+        for section in sections:
+            section.save(added)
     if not attempt.ok:
-        return _render_manage(booking, token, form, 409)
+        return _render_manage(booking, token, form, 409, sections)
     flash(_("The participant has been added."), "success")
     return _back(token)
 

@@ -308,6 +308,7 @@ def create_event(user: User, organisation_id: int, data: EventData) -> Event:
         event_id=event.id,
         title=event.title,
     )
+    signals.event_created.send(event, source=None)
     return event
 
 
@@ -476,6 +477,7 @@ def duplicate(user: User, event_id: int) -> Event:
         event_id=copy.id,
         source=source.id,
     )
+    signals.event_created.send(copy, source=source)
     return copy
 
 

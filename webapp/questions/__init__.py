@@ -1,0 +1,1 @@
+"""Registration questions: an event's own questions, asked at registration, and the answers."""
