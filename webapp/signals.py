@@ -67,3 +67,26 @@ registration_sections = _signals.signal("registration-sections")
 #: De minimis aid was granted for a booking, or its amount changed (sender: the
 #: aid.AidGrant; kwarg ``changed``, False for a new grant). The outbox emails the certificate.
 aid_granted = _signals.signal("aid-granted")
+
+#: A participant asked another for a meeting (sender: the meetings.Meeting, requested).
+#: The outbox emails the invitee.
+meeting_requested = _signals.signal("meeting-requested")
+#: The invitee answered a request (sender: the meetings.Meeting; kwarg ``accepted``). The
+#: outbox emails the requester and, for an accepted one, plans both sides' agendas.
+meeting_answered = _signals.signal("meeting-answered")
+#: A requested or accepted meeting was cancelled (sender: the meetings.Meeting; kwargs
+#: ``tell``, the ids of the participants to tell, and ``by``: "participant", "organiser"
+#: or "booking"). The outbox emails each of ``tell`` and re-plans the agendas.
+meeting_cancelled = _signals.signal("meeting-cancelled")
+#: An organiser moved an accepted meeting to another slot or table (sender: the
+#: meetings.Meeting). The outbox emails both sides and re-plans their agendas.
+meeting_moved = _signals.signal("meeting-moved")
+#: A participant's private calendar feed is being built (sender: the participant's id).
+#: A receiver returns None or an object with ``version`` (a value that changes whenever
+#: its entries do, for the feed's validators) and ``vevents(base_url)``, the VEVENTs to add.
+#: This is how webapp.meetings puts accepted meetings into the feed.
+participant_feed_entries = _signals.signal("participant-feed-entries")
+#: A report's summary is being computed (sender: None; kwargs ``project_id``,
+#: ``organisation_id`` (one of them set), ``start`` and ``end``, aware UTC). A receiver
+#: returns a list of (label, number) lines added to the summary, or None.
+report_figures = _signals.signal("report-figures")

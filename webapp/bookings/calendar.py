@@ -27,7 +27,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Row, and_, func, null, select
 
-from webapp import tokens
+from webapp import signals, tokens
 from webapp.bookings.forms import ConfirmForm
 from webapp.bookings.models import Booking, BookingStatus, Participant
 from webapp.bookings.services import booking_for_token
@@ -150,8 +150,14 @@ def _private_feed(purpose: str, token: str) -> Response:
         abort(404)
     _nonce, removed_at, status, language, event_id, *changes, count, session_changed = row
     included = status == BookingStatus.CONFIRMED and removed_at is None
+    # What higher packages add to a participant's feed (accepted meetings).
+    extras = (
+        [e for _r, e in signals.participant_feed_entries.send(owner_id) if e is not None]
+        if owner is Participant
+        else []
+    )
     state = FeedState(
-        (purpose, owner_id, included, status, language, base_url()),
+        (purpose, owner_id, included, status, language, base_url(), *(e.version for e in extras)),
         count if included else 0,
         newest(removed_at, *changes, session_changed),
         start,
@@ -166,6 +172,7 @@ def _private_feed(purpose: str, token: str) -> Response:
                 base_url=base_url(),
                 include_join_url=True,
                 language=language,
+                extra=[v for e in extras for v in e.vevents(base_url())],
             )
 
     return conditional_calendar(state, build, private=True)

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
+from webapp import signals
 from webapp.accounts.models import User
 from webapp.db import db
 from webapp.errors import RuleViolation
@@ -111,6 +112,8 @@ class Report:
     scope: Scope
     period: Period
     figures: figures.Figures
+    #: Summary lines higher packages add (webapp.signals.report_figures): (label, number).
+    extra: tuple[tuple[str, int], ...] = ()
 
 
 def _authenticated_memberships(user: User | None) -> set[int]:
@@ -177,10 +180,18 @@ def _ids(scope: Scope) -> tuple[int | None, int | None]:
 def report(scope: Scope, period: Period) -> Report:
     """Every figure of the report (a fixed number of aggregate queries)."""
     project_id, organisation_id = _ids(scope)
+    extra = signals.report_figures.send(
+        None,
+        project_id=project_id,
+        organisation_id=organisation_id,
+        start=period.start,
+        end=period.end,
+    )
     return Report(
         scope,
         period,
         figures.compute(project_id, organisation_id, period.start, period.end, period.months()),
+        tuple(line for _receiver, lines in extra for line in lines or ()),
     )
 
 

@@ -86,6 +86,7 @@ def _summary(report: Report, generated: datetime) -> list[list[Cell]]:
         [_("Events held"), sum(k.held for k in fig.kinds)],
         [_("Sessions held"), fig.sessions_total],
         [_("Cancelled events"), sum(k.cancelled for k in fig.kinds)],
+        *([label, value] for label, value in report.extra),
     ]
     return lines
 
