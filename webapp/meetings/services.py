@@ -393,7 +393,7 @@ def _taken_tables(slot_ids: Iterable[int]) -> dict[int, int]:
         .where(Meeting.slot_id.in_(list(slot_ids)), Meeting.status == MeetingStatus.ACCEPTED)
         .group_by(Meeting.slot_id)
     )
-    return dict(rows.tuples().all())
+    return {slot_id: count for slot_id, count in rows}
 
 
 def free_slots(event_id: int, *participant_ids: int) -> list[MeetingSlot]:
@@ -661,8 +661,8 @@ def move(user: User, meeting_id: int, slot_id: int | None, table_id: int | None)
     if taken is not None:
         raise MeetingError(_l("Another meeting has that table then."), field="table")
     old = (meeting.slot.starts_at.isoformat(), meeting.table_id)
-    _free_seats(meeting)
-    db.session.flush()
+    # The seats go first: they point at the meeting's old slot.
+    db.session.execute(delete(MeetingSeat).where(MeetingSeat.meeting_id == meeting.id))
     _take_table(meeting, slot, table)
     meeting.sequence += 1
     db.session.flush()
