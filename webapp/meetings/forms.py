@@ -9,7 +9,7 @@ from wtforms.validators import ValidationError
 from flask_babel import lazy_gettext as _l
 
 from webapp.events.forms import parse_time
-from webapp.formtools import AppForm, IsoDateField, TextArea
+from webapp.formtools import AppForm, IsoDateField, TextArea, parse_id
 from webapp.meetings.models import DESCRIPTION_MAX, MESSAGE_MAX, OFFER_MAX
 from webapp.meetings.services import MAX_TABLES, SLOT_MINUTES, ProfileData
 
@@ -30,6 +30,18 @@ def _time_field(label: object) -> StringField:
         filters=[_strip],
         render_kw={"inputmode": "numeric", "placeholder": "HH:MM", "size": 5},
     )
+
+
+def _to_id(value: object) -> int | None:
+    """A choice's id, None for anything but digits (never an untranslated coerce error)."""
+    if isinstance(value, int):
+        return value
+    return parse_id(str(value)) if value is not None else None
+
+
+def _chosen(_form: object, field: SelectField) -> None:
+    if field.data is None:
+        raise ValidationError(_l("Choose a time."))
 
 
 class SettingsForm(AppForm):
@@ -101,9 +113,7 @@ class ProfileForm(AppForm):
 
 
 class RequestForm(AppForm):
-    slot = SelectField(
-        _l("Time"), coerce=int, validate_choice=False, validators=[InputRequired(_l("Choose a time."))]
-    )
+    slot = SelectField(_l("Time"), coerce=_to_id, validate_choice=False, validators=[_chosen])
     message = TextArea(
         _l("Message (optional)"),
         [Optional(), Length(max=MESSAGE_MAX, message=_l("At most %(max)d characters."))],
@@ -116,8 +126,8 @@ class RequestForm(AppForm):
 
 
 class MoveForm(AppForm):
-    slot = SelectField(_l("Time"), coerce=int, validate_choice=False)
-    table = SelectField(_l("Table"), coerce=int, validate_choice=False)
+    slot = SelectField(_l("Time"), coerce=_to_id, validate_choice=False, validators=[_chosen])
+    table = SelectField(_l("Table"), coerce=_to_id, validate_choice=False)
     submit = SubmitField(_l("Move the meeting"))
 
 
