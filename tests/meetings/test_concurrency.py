@@ -20,7 +20,15 @@ PAIRS = 8
 
 pytestmark = pytest.mark.parametrize(
     "app_config",
-    [{"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": PAIRS + 5, "max_overflow": 0, "pool_timeout": 60}}],
+    [
+        {
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_size": PAIRS + 5,
+                "max_overflow": 0,
+                "pool_timeout": 60,
+            }
+        }
+    ],
 )
 
 
@@ -59,7 +67,9 @@ def test_acceptances_racing_for_the_last_table_give_it_to_one(app):
     answers = []
     for i in range(PAIRS):
         a, b = 2 * i, 2 * i + 1
-        meeting = services.request(world.bookings[a], world.person(a).id, world.person(b).id, slot, None)
+        meeting = services.request(
+            world.bookings[a], world.person(a).id, world.person(b).id, slot, None
+        )
         answers.append((manage_token(world.bookings[b]), world.person(b).id, meeting.id))
     db.session.commit()
 
@@ -83,7 +93,9 @@ def test_one_person_accepting_several_requests_for_one_time_at_once_gets_one(app
     token = manage_token(host)
     answers = []
     for i in range(1, PAIRS + 1):
-        meeting = services.request(world.bookings[i], world.person(i).id, world.person(0).id, slot, None)
+        meeting = services.request(
+            world.bookings[i], world.person(i).id, world.person(0).id, slot, None
+        )
         answers.append((token, world.person(0).id, meeting.id))
     db.session.commit()
 

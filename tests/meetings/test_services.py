@@ -48,7 +48,14 @@ def test_the_generator_makes_slots_with_tables_inside_the_event(world):
 
 def test_table_names_are_optional_and_given_in_order(world):
     made = services.generate_slots(
-        world.organiser, world.event.id, world.day, time(15), time(15, 30), 30, 3, ["Vänern", "Vättern"]
+        world.organiser,
+        world.event.id,
+        world.day,
+        time(15),
+        time(15, 30),
+        30,
+        3,
+        ["Vänern", "Vättern"],
     )
     assert [t.label for t in made[0].tables] == ["Vänern", "Vättern", "Bord 3"] or [
         t.label for t in made[0].tables
@@ -66,7 +73,9 @@ def test_table_names_are_optional_and_given_in_order(world):
         (time(15), time(16), 20, 0, "tables"),
     ],
 )
-def test_slots_outside_the_event_or_overlapping_are_refused(world, first, last, minutes, tables, field):
+def test_slots_outside_the_event_or_overlapping_are_refused(
+    world, first, last, minutes, tables, field
+):
     before = _count(services.MeetingSlot)
     with pytest.raises(services.MeetingError) as refused:
         services.generate_slots(
@@ -150,7 +159,13 @@ def test_bad_requests_are_refused_with_a_message_and_nothing_stored(world):
 def test_a_request_to_someone_already_meeting_then_is_refused(world):
     _accept(world, _request(world, 1, 2), 2)
     error = _refused(
-        world, "slot", world.bookings[0], world.person(0).id, world.person(1).id, world.slots[0].id, None
+        world,
+        "slot",
+        world.bookings[0],
+        world.person(0).id,
+        world.person(1).id,
+        world.slots[0].id,
+        None,
     )
     assert "Visad 1" in str(error)
 
@@ -163,9 +178,7 @@ def test_nothing_is_requested_while_meetings_are_not_enabled(world):
             world.bookings[0], world.person(0).id, world.person(1).id, world.slots[0].id, None
         )
     with pytest.raises(services.MeetingsNotEnabled):
-        services.save_profile(
-            world.bookings[0], world.person(0).id, services.ProfileData("X", "Y")
-        )
+        services.save_profile(world.bookings[0], world.person(0).id, services.ProfileData("X", "Y"))
 
 
 def test_one_person_is_never_in_two_accepted_meetings_of_a_slot(world):
@@ -209,7 +222,9 @@ def test_the_database_refuses_a_second_meeting_at_one_table(world):
 def test_the_database_refuses_one_person_in_two_meetings_of_a_slot(world):
     meeting = _accept(world, _request(world, 0, 1), 1)
     db.session.add(
-        MeetingSeat(meeting_id=meeting.id, slot_id=meeting.slot_id, participant_id=world.person(0).id)
+        MeetingSeat(
+            meeting_id=meeting.id, slot_id=meeting.slot_id, participant_id=world.person(0).id
+        )
     )
     with pytest.raises(IntegrityError):
         db.session.flush()
@@ -241,7 +256,11 @@ def test_organisers_move_and_cancel_with_an_audit_entry(world):
     target = world.slots[2]
     services.move(world.organiser, meeting.id, target.id, target.tables[1].id)
     db.session.commit()
-    assert (meeting.slot_id, meeting.table_id, meeting.sequence) == (target.id, target.tables[1].id, 1)
+    assert (meeting.slot_id, meeting.table_id, meeting.sequence) == (
+        target.id,
+        target.tables[1].id,
+        1,
+    )
     assert set(db.session.scalars(select(MeetingSeat.slot_id))) == {target.id}
     services.cancel_by_organiser(world.organiser, meeting.id, "Krock med föredrag")
     db.session.commit()

@@ -30,9 +30,7 @@ def _page(world, i: int) -> str:
 
 def _mails(smtp_server, address: str) -> list:
     """The meeting emails (not the booking's own) that reached ``address``."""
-    return [
-        r for r in smtp_server.to(address) if "möte" in str(r.message["Subject"]).lower()
-    ]
+    return [r for r in smtp_server.to(address) if "möte" in str(r.message["Subject"]).lower()]
 
 
 def _count(model) -> int:
@@ -46,7 +44,9 @@ def _post(client, page: str, url: str, data: dict | None = None):
 
 def _request_url(world, a: int, b: int) -> str:
     token = manage_token(world.bookings[a])
-    return f"/bookings/{token}/meetings/request/{world.person(b).id}?participant={world.person(a).id}"
+    return (
+        f"/bookings/{token}/meetings/request/{world.person(b).id}?participant={world.person(a).id}"
+    )
 
 
 def _ask(client, world, a: int, b: int, message: str = "Vi vill prata solceller.", slot: int = 0):
@@ -73,7 +73,9 @@ def test_the_manage_page_links_to_the_meetings_and_they_show_profiles_not_emails
         assert world.bookings[other].contact_email not in page
 
 
-def test_a_request_and_its_acceptance_exchange_contact_details_and_emails(client, world, smtp_server):
+def test_a_request_and_its_acceptance_exchange_contact_details_and_emails(
+    client, world, smtp_server
+):
     response = _ask(client, world, 0, 1)
     assert response.status_code == 303
     meeting = db.session.scalars(select(Meeting)).one()
@@ -131,7 +133,9 @@ def test_a_request_to_oneself_or_to_someone_already_booked_is_refused(client, wo
     services.answer(
         world.bookings[2],
         world.person(2).id,
-        services.request(world.bookings[1], world.person(1).id, world.person(2).id, world.slots[0].id, None).id,
+        services.request(
+            world.bookings[1], world.person(1).id, world.person(2).id, world.slots[0].id, None
+        ).id,
         True,
     )
     db.session.commit()
@@ -142,16 +146,19 @@ def test_a_request_to_oneself_or_to_someone_already_booked_is_refused(client, wo
     assert _count(Meeting) == 1
     # Oneself through the service: the view never offers it, the rule still holds.
     with pytest.raises(services.MeetingError):
-        services.request(world.bookings[0], world.person(0).id, world.person(0).id, world.slots[1].id, None)
+        services.request(
+            world.bookings[0], world.person(0).id, world.person(0).id, world.slots[1].id, None
+        )
 
 
 def test_without_meetings_enabled_the_pages_are_not_there(client, world):
     services.set_enabled(world.organiser, world.event.id, False)
     db.session.commit()
     assert client.get(_page(world, 0)).status_code == 404
-    assert "Möten med andra deltagare" not in client.get(
-        f"/bookings/{manage_token(world.bookings[0])}"
-    ).text
+    assert (
+        "Möten med andra deltagare"
+        not in client.get(f"/bookings/{manage_token(world.bookings[0])}").text
+    )
 
 
 def test_a_profile_too_long_is_refused_on_its_field(client, world):
@@ -164,12 +171,17 @@ def test_a_profile_too_long_is_refused_on_its_field(client, world):
     )
     assert response.status_code == 422
     assert 'id="offers-error"' in response.text
-    assert db.session.scalar(
-        select(MeetingProfile.offers).where(MeetingProfile.participant_id == world.person(0).id)
-    ) == "Erbjuder 0"
+    assert (
+        db.session.scalar(
+            select(MeetingProfile.offers).where(MeetingProfile.participant_id == world.person(0).id)
+        )
+        == "Erbjuder 0"
+    )
 
 
-def test_a_cancelled_booking_loses_its_meetings_and_the_other_side_is_emailed(client, world, smtp_server):
+def test_a_cancelled_booking_loses_its_meetings_and_the_other_side_is_emailed(
+    client, world, smtp_server
+):
     _ask(client, world, 0, 1)
     meeting = db.session.scalars(select(Meeting)).one()
     _answer(client, world, 1, meeting.id)
@@ -210,7 +222,9 @@ def test_the_participants_feed_has_the_accepted_meeting_with_its_table(client, w
     again = client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 200
     [entry] = [
-        e for e in Calendar.from_ical(again.data).walk("VEVENT") if str(e["UID"]).startswith("meeting-")
+        e
+        for e in Calendar.from_ical(again.data).walk("VEVENT")
+        if str(e["UID"]).startswith("meeting-")
     ]
     assert str(entry["STATUS"]) == "CANCELLED"
 
@@ -248,7 +262,13 @@ def test_organisers_generate_slots_and_bad_input_is_on_its_field(client, world):
     h.login_session(client, world.organiser)
     page = f"/organisers/events/{world.event.id}/meetings"
     url = f"/organisers/events/{world.event.id}/meetings/slots"
-    data = {"day": world.day.isoformat(), "first": "15:00", "last": "16:00", "minutes": "20", "tables": "3"}
+    data = {
+        "day": world.day.isoformat(),
+        "first": "15:00",
+        "last": "16:00",
+        "minutes": "20",
+        "tables": "3",
+    }
     assert _post(client, page, url, data).status_code == 303
     assert len(services.slots(world.event.id)) == 6
     outside = _post(client, page, url, {**data, "first": "06:00", "last": "07:00"})
@@ -278,7 +298,9 @@ def test_printable_agendas_per_participant_and_per_table(client, world):
 
 def test_the_agenda_goes_out_the_day_before_with_every_accepted_meeting(app, world, smtp_server):
     for a, b, slot in ((0, 1, 0), (2, 0, 1)):
-        meeting = services.request(world.bookings[a], world.person(a).id, world.person(b).id, world.slots[slot].id, None)
+        meeting = services.request(
+            world.bookings[a], world.person(a).id, world.person(b).id, world.slots[slot].id, None
+        )
         services.answer(world.bookings[b], world.person(b).id, meeting.id, True)
     db.session.commit()
     [row] = db.session.scalars(
@@ -290,7 +312,9 @@ def test_the_agenda_goes_out_the_day_before_with_every_accepted_meeting(app, wor
     assert row.due_at < world.slots[0].starts_at - timedelta(hours=12)
     dispatch.dispatch_due(row.due_at + timedelta(minutes=1))
     [agenda] = [
-        r for r in smtp_server.to(world.person(0).email) if "Dina möten" in str(r.message["Subject"])
+        r
+        for r in smtp_server.to(world.person(0).email)
+        if "Dina möten" in str(r.message["Subject"])
     ]
     text = agenda.part("text/plain")
     assert "Visad 1" in text and "Visad 2" in text and world.person(2).email in text
@@ -302,16 +326,22 @@ def test_the_project_report_counts_the_meetings(client, app):
     world = make_world()
     project = f.project(world.event.organisation)
     world.event.project_id = project.id
-    meeting = services.request(world.bookings[0], world.person(0).id, world.person(1).id, world.slots[0].id, None)
+    meeting = services.request(
+        world.bookings[0], world.person(0).id, world.person(1).id, world.slots[0].id, None
+    )
     services.answer(world.bookings[1], world.person(1).id, meeting.id, True)
-    services.request(world.bookings[2], world.person(2).id, world.person(0).id, world.slots[1].id, None)
+    services.request(
+        world.bookings[2], world.person(2).id, world.person(0).id, world.slots[1].id, None
+    )
     db.session.commit()
     h.login_session(client, world.organiser)
     year = world.day.year
     page = client.get(
         f"/organisers/reports/projects/{project.id}?first={year}-01-01&last={year}-12-31"
     ).text
-    assert "Begärda möten" in page and "Accepterade möten" in page and "Företag som har mötts" in page
+    assert (
+        "Begärda möten" in page and "Accepterade möten" in page and "Företag som har mötts" in page
+    )
 
 
 def test_pages_run_a_constant_number_of_queries(client, count_queries, app):
@@ -326,7 +356,9 @@ def test_pages_run_a_constant_number_of_queries(client, count_queries, app):
         return len(participant), len(grid)
 
     def meet(a: int, b: int, slot: int) -> None:
-        m = services.request(world.bookings[a], world.person(a).id, world.person(b).id, world.slots[slot].id, None)
+        m = services.request(
+            world.bookings[a], world.person(a).id, world.person(b).id, world.slots[slot].id, None
+        )
         services.answer(world.bookings[b], world.person(b).id, m.id, True)
 
     meet(1, 0, 0)
@@ -336,7 +368,9 @@ def test_pages_run_a_constant_number_of_queries(client, count_queries, app):
 
     for _ in range(4):
         booking = f.book(world.event, 1)
-        services.save_profile(booking, booking.participants[0].id, services.prefill(booking.participants[0]))
+        services.save_profile(
+            booking, booking.participants[0].id, services.prefill(booking.participants[0])
+        )
         world.bookings.append(booking)
     meet(2, 0, 1)
     meet(3, 0, 2)

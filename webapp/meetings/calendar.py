@@ -40,9 +40,7 @@ class FeedEntries:
 
     def vevents(self, base_url: str) -> list[VEvent]:
         meetings = [
-            m
-            for m in services.meetings_of(self.participant_id)
-            if m.accepted_at is not None
+            m for m in services.meetings_of(self.participant_id) if m.accepted_at is not None
         ]
         profiles = services.profiles_by_participant(
             m.other(self.participant_id).id for m in meetings

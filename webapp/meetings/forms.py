@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.validators import ValidationError
-
 from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from webapp.events.forms import parse_time
 from webapp.formtools import AppForm, IsoDateField, TextArea, parse_id
@@ -52,9 +57,7 @@ class SettingsForm(AppForm):
 class SlotsForm(AppForm):
     """The generator: ``minutes``-long slots from ``first`` until ``last`` on ``day``."""
 
-    day = IsoDateField(
-        _l("Day (YYYY-MM-DD)"), [InputRequired(message=_l("Enter the day."))]
-    )
+    day = IsoDateField(_l("Day (YYYY-MM-DD)"), [InputRequired(message=_l("Enter the day."))])
     first = _time_field(_l("First meeting starts (HH:MM)"))
     last = _time_field(_l("Last meeting ends (HH:MM)"))
     minutes = IntegerField(

@@ -172,14 +172,10 @@ def generate_slots(
             field="minutes",
         )
     if not 1 <= tables <= MAX_TABLES:
-        raise MeetingError(
-            _l("Give from 1 to %(max)s tables.", max=MAX_TABLES), field="tables"
-        )
+        raise MeetingError(_l("Give from 1 to %(max)s tables.", max=MAX_TABLES), field="tables")
     names = [n.strip() for n in table_names if n.strip()]
     if len(names) > tables:
-        raise MeetingError(
-            _l("There are more names than tables."), field="table_names"
-        )
+        raise MeetingError(_l("There are more names than tables."), field="table_names")
     if any(len(n) > 100 for n in names):
         raise MeetingError(_l("A table's name has at most 100 characters."), field="table_names")
     start = datetime.combine(day, first, STOCKHOLM)
@@ -190,9 +186,7 @@ def generate_slots(
         times.append((start, start + step))
         start += step
     if not times:
-        raise MeetingError(
-            _l("No meeting fits between those times."), field="last"
-        )
+        raise MeetingError(_l("No meeting fits between those times."), field="last")
     if len(times) > MAX_SLOTS:
         raise MeetingError(_l("At most %(max)s slots at once.", max=MAX_SLOTS), field="last")
     for starts, ends in times:
@@ -203,9 +197,7 @@ def generate_slots(
     existing = slots(event.id)
     for starts, ends in times:
         if any(s.starts_at < ends and starts < s.ends_at for s in existing):
-            raise MeetingError(
-                _l("The event already has meeting times then."), field="first"
-            )
+            raise MeetingError(_l("The event already has meeting times then."), field="first")
     made = []
     for starts, ends in times:
         slot = MeetingSlot(event_id=event.id, starts_at=starts, ends_at=ends)
@@ -291,9 +283,7 @@ def prefill(participant: Participant) -> ProfileData:
     The one place that decides it, so the company directory's profile can fill in what
     the company offers and seeks once it exists.
     """
-    return ProfileData(
-        display_name=participant.name, company_name=participant.booking.company.name
-    )
+    return ProfileData(display_name=participant.name, company_name=participant.booking.company.name)
 
 
 def profile_of(participant_id: int) -> MeetingProfile | None:
@@ -312,7 +302,9 @@ def save_profile(booking: Booking, participant_id: int, data: ProfileData) -> Me
     person = acting_participant(booking, participant_id)
     name, company = _clean(data.display_name), _clean(data.company_name)
     if name is None or len(name) > 200:
-        raise MeetingError(_l("Give the name to show, at most 200 characters."), field="display_name")
+        raise MeetingError(
+            _l("Give the name to show, at most 200 characters."), field="display_name"
+        )
     if company is None or len(company) > 200:
         raise MeetingError(
             _l("Give the company name to show, at most 200 characters."), field="company_name"
@@ -403,9 +395,7 @@ def free_slots(event_id: int, *participant_ids: int) -> list[MeetingSlot]:
     candidates = [s for s in slots(event_id) if s.starts_at > now]
     busy = _busy_slots(participant_ids)
     taken = _taken_tables(s.id for s in candidates)
-    return [
-        s for s in candidates if s.id not in busy and taken.get(s.id, 0) < len(s.tables)
-    ]
+    return [s for s in candidates if s.id not in busy and taken.get(s.id, 0) < len(s.tables)]
 
 
 def _check_message(message: str | None) -> str | None:
@@ -501,9 +491,7 @@ def request(
         )
     target = visible_profile(event.id, invitee_id) if invitee_id is not None else None
     if target is None:
-        raise MeetingError(
-            _l("That participant is not available for meetings."), field="invitee"
-        )
+        raise MeetingError(_l("That participant is not available for meetings."), field="invitee")
     invitee = target.participant
     slot = _slot_of_event(event, slot_id)
     if slot.starts_at <= utcnow():
@@ -540,9 +528,9 @@ def request(
     return meeting
 
 
-def _meeting_of(booking: Booking, participant_id: int | None, meeting_id: int) -> tuple[
-    Participant, Meeting
-]:
+def _meeting_of(
+    booking: Booking, participant_id: int | None, meeting_id: int
+) -> tuple[Participant, Meeting]:
     person = acting_participant(booking, participant_id)
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None or not meeting.involves(person.id):
@@ -591,9 +579,7 @@ def answer(booking: Booking, participant_id: int | None, meeting_id: int, accept
         _check_free(slot, [requester, person])
         table = _free_table(slot)
         if table is None:
-            raise SlotFull(
-                _l("Every table is taken at that time; the request stays open.")
-            )
+            raise SlotFull(_l("Every table is taken at that time; the request stays open."))
         _take_table(meeting, slot, table)
         meeting.accepted_at = utcnow()
     else:
@@ -766,12 +752,12 @@ def _loading():
     return (
         selectinload(Meeting.slot),
         selectinload(Meeting.table),
-        selectinload(Meeting.requester).selectinload(Participant.booking).selectinload(
-            Booking.company
-        ),
-        selectinload(Meeting.invitee).selectinload(Participant.booking).selectinload(
-            Booking.company
-        ),
+        selectinload(Meeting.requester)
+        .selectinload(Participant.booking)
+        .selectinload(Booking.company),
+        selectinload(Meeting.invitee)
+        .selectinload(Participant.booking)
+        .selectinload(Booking.company),
     )
 
 
@@ -781,7 +767,9 @@ def meetings_of(participant_id: int) -> list[Meeting]:
         db.session.scalars(
             select(Meeting)
             .join(MeetingSlot, MeetingSlot.id == Meeting.slot_id)
-            .where(or_(Meeting.requester_id == participant_id, Meeting.invitee_id == participant_id))
+            .where(
+                or_(Meeting.requester_id == participant_id, Meeting.invitee_id == participant_id)
+            )
             .order_by(MeetingSlot.starts_at, Meeting.id)
             .options(*_loading())
         )
@@ -849,13 +837,18 @@ def event_figures(event_id: int) -> Figures:
 
 
 def report_lines(
-    *, project_id: int | None, organisation_id: int | None, start: datetime, end: datetime,
+    *,
+    project_id: int | None,
+    organisation_id: int | None,
+    start: datetime,
+    end: datetime,
     **_: object,
 ) -> list[tuple[str, int]]:
     """The report's lines about meetings whose slot starts in [start, end) at the scope's
     events (webapp.signals.report_figures); none when there were no requests."""
     scope = (
-        Event.project_id == project_id if project_id is not None
+        Event.project_id == project_id
+        if project_id is not None
         else Event.organisation_id == organisation_id
     )
     found = figures(scope, MeetingSlot.starts_at >= start, MeetingSlot.starts_at < end)

@@ -76,9 +76,7 @@ def _acting(booking: Booking) -> Participant:
     """The participant the page is for (``?participant=``), or 404 when meetings are not
     open to this booking (not enabled, not confirmed, not its participant)."""
     try:
-        return services.acting_participant(
-            booking, request.args.get("participant", type=parse_id)
-        )
+        return services.acting_participant(booking, request.args.get("participant", type=parse_id))
     except RuleViolation:
         abort(404)
 
@@ -176,8 +174,10 @@ def request_meeting(token: str, invitee_id: int):
     if not attempt.ok:
         return _render_request(booking, token, person, target, form, 409)
     flash(
-        _("Your request has been sent. You will get an email when %(name)s answers.",
-          name=target.display_name),
+        _(
+            "Your request has been sent. You will get an email when %(name)s answers.",
+            name=target.display_name,
+        ),
         "success",
     )
     return _back(token, person, "meetings")
@@ -226,9 +226,7 @@ def cancel(token: str, meeting_id: int):
 
 def _render_admin(event, settings_form=None, slots_form=None, status=200):
     slots = services.slots(event.id)
-    meetings = services.event_meetings(
-        event.id, (MeetingStatus.REQUESTED, MeetingStatus.ACCEPTED)
-    )
+    meetings = services.event_meetings(event.id, (MeetingStatus.REQUESTED, MeetingStatus.ACCEPTED))
     grid = {(m.slot_id, m.table_id): m for m in meetings if m.status == MeetingStatus.ACCEPTED}
     waiting = [m for m in meetings if m.status == MeetingStatus.REQUESTED]
     profiles = services.profiles_by_participant(
@@ -349,7 +347,9 @@ def _render_move(meeting: Meeting, form, status=200):
 def move(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
     if request.method == "GET":
-        form = forms.MoveForm(formdata=None, data={"slot": meeting.slot_id, "table": meeting.table_id})
+        form = forms.MoveForm(
+            formdata=None, data={"slot": meeting.slot_id, "table": meeting.table_id}
+        )
         return _render_move(meeting, form)
     form = forms.MoveForm()
     if not form.validate_on_submit():
@@ -448,4 +448,3 @@ def tables(event_id: int):
         slot_label=slot_label,
         now=utcnow(),
     )
-

@@ -49,7 +49,14 @@ def _row(kind: MessageKind, key: str, meeting: Meeting, person: Participant, **p
 
 def on_requested(meeting: Meeting, **_: Any) -> None:
     outbox.queue_rows(
-        [_row(MessageKind.MEETING_REQUESTED, f"meeting_requested:m{meeting.id}", meeting, meeting.invitee)]
+        [
+            _row(
+                MessageKind.MEETING_REQUESTED,
+                f"meeting_requested:m{meeting.id}",
+                meeting,
+                meeting.invitee,
+            )
+        ]
     )
 
 
