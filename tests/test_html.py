@@ -239,12 +239,13 @@ def _meetings(pages: Pages, admin: User, organisation: Any) -> None:
     meetings.answer(booked[0], people[0].id, accepted.id, True)
     meetings.request(booked[2], people[2].id, people[0].id, slots[1].id, None)
     db.session.commit()
-    mine = f"/bookings/{manage_token(booked[0])}/meetings?participant={people[0].id}"
-    pages.crawl(f"/bookings/{manage_token(booked[0])}", f"/organisers/events/{event.id}/meetings")
-    ask = f"/bookings/{manage_token(booked[0])}/meetings/request/{people[2].id}?participant={people[0].id}"
+    base = f"/bookings/{manage_token(booked[0])}"
+    mine = f"{base}/meetings?participant={people[0].id}"
+    pages.crawl(base, f"/organisers/events/{event.id}/meetings")
+    ask = f"{base}/meetings/request/{people[2].id}?participant={people[0].id}"
     pages.post(ask, {"slot": str(slots[2].id), "message": "x" * 10_000})
     pages.post(
-        f"/bookings/{manage_token(booked[0])}/meetings/profile?participant={people[0].id}",
+        f"{base}/meetings/profile?participant={people[0].id}",
         {"display_name": "", "company_name": ""},
         form_page=mine,
     )

@@ -433,3 +433,79 @@ def test_every_aid_page_and_action_answers_each_visitor_as_it_should(client, wor
     # Not only the status: the changes were made for organisers, and for nobody else.
     assert (db.session.get(AidGrant, ids["grant"]).amount_sek == 11500) is allowed
     assert (db.session.get(Booking, ids["pending"]).status.value == "confirmed") is allowed
+
+
+# Meetings (webapp.meetings): the event offers them, one slot with two tables, an accepted
+# meeting between the booking's two participants' companies and one more booking.
+MEETING_PAGES = [
+    ("/organisers/events/{event}/meetings", "viewer"),
+    ("/organisers/events/{event}/meetings/agendas", "viewer"),
+    ("/organisers/events/{event}/meetings/tables", "viewer"),
+    ("/organisers/meetings/{meeting}/move", "organiser"),
+    ("/organisers/meetings/{meeting}/cancel", "organiser"),
+]
+
+
+def _meeting_world(world) -> dict[str, int]:
+    from datetime import timedelta
+
+    from webapp.i18n import STOCKHOLM
+    from webapp.meetings import services as meetings
+
+    organiser = world.people["organiser"]
+    start = world.event.sessions[0].starts_at.astimezone(STOCKHOLM)
+    meetings.set_enabled(organiser, world.event.id, True)
+    first, spare = meetings.generate_slots(
+        organiser,
+        world.event.id,
+        start.date(),
+        start.time(),
+        (start + timedelta(minutes=40)).time(),
+        20,
+        2,
+    )
+    other = f.book(world.event, 1, company=5)
+    people = [world.booking.participants[0], other.participants[0]]
+    for booking, person in ((world.booking, people[0]), (other, people[1])):
+        meetings.save_profile(booking, person.id, meetings.prefill(person))
+    meeting = meetings.request(other, people[1].id, people[0].id, first.id, None)
+    meetings.answer(world.booking, people[0].id, meeting.id, True)
+    db.session.commit()
+    return {**_ids(world), "meeting": meeting.id, "first": first.id, "spare": spare.id}
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_every_meeting_page_and_action_answers_each_visitor_as_it_should(client, world, who):
+    from webapp.meetings.models import Meeting, MeetingSlot, MeetingStatus
+
+    ids = _meeting_world(world)
+    person = world.people[who]
+    token = csrf_from(client.get("/organisers/login").text)
+    if person is not None:
+        h.login_session(client, person)
+    wrong = []
+    for template, level in MEETING_PAGES:
+        url = template.format(**ids)
+        expected = 302 if who == "anonymous" else 200 if level in ALLOWED[who] else 403
+        if (status := client.get(url).status_code) != expected:
+            wrong.append((url, status, expected))
+    actions = [
+        ("/organisers/events/{event}/meetings/settings", {"enabled": "y"}),
+        ("/organisers/meetings/{meeting}/move", {"slot": "{spare}"}),
+        # Moved out of the first slot, which can go now.
+        ("/organisers/meetings/slots/{first}/delete", {}),
+        ("/organisers/meetings/{meeting}/cancel", {"reason": "Krock"}),
+    ]
+    allowed = "organiser" in ALLOWED[who]
+    for template, data in actions:
+        url = template.format(**ids)
+        form = {k: v.format(**ids) for k, v in data.items()}
+        expected = 302 if who == "anonymous" else 303 if allowed else 403
+        if (status := client.post(url, data={**form, "csrf_token": token}).status_code) != expected:
+            wrong.append((url, status, expected))
+    assert not wrong
+    db.session.expire_all()
+    # Not only the status: the changes were made for organisers, and for nobody else.
+    meeting = db.session.get(Meeting, ids["meeting"])
+    assert (meeting.status == MeetingStatus.CANCELLED) is allowed
+    assert (db.session.get(MeetingSlot, ids["first"]) is None) is allowed
