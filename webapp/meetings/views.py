@@ -27,7 +27,7 @@ from webapp.errors import RuleViolation, one_transaction
 from webapp.events.admin import event_or_404
 from webapp.extensions import limiter
 from webapp.formtools import parse_id
-from webapp.i18n import format_date, format_span
+from webapp.i18n import format_span
 from webapp.meetings import calendar, forms, services
 from webapp.meetings.models import Meeting, MeetingSlot, MeetingStatus
 from webapp.organisations.services import has_role, role_in
@@ -59,7 +59,8 @@ def _report_lines(_sender: object, **scope: object) -> list[tuple[str, int]]:
 
 
 def slot_label(slot) -> str:
-    return f"{format_date(slot.starts_at)} {format_span(slot.starts_at, slot.ends_at)}"
+    """``2026-12-31 13:00–13:20`` (Swedish time)."""
+    return format_span(slot.starts_at, slot.ends_at)
 
 
 # --- the participant's pages ---------------------------------------------------------------
