@@ -82,11 +82,16 @@ meeting_cancelled = _signals.signal("meeting-cancelled")
 #: meetings.Meeting). The outbox emails both sides and re-plans their agendas.
 meeting_moved = _signals.signal("meeting-moved")
 #: A participant's private calendar feed is being built (sender: the participant's id).
-#: A receiver returns None or an object with ``version`` (a value that changes whenever
-#: its entries do, for the feed's validators) and ``vevents(base_url)``, the VEVENTs to add.
+#: A receiver returns None or an object with ``version_columns`` (scalar subqueries the
+#: feed's one aggregate query selects; their values change whenever the entries do, for
+#: the validators) and ``vevents(base_url, values)``, the VEVENTs to add.
 #: This is how webapp.meetings puts accepted meetings into the feed.
 participant_feed_entries = _signals.signal("participant-feed-entries")
 #: A report's summary is being computed (sender: None; kwargs ``project_id``,
 #: ``organisation_id`` (one of them set), ``start`` and ``end``, aware UTC). A receiver
 #: returns a list of (label, number) lines added to the summary, or None.
 report_figures = _signals.signal("report-figures")
+#: Participants were anonymised by retention or on request (sender: None; kwarg
+#: ``participant_ids``). Higher packages erase what they keep about them in the same
+#: transaction (webapp.meetings: profiles and the messages of their requests).
+people_anonymised = _signals.signal("people-anonymised")

@@ -301,3 +301,24 @@ def test_figures_count_requested_accepted_held_and_companies(world):
     later = world.slots[0].ends_at + timedelta(minutes=1)
     found = services.figures(Meeting.event_id == world.event.id, now=later)
     assert (found.held, found.companies_met) == (1, 2)
+
+
+def test_anonymised_people_keep_no_profile_or_message(world):
+    from webapp.privacy.anonymise import anonymise
+
+    meeting = _accept(world, _request(world, 0, 1, message="Ring mig på 070-123 45 67"), 1)
+    anonymise([world.person(0).id], [], bookings.utcnow())
+    db.session.commit()
+    assert services.profile_of(world.person(0).id) is None
+    assert db.session.get(Meeting, meeting.id).message is None
+    assert services.profile_of(world.person(1).id) is not None
+
+
+def test_a_cancelled_event_ends_its_meetings(world):
+    from webapp.events import management
+
+    meeting = _accept(world, _request(world, 0, 1), 1)
+    management.cancel(world.organiser, world.event.id)
+    db.session.commit()
+    assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CANCELLED
+    assert _count(MeetingSeat) == 0

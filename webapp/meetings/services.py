@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from webapp import signals
@@ -729,18 +729,39 @@ def _on_participant_removed(booking: Booking, *, participant: Participant, **_: 
     drop_meetings_of([participant.id])
 
 
+def _on_event_cancelled(event: Event, **_: object) -> None:
+    """The event's cancellation tells everyone; its open meetings end without more mail."""
+    for meeting in db.session.scalars(
+        select(Meeting).where(
+            Meeting.event_id == event.id,
+            Meeting.status.in_([MeetingStatus.REQUESTED, MeetingStatus.ACCEPTED]),
+        )
+    ).all():
+        _cancel(meeting, "organiser", [])
+
+
 def _on_decided(booking: Booking, *, approved: bool, **_: object) -> None:
     if not approved:
         _on_booking_gone(booking)
 
 
+def _on_people_anonymised(_sender: object, *, participant_ids: Sequence[int], **_: object) -> None:
+    """Anonymised people keep no profile, and the messages they wrote go; the meetings
+    stay (the figures count them), with nothing left that names anyone."""
+    ids = list(participant_ids)
+    db.session.execute(delete(MeetingProfile).where(MeetingProfile.participant_id.in_(ids)))
+    db.session.execute(update(Meeting).where(Meeting.requester_id.in_(ids)).values(message=None))
+
+
 def connect() -> None:
-    """Follow the booking signals (called once by the app factory)."""
+    """Follow the booking and privacy signals (called once by the app factory)."""
+    signals.people_anonymised.connect(_on_people_anonymised, weak=False)
     for signal, receiver in (
         (signals.booking_cancelled, _on_booking_gone),
         (signals.booking_waitlisted, _on_booking_gone),
         (signals.booking_decided, _on_decided),
         (signals.participant_removed, _on_participant_removed),
+        (signals.event_cancelled, _on_event_cancelled),
     ):
         signal.connect(receiver, weak=False)
 
