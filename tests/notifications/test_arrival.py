@@ -140,8 +140,8 @@ def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind
 
 def _meetings(org, admin) -> datetime:
     """Meetings at a conference (webapp.meetings): a request accepted and then moved, one
-    declined, one accepted and then cancelled by its requester. Returns when the agendas
-    are due."""
+    declined, one accepted and then cancelled by its requester, one open. Returns when the
+    agendas are due."""
     from datetime import time
 
     from webapp.i18n import STOCKHOLM
@@ -170,6 +170,8 @@ def _meetings(org, admin) -> datetime:
     meetings.answer(booked[0], people[0].id, declined.id, False)
     later = meetings.request(booked[2], people[2].id, people[1].id, slots[2].id, "Hej!")
     meetings.answer(booked[1], people[1].id, later.id, True)
+    # Left open: a request answered before its email went out is not sent.
+    meetings.request(booked[1], people[1].id, people[2].id, slots[0].id, None)
     db.session.commit()
     meetings.cancel_by_participant(booked[2], people[2].id, later.id)
     db.session.commit()
@@ -224,7 +226,7 @@ def test_every_message_of_every_kind_arrives_and_reads_well(app, client, smtp_se
                 calendar = icalendar.Calendar.from_ical(part.get_content())
                 assert calendar["METHOD"] == "PUBLISH"
                 summaries = {str(e["SUMMARY"]) for e in calendar.walk("VEVENT")}
-                titles = (TITLE, "Studieresa till Göteborg", "Sista")
+                titles = (TITLE, "Studieresa till Göteborg", "Sista", "Affärsdagarna")
                 assert all(summary.endswith(titles) for summary in summaries), summaries
     attending = [
         got for got in by_kind[MessageKind.CONFIRMED] if "Frukostm" in got.message["Subject"]
