@@ -634,7 +634,12 @@ def move(user: User, meeting_id: int, slot_id: int | None, table_id: int | None)
     slot = _slot_of_event(event, slot_id)
     table = next((t for t in slot.tables if t.id == table_id), None)
     if table_id is not None and table is None:
-        raise MeetingError(_l("Choose a table of that time."), field="table")
+        # A table of another time (the form lists the old time's): the same number now.
+        given = db.session.get(MeetingTable, table_id)
+        if given is not None:
+            table = next((t for t in slot.tables if t.number == given.number), None)
+        if table is None:
+            raise MeetingError(_l("Choose a table of that time."), field="table")
     _check_free(slot, [meeting.requester, meeting.invitee], ignore=meeting.id)
     free = _free_table(slot, ignore=meeting.id)
     if table is None:
