@@ -322,3 +322,14 @@ def test_a_cancelled_event_ends_its_meetings(world):
     db.session.commit()
     assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CANCELLED
     assert _count(MeetingSeat) == 0
+
+
+def test_a_move_to_another_time_with_the_old_times_table_keeps_its_number(world):
+    meeting = _accept(world, _request(world, 0, 1), 1)
+    _accept(world, _request(world, 2, 1, slot=2), 1)  # table 1 of the last time is taken
+    services.move(world.organiser, meeting.id, world.slots[1].id, world.slots[0].tables[1].id)
+    db.session.commit()
+    assert meeting.table_id == world.slots[1].tables[1].id
+    with pytest.raises(services.PersonBusy):
+        services.move(world.organiser, meeting.id, world.slots[2].id, None)
+    db.session.rollback()
