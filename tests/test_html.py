@@ -216,6 +216,51 @@ def _register(pages: Pages, event: Event) -> str:
     )
 
 
+def _meetings(pages: Pages, admin: User, organisation: Any) -> None:
+    """Meetings (webapp.meetings): a conference with slots, two profiles, one accepted
+    meeting and one request; the participant's and the organisers' pages, with mistakes."""
+    from datetime import datetime, time, timedelta
+
+    from tests.meetings.conftest import conference_day
+    from webapp.i18n import STOCKHOLM
+    from webapp.meetings import services as meetings
+
+    day = conference_day()
+    event = f.event(
+        organisation,
+        capacity=None,
+        starts_at=datetime.combine(day, time(9), STOCKHOLM),
+        duration=timedelta(hours=8),
+    )
+    booked = [f.book(event, 1, company=990100 + i) for i in range(3)]
+    meetings.set_enabled(admin, event.id, True)
+    slots = meetings.generate_slots(admin, event.id, day, time(13), time(14), 20, 2, ["Vänern"])
+    people = [b.participants[0] for b in booked]
+    for booking, person in zip(booked, people, strict=True):
+        meetings.save_profile(booking, person.id, meetings.prefill(person))
+    accepted = meetings.request(booked[1], people[1].id, people[0].id, slots[0].id, "Hej!")
+    meetings.answer(booked[0], people[0].id, accepted.id, True)
+    meetings.request(booked[2], people[2].id, people[0].id, slots[1].id, None)
+    db.session.commit()
+    base = f"/bookings/{manage_token(booked[0])}"
+    mine = f"{base}/meetings?participant={people[0].id}"
+    pages.crawl(base, f"/organisers/events/{event.id}/meetings")
+    ask = f"{base}/meetings/request/{people[2].id}?participant={people[0].id}"
+    pages.post(ask, {"slot": str(slots[2].id), "message": "x" * 10_000})
+    pages.post(
+        f"{base}/meetings/profile?participant={people[0].id}",
+        {"display_name": "", "company_name": ""},
+        form_page=mine,
+    )
+    pages.post(
+        f"/organisers/events/{event.id}/meetings/slots",
+        {"day": "2026-13-01", "first": "25:00", "last": "", "minutes": "0", "tables": "x"},
+        form_page=f"/organisers/events/{event.id}/meetings",
+    )
+    pages.post(f"/organisers/meetings/{accepted.id}/move", {"slot": "x"})
+    pages.post(f"/organisers/meetings/{accepted.id}/cancel", {"reason": "x" * 600})
+
+
 def test_every_page_is_valid_html(app: Flask, client: FlaskClient, vnu: list[str], tmp_path):
     load_demo()
     db.session.commit()
@@ -316,6 +361,7 @@ def test_every_page_is_valid_html(app: Flask, client: FlaskClient, vnu: list[str
     code = checkin_code(expected_participants(door.id)[0])
     pages.crawl(f"{checkin}?q=a", f"/organisers/check-in/{code}")
     pages.post(checkin, {"code": "garbage", "session": str(door.sessions[0].id)})
+    _meetings(pages, admin, own.organisation)
     members = f"/organisers/organisations/{organisation_id}/members"
     pages.post(f"/organisers/organisations/{organisation_id}/invitations", {"email": "no"}, members)
     pages.post(

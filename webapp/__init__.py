@@ -100,6 +100,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.questions import views as question_views
 
     question_views.init_app(app)
+    from webapp.meetings import views as meeting_views
+
+    meeting_views.init_app(app)
     from webapp import api
 
     api.init_app(app)

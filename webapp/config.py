@@ -42,6 +42,7 @@ class Defaults:
             "aid/translations",
             "feedback/translations",
             "questions/translations",
+            "meetings/translations",
             "reports/translations",
             "privacy/translations",
             "api/translations",

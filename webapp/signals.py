@@ -92,3 +92,31 @@ aid_granted = _signals.signal("aid-granted")
 #: list or lost its participants before the event started (sender: the aid.AidGrant). The
 #: outbox tells the booking's contact person that the certificate no longer applies.
 aid_withdrawn = _signals.signal("aid-withdrawn")
+
+#: A participant asked another for a meeting (sender: the meetings.Meeting, requested).
+#: The outbox emails the invitee.
+meeting_requested = _signals.signal("meeting-requested")
+#: The invitee answered a request (sender: the meetings.Meeting; kwarg ``accepted``). The
+#: outbox emails the requester and, for an accepted one, plans both sides' agendas.
+meeting_answered = _signals.signal("meeting-answered")
+#: A requested or accepted meeting was cancelled (sender: the meetings.Meeting; kwargs
+#: ``tell``, the ids of the participants to tell, and ``by``: "participant", "organiser"
+#: or "booking"). The outbox emails each of ``tell`` and re-plans the agendas.
+meeting_cancelled = _signals.signal("meeting-cancelled")
+#: An organiser moved an accepted meeting to another slot or table (sender: the
+#: meetings.Meeting). The outbox emails both sides and re-plans their agendas.
+meeting_moved = _signals.signal("meeting-moved")
+#: A participant's private calendar feed is being built (sender: the participant's id).
+#: A receiver returns None or an object with ``version_columns`` (scalar subqueries the
+#: feed's one aggregate query selects; their values change whenever the entries do, for
+#: the validators) and ``vevents(base_url, values)``, the VEVENTs to add.
+#: This is how webapp.meetings puts accepted meetings into the feed.
+participant_feed_entries = _signals.signal("participant-feed-entries")
+#: A report's summary is being computed (sender: None; kwargs ``project_id``,
+#: ``organisation_id`` (one of them set), ``start`` and ``end``, aware UTC). A receiver
+#: returns a list of (label, number) lines added to the summary, or None.
+report_figures = _signals.signal("report-figures")
+#: Participants were anonymised by retention or on request (sender: None; kwarg
+#: ``participant_ids``). Higher packages erase what they keep about them in the same
+#: transaction (webapp.meetings: profiles and the messages of their requests).
+people_anonymised = _signals.signal("people-anonymised")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import icalendar
 import pytest
@@ -64,7 +64,7 @@ def long_lines(received: Received) -> list[int]:
 
 
 def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind, list[Received]]:
-    """All sixteen kinds sent to the SMTP server, for an event of ORGANISATION."""
+    """All twenty-two kinds sent to the SMTP server, for events of ORGANISATION."""
     org = f.organisation(ORGANISATION, contact_email="hej@asa.example.se")
     admin = h.user(org, Role.ADMIN, name="Anna Admin", email="admin@asa.example.se")
     webinar = f.event(
@@ -129,12 +129,55 @@ def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind
     other_event = f.event(org, title="Sista")
     events.cancel_event(f.book(other_event, 1, company=6).event_id)
     assert send_all().failed == 0
+    agenda_due = _meetings(org, admin)
+    assert send_all().failed == 0
+    assert send_all(agenda_due + timedelta(minutes=1)).failed == 0
 
     by_kind: dict[MessageKind, list[Received]] = defaultdict(list)
     for received in smtp_server.received:
         by_kind[kind_of(received)].append(received)
     assert set(by_kind) == set(MessageKind), set(MessageKind) - set(by_kind)
     return by_kind
+
+
+def _meetings(org, admin) -> datetime:
+    """Meetings at a conference (webapp.meetings): a request accepted and then moved, one
+    declined, one accepted and then cancelled by its requester, one open. Returns when the
+    agendas are due."""
+    from datetime import time
+
+    from webapp.i18n import STOCKHOLM
+    from webapp.meetings import services as meetings
+    from webapp.notifications.meeting_messages import agenda_due
+
+    day = (utcnow() + timedelta(days=30)).astimezone(STOCKHOLM).date()
+    conference = f.event(
+        org,
+        capacity=None,
+        starts_at=datetime.combine(day, time(9), STOCKHOLM),
+        duration=timedelta(hours=8),
+        title="Affärsdagarna",
+        reminder_offsets=[],
+    )
+    booked = [f.book(conference, 1, company=20 + i) for i in range(3)]
+    people = [b.participants[0] for b in booked]
+    meetings.set_enabled(admin, conference.id, True)
+    slots = meetings.generate_slots(admin, conference.id, day, time(13), time(14), 20, 2)
+    for booking, person in zip(booked, people, strict=True):
+        meetings.save_profile(booking, person.id, meetings.prefill(person))
+    first = meetings.request(booked[0], people[0].id, people[1].id, slots[0].id, PARAGRAPH[:900])
+    meetings.answer(booked[1], people[1].id, first.id, True)
+    meetings.move(admin, first.id, slots[1].id, None)
+    declined = meetings.request(booked[2], people[2].id, people[0].id, slots[2].id, None)
+    meetings.answer(booked[0], people[0].id, declined.id, False)
+    later = meetings.request(booked[2], people[2].id, people[1].id, slots[2].id, "Hej!")
+    meetings.answer(booked[1], people[1].id, later.id, True)
+    # Left open: a request answered before its email went out is not sent.
+    meetings.request(booked[1], people[1].id, people[2].id, slots[0].id, None)
+    db.session.commit()
+    meetings.cancel_by_participant(booked[2], people[2].id, later.id)
+    db.session.commit()
+    return agenda_due(slots[1].starts_at)
 
 
 def test_every_message_of_every_kind_arrives_and_reads_well(app, client, smtp_server):
@@ -185,7 +228,7 @@ def test_every_message_of_every_kind_arrives_and_reads_well(app, client, smtp_se
                 calendar = icalendar.Calendar.from_ical(part.get_content())
                 assert calendar["METHOD"] == "PUBLISH"
                 summaries = {str(e["SUMMARY"]) for e in calendar.walk("VEVENT")}
-                titles = (TITLE, "Studieresa till Göteborg", "Sista")
+                titles = (TITLE, "Studieresa till Göteborg", "Sista", "Affärsdagarna")
                 assert all(summary.endswith(titles) for summary in summaries), summaries
     attending = [
         got for got in by_kind[MessageKind.CONFIRMED] if "Frukostm" in got.message["Subject"]

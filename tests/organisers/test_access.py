@@ -477,12 +477,57 @@ def test_every_question_page_and_action_answers_each_visitor_as_it_should(client
 
     ids = {**_ids(world), "question": add("Fråga"), "spare": add("Reserv")}
     db.session.commit()
+# Meetings (webapp.meetings): the event offers them, one slot with two tables, an accepted
+# meeting between the booking's two participants' companies and one more booking.
+MEETING_PAGES = [
+    ("/organisers/events/{event}/meetings", "viewer"),
+    ("/organisers/events/{event}/meetings/agendas", "viewer"),
+    ("/organisers/events/{event}/meetings/tables", "viewer"),
+    ("/organisers/meetings/{meeting}/move", "organiser"),
+    ("/organisers/meetings/{meeting}/cancel", "organiser"),
+]
+
+
+def _meeting_world(world) -> dict[str, int]:
+    from datetime import timedelta
+
+    from webapp.i18n import STOCKHOLM
+    from webapp.meetings import services as meetings
+
+    organiser = world.people["organiser"]
+    start = world.event.sessions[0].starts_at.astimezone(STOCKHOLM)
+    meetings.set_enabled(organiser, world.event.id, True)
+    first, spare = meetings.generate_slots(
+        organiser,
+        world.event.id,
+        start.date(),
+        start.time(),
+        (start + timedelta(minutes=40)).time(),
+        20,
+        2,
+    )
+    other = f.book(world.event, 1, company=5)
+    people = [world.booking.participants[0], other.participants[0]]
+    for booking, person in ((world.booking, people[0]), (other, people[1])):
+        meetings.save_profile(booking, person.id, meetings.prefill(person))
+    meeting = meetings.request(other, people[1].id, people[0].id, first.id, None)
+    meetings.answer(world.booking, people[0].id, meeting.id, True)
+    db.session.commit()
+    return {**_ids(world), "meeting": meeting.id, "first": first.id, "spare": spare.id}
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_every_meeting_page_and_action_answers_each_visitor_as_it_should(client, world, who):
+    from webapp.meetings.models import Meeting, MeetingSlot, MeetingStatus
+
+    ids = _meeting_world(world)
     person = world.people[who]
     token = csrf_from(client.get("/organisers/login").text)
     if person is not None:
         h.login_session(client, person)
     wrong = []
     for template, level in QUESTION_PAGES:
+    for template, level in MEETING_PAGES:
         url = template.format(**ids)
         expected = 302 if who == "anonymous" else 200 if level in ALLOWED[who] else 403
         if (status := client.get(url).status_code) != expected:
@@ -497,6 +542,12 @@ def test_every_question_page_and_action_answers_each_visitor_as_it_should(client
         ("/organisers/questions/{question}/move", {"to": "down"}),
         ("/organisers/questions/{question}/hide", {"hidden": "1"}),
         ("/organisers/questions/{spare}/delete", {"confirmed": "yes"}),
+    actions = [
+        ("/organisers/events/{event}/meetings/settings", {"enabled": "y"}),
+        ("/organisers/meetings/{meeting}/move", {"slot": "{spare}"}),
+        # Moved out of the first slot, which can go now.
+        ("/organisers/meetings/slots/{first}/delete", {}),
+        ("/organisers/meetings/{meeting}/cancel", {"reason": "Krock"}),
     ]
     allowed = "organiser" in ALLOWED[who]
     for template, data in actions:
@@ -510,3 +561,13 @@ def test_every_question_page_and_action_answers_each_visitor_as_it_should(client
     assert (changed.text_sv == "Ändrad" and changed.hidden) is allowed
     assert (db.session.get(Question, ids["spare"]) is None) is allowed
     assert ("Ny" in [q.text_sv for q in questions.questions_for(world.event.id)]) is allowed
+        form = {k: v.format(**ids) for k, v in data.items()}
+        expected = 302 if who == "anonymous" else 303 if allowed else 403
+        if (status := client.post(url, data={**form, "csrf_token": token}).status_code) != expected:
+            wrong.append((url, status, expected))
+    assert not wrong
+    db.session.expire_all()
+    # Not only the status: the changes were made for organisers, and for nobody else.
+    meeting = db.session.get(Meeting, ids["meeting"])
+    assert (meeting.status == MeetingStatus.CANCELLED) is allowed
+    assert (db.session.get(MeetingSlot, ids["first"]) is None) is allowed

@@ -25,9 +25,9 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Row, and_, func, null, select
+from sqlalchemy import ColumnElement, Row, and_, func, null, select
 
-from webapp import tokens
+from webapp import signals, tokens
 from webapp.bookings.forms import ConfirmForm
 from webapp.bookings.models import Booking, BookingStatus, Participant
 from webapp.bookings.services import booking_for_token
@@ -115,8 +115,14 @@ def _sessions_of(event_id: int, start: datetime) -> Sequence[EventSession]:
     ).all()
 
 
-def _aggregate(owner: type[Participant] | type[Booking], owner_id: int, start: datetime) -> Row:
-    """One row: the token's nonce, the owner's removal, the booking's state, the sessions'."""
+def _aggregate(
+    owner: type[Participant] | type[Booking],
+    owner_id: int,
+    start: datetime,
+    extra: Sequence[ColumnElement] = (),
+) -> Row:
+    """One row: the token's nonce, the owner's removal, the booking's state, the sessions',
+    then the ``extra`` columns (what higher packages add to the feed changes with them)."""
     if owner is Participant:
         stmt = select(Participant.feed_nonce, Participant.cancelled_at).join(
             Booking, Participant.booking_id == Booking.id
@@ -132,6 +138,7 @@ def _aggregate(owner: type[Participant] | type[Booking], owner_id: int, start: d
             Event.updated_at,
             func.count(EventSession.id),
             func.max(EventSession.updated_at),
+            *extra,
         )
         .join(Event, Booking.event_id == Event.id)
         .outerjoin(EventSession, and_(EventSession.event_id == Event.id, in_window(start)))
@@ -145,13 +152,27 @@ def _private_feed(purpose: str, token: str) -> Response:
     owner = Participant if purpose == PARTICIPANT_PURPOSE else Booking
     owner_id = tokens.parse_id(token)
     start = window_start()
-    row = _aggregate(owner, owner_id, start) if owner_id is not None else None
+    # What higher packages add to a participant's feed (accepted meetings): entries whose
+    # version columns join the one aggregate query, so a 304 still costs one statement.
+    extras = (
+        [e for _r, e in signals.participant_feed_entries.send(owner_id) if e is not None]
+        if owner is Participant and owner_id is not None
+        else []
+    )
+    columns = [c for e in extras for c in e.version_columns]
+    row = _aggregate(owner, owner_id, start, columns) if owner_id is not None else None
     if row is None or not tokens.matches(purpose, owner_id, row[0], token):
         abort(404)
+    versions = tuple(row[len(row) - len(columns) :])
+    parts, at = [], 0  # each entry's own version values
+    for entry in extras:
+        parts.append(versions[at : at + len(entry.version_columns)])
+        at += len(entry.version_columns)
+    row = row[: len(row) - len(columns)]
     _nonce, removed_at, status, language, event_id, *changes, count, session_changed = row
     included = status == BookingStatus.CONFIRMED and removed_at is None
     state = FeedState(
-        (purpose, owner_id, included, status, language, base_url()),
+        (purpose, owner_id, included, status, language, base_url(), *versions),
         count if included else 0,
         newest(removed_at, *changes, session_changed),
         start,
@@ -166,6 +187,11 @@ def _private_feed(purpose: str, token: str) -> Response:
                 base_url=base_url(),
                 include_join_url=True,
                 language=language,
+                extra=[
+                    v
+                    for e, seen in zip(extras, parts, strict=True)
+                    for v in e.vevents(base_url(), seen)
+                ],
             )
 
     return conditional_calendar(state, build, private=True)

@@ -194,8 +194,10 @@ def build_calendar(
     include_join_url: bool,
     subscription: bool = True,
     language: str | None = None,
+    extra: Iterable[VEvent] = (),
 ) -> bytes:
-    """A ``METHOD:PUBLISH`` VCALENDAR with one VEVENT per session, in the order given.
+    """A ``METHOD:PUBLISH`` VCALENDAR with one VEVENT per session, in the order given, then
+    the ``extra`` ones (a participant's meetings).
 
     ``include_join_url`` puts online events' join links in; only private feeds and emails to
     booked participants may set it. ``subscription`` adds the refresh hints a feed needs.
@@ -203,9 +205,9 @@ def build_calendar(
     request's language, or the default language outside a request.
     """
     if language is None and has_request_context():
-        return _build(sessions, name, base_url, include_join_url, subscription)
+        return _build(sessions, name, base_url, include_join_url, subscription, extra)
     with force_locale(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        return _build(sessions, name, base_url, include_join_url, subscription)
+        return _build(sessions, name, base_url, include_join_url, subscription, extra)
 
 
 def _build(
@@ -214,6 +216,7 @@ def _build(
     base_url: str,
     include_join_url: bool,
     subscription: bool,
+    extra: Iterable[VEvent] = (),
 ) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -233,6 +236,8 @@ def _build(
         calendar.add_component(
             vevent(session, base_url=base_url, include_join_url=include_join_url)
         )
+    for component in extra:
+        calendar.add_component(component)
     return fold(calendar.to_ical())
 
 

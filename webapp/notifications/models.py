@@ -37,6 +37,13 @@ class MessageKind(enum.StrEnum):
     INVITATION = "invitation"  # a colleague's invitation to an organisation
     AID_CERTIFICATE = "aid_certificate"  # de minimis aid granted or changed, with the PDF
     AID_WITHDRAWN = "aid_withdrawn"  # that aid withdrawn before the event: certificate void
+    # Meetings between participants (webapp.meetings), to one participant each.
+    MEETING_REQUESTED = "meeting_requested"  # someone asks the recipient for a meeting
+    MEETING_ACCEPTED = "meeting_accepted"  # the recipient's request was accepted
+    MEETING_DECLINED = "meeting_declined"  # the recipient's request was declined
+    MEETING_CANCELLED = "meeting_cancelled"  # cancelled by the other side, an organiser, ...
+    MEETING_MOVED = "meeting_moved"  # an organiser moved it to another time or table
+    MEETING_AGENDA = "meeting_agenda"  # the recipient's accepted meetings, the day before
 
     @property
     def is_account(self) -> bool:
@@ -65,7 +72,25 @@ _KIND_LABELS = {
     MessageKind.INVITATION: _l("Invitation"),
     MessageKind.AID_CERTIFICATE: _l("Certificate of de minimis aid"),
     MessageKind.AID_WITHDRAWN: _l("De minimis aid withdrawn"),
+    MessageKind.MEETING_REQUESTED: _l("Meeting request"),
+    MessageKind.MEETING_ACCEPTED: _l("Meeting accepted"),
+    MessageKind.MEETING_DECLINED: _l("Meeting declined"),
+    MessageKind.MEETING_CANCELLED: _l("Meeting cancelled"),
+    MessageKind.MEETING_MOVED: _l("Meeting moved"),
+    MessageKind.MEETING_AGENDA: _l("Meeting agenda"),
 }
+
+#: Kinds about one participant's meetings (webapp.meetings); their payload names the meeting.
+MEETING_KINDS = frozenset(
+    {
+        MessageKind.MEETING_REQUESTED,
+        MessageKind.MEETING_ACCEPTED,
+        MessageKind.MEETING_DECLINED,
+        MessageKind.MEETING_CANCELLED,
+        MessageKind.MEETING_MOVED,
+        MessageKind.MEETING_AGENDA,
+    }
+)
 
 #: Kinds about an account, not an event: no event, booking or organiser page, and a link
 #: that is a credential (shown only where whoever reads it may hold it).

@@ -27,7 +27,7 @@ from webapp.aid.models import AidGrant
 from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Participant
 from webapp.db import db, utcnow
 from webapp.events.models import Event
-from webapp.notifications import account_messages, outbox
+from webapp.notifications import account_messages, meeting_messages, outbox
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 
 _PLACED_KINDS = {
@@ -277,6 +277,10 @@ _RECEIVERS = (
     (signals.colleague_invited, on_colleague_invited),
     (signals.aid_granted, on_aid_granted),
     (signals.aid_withdrawn, on_aid_withdrawn),
+    (signals.meeting_requested, meeting_messages.on_requested),
+    (signals.meeting_answered, meeting_messages.on_answered),
+    (signals.meeting_cancelled, meeting_messages.on_cancelled),
+    (signals.meeting_moved, meeting_messages.on_moved),
 )
 
 

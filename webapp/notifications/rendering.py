@@ -75,9 +75,10 @@ from webapp.db import db
 from webapp.events.models import Event, EventKind
 from webapp.feedback import services as feedback
 from webapp.i18n import format_date
-from webapp.notifications import account_messages, mime, unsubscribe
+from webapp.notifications import account_messages, meeting_messages, mime, unsubscribe
 from webapp.notifications.models import (
     CONFIRMING_KINDS,
+    MEETING_KINDS,
     UNSUBSCRIBABLE_KINDS,
     MessageKind,
     NotWanted,
@@ -102,6 +103,12 @@ _SUBJECTS = {
     MessageKind.INVITATION: _l("Invitation to %(organisation)s on Träffpunkt"),
     MessageKind.AID_CERTIFICATE: _l("Certificate of de minimis aid: %(title)s"),
     MessageKind.AID_WITHDRAWN: _l("De minimis aid withdrawn: %(title)s"),
+    MessageKind.MEETING_REQUESTED: _l("Meeting request: %(title)s"),
+    MessageKind.MEETING_ACCEPTED: _l("Meeting accepted: %(title)s"),
+    MessageKind.MEETING_DECLINED: _l("Meeting declined: %(title)s"),
+    MessageKind.MEETING_CANCELLED: _l("Meeting cancelled: %(title)s"),
+    MessageKind.MEETING_MOVED: _l("Meeting moved: %(title)s"),
+    MessageKind.MEETING_AGENDA: _l("Your meetings at %(title)s"),
 }
 
 #: Kinds that carry the event's calendar file for people who attend.
@@ -388,6 +395,8 @@ def _calendar(
 def _render_event(row: OutboxMessage, language: str, cache: BatchCache | None) -> RenderedEmail:
     with force_locale(language):
         context = _context(row)
+        if row.kind in MEETING_KINDS:
+            context.update(meeting_messages.context(row, _is_booker(row, row.booking)))
         rendered = RenderedEmail(
             recipient=_recipient(row),
             subject=_subject(row),

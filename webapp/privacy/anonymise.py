@@ -24,6 +24,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import bindparam, func, or_, select, update
 
+from webapp import signals
 from webapp.bookings.models import Booking, Participant
 from webapp.db import db
 from webapp.feedback.models import FeedbackAnswer
@@ -210,4 +211,6 @@ def anonymise(
             select(_O.c.id).where(or_(*conditions), _O.c.content_erased_at.is_(None))
         ).all()
         erase_outbox(messages, now)
+    if participant_ids:
+        signals.people_anonymised.send(None, participant_ids=participant_ids)
     db.session.expire_all()

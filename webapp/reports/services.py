@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
+from webapp import signals
 from webapp.accounts.models import User
 from webapp.aid import services as aid_services
 from webapp.db import db
@@ -114,6 +115,8 @@ class Report:
     figures: figures.Figures
     #: De minimis aid granted in the scope and period, per company, with each tally.
     aid: list[aid_services.CompanyAid] = field(default_factory=list)
+    #: Summary lines higher packages add (webapp.signals.report_figures): (label, number).
+    extra: tuple[tuple[str, int], ...] = ()
 
 
 def _authenticated_memberships(user: User | None) -> set[int]:
@@ -188,6 +191,13 @@ def _ids(scope: Scope) -> tuple[int | None, int | None]:
 def report(scope: Scope, period: Period) -> Report:
     """Every figure of the report (a fixed number of aggregate queries)."""
     project_id, organisation_id = _ids(scope)
+    extra = signals.report_figures.send(
+        None,
+        project_id=project_id,
+        organisation_id=organisation_id,
+        start=period.start,
+        end=period.end,
+    )
     return Report(
         scope,
         period,
@@ -198,6 +208,7 @@ def report(scope: Scope, period: Period) -> Report:
             first=period.first,
             last=period.last,
         ),
+        tuple(line for _receiver, lines in extra for line in lines or ()),
     )
 
 

@@ -89,6 +89,7 @@ def _summary(report: Report, generated: datetime) -> list[list[Cell]]:
         [_("Evaluation answers"), fig.responses_total],
         [_("Average overall rating (1–5)"), _rounded(fig.overall_average)],
         [_("Average usefulness for the company (1–5)"), _rounded(fig.usefulness_average)],
+        *([label, value] for label, value in report.extra),
     ]
     return lines
 

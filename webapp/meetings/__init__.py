@@ -1,0 +1,1 @@
+"""B2B meetings at an event: slots × tables, meeting profiles, requests and answers."""
