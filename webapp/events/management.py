@@ -72,6 +72,9 @@ class EventData:
     registration_closes_at: datetime | None = None
     requires_approval: bool = False
     reminder_offsets: list[int] = field(default_factory=list)
+    first_reminder_offsets: list[int] = field(default_factory=list)
+    practical_info: str = ""
+    practical_info_en: str = ""
     project_id: int | None = None
 
 
@@ -91,7 +94,10 @@ _PLAIN_FIELDS = (
     "registration_closes_at",
     "requires_approval",
     "project_id",
+    "practical_info",
+    "practical_info_en",
 )
+_REMINDER_FIELDS = ("reminder_offsets", "first_reminder_offsets")
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -264,6 +270,7 @@ def create_event(user: User, organisation_id: int, data: EventData) -> Event:
         setattr(event, name, getattr(data, name))
     event.capacity = data.capacity
     event.reminder_offsets = list(data.reminder_offsets)
+    event.first_reminder_offsets = list(data.first_reminder_offsets)
     event.sessions = [
         EventSession(starts_at=s.starts_at, ends_at=s.ends_at, title=s.title, venue=s.venue)
         for s in data.sessions
@@ -287,6 +294,10 @@ def _locked_event(user: User, event_id: int, role: Role) -> Event:
         raise NotAllowed()
     require_role(user, event.organisation_id, role)
     return event
+
+
+def _reminder_plan_of(event: Event) -> tuple[list[int], list[int]]:
+    return list(event.reminder_offsets or []), list(event.first_reminder_offsets or [])
 
 
 def update_event(user: User, event_id: int, data: EventData, now: datetime | None = None) -> Event:
@@ -313,18 +324,21 @@ def update_event(user: User, event_id: int, data: EventData, now: datetime | Non
         )
     changed = sorted(
         name
-        for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS, "capacity", "reminder_offsets")
+        for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS, "capacity")
         if getattr(event, name) != getattr(data, name)
     )
+    old_plan = _reminder_plan_of(event)
+    new_plan = (list(data.reminder_offsets), list(data.first_reminder_offsets))
+    if old_plan != new_plan:
+        changed.append("reminder_offsets")
     place_changed = any(getattr(event, n) != getattr(data, n) for n in _PLACE_FIELDS)
     capacity_raised = event.capacity is not None and (
         data.capacity is None or data.capacity > event.capacity
     )
-    old_offsets = list(event.reminder_offsets or [])
     for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS):
         setattr(event, name, getattr(data, name))
     event.capacity = data.capacity
-    event.reminder_offsets = list(data.reminder_offsets)
+    event.reminder_offsets, event.first_reminder_offsets = new_plan
     times_changed, session_place_changed = _apply_sessions(event, data.sessions, now)
     if times_changed:
         changed.append("sessions")
@@ -334,8 +348,9 @@ def update_event(user: User, event_id: int, data: EventData, now: datetime | Non
     )
     if capacity_raised:
         signals.event_capacity_raised.send(event)
-    if old_offsets != event.reminder_offsets:
-        signals.reminder_offsets_changed.send(event, old=old_offsets, new=event.reminder_offsets)
+    if old_plan != new_plan:
+        # Pending reminders follow the new plan (sent ones are never sent again).
+        signals.reminder_offsets_changed.send(event, old=old_plan[0], new=new_plan[0])
     if changed:
         audit.record(
             user,
@@ -418,6 +433,7 @@ def duplicate(user: User, event_id: int) -> Event:
         sequence=0,
         capacity=source.capacity,
         reminder_offsets=list(source.reminder_offsets or []),
+        first_reminder_offsets=list(source.first_reminder_offsets or []),
     )
     for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS):
         setattr(copy, name, getattr(source, name))
