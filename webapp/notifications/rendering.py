@@ -97,6 +97,7 @@ _SUBJECTS = {
     MessageKind.PASSWORD_RESET: _l("Set a new password for Träffpunkt"),
     MessageKind.INVITATION: _l("Invitation to %(organisation)s on Träffpunkt"),
     MessageKind.AID_CERTIFICATE: _l("Certificate of de minimis aid: %(title)s"),
+    # ORGANISER_MESSAGE: the organiser's own subject (Message.text_in).
 }
 
 #: Kinds that carry the event's calendar file for people who attend.
@@ -256,6 +257,10 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
     booking = row.booking
     attends = _attends(row, booking)
     sessions = [s for s in event.sessions if s.cancelled_at is None]
+    language = language_of(row)
+    text = (row.payload or {}).get("text")
+    if row.organiser_message is not None:
+        text = row.organiser_message.text_in(language)[1]
     return {
         "message": row,
         "kind": row.kind.value,
@@ -280,11 +285,17 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
         ),
         "unsubscribe_url": _unsubscribe_url(row),
         "payload": row.payload or {},
-        "paragraphs": paragraphs((row.payload or {}).get("text")),
+        "text": text,
+        "paragraphs": paragraphs(text),
+        # What to bring, how to get there: in confirmations and reminders.
+        "practical_info": event.practical_info_for(language),
+        "practical_paragraphs": paragraphs(event.practical_info_for(language)),
     }
 
 
 def _subject(row: OutboxMessage) -> str:
+    if row.organiser_message is not None:
+        return row.organiser_message.text_in(language_of(row))[0]
     starts = row.session.starts_at if row.session is not None else row.event.starts_at
     return str(_SUBJECTS[row.kind] % {"title": row.event.title, "date": format_date(starts)})
 
