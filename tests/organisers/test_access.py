@@ -48,6 +48,8 @@ GET_PAGES = [
     ("/organisers/participants/{participant}/edit", "organiser"),
     ("/organisers/organisations/{home}/members", "admin"),
     ("/organisers/events/{event}/outbox", "viewer"),
+    # Writing to participants shows one of their emails (with a manage link): organisers.
+    ("/organisers/events/{event}/messages/new", "organiser"),
     # A rendered message carries the company's manage link: organisers only.
     ("/organisers/outbox/{message}", "organiser"),
     # Reports: an organisation's for its members, a project's for its lead and partners.
@@ -96,6 +98,11 @@ POST_ACTIONS = [
     ("/organisers/events/{event}/unpublish", "organiser", {}),
     ("/organisers/events/{event}/publish", "organiser", {}),
     ("/organisers/events/{event}/follow-up", "organiser", {"text": "Tack för i dag!"}),
+    (
+        "/organisers/events/{event}/messages/new",
+        "organiser",
+        {"audience": "everyone", "subject_sv": "Hej", "body_sv": "Välkomna!", "confirmed": "yes"},
+    ),
     ("/organisers/outbox/{message}/resend", "organiser", {}),
     (
         "/organisers/companies/{company}/edit",
@@ -155,6 +162,11 @@ ASKING_ACTIONS = [
     ("/organisers/bookings/{booking}/move", "organiser", {"target": "cancel"}),
     ("/organisers/participants/{participant}/remove", "organiser", {}),
     ("/organisers/events/{event}/cancel", "organiser", {}),
+    (
+        "/organisers/events/{event}/messages/new",
+        "organiser",
+        {"audience": "confirmed", "subject_sv": "Hej", "body_sv": "Välkomna!"},
+    ),
     ("/organisers/memberships/{membership}/remove", "admin", {}),
 ]
 

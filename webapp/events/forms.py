@@ -198,11 +198,17 @@ class ReminderForm(Form):
     def minutes(self) -> int:
         return (self.days.data or 0) * DAY_MINUTES + (self.hours.data or 0) * 60
 
-    def validate_hours(self, field: IntegerField) -> None:
-        if not self.is_empty() and not self.days.errors and self.minutes() == 0:
-            raise ValidationError(
-                _l("A reminder must be at least an hour before: enter days or hours.")
-            )
+    def validate(self, extra_validators: dict | None = None) -> bool:
+        """Field rules, then: a filled row is at least an hour before (here, because an
+        empty optional field stops its own validator chain)."""
+        valid = super().validate(extra_validators)
+        if valid and not self.is_empty() and self.minutes() == 0:
+            self.hours.errors = [
+                *self.hours.errors,
+                _l("A reminder must be at least an hour before: enter days or hours."),
+            ]
+            return False
+        return valid
 
     def fill(self, minutes: int, scope: str) -> None:
         days, rest = divmod(minutes, DAY_MINUTES)
