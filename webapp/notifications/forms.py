@@ -66,7 +66,8 @@ class MessageForm(AppForm):
         """Field rules, then: a session for an attendance group, and at least one language
         with both a subject and a message (a half-written language is pointed out)."""
         valid = super().validate(extra_validators)
-        if self.audience.data and Audience(self.audience.data).needs_session:
+        chosen = self.audience.data if not self.audience.errors else None
+        if chosen and Audience(chosen).needs_session:
             if not self.session.data:
                 self.session.errors.append(_l("Choose the session."))
         written = False
