@@ -144,7 +144,11 @@ def test_one_email_per_recipient_in_the_bookings_language(world, smtp_server: Sm
     db.session.commit()
     assert message.recipient_count == 6
     dispatch.dispatch_due()
-    got = [r for r in smtp_server.received if r.message["Subject"] in ("Ta med dator", "Bring a laptop")]
+    got = [
+        r
+        for r in smtp_server.received
+        if r.message["Subject"] in ("Ta med dator", "Bring a laptop")
+    ]
     assert sorted(r.rcpt_tos[0] for r in got) == sorted(
         _addresses([w.shared, w.english, w.unmarked])
     )
@@ -155,7 +159,11 @@ def test_one_email_per_recipient_in_the_bookings_language(world, smtp_server: Sm
         assert received.message["Subject"] == ("Bring a laptop" if english else "Ta med dator")
         assert ("Bring a laptop on Thursday." in text) is english
         assert ("Ta med en dator på torsdag." in text) is not english
-        contact = address in {w.shared.contact_email, w.english.contact_email, w.unmarked.contact_email}
+        contact = address in {
+            w.shared.contact_email,
+            w.english.contact_email,
+            w.unmarked.contact_email,
+        }
         booking = next(b for b in (w.shared, w.english, w.unmarked) if address in _addresses([b]))
         link = f"/bookings/{bookings.manage_token(booking)}"
         assert (link in text) is contact, address
@@ -216,7 +224,9 @@ def _organiser_rows() -> int:
 
 def test_preview_shows_the_count_and_one_email_then_sends_on_confirmation(client, world):
     h.login_session(client, world.organiser)
-    page = _compose(client, world.event, audience="not_attended", session=str(world.event.sessions[0].id))
+    page = _compose(
+        client, world.event, audience="not_attended", session=str(world.event.sessions[0].id)
+    )
     assert page.status_code == 200
     assert "2 recipients get the message" in page.text or "2 mottagare får meddelandet" in page.text
     assert "Ta med en dator." in page.text  # the first recipient's email, rendered

@@ -179,9 +179,7 @@ def test_a_changed_plan_replans_what_is_pending_and_never_resends(app, client):
         "reminders-2-hours": "3",
         "reminders-2-scope": "each",
     }
-    response = h.post_form(
-        client, f"/organisers/events/{event.id}/edit", _edit_form(event, **plan)
-    )
+    response = h.post_form(client, f"/organisers/events/{event.id}/edit", _edit_form(event, **plan))
     assert response.status_code == 303, response.text
     db.session.expire_all()
     assert [(o, d) for _i, o, d in _due()] == [

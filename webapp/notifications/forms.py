@@ -67,9 +67,8 @@ class MessageForm(AppForm):
         with both a subject and a message (a half-written language is pointed out)."""
         valid = super().validate(extra_validators)
         chosen = self.audience.data if not self.audience.errors else None
-        if chosen and Audience(chosen).needs_session:
-            if not self.session.data:
-                self.session.errors.append(_l("Choose the session."))
+        if chosen and Audience(chosen).needs_session and not self.session.data:
+            self.session.errors.append(_l("Choose the session."))
         written = False
         for language in ("sv", "en"):
             subject = getattr(self, f"subject_{language}")

@@ -13,9 +13,9 @@ is being sent or failed, so re-planning after a time change never sends a remind
 Offsets are minutes, but whole days count on the Stockholm wall clock
 (:func:`reminder_due`), and the plan (:func:`reminder_plan`) has offsets for every session
 and for the first only, and drops a later session's reminder that would come before the
-previous session is over. Offsets whose due time has passed are skipped: a booking two days before the event gets no
-"7 days before" reminder, and a booking made after the last reminder gets none. A
-participant who unsubscribed gets none.
+previous session is over. Offsets whose due time has passed are skipped: a booking two
+days before the event gets no "7 days before" reminder, and a booking made after the last
+reminder gets none. A participant who unsubscribed gets none.
 
 Account messages (password reset, invitation) are queued by account_messages.
 """
