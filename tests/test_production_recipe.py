@@ -367,8 +367,10 @@ def _flow(
         registration_opens_time="",
         registration_closes_date="",
         registration_closes_time="",
-        reminder_offsets="1440",
         **{
+            "reminders-0-days": "1",
+            "reminders-0-hours": "",
+            "reminders-0-scope": "each",
             "sessions-0-id": "",
             "sessions-0-start_date": "2027-03-14",
             "sessions-0-start_time": "10:00",

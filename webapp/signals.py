@@ -37,8 +37,9 @@ event_cancelled = _signals.signal("event-cancelled")
 #: An organiser raised an event's capacity or made it unlimited (sender: the Event); the
 #: waiting list is promoted into the new seats.
 event_capacity_raised = _signals.signal("event-capacity-raised")
-#: An organiser changed an event's reminder offsets (sender: the Event; kwargs ``old``,
-#: ``new``, lists of minutes). Pending reminders are re-planned.
+#: An organiser changed an event's reminder plan (sender: the Event; kwargs ``old``,
+#: ``new``, its lists of minutes before each session; the first-session offsets may have
+#: changed instead). Pending reminders are re-planned.
 reminder_offsets_changed = _signals.signal("reminder-offsets-changed")
 
 #: Someone asked for a password reset link (sender: the address typed; kwarg ``user``, its

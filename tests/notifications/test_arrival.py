@@ -64,7 +64,7 @@ def long_lines(received: Received) -> list[int]:
 
 
 def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind, list[Received]]:
-    """All twenty-two kinds sent to the SMTP server, for events of ORGANISATION."""
+    """All twenty-three kinds sent to the SMTP server, for events of ORGANISATION."""
     org = f.organisation(ORGANISATION, contact_email="hej@asa.example.se")
     admin = h.user(org, Role.ADMIN, name="Anna Admin", email="admin@asa.example.se")
     webinar = f.event(
@@ -122,6 +122,21 @@ def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind
             "csrf_token": csrf_from(page.text),
             "text": PARAGRAPH + "\r\n\r\nVälkomna tillbaka!\r\nHälsningar, Anna",
             "feedback_url": "https://forms.example.se/utvardering",
+        },
+    )
+    assert response.status_code == 303
+    # A message of the organiser's own to everyone booked, typed in both languages.
+    page = client.get(f"/organisers/events/{webinar.id}/messages/new")
+    response = client.post(
+        f"/organisers/events/{webinar.id}/messages/new",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "audience": "everyone",
+            "subject_sv": "Nytt rum – 'B12' & mer",
+            "body_sv": PARAGRAPH + "\r\n\r\nVälkomna!",
+            "subject_en": "New room",
+            "body_en": "We meet in B12.",
+            "confirmed": "yes",
         },
     )
     assert response.status_code == 303

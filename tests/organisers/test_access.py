@@ -55,6 +55,8 @@ GET_PAGES = [
     ("/organisers/events/{event}/outbox", "viewer"),
     # The evaluation's results (with its free text): the running organisation's members.
     ("/organisers/events/{event}/feedback", "viewer"),
+    # Writing to participants shows one of their emails (with a manage link): organisers.
+    ("/organisers/events/{event}/messages/new", "organiser"),
     # A rendered message carries the company's manage link: organisers only.
     ("/organisers/outbox/{message}", "organiser"),
     # Reports: an organisation's for its members, a project's for its lead and partners.
@@ -108,6 +110,11 @@ POST_ACTIONS = [
     ("/organisers/events/{event}/unpublish", "organiser", {}),
     ("/organisers/events/{event}/publish", "organiser", {}),
     ("/organisers/events/{event}/follow-up", "organiser", {"text": "Tack för i dag!"}),
+    (
+        "/organisers/events/{event}/messages/new",
+        "organiser",
+        {"audience": "everyone", "subject_sv": "Hej", "body_sv": "Välkomna!", "confirmed": "yes"},
+    ),
     ("/organisers/outbox/{message}/resend", "organiser", {}),
     (
         "/organisers/events/{event}/feedback/questions",
@@ -172,6 +179,11 @@ ASKING_ACTIONS = [
     ("/organisers/bookings/{booking}/move", "organiser", {"target": "cancel"}),
     ("/organisers/participants/{participant}/remove", "organiser", {}),
     ("/organisers/events/{event}/cancel", "organiser", {}),
+    (
+        "/organisers/events/{event}/messages/new",
+        "organiser",
+        {"audience": "confirmed", "subject_sv": "Hej", "body_sv": "Välkomna!"},
+    ),
     ("/organisers/memberships/{membership}/remove", "admin", {}),
 ]
 

@@ -48,7 +48,18 @@ def _form(**overrides: object) -> dict[str, object]:
         "registration_opens_time": "",
         "registration_closes_date": "2027-03-01",
         "registration_closes_time": "23:59",
-        "reminder_offsets": "10080, 1440",
+        # Reminders: 7 days before the first session, 1 day and 2 hours before each.
+        "reminders-0-days": "7",
+        "reminders-0-hours": "",
+        "reminders-0-scope": "first",
+        "reminders-1-days": "1",
+        "reminders-1-hours": "2",
+        "reminders-1-scope": "each",
+        "reminders-2-days": "",
+        "reminders-2-hours": "",
+        "reminders-2-scope": "each",
+        "practical_info": "Ta med laptop.\n\nParkering finns.",
+        "practical_info_en": "",
         "sessions-0-id": "",
         "sessions-0-start_date": "2027-03-14",
         "sessions-0-start_time": "13:00",
@@ -81,7 +92,9 @@ def test_create_event_with_sessions_in_stockholm_time(client, organiser):
     assert event.kind == EventKind.WORKSHOP_SERIES
     assert event.capacity == 20 and event.max_per_company == 3
     assert event.requires_approval
-    assert event.reminder_offsets == [10080, 1440]
+    assert event.reminder_offsets == [26 * 60]
+    assert event.first_reminder_offsets == [7 * 24 * 60]
+    assert event.practical_info == "Ta med laptop.\n\nParkering finns."
     first, second = event.sessions
     # 13:00 in March is winter time (UTC+1); 09:00 in June is summer time (UTC+2).
     assert first.starts_at == datetime(2027, 3, 14, 12, 0, tzinfo=UTC)
@@ -109,8 +122,13 @@ BAD_INPUT = [
     ({"online_url": "not a link"}, "online_url"),
     ({"kind": "webinar", "venue": "", "online_url": ""}, "online_url"),
     ({"venue": ""}, "venue"),
-    ({"reminder_offsets": "a week"}, "reminder_offsets"),
-    ({"reminder_offsets": "0"}, "reminder_offsets"),
+    ({"reminders-0-days": "a week"}, "reminders-0-days"),
+    ({"reminders-0-days": "0", "reminders-0-hours": "0"}, "reminders-0-hours"),
+    ({"reminders-0-days": "0"}, "reminders-0-hours"),
+    ({"reminders-1-days": "365", "reminders-1-hours": ""}, "reminders-1-days"),
+    ({"reminders-1-days": "-1"}, "reminders-1-days"),
+    ({"reminders-1-hours": "24"}, "reminders-1-hours"),
+    ({"practical_info": "x" * 5001}, "practical_info"),
     ({"registration_closes_time": ""}, "registration_closes_time"),
     (
         {"registration_opens_date": "2027-03-02", "registration_opens_time": "10:00"},
@@ -290,7 +308,10 @@ def test_changing_reminder_offsets_is_announced(client, booked):
         h.post_form(
             client,
             f"/organisers/events/{booked.id}/edit",
-            _edit_form(booked, reminder_offsets="60"),
+            _edit_form(
+                booked,
+                **{"reminders-0-days": "", "reminders-1-days": "0", "reminders-1-hours": "1"},
+            ),
         )
     assert changed[0][1]["new"] == [60]
 

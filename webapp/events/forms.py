@@ -29,13 +29,18 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp.events.management import EventData, SessionData
-from webapp.events.models import DEFAULT_REMINDER_OFFSETS, Event, EventKind
+from webapp.events.models import DAY_MINUTES, Event, EventKind, default_reminder_plan
 from webapp.formtools import DATE_MESSAGE, AppForm, IsoDateField, TextArea, choices, parse_id
 from webapp.i18n import STOCKHOLM
 from webapp.regions import COUNTIES, country_choices, county_choices
 
 MAX_SESSIONS = 30
-MAX_REMINDER_MINUTES = 60 * 24 * 60  # 60 days
+#: Reminders are less than a year before (a year or more is a typo, not a plan).
+MAX_REMINDER_DAYS = 364
+MAX_REMINDERS = 8
+#: Empty reminder rows the form offers below the planned ones.
+SPARE_REMINDER_ROWS = 2
+EACH, FIRST = "each", "first"
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
 
@@ -161,6 +166,63 @@ class SessionForm(Form):
         )
 
 
+class ReminderForm(Form):
+    """One reminder: days and hours before, before every session or the first only. A row
+    left empty is no reminder."""
+
+    days = IntegerField(
+        _l("Days before"),
+        [
+            Optional(),
+            NumberRange(
+                min=0,
+                max=MAX_REMINDER_DAYS,
+                message=_l(
+                    "Enter 0 to %(max)s days: a reminder is sent less than a year before.",
+                    max=MAX_REMINDER_DAYS,
+                ),
+            ),
+        ],
+        render_kw={"inputmode": "numeric", "size": 4},
+    )
+    hours = IntegerField(
+        _l("Hours before"),
+        [Optional(), NumberRange(min=0, max=23, message=_l("Enter 0 to 23 hours."))],
+        render_kw={"inputmode": "numeric", "size": 3},
+    )
+    scope = SelectField(
+        _l("Before"),
+        choices=choices(
+            ((EACH, _l("every session")), (FIRST, _l("the first session only"))),
+        ),
+        default=EACH,
+    )
+
+    def is_empty(self) -> bool:
+        return self.days.data is None and self.hours.data is None
+
+    def minutes(self) -> int:
+        return (self.days.data or 0) * DAY_MINUTES + (self.hours.data or 0) * 60
+
+    def validate(self, extra_validators: dict | None = None) -> bool:
+        """Field rules, then: a filled row is at least an hour before (here, because an
+        empty optional field stops its own validator chain)."""
+        valid = super().validate(extra_validators)
+        if valid and not self.is_empty() and self.minutes() == 0:
+            self.hours.errors = [
+                *self.hours.errors,
+                _l("A reminder must be at least an hour before: enter days or hours."),
+            ]
+            return False
+        return valid
+
+    def fill(self, minutes: int, scope: str) -> None:
+        days, rest = divmod(minutes, DAY_MINUTES)
+        self.days.data = days
+        self.hours.data = rest // 60
+        self.scope.data = scope
+
+
 class EventForm(AppForm):
     """Create or edit an event; sessions are added and removed with submit buttons."""
 
@@ -247,15 +309,29 @@ class EventForm(AppForm):
     requires_approval = BooleanField(
         _l("Organisers select the companies (bookings wait for approval)")
     )
-    reminder_offsets = StringField(
-        _l("Reminders (minutes before each session)"),
-        [Optional(), Length(max=200)],
-        filters=[_strip],
+    practical_info = TextArea(
+        _l("Practical information"),
+        [Optional(), Length(max=5000)],
         description=_l(
-            "Separate with commas; 10080 is 7 days, 1440 is 1 day, 60 is 1 hour. "
-            "Empty: no reminders."
+            "What to bring, how to get there. Sent in the confirmation and every reminder, "
+            "and shown on the booking's page."
+        ),
+        render_kw={"rows": 4},
+    )
+    practical_info_en = TextArea(
+        _l("Practical information in English (optional)"),
+        [Optional(), Length(max=5000)],
+        description=_l("For bookings made in English; empty: the text above is sent."),
+        render_kw={"rows": 4},
+    )
+    default_reminders = BooleanField(
+        _l("The usual reminders for this kind of event"),
+        description=_l(
+            "A week and a day before; a webinar also an hour before; a workshop series the "
+            "day before each session and a week before the first. Untick to plan them below."
         ),
     )
+    reminders = FieldList(FormField(ReminderForm), min_entries=SPARE_REMINDER_ROWS + 1)
     sessions = FieldList(FormField(SessionForm), min_entries=1)
     add_session = SubmitField(_l("Add a session"))
     submit = SubmitField(_l("Save"))
@@ -268,8 +344,8 @@ class EventForm(AppForm):
         self.project.choices = choices(((str(p.id), p.name) for p in projects), empty="—")
         self.county.choices = choices(county_choices(), empty="—")
         self.country.choices = choices(country_choices())
-        if not self.is_submitted() and not self.reminder_offsets.data and "obj" not in kwargs:
-            self.reminder_offsets.data = ", ".join(str(m) for m in DEFAULT_REMINDER_OFFSETS)
+        if not self.is_submitted():
+            self.default_reminders.data = True
 
     # --- field rules ----------------------------------------------------------------
 
@@ -277,16 +353,9 @@ class EventForm(AppForm):
         if field.data and field.data not in COUNTIES:
             raise ValidationError(_l("Choose a county from the list."))
 
-    def validate_reminder_offsets(self, field: StringField) -> None:
-        try:
-            self.offsets()
-        except ValueError:
-            raise ValidationError(
-                _l(
-                    "Enter whole minutes between 1 and %(max)s, separated by commas.",
-                    max=MAX_REMINDER_MINUTES,
-                )
-            ) from None
+    def validate_reminders(self, field: FieldList) -> None:
+        if sum(not entry.form.is_empty() for entry in field.entries) > MAX_REMINDERS:
+            raise ValidationError(_l("At most %(n)s reminders.", n=MAX_REMINDERS))
 
     def validate(self, extra_validators: dict | None = None) -> bool:
         """Field rules, then the rules that involve several fields.
@@ -320,13 +389,15 @@ class EventForm(AppForm):
 
     # --- conversion -----------------------------------------------------------------
 
-    def offsets(self) -> list[int]:
-        """The reminder offsets in minutes, largest first; ValueError when malformed."""
-        parts = [p.strip() for p in (self.reminder_offsets.data or "").split(",") if p.strip()]
-        values = sorted({int(p) for p in parts}, reverse=True)
-        if any(v < 1 or v > MAX_REMINDER_MINUTES for v in values):
-            raise ValueError("out of range")
-        return values
+    def reminder_plan(self) -> tuple[list[int], list[int]]:
+        """(minutes before every session, minutes before the first only), largest first:
+        the kind's defaults when ticked, else the rows filled in."""
+        if self.default_reminders.data:
+            return default_reminder_plan(EventKind(self.kind.data))
+        rows = [entry.form for entry in self.reminders.entries if not entry.form.is_empty()]
+        every = {row.minutes() for row in rows if row.scope.data != FIRST}
+        first = {row.minutes() for row in rows if row.scope.data == FIRST} - every
+        return sorted(every, reverse=True), sorted(first, reverse=True)
 
     def _moment(self, which: str) -> datetime | None:
         day = getattr(self, f"registration_{which}_date").data
@@ -335,6 +406,7 @@ class EventForm(AppForm):
 
     def to_data(self) -> EventData:
         online = self.online_url.data or None
+        every, first = self.reminder_plan()
         return EventData(
             kind=EventKind(self.kind.data),
             title=self.title.data,
@@ -354,7 +426,10 @@ class EventForm(AppForm):
             registration_opens_at=self._moment("opens"),
             registration_closes_at=self._moment("closes"),
             requires_approval=bool(self.requires_approval.data),
-            reminder_offsets=self.offsets(),
+            reminder_offsets=every,
+            first_reminder_offsets=first,
+            practical_info=(self.practical_info.data or "").strip(),
+            practical_info_en=(self.practical_info_en.data or "").strip(),
             project_id=parse_id(self.project.data),
             sessions=[entry.form.to_data() for entry in self.sessions.entries],
         )
@@ -376,13 +451,22 @@ class EventForm(AppForm):
             "capacity",
             "max_per_company",
             "requires_approval",
+            "practical_info",
+            "practical_info_en",
         ):
             getattr(self, name).data = getattr(event, name)
         self.kind.data = event.kind.value
         self.county.data = event.county or ""
         self.country.data = event.country
         self.project.data = str(event.project_id or "")
-        self.reminder_offsets.data = ", ".join(str(m) for m in event.reminder_offsets or [])
+        self.default_reminders.data = False
+        planned = [(m, EACH) for m in event.reminder_offsets or []] + [
+            (m, FIRST) for m in event.first_reminder_offsets or []
+        ]
+        while len(self.reminders.entries) < len(planned) + SPARE_REMINDER_ROWS:
+            self.reminders.append_entry()
+        for entry, (minutes, scope) in zip(self.reminders.entries, planned, strict=False):
+            entry.form.fill(minutes, scope)
         for which in ("opens", "closes"):
             moment = getattr(event, f"registration_{which}_at")
             if moment:

@@ -41,6 +41,8 @@ FIELD_LABELS = {
     "online_url": _l("join link"),
     "capacity": _l("capacity"),
     "reminder_offsets": _l("reminders"),
+    "practical_info": _l("practical information"),
+    "practical_info_en": _l("practical information in English"),
     "sessions": _l("sessions"),
     "name": _l("name"),
     "email": _l("email address"),

@@ -80,6 +80,9 @@ class EventData:
     registration_closes_at: datetime | None = None
     requires_approval: bool = False
     reminder_offsets: list[int] = field(default_factory=list)
+    first_reminder_offsets: list[int] = field(default_factory=list)
+    practical_info: str = ""
+    practical_info_en: str = ""
     project_id: int | None = None
     title_en: str | None = None
     summary_en: str | None = None
@@ -103,12 +106,15 @@ _PLAIN_FIELDS = (
     "registration_closes_at",
     "requires_approval",
     "project_id",
+    "practical_info",
+    "practical_info_en",
     # A translation is no change of place: it neither bumps the sequence nor emails anyone.
     "title_en",
     "summary_en",
     "description_en",
     "venue_en",
 )
+_REMINDER_FIELDS = ("reminder_offsets", "first_reminder_offsets")
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -288,6 +294,7 @@ def create_event(user: User, organisation_id: int, data: EventData) -> Event:
         setattr(event, name, getattr(data, name))
     event.capacity = data.capacity
     event.reminder_offsets = list(data.reminder_offsets)
+    event.first_reminder_offsets = list(data.first_reminder_offsets)
     event.sessions = [
         EventSession(
             starts_at=s.starts_at,
@@ -320,6 +327,10 @@ def _locked_event(user: User, event_id: int, role: Role) -> Event:
     return event
 
 
+def _reminder_plan_of(event: Event) -> tuple[list[int], list[int]]:
+    return list(event.reminder_offsets or []), list(event.first_reminder_offsets or [])
+
+
 def update_event(user: User, event_id: int, data: EventData, now: datetime | None = None) -> Event:
     """Apply an organiser's edit. Needs organiser.
 
@@ -344,18 +355,21 @@ def update_event(user: User, event_id: int, data: EventData, now: datetime | Non
         )
     changed = sorted(
         name
-        for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS, "capacity", "reminder_offsets")
+        for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS, "capacity")
         if getattr(event, name) != getattr(data, name)
     )
+    old_plan = _reminder_plan_of(event)
+    new_plan = (list(data.reminder_offsets), list(data.first_reminder_offsets))
+    if old_plan != new_plan:
+        changed.append("reminder_offsets")
     place_changed = any(getattr(event, n) != getattr(data, n) for n in _PLACE_FIELDS)
     capacity_raised = event.capacity is not None and (
         data.capacity is None or data.capacity > event.capacity
     )
-    old_offsets = list(event.reminder_offsets or [])
     for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS):
         setattr(event, name, getattr(data, name))
     event.capacity = data.capacity
-    event.reminder_offsets = list(data.reminder_offsets)
+    event.reminder_offsets, event.first_reminder_offsets = new_plan
     times_changed, session_place_changed = _apply_sessions(event, data.sessions, now)
     if times_changed:
         changed.append("sessions")
@@ -365,8 +379,9 @@ def update_event(user: User, event_id: int, data: EventData, now: datetime | Non
     )
     if capacity_raised:
         signals.event_capacity_raised.send(event)
-    if old_offsets != event.reminder_offsets:
-        signals.reminder_offsets_changed.send(event, old=old_offsets, new=event.reminder_offsets)
+    if old_plan != new_plan:
+        # Pending reminders follow the new plan (sent ones are never sent again).
+        signals.reminder_offsets_changed.send(event, old=old_plan[0], new=new_plan[0])
     if changed:
         audit.record(
             user,
@@ -449,6 +464,7 @@ def duplicate(user: User, event_id: int) -> Event:
         sequence=0,
         capacity=source.capacity,
         reminder_offsets=list(source.reminder_offsets or []),
+        first_reminder_offsets=list(source.first_reminder_offsets or []),
     )
     for name in (*_PLAIN_FIELDS, *_PLACE_FIELDS):
         setattr(copy, name, getattr(source, name))

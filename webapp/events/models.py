@@ -15,7 +15,8 @@ from webapp.db import UTCDateTime, db, str_enum, utcnow
 from webapp.i18n import AuthoredText, current_language
 from webapp.organisations.models import Organisation, Project
 
-DEFAULT_REMINDER_OFFSETS = [7 * 24 * 60, 24 * 60]  # minutes before the session: 7 days, 1 day
+DAY_MINUTES = 24 * 60
+DEFAULT_REMINDER_OFFSETS = [7 * DAY_MINUTES, DAY_MINUTES]  # minutes before: 7 days, 1 day
 
 
 #: The second language organisers may write an event in; the plain columns hold the
@@ -62,6 +63,7 @@ _TRANSLATION_LABELS = {
     "summary": _l("summary"),
     "description": _l("description"),
     "venue": _l("venue"),
+    "practical_info": _l("practical information"),
     "session_titles": _l("session titles"),
 }
 
@@ -93,6 +95,21 @@ _KIND_LABELS = {
     EventKind.CONFERENCE: _l("Conference"),
     EventKind.WORKSHOP_SERIES: _l("Workshop series"),
 }
+
+
+def default_reminder_plan(kind: EventKind) -> tuple[list[int], list[int]]:
+    """A new event's reminders by kind: (minutes before each session that gets reminders,
+    minutes before the first session only).
+
+    A workshop series: the day before each session, and a week before the first only (a
+    week before every session would pile up when sessions are a week apart). A webinar:
+    also an hour before, when a join link is easiest lost. Others: a week and a day before.
+    """
+    if kind == EventKind.WORKSHOP_SERIES:
+        return [DAY_MINUTES], [7 * DAY_MINUTES]
+    if kind == EventKind.WEBINAR:
+        return [*DEFAULT_REMINDER_OFFSETS, 60], []
+    return list(DEFAULT_REMINDER_OFFSETS), []
 
 
 class EventStatus(enum.StrEnum):
@@ -169,10 +186,21 @@ class Event(Translated, db.Model):
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Organisers select the companies (study trips): bookings wait as pending, take no seat.
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: Minutes before a session that reminders go out.
+    #: Minutes before each session that gets reminders (every session of a workshop
+    #: series, else the first) that reminders go out; whole days count on the Stockholm
+    #: wall clock (notifications.outbox.reminder_due).
     reminder_offsets: Mapped[list[int]] = mapped_column(
         JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS)
     )
+    #: Minutes before the first session only (a series' "a week before the start").
+    first_reminder_offsets: Mapped[list[int]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
+    #: What to bring, how to get there: in the confirmation, every reminder and on the
+    #: manage page. Swedish (or the only language given).
+    practical_info: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: The same in English; emails in English fall back to ``practical_info`` when empty.
+    practical_info_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: iCal SEQUENCE: grows whenever times, place or status change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     #: First session's start and last session's end, kept by events.services.sync_span so the
@@ -186,7 +214,7 @@ class Event(Translated, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    translated_fields = ("title", "summary", "description", "venue")
+    translated_fields = ("title", "summary", "description", "venue", "practical_info")
 
     organisation: Mapped[Organisation] = relationship(back_populates="events")
     project: Mapped[Project | None] = relationship(back_populates="events")
@@ -195,6 +223,12 @@ class Event(Translated, db.Model):
         order_by="EventSession.starts_at",
         cascade="all, delete-orphan",
     )
+
+    def practical_info_for(self, language: str) -> str:
+        """The practical information in ``language``, else in the other one."""
+        if language == "en":
+            return self.practical_info_en or self.practical_info or ""
+        return self.practical_info or self.practical_info_en or ""
 
     @property
     def is_online(self) -> bool:

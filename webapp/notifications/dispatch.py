@@ -168,6 +168,7 @@ def _load(ids: Sequence[int]) -> list[OutboxMessage]:
                 selectinload(OutboxMessage.booking).selectinload(Booking.company),
                 selectinload(OutboxMessage.participant),
                 selectinload(OutboxMessage.session),
+                selectinload(OutboxMessage.organiser_message),
                 selectinload(OutboxMessage.user)
                 .selectinload(User.memberships)
                 .selectinload(Membership.organisation),

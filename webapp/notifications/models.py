@@ -44,6 +44,7 @@ class MessageKind(enum.StrEnum):
     MEETING_CANCELLED = "meeting_cancelled"  # cancelled by the other side, an organiser, ...
     MEETING_MOVED = "meeting_moved"  # an organiser moved it to another time or table
     MEETING_AGENDA = "meeting_agenda"  # the recipient's accepted meetings, the day before
+    ORGANISER_MESSAGE = "organiser_message"  # an organiser's own message to a group (Message)
 
     @property
     def is_account(self) -> bool:
@@ -78,6 +79,7 @@ _KIND_LABELS = {
     MessageKind.MEETING_CANCELLED: _l("Meeting cancelled"),
     MessageKind.MEETING_MOVED: _l("Meeting moved"),
     MessageKind.MEETING_AGENDA: _l("Meeting agenda"),
+    MessageKind.ORGANISER_MESSAGE: _l("Message from the organisers"),
 }
 
 #: Kinds about one participant's meetings (webapp.meetings); their payload names the meeting.
@@ -128,6 +130,82 @@ _STATUS_LABELS = {
     MessageStatus.FAILED: _l("Failed"),
     MessageStatus.CANCELLED: lazy_pgettext("message status", "Cancelled"),
 }
+
+
+class Audience(enum.StrEnum):
+    """Whom an organiser's message goes to."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    PENDING = "pending"  # awaiting approval
+    DECLINED = "declined"
+    ATTENDED = "attended"  # participants marked present at one session
+    NOT_ATTENDED = "not_attended"  # confirmed participants not marked present at one session
+    EVERYONE = "everyone"  # every booking that is not cancelled
+
+    @property
+    def label(self) -> str:
+        return str(_AUDIENCE_LABELS[self])
+
+    @property
+    def lazy_label(self) -> Any:
+        return _AUDIENCE_LABELS[self]
+
+    @property
+    def needs_session(self) -> bool:
+        return self in (Audience.ATTENDED, Audience.NOT_ATTENDED)
+
+
+_AUDIENCE_LABELS = {
+    Audience.CONFIRMED: _l("Confirmed bookings"),
+    Audience.WAITLISTED: _l("The waiting list"),
+    Audience.PENDING: _l("Bookings awaiting approval"),
+    Audience.DECLINED: _l("Declined bookings"),
+    Audience.ATTENDED: _l("Participants who attended a session"),
+    Audience.NOT_ATTENDED: _l("Participants who did not attend a session"),
+    Audience.EVERYONE: _l("Everyone registered (not cancelled)"),
+}
+
+
+class Message(db.Model):
+    """An organiser's own message to a group of an event's bookings or participants.
+
+    Written once, sent as one outbox row per recipient (kind ``organiser_message``), each
+    rendered in its booking's language: the text in that language, else the other one.
+    """
+
+    __tablename__ = "organiser_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    #: Who sent it; None once the account is gone.
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    audience: Mapped[Audience] = mapped_column(str_enum(Audience, "message_audience"))
+    #: The session of an ``attended`` or ``not_attended`` audience.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_sessions.id", ondelete="SET NULL")
+    )
+    #: Swedish text; empty when written in English only.
+    subject_sv: Mapped[str] = mapped_column(String(200), default="")
+    body_sv: Mapped[str] = mapped_column(Text, default="")
+    #: English text; empty when written in Swedish only.
+    subject_en: Mapped[str] = mapped_column(String(200), default="")
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    #: How many emails were queued.
+    recipient_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[Event] = relationship()
+    sender: Mapped[User | None] = relationship()
+    session: Mapped[EventSession | None] = relationship()
+
+    def text_in(self, language: str) -> tuple[str, str]:
+        """(subject, body) in ``language``, else in the other language."""
+        if language == "en" and self.subject_en:
+            return self.subject_en, self.body_en
+        if self.subject_sv:
+            return self.subject_sv, self.body_sv
+        return self.subject_en, self.body_en
 
 
 class OutboxMessage(db.Model):
@@ -182,6 +260,10 @@ class OutboxMessage(db.Model):
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitations.id", ondelete="CASCADE"), index=True
     )
+    #: The organiser's message this row sends (kind ``organiser_message``).
+    organiser_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organiser_messages.id", ondelete="CASCADE"), index=True
+    )
     #: Small extras the templates need (reminder offset, what changed, follow-up text).
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: When it should go out (for reminders: session start minus the offset).
@@ -211,3 +293,4 @@ class OutboxMessage(db.Model):
     session: Mapped[EventSession | None] = relationship()
     user: Mapped[User | None] = relationship()
     invitation: Mapped[Invitation | None] = relationship()
+    organiser_message: Mapped[Message | None] = relationship()

@@ -10,9 +10,12 @@ Reminders (DESIGN.md, Outbox): one row per participant × session × offset, key
 ``reminder:p{participant}:s{session}:o{offset}``. Planning is an upsert that moves pending
 (and revives cancelled) reminders to their new due time but never touches one that was sent,
 is being sent or failed, so re-planning after a time change never sends a reminder twice.
-Offsets whose due time has passed are skipped: a booking two days before the event gets no
-"7 days before" reminder, and a booking made after the last reminder gets none. A
-participant who unsubscribed gets none.
+Offsets are minutes, but whole days count on the Stockholm wall clock
+(:func:`reminder_due`), and the plan (:func:`reminder_plan`) has offsets for every session
+and for the first only, and drops a later session's reminder that would come before the
+previous session is over. Offsets whose due time has passed are skipped: a booking two
+days before the event gets no "7 days before" reminder, and a booking made after the last
+reminder gets none. A participant who unsubscribed gets none.
 
 Account messages (password reset, invitation) are queued by account_messages.
 """
@@ -20,7 +23,7 @@ Account messages (password reset, invitation) are queued by account_messages.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -28,7 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.bookings.models import Booking, Participant
 from webapp.db import db, utcnow
-from webapp.events.models import Event, EventKind, EventSession
+from webapp.events.models import DAY_MINUTES, Event, EventKind, EventSession
+from webapp.i18n import STOCKHOLM
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 
 _TABLE = OutboxMessage.__table__
@@ -265,34 +269,69 @@ def _reminder_key(participant_id: int, session_id: int, offset: int) -> str:
     return f"{MessageKind.REMINDER}:p{participant_id}:s{session_id}:o{offset}"
 
 
+def reminder_due(starts_at: datetime, offset: int) -> datetime:
+    """When a reminder ``offset`` minutes before ``starts_at`` is due, in people's terms:
+    whole days on the Stockholm wall clock ("the day before" is at the same clock time,
+    also across a change to or from summer time), the hours and minutes left over as
+    elapsed time."""
+    days, minutes = divmod(offset, DAY_MINUTES)
+    local = starts_at.astimezone(STOCKHOLM)
+    wall = datetime.combine(local.date() - timedelta(days=days), local.time(), tzinfo=STOCKHOLM)
+    return wall.astimezone(UTC) - timedelta(minutes=minutes)
+
+
+def reminder_plan(event: Event) -> list[tuple[EventSession, int, datetime]]:
+    """Every (session, offset, due time) the event's plan asks for, past ones included.
+
+    The event's offsets apply to each session that gets reminders, its first-session
+    offsets to the first only. A reminder for a later session that would be due before
+    the previous session is over is dropped: people are still on their way to, or sitting
+    in, that session, and a reminder of the next one would only confuse (and a week-ahead
+    reminder would otherwise jump over a session).
+    """
+    sessions = reminder_sessions(event)
+    every = _offsets(event.reminder_offsets)
+    first = _offsets(event.first_reminder_offsets)
+    plan = []
+    previous = None
+    for index, session in enumerate(sessions):
+        offsets = sorted(set(every) | set(first), reverse=True) if index == 0 else every
+        for offset in offsets:
+            due = reminder_due(session.starts_at, offset)
+            if previous is not None and due < previous.ends_at:
+                continue
+            plan.append((session, offset, due))
+        previous = session
+    return plan
+
+
+def _offsets(values: Iterable[int] | None) -> list[int]:
+    return sorted({int(o) for o in (values or []) if int(o) > 0}, reverse=True)
+
+
 def _wanted_reminders(
     event: Event, participants: Iterable[Participant], now: datetime
 ) -> list[dict[str, Any]]:
     rows = []
-    sessions = reminder_sessions(event)
-    offsets = sorted({int(o) for o in (event.reminder_offsets or []) if int(o) > 0})
+    plan = [(session, offset, due) for session, offset, due in reminder_plan(event) if due > now]
     for person in participants:
         if person.unsubscribed_at is not None:
             continue  # asked for no more reminders (notifications.unsubscribe)
-        for session in sessions:
-            for offset in offsets:
-                due = session.starts_at - timedelta(minutes=offset)
-                if due <= now:
-                    continue
-                rows.append(
-                    message_row(
-                        MessageKind.REMINDER,
-                        _reminder_key(person.id, session.id, offset),
-                        event.id,
-                        person.email,
-                        person.name,
-                        due,
-                        booking_id=person.booking_id,
-                        participant_id=person.id,
-                        session_id=session.id,
-                        payload={"offset": offset},
-                    )
+        for session, offset, due in plan:
+            rows.append(
+                message_row(
+                    MessageKind.REMINDER,
+                    _reminder_key(person.id, session.id, offset),
+                    event.id,
+                    person.email,
+                    person.name,
+                    due,
+                    booking_id=person.booking_id,
+                    participant_id=person.id,
+                    session_id=session.id,
+                    payload={"offset": offset},
                 )
+            )
     return rows
 
 

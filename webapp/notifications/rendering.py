@@ -109,6 +109,7 @@ _SUBJECTS = {
     MessageKind.MEETING_CANCELLED: _l("Meeting cancelled: %(title)s"),
     MessageKind.MEETING_MOVED: _l("Meeting moved: %(title)s"),
     MessageKind.MEETING_AGENDA: _l("Your meetings at %(title)s"),
+    # ORGANISER_MESSAGE: the organiser's own subject (Message.text_in).
 }
 
 #: Kinds that carry the event's calendar file for people who attend.
@@ -311,6 +312,10 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
     attends = _attends(row, booking)
     checkin_participant = _checkin_participant(row, booking)
     sessions = [s for s in event.sessions if s.cancelled_at is None]
+    language = language_of(row)
+    text = (row.payload or {}).get("text")
+    if row.organiser_message is not None:
+        text = row.organiser_message.text_in(language)[1]
     return {
         "message": row,
         "kind": row.kind.value,
@@ -336,7 +341,11 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
         "unsubscribe_url": _unsubscribe_url(row),
         "evaluation_url": _evaluation_url(row),
         "payload": row.payload or {},
-        "paragraphs": paragraphs((row.payload or {}).get("text")),
+        "text": text,
+        "paragraphs": paragraphs(text),
+        # What to bring, how to get there: in confirmations and reminders.
+        "practical_info": event.practical_info_for(language),
+        "practical_paragraphs": paragraphs(event.practical_info_for(language)),
         "checkin_participant": checkin_participant,
         "checkin_code": checkin.code(checkin_participant) if checkin_participant else None,
         "checkin_cid": _checkin_cid(checkin_participant) if checkin_participant else None,
@@ -344,6 +353,8 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
 
 
 def _subject(row: OutboxMessage) -> str:
+    if row.organiser_message is not None:
+        return row.organiser_message.text_in(language_of(row))[0]
     starts = row.session.starts_at if row.session is not None else row.event.starts_at
     return str(
         _SUBJECTS[row.kind] % {"title": row.event.text("title"), "date": format_date(starts)}

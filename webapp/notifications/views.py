@@ -20,11 +20,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.accounts.forms import ConfirmForm
+from webapp.accounts.models import Role
 from webapp.accounts.services import role_in
+from webapp.confirming import CONFIRMED, ORGANISER_LAYOUT, is_confirmed
 from webapp.db import db
+from webapp.errors import one_transaction
+from webapp.events.admin import event_or_404
+from webapp.events.models import Event
 from webapp.extensions import csrf, limiter
-from webapp.notifications import dispatch, rendering, services, unsubscribe
-from webapp.notifications.forms import FollowUpForm
+from webapp.i18n import format_long_span
+from webapp.notifications import dispatch, messages, rendering, services, unsubscribe
+from webapp.notifications.forms import FollowUpForm, MessageForm
 from webapp.notifications.models import OutboxMessage
 
 bp = Blueprint("notifications", __name__)
@@ -56,6 +62,7 @@ def _outbox_page(event_id: int, follow_up_form: FollowUpForm, status: int = 200)
             mail_enabled=dispatch.mail_enabled(),
             follow_up_form=follow_up_form,
             resend_form=ConfirmForm(),
+            sent_messages=messages.sent_messages(current_user, event_id),
             role=role_in(current_user, summary.event.organisation_id),
         ),
         status,
@@ -125,6 +132,74 @@ def follow_up(event_id: int):
     db.session.commit()
     flash(_("The thank-you was queued for %(n)s participants.", n=count), "success")
     return redirect(url_for("notifications.event_outbox", event_id=event_id), code=303)
+
+
+def _message_form(event: Event) -> MessageForm:
+    sessions = [
+        (str(s.id), format_long_span(s.starts_at, s.ends_at) + (f" – {s.title}" if s.title else ""))
+        for s in event.sessions
+        if s.cancelled_at is None
+    ]
+    return MessageForm(sessions=sessions)
+
+
+def _compose_page(event: Event, form: MessageForm, status: int = 200):
+    return (
+        render_template(
+            "notifications/compose.html",
+            event=event,
+            form=form,
+            role=role_in(current_user, event.organisation_id),
+        ),
+        status,
+    )
+
+
+@bp.route("/organisers/events/<int:event_id>/messages/new", methods=["GET", "POST"])
+@login_required
+def compose(event_id: int):
+    """Write a message (GET), see its recipients and one email (POST), send it (POST with
+    ``confirmed=yes``, from the preview page; see webapp.confirming)."""
+    event = event_or_404(event_id, Role.ORGANISER)
+    form = _message_form(event)
+    if request.method == "GET":
+        return _compose_page(event, form)
+    if not form.validate_on_submit():
+        return _compose_page(event, form, 422)
+    if request.form.get("change"):
+        # "Change the message" on the preview: the form again, as it was filled in.
+        return _compose_page(event, form)
+    draft = form.to_draft()
+    if not is_confirmed():
+        with one_transaction(form) as attempt:
+            preview = messages.preview(current_user, event.id, draft)
+        if not attempt.ok:
+            return _compose_page(event, form, 422)
+        with rendering.email_context():
+            sample = rendering.render(preview.sample)
+        fields = [
+            (name, value)
+            for name, value in request.form.items(multi=True)
+            if name not in ("csrf_token", CONFIRMED, "change")
+        ]
+        return render_template(
+            "notifications/message_preview.html",
+            layout=ORGANISER_LAYOUT,
+            event=event,
+            preview=preview,
+            sample=sample,
+            fields=fields,
+            action=request.full_path.rstrip("?"),
+        )
+    with one_transaction(form) as attempt:
+        message = messages.send(current_user, event.id, draft)
+    if not attempt.ok:
+        return _compose_page(event, form, 422)
+    flash(
+        _("The message was queued for %(n)s recipients.", n=message.recipient_count),
+        "success",
+    )
+    return redirect(url_for("notifications.event_outbox", event_id=event.id), code=303)
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"], endpoint="unsubscribe")

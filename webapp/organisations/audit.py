@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "participant.edited": _l("Participant edited"),
     "participant.removed": _l("Participant removed"),
     "attendance.marked": _l("Attendance marked"),
+    "message.sent": _l("Message sent to participants"),
     "member.invited": _l("Colleague invited"),
     "member.joined": _l("Member joined"),
     "member.role_changed": _l("Member's role changed"),
