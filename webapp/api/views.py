@@ -27,8 +27,10 @@ from webapp.api.params import MAX_ID, BadParameter, Cursor, event_query, whole_n
 from webapp.api.params import slug as check_slug
 from webapp.db import utcnow
 from webapp.events.feeds import public_url
+from webapp.events.page_versions import site_version
 from webapp.events.services import get_public_event
 from webapp.extensions import limiter
+from webapp.http_cache import public_page
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -120,6 +122,7 @@ def _cors(response: Response) -> Response:
 
 
 @bp.get("/")
+@public_page(site_version)
 def index() -> Response:
     """Where everything is."""
     return json_response(
@@ -133,11 +136,13 @@ def index() -> Response:
 
 
 @bp.get("/openapi.json")
+@public_page(site_version)
 def spec() -> Response:
     return json_response(openapi.document(public_url("api.index").rstrip("/")))
 
 
 @bp.get("/events")
+@public_page(site_version)
 def events() -> Response:
     """Published events still running or to come (or in the dates asked for), by start."""
     query = event_query(request)
@@ -164,6 +169,7 @@ def events() -> Response:
 
 
 @bp.get("/events/<event_id>")
+@public_page(site_version)
 def event(event_id: str) -> Response:
     """A published or cancelled event with its sessions."""
     # Read here rather than by an <int:> converter, whose range check fails in routing,
@@ -178,11 +184,13 @@ def event(event_id: str) -> Response:
 
 
 @bp.get("/organisations")
+@public_page(site_version)
 def organisations() -> Response:
     return json_response({"data": [serialise.organisation(o) for o in queries.organisations()]})
 
 
 @bp.get("/organisations/<slug>")
+@public_page(site_version)
 def organisation(slug: str) -> Response:
     found = queries.organisations(_path_slug(slug))
     if not found:
@@ -191,11 +199,13 @@ def organisation(slug: str) -> Response:
 
 
 @bp.get("/projects")
+@public_page(site_version)
 def projects() -> Response:
     return json_response({"data": [serialise.project(p) for p in queries.projects()]})
 
 
 @bp.get("/projects/<slug>")
+@public_page(site_version)
 def project(slug: str) -> Response:
     found = queries.projects(_path_slug(slug))
     if not found:
