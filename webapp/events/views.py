@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from webapp.events import services
-from webapp.events.page_versions import event_version, site_version
 from webapp.events.models import EventKind
-from webapp.organisations.services import public_project, renamed_slug
+from webapp.events.page_versions import event_version, site_version
 from webapp.http_cache import public_page
+from webapp.organisations.services import public_project, renamed_slug
 from webapp.regions import COUNTIES
 
 bp = Blueprint("events", __name__)
