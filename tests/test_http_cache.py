@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from flask.testing import FlaskClient
 
 from tests import factories as f
 from tests.accounts.helpers import login_session, user
-from tests.conftest import _truncate_all, csrf_from, make_app
+from tests.conftest import _truncate_all, csrf_from, make_app, need
 from webapp.accounts.models import Role
 from webapp.db import db
 from webapp.events.models import Event
@@ -258,10 +257,7 @@ def _redis_up() -> bool:
 
 
 def test_redis_cache_is_shared_between_apps(database_url: str, db_backend: str):
-    if not _redis_up():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis must run at 127.0.0.1:6379 in CI")
-        pytest.skip("needs Redis at 127.0.0.1:6379 (apt-get install redis-server)")
+    need(_redis_up(), f"Redis is not reachable at {REDIS_URL}; start redis-server")
     prefix = f"test-{uuid.uuid4().hex}:"
     config = {"CACHE_REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}
     one, two = make_app(database_url, **config), make_app(database_url, **config)

@@ -20,9 +20,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
-    from webapp import http
+    from webapp import http, operations
 
     http.init_app(app)
+    operations.init_app(app)
     from webapp import notifications
 
     notifications.init_app(app)
