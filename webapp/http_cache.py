@@ -46,10 +46,10 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, current_app, make_response, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask import Flask, Request, Response, current_app, make_response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_caching import Cache
-from werkzeug.http import is_resource_modified
+from werkzeug.http import http_date, is_resource_modified
 
 cache = Cache()
 
@@ -67,6 +67,12 @@ class ReadOnlySessionInterface(SecureCookieSessionInterface):
     request that brought no session cookie and left the session empty could not have
     depended on it, so nothing is said.
     """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # No cookie, nothing to verify: skip building the signing serializer.
+        if app.config["SESSION_COOKIE_NAME"] not in request.cookies and app.secret_key:
+            return self.session_class()
+        return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not session and not session.modified and not has_session_cookie():
@@ -132,14 +138,14 @@ def shared_cache_allowed() -> bool:
 
 
 def set_cache_headers(response: Response, etag: str, last_modified: datetime) -> None:
-    response.set_etag(etag)
-    response.last_modified = last_modified
-    response.cache_control.max_age = max_age()
-    if shared_cache_allowed():
-        response.cache_control.public = True
-    else:
-        response.cache_control.private = True
-    response.vary.add("Accept-Language")
+    # Plain strings: werkzeug's header objects re-serialise on every attribute set, which
+    # shows on a request that does little else.
+    headers = response.headers
+    headers["ETag"] = f'"{etag}"'
+    headers["Last-Modified"] = http_date(last_modified)
+    scope = "public" if shared_cache_allowed() else "private"
+    headers["Cache-Control"] = f"{scope}, max-age={max_age()}"
+    headers["Vary"] = "Accept-Language"
 
 
 def answer(
@@ -206,9 +212,9 @@ def public_page(
             found = version(**kwargs)
             if found is None:
                 return view(**kwargs)
-            from webapp.i18n import current_language
+            from webapp.i18n import select_locale
 
-            key = (request.endpoint, request.full_path, current_language())
+            key = (request.endpoint, request.full_path, select_locale())
             return answer(key, found, lambda: view(**kwargs))
 
         return wrapper

@@ -123,7 +123,9 @@ class Event(db.Model):
     #: EventRescheduled, previousStartDate); None when it never moved after publication.
     previous_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(back_populates="events")
@@ -168,6 +170,8 @@ class EventSession(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Last change to this row; with Event.updated_at it dates the session's iCal VEVENT
     #: (DTSTAMP, LAST-MODIFIED) and the feeds' ETag, so a session-only edit is news too.
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     event: Mapped[Event] = relationship(back_populates="sessions")

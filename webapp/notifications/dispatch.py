@@ -44,8 +44,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 import smtplib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -121,7 +121,7 @@ class Organisation(db.Model):
     #: Last change to this row: part of the public pages' cache version (webapp.http_cache);
     #: empty for rows not changed since it was added.
     updated_at: Mapped[datetime | None] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
     )
 
     events: Mapped[list[Event]] = relationship(back_populates="organisation")
@@ -215,7 +215,7 @@ class Project(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Last change to this row (see Organisation.updated_at).
     updated_at: Mapped[datetime | None] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
     )
 
     organisation: Mapped[Organisation] = relationship(back_populates="projects")
