@@ -214,7 +214,8 @@ def public_page(
                 return view(**kwargs)
             from webapp.i18n import select_locale
 
-            key = (request.endpoint, request.full_path, select_locale())
+            # The host too: some links are built on the address the page was asked at.
+            key = (request.host, request.endpoint, request.full_path, select_locale())
             return answer(key, found, lambda: view(**kwargs))
 
         return wrapper
