@@ -9,8 +9,9 @@ message). The language is not kept in the session either (:mod:`webapp.i18n`).
 **Validators from cheap version data.** Each public view is wrapped in :func:`public_page`
 with a function that returns its :class:`Version`: a handful of columns read with one
 small query (the newest ``updated_at`` of the rows the page shows, ``seats_taken``, counts
-for deletions). The ``ETag`` is a hash of that version, the URL with its query, the
-language, and the current period of ``PUBLIC_CACHE_SECONDS``; the period stands for what
+for deletions). The ``ETag`` is a hash of that version, the host and the URL with its
+query (some links follow the address asked at), the language, and the current period of
+``PUBLIC_CACHE_SECONDS``; the period stands for what
 changes with time alone (registration opening or closing, an event becoming past). So:
 
 - a change made by someone (an edit, a booking, a rename) gives the next request a new
