@@ -58,6 +58,7 @@ def public_urls(site: dict[str, Any]) -> list[str]:
         "/privacy",
         f"/organisations/{org.slug}/privacy",
         "/accessibility",
+        "/healthz",
         # Error pages too.
         "/no-such-page",
         "/events/999999",
