@@ -117,6 +117,8 @@ def main() -> None:
                 "SECRET_KEY": "bench",
                 "SQLALCHEMY_DATABASE_URI": url,
                 "PUBLIC_BASE_URL": "https://traffpunkt.example.se",
+                # The whole request is timed cold: no built feed kept (webapp.http_cache).
+                "CACHE_TYPE": "NullCache",
             }
         )
         with app.app_context():

@@ -20,9 +20,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
-    from webapp import http
+    from webapp import http, operations
 
     http.init_app(app)
+    operations.init_app(app)
     from webapp import notifications
 
     notifications.init_app(app)
@@ -49,7 +50,7 @@ class _IdConverter(IntegerConverter):
 
 def _register_extensions(app: Flask) -> None:
     from webapp import db as database
-    from webapp import i18n
+    from webapp import http_cache, i18n
     from webapp.extensions import csrf, db, limiter, mail, migrate
 
     db.init_app(app)
@@ -61,6 +62,7 @@ def _register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     i18n.init_app(app)
+    http_cache.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

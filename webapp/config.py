@@ -109,6 +109,16 @@ class Defaults:
     OUTBOX_LEASE_SECONDS = 300
     OUTBOX_MAX_ATTEMPTS = 6
     OUTBOX_RETRY_SECONDS = 60
+    # Public pages (webapp.http_cache): how long a browser or proxy may keep one before
+    # revalidating (and the period in which what changes with time alone is re-evaluated),
+    # the shared cache of rendered pages and built feeds (Redis when CACHE_REDIS_URL is set,
+    # e.g. redis://127.0.0.1:6379/1; in process otherwise), and how long an entry lives.
+    PUBLIC_CACHE_SECONDS = 30
+    CACHE_REDIS_URL: str | None = None
+    CACHE_DEFAULT_TIMEOUT = 600
+    CACHE_THRESHOLD = 2000
+    # One JSON line per request and per dispatched outbox batch when "json".
+    LOG_FORMAT = "text"
     # Show every queued email rendered at /dev/outbox (always on while app.debug).
     SHOW_OUTBOX = False
     ENV_NAME = "development"
@@ -126,9 +136,11 @@ _ENV_STRINGS = (
     "RATELIMIT_STORAGE_URI",
     "API_RATE_LIMIT",
     "ENV_NAME",
+    "CACHE_REDIS_URL",
+    "LOG_FORMAT",
 )
 _ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SCHEDULER_IN_PROCESS", "SHOW_OUTBOX")
-_ENV_INTS = ("MAIL_PORT", "PROXY_HOPS")
+_ENV_INTS = ("MAIL_PORT", "PROXY_HOPS", "PUBLIC_CACHE_SECONDS")
 
 
 def _truthy(value: str) -> bool:

@@ -1,7 +1,9 @@
 """Language choice and the date and time formats every page, email and export uses.
 
-The language follows the visitor's choice (a switch on every page, kept in a cookie),
-then the browser's Accept-Language, then Swedish. Times use the 24-hour clock, always in
+The language follows ``?lang=`` in the URL (feeds, the embed, shared links), then the
+visitor's choice (a switch on every page, kept in a ``lang`` cookie set only by the switch:
+no server session, so public pages stay cacheable, see ``webapp.http_cache``), then the
+browser's Accept-Language, then Swedish. Times use the 24-hour clock, always in
 Europe/Stockholm whatever the language. Dates in tables, exports and forms are ISO 8601
 (2026-03-14); a date that stands alone in running text carries its weekday, in the
 page's language ("tis 15 dec 2026", "Tue 15 Dec 2026": filters ``longdate``, ``longspan``).
@@ -48,9 +50,9 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands, the scheduler: the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in languages:
-        return chosen
+    for chosen in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if chosen in languages:
+            return chosen
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
@@ -114,10 +116,17 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-@bp.post("/language")
+@bp.route("/language", methods=["GET", "POST"])
 def set_language():
-    response = redirect(safe_next(request.form.get("next")), code=303)
-    lang = request.form.get("lang", "")
+    """Keep the visitor's language in a cookie and go back to the page.
+
+    No CSRF token: the form is on every page, and a token would give every visitor a
+    session (and every page ``Set-Cookie``). Another site making a visitor switch language
+    does no harm they cannot undo with one click.
+    """
+    values = request.values
+    response = redirect(safe_next(values.get("next")), code=303)
+    lang = values.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         response.set_cookie(
             LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
@@ -160,6 +169,9 @@ def compile_translations_command() -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(compile_translations_command)
     babel.init_app(app, locale_selector=select_locale)
+    from webapp.extensions import csrf
+
+    csrf.exempt(set_language)
     app.register_blueprint(bp)
     app.jinja_env.filters.update(
         date=format_date,

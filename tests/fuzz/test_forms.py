@@ -378,7 +378,14 @@ FORMS: list[tuple[str, str, str, str | None, Fields]] = [
         "/bookings/{manage}",
         lambda ids: {"participant": str(ids["participant"])},
     ),
-    ("language", "anonymous", "/language", "/", lambda ids: {"lang": "en", "next": "/"}),
+    # The switch takes no CSRF token (webapp.i18n); the token comes from any form's page.
+    (
+        "language",
+        "anonymous",
+        "/language",
+        "/organisers/password/reset",
+        lambda ids: {"lang": "en", "next": "/"},
+    ),
     (
         "feedback-answer",
         "anonymous",

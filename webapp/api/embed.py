@@ -31,7 +31,9 @@ from webapp.api.params import BadParameter, EventQuery, slug
 from webapp.db import db, utcnow
 from webapp.events.feeds import public_url
 from webapp.events.models import EventKind
+from webapp.events.page_versions import site_version
 from webapp.events.services import registration_open
+from webapp.http_cache import public_page
 from webapp.i18n import current_language
 from webapp.organisations.models import Organisation, Project
 from webapp.regions import COUNTIES
@@ -80,6 +82,7 @@ def _about(args: dict[str, str]) -> str | None:
 
 
 @bp.get("/embed/events")
+@public_page(site_version)
 def events() -> Response:
     args = _filter_args()
     lang = request.args.get("lang")

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from webapp.db import db
 from webapp.events.feeds import base_url, public_url
 from webapp.events.models import Event, EventStatus
+from webapp.events.page_versions import site_version
+from webapp.http_cache import public_page
 
 bp = Blueprint("seo", __name__)
 
@@ -33,6 +35,7 @@ def _url(loc: str, lastmod: str | None = None) -> str:
 
 
 @bp.get("/sitemap.xml")
+@public_page(site_version)
 def sitemap() -> Response:
     rows = db.session.execute(
         select(Event.id, Event.updated_at)

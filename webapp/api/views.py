@@ -27,8 +27,10 @@ from webapp.api.params import MAX_ID, BadParameter, Cursor, event_query, whole_n
 from webapp.api.params import slug as check_slug
 from webapp.db import utcnow
 from webapp.events.feeds import public_url
+from webapp.events.page_versions import site_version
 from webapp.events.services import get_public_event
 from webapp.extensions import limiter
+from webapp.http_cache import public_page
 from webapp.i18n import current_language
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -124,6 +126,7 @@ def _cors(response: Response) -> Response:
 
 
 @bp.get("/")
+@public_page(site_version)
 def index() -> Response:
     """Where everything is."""
     return json_response(
@@ -137,11 +140,13 @@ def index() -> Response:
 
 
 @bp.get("/openapi.json")
+@public_page(site_version)
 def spec() -> Response:
     return json_response(openapi.document(public_url("api.index").rstrip("/")))
 
 
 @bp.get("/events")
+@public_page(site_version)
 def events() -> Response:
     """Published events still running or to come (or in the dates asked for), by start."""
     query = event_query(request)
@@ -168,6 +173,7 @@ def events() -> Response:
 
 
 @bp.get("/events/<event_id>")
+@public_page(site_version)
 def event(event_id: str) -> Response:
     """A published or cancelled event with its sessions."""
     # Read here rather than by an <int:> converter, whose range check fails in routing,
@@ -182,11 +188,13 @@ def event(event_id: str) -> Response:
 
 
 @bp.get("/organisations")
+@public_page(site_version)
 def organisations() -> Response:
     return json_response({"data": [serialise.organisation(o) for o in queries.organisations()]})
 
 
 @bp.get("/organisations/<slug>")
+@public_page(site_version)
 def organisation(slug: str) -> Response:
     found = queries.organisations(_path_slug(slug))
     if not found:
@@ -195,11 +203,13 @@ def organisation(slug: str) -> Response:
 
 
 @bp.get("/projects")
+@public_page(site_version)
 def projects() -> Response:
     return json_response({"data": [serialise.project(p) for p in queries.projects()]})
 
 
 @bp.get("/projects/<slug>")
+@public_page(site_version)
 def project(slug: str) -> Response:
     found = queries.projects(_path_slug(slug))
     if not found:

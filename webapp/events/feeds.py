@@ -44,6 +44,7 @@ from webapp.events import ical
 from webapp.events.calendar_links import add_event_links
 from webapp.events.models import Event, EventKind, EventSession, EventStatus
 from webapp.events.services import PUBLIC_STATUSES, EventFilter
+from webapp.http_cache import cache
 from webapp.i18n import STOCKHOLM, current_language
 from webapp.organisations.models import Organisation, Project
 from webapp.organisations.services import renamed_slug
@@ -114,7 +115,7 @@ def conditional_calendar(
 ) -> Response:
     """Answer a feed request: ``304`` when the client is current, else the built calendar.
 
-    ``build`` is only called when the body is needed.
+    ``build`` is only called when the body is needed and not in the cache.
     """
     response = Response(mimetype=ICS_MIMETYPE)
     response.set_etag(state.etag)
@@ -131,7 +132,17 @@ def conditional_calendar(
     ):
         response.status_code = 304
         return response
-    response.set_data(build())
+    if private:
+        response.set_data(build())
+        return response
+    # Public feeds are kept built under their ETag, shared by every process when the cache
+    # is Redis (webapp.http_cache): the validators already say when the body changes.
+    cache_key = "feed:" + state.etag
+    body = cache.get(cache_key)
+    if body is None:
+        body = build()
+        cache.set(cache_key, body)
+    response.set_data(body)
     return response
 
 

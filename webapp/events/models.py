@@ -211,7 +211,9 @@ class Event(Translated, db.Model):
     #: EventRescheduled, previousStartDate); None when it never moved after publication.
     previous_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     translated_fields = ("title", "summary", "description", "venue", "practical_info")
@@ -274,7 +276,9 @@ class EventSession(Translated, db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Last change to this row; with Event.updated_at it dates the session's iCal VEVENT
     #: (DTSTAMP, LAST-MODIFIED) and the feeds' ETag, so a session-only edit is news too.
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     translated_fields = ("title",)
 

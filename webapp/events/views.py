@@ -6,6 +6,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from webapp.events import services
 from webapp.events.models import EventKind
+from webapp.events.page_versions import event_version, site_version
+from webapp.http_cache import public_page
 from webapp.organisations.services import public_project, renamed_slug
 from webapp.regions import COUNTIES
 
@@ -26,6 +28,7 @@ def _filters_from_args() -> services.EventFilter:
 
 
 @bp.get("/")
+@public_page(site_version)
 def index():
     current = renamed_slug(request.args.get("organisation"))
     if current:  # a link from before the organisation changed its address
@@ -51,6 +54,7 @@ def index():
 
 
 @bp.get("/events/<int:event_id>")
+@public_page(event_version)
 def detail(event_id: int):
     event = services.get_public_event(event_id)
     if event is None:
@@ -61,6 +65,7 @@ def detail(event_id: int):
 
 
 @bp.get("/projects/<slug>")
+@public_page(site_version)
 def project(slug: str):
     found = public_project(slug)
     if found is None:

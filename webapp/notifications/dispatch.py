@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 import secrets
 import smtplib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -381,6 +382,7 @@ def dispatch_batch(now: datetime | None = None, token: str | None = None) -> Dis
         return result
     token = token or secrets.token_hex(8)
     now = now or utcnow()
+    started = time.perf_counter()
     ids = claim(now, _setting("OUTBOX_BATCH_SIZE"), token)
     result.claimed = len(ids)
     if not ids:
@@ -394,6 +396,19 @@ def dispatch_batch(now: datetime | None = None, token: str | None = None) -> Dis
         recorder.flush()
         # End the read transaction the rows were loaded in (no idle transaction left open).
         db.session.rollback()
+        # One line per batch (a JSON object with LOG_FORMAT=json, webapp.operations).
+        log.info(
+            "outbox batch",
+            extra={
+                "claimed": result.claimed,
+                "sent": result.sent,
+                "retrying": result.retrying,
+                "failed": result.failed,
+                "released": result.released,
+                "cancelled": result.cancelled,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
     return result
 
 

@@ -137,7 +137,12 @@ def scheduler_command(once: bool) -> None:
             f"put back {result.released}, no longer wanted {result.cancelled}"
         )
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from webapp.operations import configure_json_logging, json_logging_enabled
+
+    if json_logging_enabled(app):
+        configure_json_logging()
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     scheduler = configure(BlockingScheduler(timezone="UTC"), app)
     click.echo("Dispatching the outbox every minute; Ctrl+C stops.")
     try:

@@ -118,6 +118,11 @@ class Organisation(db.Model):
     #: the companies' messages are erased (webapp.privacy.retention).
     needs_retention_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Last change to this row: part of the public pages' cache version (webapp.http_cache);
+    #: empty for rows not changed since it was added.
+    updated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     events: Mapped[list[Event]] = relationship(back_populates="organisation")
     projects: Mapped[list[Project]] = relationship(
@@ -208,6 +213,10 @@ class Project(db.Model):
         server_default=ProjectStatus.ACTIVE.value,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Last change to this row (see Organisation.updated_at).
+    updated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
 
     organisation: Mapped[Organisation] = relationship(back_populates="projects")
     partners: Mapped[list[Organisation]] = relationship(

@@ -1,0 +1,288 @@
+"""Public pages without a session, conditional GETs and the server-side page cache
+(webapp.http_cache): what a proxy may keep, and that every change is seen at once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask, template_rendered
+from flask.testing import FlaskClient
+
+from tests import factories as f
+from tests.accounts.helpers import login_session, user
+from tests.conftest import _truncate_all, csrf_from, make_app, need
+from webapp.accounts.models import Role
+from webapp.db import db
+from webapp.events.models import Event
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def site(app: Flask) -> dict[str, Any]:
+    org = f.organisation()
+    project = f.project(org)
+    event = f.event(org, project=project, capacity=5, sessions=2)
+    db.session.commit()
+    return {"org": org, "project": project, "event": event}
+
+
+def public_urls(site: dict[str, Any]) -> list[str]:
+    event, org, project = site["event"], site["org"], site["project"]
+    return [
+        "/",
+        "/?kind=webinar&lang=en",
+        f"/events/{event.id}",
+        f"/projects/{project.slug}",
+        "/feeds/events.ics",
+        f"/feeds/organisations/{org.slug}.ics",
+        f"/feeds/projects/{project.slug}.ics",
+        "/feeds/kinds/conference.ics",
+        f"/events/{event.id}.ics",
+        "/api/v1/",
+        "/api/v1/events",
+        f"/api/v1/events/{event.id}",
+        "/api/v1/organisations",
+        f"/api/v1/organisations/{org.slug}",
+        "/api/v1/projects",
+        f"/api/v1/projects/{project.slug}",
+        "/api/v1/openapi.json",
+        "/embed/events",
+        "/sitemap.xml",
+        "/robots.txt",
+        "/privacy",
+        f"/organisations/{org.slug}/privacy",
+        "/accessibility",
+        "/healthz",
+        # Error pages too.
+        "/no-such-page",
+        "/events/999999",
+        "/api/v1/events/999999",
+    ]
+
+
+#: Pages that are cached: ETag, Last-Modified and a public Cache-Control.
+CACHED = ("/?", "/events/", "/projects/", "/feeds/", "/api/v1/", "/embed/", "/sitemap")
+
+
+@contextmanager
+def rendered(app: Flask) -> Iterator[list[str]]:
+    """The names of the templates rendered inside."""
+    names: list[str] = []
+
+    def record(_sender: Flask, template: Any, **_extra: Any) -> None:
+        names.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        yield names
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+def test_public_gets_set_no_cookie_and_do_not_vary_on_it(client: FlaskClient, site):
+    for url in public_urls(site):
+        response = client.get(url, headers={"Accept-Language": "en"})
+        assert response.status_code in (200, 404), url
+        assert "Set-Cookie" not in response.headers, url
+        assert "Cookie" not in response.headers.get("Vary", ""), url
+        assert not client.get_cookie("session"), url
+        if response.status_code == 200 and (url == "/" or url.startswith(CACHED)):
+            assert response.headers["ETag"] and response.headers["Last-Modified"], url
+            assert response.cache_control.public and response.cache_control.max_age, url
+
+
+def test_forms_that_need_csrf_still_have_it(client: FlaskClient, site):
+    for url in (f"/events/{site['event'].id}/register", "/organisers/login"):
+        response = client.get(url)
+        assert csrf_from(response.text), url
+        assert "session=" in response.headers["Set-Cookie"], url
+
+
+def test_language_switch_needs_no_session(client: FlaskClient, site):
+    response = client.post("/language", data={"lang": "en", "next": "/?kind=webinar"})
+    assert response.status_code == 303 and response.headers["Location"] == "/?kind=webinar"
+    assert "session=" not in response.headers["Set-Cookie"]
+    page = client.get("/")
+    assert '<html lang="en">' in page.text and "Set-Cookie" not in page.headers
+    # The answer depended on the cookie, which a shared cache does not key on: private.
+    assert page.cache_control.private and not page.cache_control.public
+    # A link can switch too (GET), and the URL can fix the language for one page.
+    client.get("/language?lang=sv&next=/")
+    assert '<html lang="sv">' in client.get("/").text
+    fixed = client.get("/?lang=en")
+    assert '<html lang="en">' in fixed.text and fixed.cache_control.public
+
+
+def test_language_is_part_of_the_cache_key(client: FlaskClient, site):
+    url = f"/events/{site['event'].id}"
+    swedish = client.get(url, headers={"Accept-Language": "sv"})
+    english = client.get(url, headers={"Accept-Language": "en"})
+    assert '<html lang="sv">' in swedish.text and '<html lang="en">' in english.text
+    assert swedish.headers["ETag"] != english.headers["ETag"]
+    assert "Accept-Language" in english.headers["Vary"]
+
+
+def test_if_none_match_is_answered_without_rendering(app, client, site, count_queries):
+    for url in (f"/events/{site['event'].id}", "/", f"/projects/{site['project'].slug}"):
+        etag = client.get(url).headers["ETag"]
+        with rendered(app) as templates, count_queries() as statements:
+            again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.data == b"", url
+        assert again.headers["ETag"] == etag and again.cache_control.public
+        assert templates == [] and len(statements) == 1, (url, statements)
+
+
+def test_the_second_visitor_gets_the_cached_page(app, client, site):
+    url = f"/events/{site['event'].id}"
+    first = client.get(url)
+    with rendered(app) as templates:
+        second = client.get(url)
+    assert templates == [] and second.data == first.data
+    assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+
+
+def test_the_embed_keeps_its_framing_policy_when_cached(client, site):
+    first = client.get("/embed/events")
+    second = client.get("/embed/events")
+    assert "frame-ancestors *" in second.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in second.headers and second.data == first.data
+
+
+def _change_title(site: dict[str, Any]) -> str:
+    site["event"].title = "A new title for the event"
+    return "A new title for the event"
+
+
+def _move_session(site: dict[str, Any]) -> str:
+    session = site["event"].sessions[1]
+    session.starts_at = session.starts_at.replace(hour=5, minute=17)
+    session.ends_at = session.starts_at + timedelta(hours=1)
+    from webapp.i18n import format_time
+
+    return format_time(session.starts_at)
+
+
+def _take_seats(site: dict[str, Any]) -> str:
+    f.book(site["event"], 3)
+    return "2 seats left"
+
+
+def _rename_organisation(site: dict[str, Any]) -> str:
+    site["org"].name = "Renamed Development Centre"
+    return "Renamed Development Centre"
+
+
+def _cancel_event(site: dict[str, Any]) -> str:
+    from webapp.events.models import EventStatus
+
+    site["event"].status = EventStatus.CANCELLED
+    site["event"].cancelled_at = f.now()
+    return "cancelled"
+
+
+CHANGES = [_change_title, _move_session, _take_seats, _rename_organisation, _cancel_event]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda c: c.__name__.strip("_"))
+@pytest.mark.parametrize("page", ["detail", "index", "project"])
+def test_every_change_is_seen_by_the_next_request(client, site, change, page):
+    event = site["event"]
+    url = {"detail": f"/events/{event.id}", "index": "/", "project": "/projects/"}[page]
+    if page == "project":
+        url += site["project"].slug
+    headers = {"Accept-Language": "en"}
+    before = client.get(url, headers=headers)
+    etag = before.headers["ETag"]
+    assert client.get(url, headers=headers).data == before.data  # cached now
+    expected = change(site)
+    db.session.commit()
+    if change in (_take_seats, _move_session) and page != "detail":
+        expected = ""  # lists show neither; the version changes all the same
+    after = client.get(url, headers={**headers, "If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag
+    assert expected.lower() in after.text.lower()
+
+
+def test_a_deleted_session_changes_the_event_page(client, site):
+    event = site["event"]
+    before = client.get(f"/events/{event.id}")
+    db.session.delete(event.sessions[1])
+    db.session.commit()
+    after = client.get(f"/events/{event.id}", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.data != before.data
+
+
+def test_a_draft_is_never_cached(client, site):
+    from webapp.events.models import EventStatus
+
+    event = site["event"]
+    assert client.get(f"/events/{event.id}").status_code == 200
+    event.status = EventStatus.DRAFT
+    db.session.commit()
+    assert client.get(f"/events/{event.id}").status_code == 404
+
+
+def test_a_feed_is_built_once(client, site, count_queries):
+    first = client.get("/feeds/events.ics")
+    with count_queries() as statements:
+        second = client.get("/feeds/events.ics")
+    assert second.data == first.data and len(statements) == 1
+
+
+def test_an_organiser_gets_the_page_rendered_for_them(app, client, site):
+    person = user(site["org"], Role.ORGANISER)
+    db.session.commit()
+    client.get(f"/events/{site['event'].id}")  # cached for the anonymous
+    login_session(client, person)
+    page = client.get(f"/events/{site['event'].id}")
+    assert "My events" in page.text or "Mina evenemang" in page.text
+    assert page.cache_control.private and "ETag" not in page.headers
+
+
+# --- Redis: one cache for every process ---------------------------------------------------
+
+
+def _redis_up() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+    except Exception:
+        return False
+
+
+def test_redis_cache_is_shared_between_apps(database_url: str, db_backend: str):
+    need(_redis_up(), f"Redis is not reachable at {REDIS_URL}; start redis-server")
+    prefix = f"test-{uuid.uuid4().hex}:"
+    config = {"CACHE_REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}
+    one, two = make_app(database_url, **config), make_app(database_url, **config)
+    try:
+        with one.app_context():
+            event_id = f.event(capacity=5).id
+            db.session.commit()
+        first = one.test_client().get(f"/events/{event_id}")
+        with rendered(two) as templates:
+            second = two.test_client().get(f"/events/{event_id}")
+        assert templates == [] and second.data == first.data  # from the other's cache
+        with two.app_context():
+            db.session.get(Event, event_id).title = "Changed on host two"
+            db.session.commit()
+        assert "Changed on host two" in one.test_client().get(f"/events/{event_id}").text
+    finally:
+        import redis
+
+        connection = redis.Redis.from_url(REDIS_URL)
+        for key in connection.scan_iter(f"{prefix}*"):
+            connection.delete(key)
+        for application in (one, two):
+            with application.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        if db_backend == "postgresql":
+            _truncate_all(one)

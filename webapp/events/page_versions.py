@@ -1,0 +1,75 @@
+"""The cache versions of the public pages (see :mod:`webapp.http_cache`): one small query each.
+
+- An event's page shows the event (its seats, status, times, texts), its sessions, its
+  organisation and its project: :func:`event_version` reads their ``updated_at`` (every
+  UPDATE moves it, the seat counter's too), ``seats_taken`` and the session count (a
+  deleted session moves no ``updated_at``).
+- Lists (the front page, a project's page, the embed, the API, the sitemap) show many
+  events and the names of organisations and projects: :func:`site_version` reads the
+  newest change and the row count of each of the four tables, so any change anywhere gives
+  every list a new version. Coarse, but never stale; with the indexes on ``updated_at``
+  both maxima and counts are index look-ups.
+
+The statements are fixed text run on a connection of their own, not through the ORM
+session: on a cache hit this is the only database work of the request, and building an
+ORM statement costs more than running it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from webapp.db import db
+from webapp.events.services import PUBLIC_STATUSES
+from webapp.http_cache import Version, newest
+
+_SITE = text(
+    "SELECT (SELECT max(updated_at) FROM events), (SELECT count(*) FROM events),"
+    " (SELECT max(updated_at) FROM event_sessions), (SELECT count(*) FROM event_sessions),"
+    " (SELECT max(updated_at) FROM organisations), (SELECT count(*) FROM organisations),"
+    " (SELECT max(updated_at) FROM projects), (SELECT count(*) FROM projects)"
+)
+
+_EVENT = text(
+    "SELECT e.updated_at, e.seats_taken, o.updated_at, o.name, p.updated_at,"
+    " (SELECT max(s.updated_at) FROM event_sessions s WHERE s.event_id = e.id),"
+    " (SELECT count(*) FROM event_sessions s WHERE s.event_id = e.id)"
+    " FROM events e JOIN organisations o ON o.id = e.organisation_id"
+    " LEFT JOIN projects p ON p.id = e.project_id"
+    " WHERE e.id = :id AND e.status IN ("
+    + ", ".join(f"'{status.value}'" for status in PUBLIC_STATUSES)
+    + ")"
+)
+
+
+def _moment(value: Any) -> datetime | None:
+    """A timestamp as the driver returns it (SQLite: text without zone, in UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _row(statement: Any, **params: object) -> tuple[Any, ...] | None:
+    with db.engine.connect() as connection:
+        row = connection.execute(statement, params).first()
+    return tuple(row) if row is not None else None
+
+
+def site_version(**_view_args: object) -> Version:
+    """Changes to any event, session, organisation or project."""
+    row = _row(_SITE)
+    assert row is not None
+    return Version(row, newest(*(_moment(row[i]) for i in (0, 2, 4, 6))))
+
+
+def event_version(event_id: int, **_view_args: object) -> Version | None:
+    """One public event's page; ``None`` when it is not public (the view answers 404)."""
+    row = _row(_EVENT, id=event_id)
+    if row is None:
+        return None
+    return Version(row, newest(*(_moment(row[i]) for i in (0, 2, 4, 5))))

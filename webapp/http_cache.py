@@ -1,0 +1,237 @@
+"""Public pages a proxy may keep: no session for anonymous readers, conditional GETs and a
+server-side cache of rendered pages and built feeds.
+
+**No session for reading.** A visitor without a session cookie gets no cookie and no
+``Vary: Cookie`` from any public GET (:class:`ReadOnlySessionInterface`): the session is
+created only when something is written to it (a CSRF token for a form, a login, a flash
+message). The language is not kept in the session either (:mod:`webapp.i18n`).
+
+**Validators from cheap version data.** Each public view is wrapped in :func:`public_page`
+with a function that returns its :class:`Version`: a handful of columns read with one
+small query (the newest ``updated_at`` of the rows the page shows, ``seats_taken``, counts
+for deletions). The ``ETag`` is a hash of that version, the host and the URL with its
+query (some links follow the address asked at), the language, and the current period of
+``PUBLIC_CACHE_SECONDS``; the period stands for what
+changes with time alone (registration opening or closing, an event becoming past). So:
+
+- a change made by someone (an edit, a booking, a rename) gives the next request a new
+  ``ETag`` and a freshly rendered page, on every host, because the version is read from
+  the shared database;
+- a change that happens with time is seen within one period at the server;
+- a proxy or browser may keep a page ``PUBLIC_CACHE_SECONDS`` (default 30) before it
+  revalidates: no public page is staler than that after a change (twice that for a change
+  that happens with time alone).
+
+``If-None-Match`` with the current ``ETag`` is answered ``304`` before the view runs.
+
+**Server-side cache.** The rendered body is kept under its ``ETag`` in Flask-Caching:
+Redis when ``CACHE_REDIS_URL`` is set (shared by every process and host), an in-process
+cache otherwise. Because the key *is* the version, nothing is ever invalidated explicitly:
+a change makes a new key, and old entries expire (``CACHE_DEFAULT_TIMEOUT``).
+
+**Who gets this.** Only requests without a session or remember-me cookie: a logged-in
+organiser or a visitor with a flash message waiting sees the page rendered for them, marked
+``private``. A visitor whose language comes from the ``lang`` cookie shares the server's
+cache (the language is in the key) but gets ``Cache-Control: private``: a shared cache
+keys on the URL and ``Accept-Language`` only (``Vary: Accept-Language``). A proxy that
+should cache for them too must add the ``lang`` cookie to its key (see the README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from flask import Flask, Request, Response, current_app, make_response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask_caching import Cache
+from werkzeug.http import http_date, is_resource_modified
+
+cache = Cache()
+
+#: Part of every key: bump it when what a page shows changes shape for the same data.
+FORMAT_VERSION = "1"
+#: Headers a view sets that a cached copy must carry again (the embed's framing policy).
+_KEPT_HEADERS = ("Content-Security-Policy", "Content-Disposition", "X-Robots-Tag", "Link")
+
+
+class ReadOnlySessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, minus ``Vary: Cookie`` for visitors who have none.
+
+    Flask adds ``Vary: Cookie`` whenever the session was *read* (Flask-Login looking for a
+    user, the template asking for flash messages), which makes every page uncacheable. A
+    request that brought no session cookie and left the session empty could not have
+    depended on it, so nothing is said.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # No cookie, nothing to verify: skip building the signing serializer.
+        if app.config["SESSION_COOKIE_NAME"] not in request.cookies and app.secret_key:
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified and not has_session_cookie():
+            return
+        super().save_session(app, session, response)
+
+
+def has_session_cookie() -> bool:
+    """Whether the request carries a login or session (remember-me counts)."""
+    cookies = request.cookies
+    return (
+        current_app.config["SESSION_COOKIE_NAME"] in cookies
+        or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies
+    )
+
+
+@dataclass(frozen=True)
+class Version:
+    """What a page's validators are made of: any value that changes when the page would."""
+
+    parts: tuple[object, ...]
+    #: The newest change among the rows read, for ``Last-Modified``.
+    changed: datetime | None = None
+
+
+def newest(*moments: datetime | None) -> datetime | None:
+    """The latest of the given moments that are set."""
+    present = [m for m in moments if m is not None]
+    return max(present) if present else None
+
+
+def max_age() -> int:
+    return int(current_app.config["PUBLIC_CACHE_SECONDS"])
+
+
+def _period_start(seconds: int) -> int:
+    return int(time.time()) // seconds * seconds
+
+
+def validators(key: Sequence[object], version: Version) -> tuple[str, datetime]:
+    """The ``ETag`` and ``Last-Modified`` of a page of ``version`` under ``key``."""
+    period = _period_start(max_age())
+    parts = (FORMAT_VERSION, *key, version.parts, period)
+    etag = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    # Never earlier than the period's start, so If-Modified-Since alone cannot miss what
+    # changed with time.
+    started = datetime.fromtimestamp(period, UTC)
+    changed = version.changed
+    if changed is not None and changed.tzinfo is None:
+        changed = changed.replace(tzinfo=UTC)
+    return etag, max(changed, started) if changed else started
+
+
+def shared_cache_allowed() -> bool:
+    """A shared cache may keep the answer: it depended on nothing but the URL and
+    ``Accept-Language``."""
+    from webapp.i18n import LANG_COOKIE
+
+    return (
+        LANG_COOKIE not in request.cookies
+        or request.args.get("lang") in current_app.config["LANGUAGES"]
+    )
+
+
+def set_cache_headers(response: Response, etag: str, last_modified: datetime) -> None:
+    # Plain strings: werkzeug's header objects re-serialise on every attribute set, which
+    # shows on a request that does little else.
+    headers = response.headers
+    headers["ETag"] = f'"{etag}"'
+    headers["Last-Modified"] = http_date(last_modified)
+    scope = "public" if shared_cache_allowed() else "private"
+    headers["Cache-Control"] = f"{scope}, max-age={max_age()}"
+    headers["Vary"] = "Accept-Language"
+
+
+def answer(
+    key: Sequence[object],
+    version: Version,
+    build: Callable[[], Any],
+    *,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """``304`` when the client has the current version, else the cached or built body.
+
+    ``build`` returns anything a view may return; only a ``200`` is kept.
+    """
+    etag, last_modified = validators(key, version)
+    # "If-None-Match: *" asks whether the resource exists at all, which only the view knows.
+    if not request.if_none_match.star_tag and not is_resource_modified(
+        request.environ, etag=etag, last_modified=last_modified
+    ):
+        response = Response(status=304)
+        set_cache_headers(response, etag, last_modified)
+        return response
+    cache_key = "page:" + etag
+    kept = cache.get(cache_key)
+    if kept is not None:
+        body, mimetype, status, kept_headers = kept
+        response = Response(body, status=status, mimetype=mimetype, headers=kept_headers)
+    else:
+        response = make_response(build())
+        if (
+            response.status_code == 200
+            and not response.direct_passthrough
+            and "Set-Cookie" not in response.headers
+        ):
+            kept_headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}
+            cache.set(
+                cache_key,
+                (response.get_data(), response.mimetype, 200, kept_headers),
+            )
+        elif response.status_code != 200:
+            return response
+    if headers:
+        response.headers.update(headers)
+    set_cache_headers(response, etag, last_modified)
+    return response
+
+
+def public_page(
+    version: Callable[..., Version | None],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Serve the view through :func:`answer` for anonymous GETs.
+
+    ``version`` takes the view's arguments and returns the page's :class:`Version`, or
+    ``None`` when the view itself should answer (a 404, a redirect).
+    """
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(**kwargs: Any) -> Any:
+            if request.method not in ("GET", "HEAD") or has_session_cookie():
+                response = make_response(view(**kwargs))
+                response.cache_control.private = True
+                response.cache_control.no_cache = True
+                return response
+            found = version(**kwargs)
+            if found is None:
+                return view(**kwargs)
+            from webapp.i18n import select_locale
+
+            # The host too: some links are built on the address the page was asked at.
+            key = (request.host, request.endpoint, request.full_path, select_locale())
+            return answer(key, found, lambda: view(**kwargs))
+
+        return wrapper
+
+    return decorate
+
+
+def init_app(app: Flask) -> None:
+    """Bind the cache (Redis when ``CACHE_REDIS_URL`` is set) and the session interface."""
+    redis_url = app.config.get("CACHE_REDIS_URL")
+    if redis_url:
+        app.config.setdefault("CACHE_TYPE", "RedisCache")
+        app.config["CACHE_TYPE"] = "RedisCache"
+    elif app.config.get("CACHE_TYPE") in (None, "", "RedisCache"):
+        app.config["CACHE_TYPE"] = "SimpleCache"
+    app.config.setdefault("CACHE_KEY_PREFIX", "traffpunkt:")
+    cache.init_app(app)
+    app.session_interface = ReadOnlySessionInterface()
