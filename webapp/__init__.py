@@ -92,6 +92,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.aid import views as aid_views
 
     aid_views.init_app(app)
+    from webapp.directory import views as directory_views
+
+    directory_views.init_app(app)
     from webapp import api
 
     api.init_app(app)

@@ -40,6 +40,7 @@ class Defaults:
             "accounts/translations",
             "companies/translations",
             "aid/translations",
+            "directory/translations",
             "reports/translations",
             "privacy/translations",
             "api/translations",

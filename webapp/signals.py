@@ -67,3 +67,7 @@ registration_sections = _signals.signal("registration-sections")
 #: De minimis aid was granted for a booking, or its amount changed (sender: the
 #: aid.AidGrant; kwarg ``changed``, False for a new grant). The outbox emails the certificate.
 aid_granted = _signals.signal("aid-granted")
+#: A company was invited to the public directory after its first confirmed booking (sender:
+#: the directory.CompanyProfile, unpublished; kwarg ``booking``, the confirmed Booking). The
+#: outbox emails the booking's contact the profile's edit link, once per company.
+directory_invited = _signals.signal("directory-invited")
