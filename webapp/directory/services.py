@@ -155,19 +155,20 @@ def _on_decided(booking: Booking, *, approved: bool, **_: object) -> None:
 
 
 def _on_companies_merged(keep: Company, *, duplicate: Company, **_: object) -> None:
-    """The duplicate's profile becomes the kept company's, unless that has one already."""
-    theirs = db.session.scalars(
-        select(CompanyProfile).where(CompanyProfile.company_id == duplicate.id)
-    ).first()
+    """One profile per company: the kept company's, unless only the duplicate's was ever
+    published (the company's own choice then wins over an untouched draft)."""
+    theirs = profile_of_company(duplicate.id)
     if theirs is None:
         return
-    ours = db.session.scalars(
-        select(CompanyProfile).where(CompanyProfile.company_id == keep.id)
-    ).first()
-    if ours is None:
-        theirs.company_id = keep.id
-    else:
+    ours = profile_of_company(keep.id)
+    if ours is not None and (ours.published_at is not None or theirs.published_at is None):
         db.session.delete(theirs)
+        db.session.flush()
+        return
+    if ours is not None:
+        db.session.delete(ours)
+        db.session.flush()
+    theirs.company_id = keep.id
     db.session.flush()
 
 

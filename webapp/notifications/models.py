@@ -36,6 +36,8 @@ class MessageKind(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # a link to set a new password (accounts.User)
     INVITATION = "invitation"  # a colleague's invitation to an organisation
     AID_CERTIFICATE = "aid_certificate"  # de minimis aid granted or changed, with the PDF
+    # The edit link of the company's directory profile, once per company (webapp.directory).
+    DIRECTORY_INVITATION = "directory_invitation"
 
     @property
     def is_account(self) -> bool:
@@ -63,6 +65,7 @@ _KIND_LABELS = {
     MessageKind.PASSWORD_RESET: _l("Password reset"),
     MessageKind.INVITATION: _l("Invitation"),
     MessageKind.AID_CERTIFICATE: _l("Certificate of de minimis aid"),
+    MessageKind.DIRECTORY_INVITATION: _l("Invitation to the company directory"),
 }
 
 #: Kinds about an account, not an event: no event, booking or organiser page, and a link

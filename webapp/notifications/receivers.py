@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from webapp import signals
 from webapp.accounts.models import Invitation, User
 from webapp.aid.models import AidGrant
+from webapp.directory.models import CompanyProfile
 from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Participant
 from webapp.db import db, utcnow
 from webapp.events.models import Event
@@ -234,6 +235,24 @@ def on_aid_granted(grant: AidGrant, *, changed: bool = False, **_: Any) -> None:
     )
 
 
+def on_directory_invited(profile: CompanyProfile, *, booking: Booking, **_: Any) -> None:
+    """The profile's edit link to the booking's contact, once per company (the key)."""
+    outbox.queue_rows(
+        [
+            outbox.message_row(
+                MessageKind.DIRECTORY_INVITATION,
+                f"{MessageKind.DIRECTORY_INVITATION}:c{profile.company_id}",
+                booking.event_id,
+                booking.contact_email,
+                booking.contact_name,
+                utcnow(),
+                booking_id=booking.id,
+                payload={"profile_id": profile.id},
+            )
+        ]
+    )
+
+
 _RECEIVERS = (
     (signals.booking_placed, on_booking_placed),
     (signals.booking_promoted, on_booking_promoted),
@@ -251,6 +270,7 @@ _RECEIVERS = (
     (signals.password_reset_requested, on_password_reset_requested),
     (signals.colleague_invited, on_colleague_invited),
     (signals.aid_granted, on_aid_granted),
+    (signals.directory_invited, on_directory_invited),
 )
 
 

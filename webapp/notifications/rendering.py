@@ -69,6 +69,8 @@ from webapp.bookings.models import Booking
 from webapp.bookings.services import manage_token
 from webapp.config import public_base_url
 from webapp.db import db
+from webapp.directory import services as directory
+from webapp.directory.models import CompanyProfile
 from webapp.events.models import Event, EventKind
 from webapp.i18n import format_date
 from webapp.notifications import account_messages, mime, unsubscribe
@@ -97,6 +99,7 @@ _SUBJECTS = {
     MessageKind.PASSWORD_RESET: _l("Set a new password for Träffpunkt"),
     MessageKind.INVITATION: _l("Invitation to %(organisation)s on Träffpunkt"),
     MessageKind.AID_CERTIFICATE: _l("Certificate of de minimis aid: %(title)s"),
+    MessageKind.DIRECTORY_INVITATION: _l("Show your company in the company directory"),
 }
 
 #: Kinds that carry the event's calendar file for people who attend.
@@ -281,7 +284,18 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
         "unsubscribe_url": _unsubscribe_url(row),
         "payload": row.payload or {},
         "paragraphs": paragraphs((row.payload or {}).get("text")),
+        "profile_url": _profile_url(row),
     }
+
+
+def _profile_url(row: OutboxMessage) -> str | None:
+    """The directory profile's edit link, derived again (a revoked one is not sent)."""
+    if row.kind != MessageKind.DIRECTORY_INVITATION:
+        return None
+    profile = db.session.get(CompanyProfile, (row.payload or {}).get("profile_id"))
+    if profile is None:
+        raise NotWanted("the directory profile is gone")
+    return url_for("directory.edit", token=directory.edit_token(profile), _external=True)
 
 
 def _subject(row: OutboxMessage) -> str:
