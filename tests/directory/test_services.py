@@ -27,7 +27,7 @@ def _invitations(company_id: int | None = None) -> list[OutboxMessage]:
     rows = list(db.session.scalars(stmt))
     if company_id is None:
         return rows
-    return [r for r in rows if r.dedupe_key.endswith(f":c{company_id}")]
+    return [r for r in rows if f":c{company_id}:" in r.dedupe_key]
 
 
 def _public_ids(**filters) -> list[int]:

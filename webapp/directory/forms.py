@@ -8,7 +8,7 @@ the field too; either way nothing is stored.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, URLField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from webapp.directory.models import (
@@ -66,12 +66,12 @@ class ProfileForm(AppForm):
         description=_l("At most %(max)s characters.", max=DESCRIPTION_MAX),
         render_kw={"lang": "en"},
     )
-    website = StringField(
+    website = URLField(
         _l("Website"),
         [_too_long(WEBSITE_MAX)],
         filters=[_strip],
         description=_l("The full address, e.g. https://www.example.se"),
-        render_kw={"type": "url", "autocomplete": "url", "inputmode": "url"},
+        render_kw={"autocomplete": "url"},
     )
     languages = SelectMultipleField(_l("Languages the company works in"), validate_choice=False)
     industry = SelectField(_l("Industry"), validate_choice=False)
@@ -99,7 +99,7 @@ class ProfileForm(AppForm):
         self.country.data = profile.country
         self.county.data = profile.county or ""
 
-    def validate_website(self, field: StringField) -> None:
+    def validate_website(self, field: URLField) -> None:
         if field.data and not website_ok(field.data):
             raise ValidationError(_l("Give the full address, starting with https:// or http://."))
 

@@ -22,6 +22,7 @@ Services flush; callers commit (views use ``one_transaction``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -88,6 +89,25 @@ def profile_for_token(token: str) -> CompanyProfile | None:
 def revoke_edit_link(profile: CompanyProfile) -> None:
     """A new nonce: the link sent before opens nothing any more."""
     profile.edit_nonce = tokens.new_nonce()
+
+
+def revoke_invitations(company_ids: Collection[int]) -> int:
+    """Privacy: the contacts these companies' invitations went to are being anonymised.
+    Their profiles keep content and state (company data) but get a new edit link, so the
+    one in the person's mailbox opens nothing; ``invited_at`` is cleared, so the company's
+    next confirmed booking invites its contact then. Returns how many profiles."""
+    if not company_ids:
+        return 0
+    profiles = list(
+        db.session.scalars(
+            select(CompanyProfile).where(CompanyProfile.company_id.in_(list(company_ids)))
+        )
+    )
+    for profile in profiles:
+        revoke_edit_link(profile)
+        profile.invited_at = None
+    db.session.flush()
+    return len(profiles)
 
 
 # --- invitation after a confirmed booking ----------------------------------------------------

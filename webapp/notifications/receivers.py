@@ -236,12 +236,13 @@ def on_aid_granted(grant: AidGrant, *, changed: bool = False, **_: Any) -> None:
 
 
 def on_directory_invited(profile: CompanyProfile, *, booking: Booking, **_: Any) -> None:
-    """The profile's edit link to the booking's contact, once per company (the key)."""
+    """The profile's edit link to the booking's contact, once per company and link (the
+    key: an erased contact's link is revoked, and the company's next contact invited)."""
     outbox.queue_rows(
         [
             outbox.message_row(
                 MessageKind.DIRECTORY_INVITATION,
-                f"{MessageKind.DIRECTORY_INVITATION}:c{profile.company_id}",
+                f"{MessageKind.DIRECTORY_INVITATION}:c{profile.company_id}:{profile.edit_nonce[:8]}",
                 booking.event_id,
                 booking.contact_email,
                 booking.contact_name,

@@ -6,7 +6,9 @@ minimis tallies count them exactly as before. What identifies the person goes: n
 email, role, phone, dietary and accessibility needs, the company's message, the secret
 parts of their links (a new nonce revokes the manage link and the calendar feeds), the
 content of the emails sent to them (only the recipient's domain stays) and their name or
-address where an audit entry quoted it.
+address where an audit entry quoted it. A contact who was invited to the company directory
+loses the profile's edit link (a new nonce): the profile is the company's and stays as it
+is, and the company's next confirmed booking invites its new contact (webapp.directory).
 
 Every function works on sets of ids with a few ``UPDATE`` statements and only flushes:
 the caller commits (or, for a dry run, rolls back).
@@ -24,7 +26,8 @@ from sqlalchemy import bindparam, func, or_, select, update
 
 from webapp.bookings.models import Booking, Participant
 from webapp.db import db
-from webapp.notifications.models import MessageStatus, OutboxMessage
+from webapp.directory import services as directory
+from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 from webapp.organisations.audit import AuditEntry
 from webapp.tokens import new_nonce
 
@@ -194,4 +197,11 @@ def anonymise(
             select(_O.c.id).where(or_(*conditions), _O.c.content_erased_at.is_(None))
         ).all()
         erase_outbox(messages, now)
+    if booking_ids:
+        invited = select(_O.c.booking_id).where(
+            _O.c.kind == MessageKind.DIRECTORY_INVITATION, _O.c.booking_id.in_(booking_ids)
+        )
+        directory.revoke_invitations(
+            set(db.session.scalars(select(Booking.company_id).where(Booking.id.in_(invited))))
+        )
     db.session.expire_all()
