@@ -39,9 +39,9 @@ from webapp.aid.models import AidGrant
 from webapp.bookings.models import Participant
 from webapp.bookings.services import manage_token
 from webapp.db import db
+from webapp.demo import DEMO_USERS, load_demo
 from webapp.directory import services as directory
 from webapp.directory.models import CompanyProfile
-from webapp.demo import DEMO_USERS, load_demo
 from webapp.events.models import Event
 from webapp.notifications import unsubscribe
 

@@ -204,14 +204,18 @@ def test_organisers_hide_from_the_company_page(client, world):
     )
     url = f"/organisers/companies/{world.booking.company_id}/directory/hide"
     form = client.get(url, headers=SWEDISH)
-    empty = client.post(url, data={"csrf_token": csrf_from(form.text), "reason": " "}, headers=SWEDISH)
+    empty = client.post(
+        url, data={"csrf_token": csrf_from(form.text), "reason": " "}, headers=SWEDISH
+    )
     assert empty.status_code == 422 and 'id="reason-error"' in empty.text
     assert services.public_profile(profile.id) is not None
     done = client.post(url, data={"csrf_token": csrf_from(form.text), "reason": "Spam"})
     assert done.status_code == 303
     assert not any(_everywhere(client, world, profile).values())
     db.session.expire_all()
-    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "directory.hidden")).one()
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "directory.hidden")
+    ).one()
     assert entry.details["reason"] == "Spam" and entry.user_id == world.organiser.id
     # The company sees why on its own page.
     assert "Spam" in client.get(f"/directory/profile/{services.edit_token(profile)}").text
@@ -232,7 +236,9 @@ def test_another_organisations_organiser_may_not_hide(client, world):
     assert client.get(url).status_code == 403
     assert client.post(url, data={"csrf_token": token, "reason": "Nej"}).status_code == 403
     assert services.public_profile(profile.id) is not None
-    assert not db.session.scalars(select(AuditEntry).where(AuditEntry.action == "directory.hidden")).all()
+    assert not db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "directory.hidden")
+    ).all()
 
 
 @pytest.mark.parametrize(

@@ -141,7 +141,9 @@ def test_only_organisers_of_an_organisation_it_booked_with_may_hide(world, who):
         services.hide(getattr(world, who), world.booking.company_id, "Nej")
     db.session.rollback()
     assert services.public_profile(world.profile.id) is not None
-    assert not db.session.scalars(select(AuditEntry).where(AuditEntry.action == "directory.hidden")).all()
+    assert not db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "directory.hidden")
+    ).all()
 
 
 def test_hiding_needs_a_reason(world):
@@ -154,6 +156,10 @@ def _company_with_profile(event, number: int, **fields):
     booking = f.book(event, 1, company=number)
     db.session.commit()
     return publish(services.profile_of_company(booking.company_id), **fields)
+
+
+def ids(**filters) -> set[int]:
+    return set(_public_ids(**filters))
 
 
 def test_search_filters(world):
@@ -173,12 +179,11 @@ def test_search_filters(world):
     it = _company_with_profile(
         event, 3, offers="Programvara för energi", seeks="", industry="J", county="17"
     )
-    ids = lambda **k: set(_public_ids(**k))  # noqa: E731
     assert ids() == {solar.company_id, norway.company_id, it.company_id}
     assert ids(search="timber") == {norway.company_id}
-    assert ids(search="TRÄHUS") == {norway.company_id} or ids(search="trähus") == {
-        norway.company_id
-    }
+    # Case is folded for ASCII letters on both databases (SQLite's lower() leaves Ä).
+    assert ids(search="TIMBER") == {norway.company_id}
+    assert ids(search="trähus") == {norway.company_id}
     assert ids(search="energi programvara") == {it.company_id}
     assert ids(search="energi solpaneler") == set()
     assert ids(search="100%") == set()

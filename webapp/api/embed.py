@@ -171,9 +171,7 @@ def directory() -> Response:
             "api/embed_directory.html",
             pagination=page,
             project=project,
-            all_url=public_url(
-                "directory.index", **{k: v for k, v in args.items() if k != "lang"}
-            ),
+            all_url=public_url("directory.index", **{k: v for k, v in args.items() if k != "lang"}),
             language=language,
         )
     response = Response(html, mimetype="text/html")

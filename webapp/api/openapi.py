@@ -204,7 +204,11 @@ SCHEMAS: dict[str, Any] = {
             },
             "industry": {
                 "oneOf": [
-                    {"type": "string", "enum": list(INDUSTRIES), "description": "SNI 2007 section."},
+                    {
+                        "type": "string",
+                        "enum": list(INDUSTRIES),
+                        "description": "SNI 2007 section.",
+                    },
                     {"type": "null"},
                 ]
             },

@@ -222,9 +222,7 @@ def directory_query(request: Request) -> DirectoryQuery:
         raise BadParameter("county", _l("Give a county code, such as 14 for Västra Götaland."))
     country = args.get("country")
     if country is not None and country not in COUNTRIES:
-        raise BadParameter(
-            "country", _l("Choose one of: %(values)s.", values=", ".join(COUNTRIES))
-        )
+        raise BadParameter("country", _l("Choose one of: %(values)s.", values=", ".join(COUNTRIES)))
     return DirectoryQuery(
         search=search.strip(),
         industry=industry,

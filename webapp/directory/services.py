@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager
 
@@ -237,7 +237,9 @@ def check(data: ProfileData) -> None:
     ):
         if len(getattr(data, name)) > limit:
             raise DirectoryError(_l("At most %(max)s characters.", max=limit), field=name)
-    if data.website is not None and (len(data.website) > WEBSITE_MAX or not website_ok(data.website)):
+    if data.website is not None and (
+        len(data.website) > WEBSITE_MAX or not website_ok(data.website)
+    ):
         raise DirectoryError(
             _l("Give the full address, starting with https:// or http://."), field="website"
         )
@@ -442,7 +444,7 @@ def _text_condition(term: str) -> ColumnElement[bool]:
     )
 
 
-def listing(filters: DirectoryFilter):  # noqa: ANN201 - a Select
+def listing(filters: DirectoryFilter) -> Select[tuple[CompanyProfile]]:
     """The public profiles matching the filters, by company name (not run here)."""
     stmt = (
         select(CompanyProfile)
@@ -474,7 +476,9 @@ def search(filters: DirectoryFilter, page: int = 1, per_page: int = PER_PAGE) ->
     )
 
 
-def after(filters: DirectoryFilter, after_id: int | None, limit: int) -> tuple[list, bool]:
+def after(
+    filters: DirectoryFilter, after_id: int | None, limit: int
+) -> tuple[list[CompanyProfile], bool]:
     """The API's keyset page: public profiles by id after ``after_id`` (one query)."""
     stmt = listing(filters).order_by(CompanyProfile.id).limit(limit + 1)
     if after_id is not None:

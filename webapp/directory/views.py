@@ -226,5 +226,8 @@ def unhide(company_id: int):
     with one_transaction() as attempt:
         services.unhide(current_user, company_id)
     if attempt.ok:
-        flash(_("The profile is shown in the directory again (while the company publishes it)."), "success")
+        flash(
+            _("The profile is shown in the directory again (while the company publishes it)."),
+            "success",
+        )
     return _to_company(company_id)

@@ -24,9 +24,9 @@ from sqlalchemy.orm import selectinload
 from webapp import signals
 from webapp.accounts.models import Invitation, User
 from webapp.aid.models import AidGrant
-from webapp.directory.models import CompanyProfile
 from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Participant
 from webapp.db import db, utcnow
+from webapp.directory.models import CompanyProfile
 from webapp.events.models import Event
 from webapp.notifications import account_messages, outbox
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
