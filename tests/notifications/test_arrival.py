@@ -127,6 +127,8 @@ def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind
     other_event = f.event(org, title="Sista")
     events.cancel_event(f.book(other_event, 1, company=6).event_id)
     assert send_all().failed == 0
+    # Once the webinar is over: the company directory's invitation to its company.
+    assert send_all(webinar.ends_at + timedelta(minutes=1)).failed == 0
 
     by_kind: dict[MessageKind, list[Received]] = defaultdict(list)
     for received in smtp_server.received:

@@ -237,7 +237,14 @@ def on_aid_granted(grant: AidGrant, *, changed: bool = False, **_: Any) -> None:
 
 def on_directory_invited(profile: CompanyProfile, *, booking: Booking, **_: Any) -> None:
     """The profile's edit link to the booking's contact, once per company and link (the
-    key: an erased contact's link is revoked, and the company's next contact invited)."""
+    key: an erased contact's link is revoked, and the company's next contact invited).
+
+    It goes out when the event is over, once the company has taken part, rather than
+    beside the confirmation (at once for an event that has ended already).
+    """
+    event = booking.event
+    ends = event.ends_at or event.starts_at
+    due = max(ends, utcnow()) if ends is not None else utcnow()
     outbox.queue_rows(
         [
             outbox.message_row(
@@ -246,7 +253,7 @@ def on_directory_invited(profile: CompanyProfile, *, booking: Booking, **_: Any)
                 booking.event_id,
                 booking.contact_email,
                 booking.contact_name,
-                utcnow(),
+                due,
                 booking_id=booking.id,
                 payload={"profile_id": profile.id},
             )
