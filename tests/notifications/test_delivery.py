@@ -244,13 +244,13 @@ def test_dispatcher_killed_between_claim_and_send(app, database_url, smtp_server
         process.send_signal(signal.SIGKILL)
         process.wait()
         process.stdout.close()
-    assert statuses() == {MessageStatus.SENDING: 3}
+    assert statuses() == {MessageStatus.SENDING: 3, MessageStatus.PENDING: 1}  # + invitation
     assert dispatch.dispatch_due().claimed == 0, "the lease still holds"
     lease = timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"])
     result = dispatch.dispatch_due(utcnow() + lease + timedelta(seconds=1))
     assert result.sent == 3
     assert len(smtp_server.received) == 3
-    assert statuses() == {MessageStatus.SENT: 3}
+    assert statuses() == {MessageStatus.SENT: 3, MessageStatus.PENDING: 1}  # + invitation
 
 
 @pytest.mark.slow
@@ -287,7 +287,9 @@ def test_two_dispatcher_processes_send_each_of_1000_reminders_exactly_once(
     assert len(ids) == 1000 and set(ids.values()) == {1}
     recipients = Counter(r.rcpt_tos[0] for r in smtp_server.received)
     assert len(recipients) == 1000 and set(recipients.values()) == {1}
-    assert statuses() == {MessageStatus.SENT: 1000 + 40 + 1000}
+    # Participants' confirmations, contacts' confirmations and directory invitations (all
+    # marked sent above), and the reminders.
+    assert statuses() == {MessageStatus.SENT: 1000 + 40 + 40 + 1000}
     assert all(o.startswith("sent ") for o in outputs), outputs
 
 
