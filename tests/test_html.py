@@ -42,6 +42,8 @@ from webapp.bookings.services import manage_token
 from webapp.checkin.services import code as checkin_code
 from webapp.db import db
 from webapp.demo import DEMO_USERS, load_demo
+from webapp.directory import services as directory
+from webapp.directory.models import CompanyProfile
 from webapp.events.models import Event
 from webapp.feedback import services as feedback
 from webapp.notifications import unsubscribe
@@ -276,6 +278,11 @@ def test_every_page_is_valid_html(app: Flask, client: FlaskClient, vnu: list[str
     manage = next(h for h in links(confirmation) if h.startswith("/bookings/"))
     pages.crawl(manage)
     pages.post(f"{manage}/participants", {"participant-email": "x"}, form_page=manage)
+    # The company directory's edit page, reached by the invitation's secret link.
+    profile = db.session.scalars(select(CompanyProfile).order_by(CompanyProfile.id.desc())).first()
+    edit = f"/directory/profile/{directory.edit_token(profile)}"
+    pages.crawl(edit, "/directory")
+    pages.post(edit, {"website": "nowhere", "industry": "Z", "publish": "1"})
     # The unsubscribe link of reminders and thank-yous: the question, done, already done.
     leave = f"/unsubscribe/{unsubscribe.token(db.session.scalars(select(Participant.id)).first())}"
     pages.crawl(leave)

@@ -105,6 +105,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.meetings import views as meeting_views
 
     meeting_views.init_app(app)
+    from webapp.directory import views as directory_views
+
+    directory_views.init_app(app)
     from webapp import api
 
     api.init_app(app)

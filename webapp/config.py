@@ -43,6 +43,7 @@ class Defaults:
             "feedback/translations",
             "questions/translations",
             "meetings/translations",
+            "directory/translations",
             "reports/translations",
             "privacy/translations",
             "api/translations",

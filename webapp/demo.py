@@ -234,7 +234,42 @@ def load_demo(today: date | None = None) -> None:
     book(series, 2, ("Erik Holm", "Lena Ek", "Maja Kron"), now)
     book(series, 0, ("Anna Lindqvist", "Johan Berg", "Ola Stål"), now)
     book(series, 1, ("Sara Nilsson", "Per Öberg", "Kim Ljung"), now)  # 9 > 8 seats: waits
+    _directory_profiles()
     _demo_users(energy, west)
+
+
+def _directory_profiles() -> None:
+    """Two companies that published a profile in the company directory (the others were
+    invited and have not)."""
+    from webapp.companies.models import Company
+    from webapp.directory import services as directory
+
+    texts = {
+        "Solbacka Energi AB": directory.ProfileData(
+            offers="Solcellsanläggningar för lantbruk och industri, från förstudie till drift.",
+            seeks="Installatörer i Norge och Finland, och lantbruk som vill sänka elkostnaden.",
+            description="Litet energibolag i Västra Götaland som bygger och sköter solparker.",
+            description_en="A small energy company in western Sweden building solar parks.",
+            website="https://solbacka.example.se",
+            languages=["sv", "en"],
+            industry="D",
+            county="14",
+            country="SE",
+        ),
+        "Fjordvind AS": directory.ProfileData(
+            offers="Service på små vindkraftverk och drönarinspektion av blad.",
+            seeks="Svenska partner för service i fjällen.",
+            description_en="Wind turbine service from the Norwegian west coast.",
+            website="https://fjordvind.example.no",
+            languages=["no", "sv", "en"],
+            industry="M",
+            country="NO",
+        ),
+    }
+    for company in db.session.scalars(select(Company).where(Company.name.in_(list(texts)))):
+        profile = directory.profile_of_company(company.id)
+        if profile is not None:
+            directory.save(profile, texts[company.name], publish=True)
 
 
 #: Organiser logins of the demo (email, name, password, organisation slug, role). The

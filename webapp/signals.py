@@ -121,3 +121,7 @@ report_figures = _signals.signal("report-figures")
 #: ``participant_ids``). Higher packages erase what they keep about them in the same
 #: transaction (webapp.meetings: profiles and the messages of their requests).
 people_anonymised = _signals.signal("people-anonymised")
+#: A company was invited to the public directory after its first confirmed booking (sender:
+#: the directory.CompanyProfile, unpublished; kwarg ``booking``, the confirmed Booking). The
+#: outbox emails the booking's contact the profile's edit link, once per company.
+directory_invited = _signals.signal("directory-invited")

@@ -295,7 +295,9 @@ def test_constant_number_of_statements(
 def test_every_api_route_is_in_the_document(app: Flask):
     documented = {"/api/v1" + path for path in openapi.document("")["paths"]}
     routed = {
-        rule.rule.replace("<event_id>", "{event_id}").replace("<slug>", "{slug}")
+        rule.rule.replace("<event_id>", "{event_id}")
+        .replace("<slug>", "{slug}")
+        .replace("<profile_id>", "{profile_id}")
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("api.")
         and "GET" in rule.methods

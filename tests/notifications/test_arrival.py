@@ -64,7 +64,7 @@ def long_lines(received: Received) -> list[int]:
 
 
 def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind, list[Received]]:
-    """All twenty-three kinds sent to the SMTP server, for events of ORGANISATION."""
+    """All twenty-four kinds sent to the SMTP server, for events of ORGANISATION."""
     org = f.organisation(ORGANISATION, contact_email="hej@asa.example.se")
     admin = h.user(org, Role.ADMIN, name="Anna Admin", email="admin@asa.example.se")
     webinar = f.event(
@@ -147,6 +147,8 @@ def every_kind(client: FlaskClient, smtp_server: SmtpServer) -> dict[MessageKind
     agenda_due = _meetings(org, admin)
     assert send_all().failed == 0
     assert send_all(agenda_due + timedelta(minutes=1)).failed == 0
+    # Once the webinar is over: the company directory's invitation to its company.
+    assert send_all(webinar.ends_at + timedelta(minutes=1)).failed == 0
 
     by_kind: dict[MessageKind, list[Received]] = defaultdict(list)
     for received in smtp_server.received:

@@ -72,6 +72,8 @@ GET_PAGES = [
     ("/organisers/companies/{company}", "reader"),
     ("/organisers/companies/{company}/edit", "organiser"),
     ("/organisers/companies/{company}/merge", "organiser"),
+    # The company directory: organisers of an organisation it booked with hide a profile.
+    ("/organisers/companies/{company}/directory/hide", "organiser"),
     ("/organisers/organisations/{home}/settings", "admin"),
     ("/organisers/organisations/{home}/log", "admin"),
     ("/organisers/organisations/{home}/projects", "viewer"),
@@ -133,6 +135,8 @@ POST_ACTIONS = [
         },
     ),
     ("/organisers/events/{event}/cancel", "organiser", {"confirmed": "yes"}),
+    ("/organisers/companies/{company}/directory/hide", "organiser", {"reason": "Spam"}),
+    ("/organisers/companies/{company}/directory/show", "organiser", {}),
     (
         "/organisers/organisations/{home}/settings",
         "admin",

@@ -31,3 +31,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(schema_org.event_json_ld)
     app.add_template_global(schema_org.open_graph)
     app.add_template_global(embed.embed_snippet)
+    app.add_template_global(embed.directory_embed_snippet)

@@ -140,3 +140,64 @@ def embed_snippet(**filters: str | None) -> Snippet:
         script=public_url("static", filename="api/embed-host.js"),
     )
     return Snippet(src, str(code))
+
+
+# --- the company directory ------------------------------------------------------------------
+
+DIRECTORY_FILTERS = ("q", "industry", "county", "country", "project")
+
+
+@bp.get("/embed/directory")
+def directory() -> Response:
+    """The public company directory (webapp.directory), for a frame: the same promises as
+    the event list (no cookie, links in the top window, forgiving about old filters)."""
+    from webapp.directory import services as directory_services
+
+    args = {name: request.args[name] for name in DIRECTORY_FILTERS if request.args.get(name)}
+    project = None
+    if "project" in args:
+        try:
+            slug(args["project"], "project")
+        except BadParameter:
+            abort(404)
+        project = directory_services.project_by_slug(args["project"])
+        if project is None:
+            abort(404)
+    lang = request.args.get("lang")
+    language = lang if lang in current_app.config["LANGUAGES"] else current_language()
+    filters = directory_services.DirectoryFilter.from_args(
+        args, project.id if project is not None else None
+    )
+    page = directory_services.search(filters, 1, _limit())
+    with force_locale(language):
+        html = render_template(
+            "api/embed_directory.html",
+            pagination=page,
+            project=project,
+            all_url=public_url("directory.index", **{k: v for k, v in args.items() if k != "lang"}),
+            language=language,
+        )
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = _CSP
+    response.vary.add("Accept-Language")
+    # Short: a withdrawn or hidden profile must leave other sites' pages soon too.
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    return response
+
+
+def directory_embed_snippet(**filters: str | None) -> Snippet:
+    """The snippet showing the company directory on another website (a template global);
+    ``filters`` are the directory's: q, industry, county, country, project."""
+    args = {k: str(v) for k, v in filters.items() if k in DIRECTORY_FILTERS and v}
+    src = public_url("embed.directory", **args)
+    code = Markup(
+        '<iframe src="{src}" title="{title}" width="100%" height="600" style="border:0" '
+        'loading="lazy" data-traffpunkt-embed></iframe>\n'
+        '<script src="{script}" async></script>'
+    ).format(
+        src=src,
+        title=_("Company directory on Träffpunkt"),
+        script=public_url("static", filename="api/embed-host.js"),
+    )
+    return Snippet(src, str(code))

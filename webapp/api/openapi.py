@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from webapp.api import params
+from webapp.directory.models import INDUSTRIES, LANGUAGES
 from webapp.events.models import EventKind, EventStatus
-from webapp.regions import COUNTIES
+from webapp.regions import COUNTIES, COUNTRIES
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -52,6 +53,7 @@ COUNTY = {
     "enum": list(COUNTIES),
     "description": "Statistics Sweden's county (län) code.",
 }
+COUNTRY = {"type": "string", "enum": list(COUNTRIES), "description": "ISO 3166-1 alpha-2 code."}
 
 _EVENT_SUMMARY = {
     "id": INTEGER,
@@ -187,7 +189,50 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "ProjectList": _object({"data": {"type": "array", "items": _ref("Project")}}),
-    "Index": _object({"openapi": URL, "events": URL, "organisations": URL, "projects": URL}),
+    "CompanyProfile": _object(
+        {
+            "id": INTEGER,
+            "name": {"type": "string", "description": "The company's name in the register."},
+            "offers": STRING,
+            "seeks": {"type": "string", "description": "What the company is looking for."},
+            "description": _object({"sv": STRING, "en": STRING}, "Either may be empty."),
+            "website": _nullable(URL),
+            "languages": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(LANGUAGES)},
+                "description": "ISO 639-1 codes of the languages the company works in.",
+            },
+            "industry": {
+                "oneOf": [
+                    {
+                        "type": "string",
+                        "enum": list(INDUSTRIES),
+                        "description": "SNI 2007 section.",
+                    },
+                    {"type": "null"},
+                ]
+            },
+            "county": {"oneOf": [COUNTY, {"type": "null"}]},
+            "country": COUNTRY,
+            "published_at": TIME,
+            "links": _object({"self": URL, "page": URL}),
+        },
+        "A company's public profile in the directory, published by the company itself. "
+        "No person's name or contact details.",
+    ),
+    "DirectoryPage": _object(
+        {
+            "data": {"type": "array", "items": _ref("CompanyProfile")},
+            "next_cursor": {
+                **_nullable(STRING),
+                "description": "Pass as `cursor` for the next page; null on the last page.",
+            },
+            "links": _object({"self": URL, "next": _nullable(URL)}),
+        }
+    ),
+    "Index": _object(
+        {"openapi": URL, "events": URL, "organisations": URL, "projects": URL, "directory": URL}
+    ),
 }
 
 
@@ -225,6 +270,24 @@ EVENT_PARAMETERS = [
         {"type": "string", "pattern": params.CURSOR_PATTERN, "maxLength": params.CURSOR_MAX},
         "`next_cursor` of the page before. Opaque; only cursors the API gave out are valid.",
     ),
+]
+
+DIRECTORY_PARAMETERS = [
+    _query(
+        "q",
+        {"type": "string", "maxLength": params.SEARCH_MAX},
+        "Words in the company's name, offer, wishes or description (all must occur).",
+    ),
+    _query(
+        "industry",
+        {"type": "string", "enum": list(INDUSTRIES)},
+        "Only companies in this SNI 2007 section.",
+    ),
+    _query("county", COUNTY, "Only companies in this county."),
+    _query("country", COUNTRY, "Only companies in this country."),
+    _query("project", SLUG, "Only companies that took part in the project's events."),
+    EVENT_PARAMETERS[-2],
+    EVENT_PARAMETERS[-1],
 ]
 
 _IF_NONE_MATCH = {
@@ -295,6 +358,7 @@ def document(server_url: str) -> dict[str, Any]:
         "required": True,
         "schema": {"type": "integer", "minimum": 1, "maximum": params.MAX_ID},
     }
+    profile_id = {**event_id, "name": "profile_id"}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -302,7 +366,8 @@ def document(server_url: str) -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "Read-only, public: published events of regional business-support "
-                "organisations, their organisations and funded projects. No personal data. "
+                "organisations, their organisations and funded projects, and the profiles "
+                "companies chose to publish in the company directory. No personal data. "
                 "GET only, CORS open, ETag and 304, rate-limited per address. Times are ISO "
                 "8601 with the Europe/Stockholm offset. An event's title, summary, "
                 "description, venue and session titles are in English when Accept-Language "
@@ -337,6 +402,22 @@ def document(server_url: str) -> dict[str, Any]:
             "/projects/{slug}": {
                 "get": _get(
                     "Get project", "Project", parameters=[_path_slug("project")], not_found=True
+                )
+            },
+            "/directory": {
+                "get": _get(
+                    "List company profiles",
+                    "DirectoryPage",
+                    parameters=DIRECTORY_PARAMETERS,
+                    bad_request=True,
+                )
+            },
+            "/directory/{profile_id}": {
+                "get": _get(
+                    "Get company profile",
+                    "CompanyProfile",
+                    parameters=[profile_id],
+                    not_found=True,
                 )
             },
         },

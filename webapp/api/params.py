@@ -20,9 +20,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import Request
 from flask_babel import lazy_gettext as _l
 
+from webapp.directory.models import INDUSTRIES
 from webapp.events.models import EventKind
 from webapp.i18n import STOCKHOLM
-from webapp.regions import COUNTIES
+from webapp.regions import COUNTIES, COUNTRIES
 
 #: Slugs of organisations and projects: what the filters and paths accept.
 SLUG_PATTERN = "^[A-Za-z0-9_-]+$"
@@ -163,5 +164,71 @@ def event_query(request: Request) -> EventQuery:
         ends_after=day_start(first) if first else None,
         starts_before=starts_before,
         cursor=Cursor.decode(args["cursor"]) if "cursor" in args else None,
+        limit=_limit(args["limit"]) if "limit" in args else LIMIT_DEFAULT,
+    )
+
+
+# --- the company directory ---------------------------------------------------------------------
+
+SEARCH_MAX = 100
+
+
+def encode_profile_cursor(profile_id: int) -> str:
+    """The cursor after a directory profile: opaque base64url of ``"p<id>"``."""
+    return base64.urlsafe_b64encode(f"p{profile_id}".encode()).decode().rstrip("=")
+
+
+def decode_profile_cursor(text: str) -> int:
+    """The profile id a directory cursor stands after. Raises BadParameter."""
+    invalid = BadParameter("cursor", _l("This is not a cursor the API gave out."))
+    if len(text) > CURSOR_MAX or not _CURSOR.match(text):
+        raise invalid
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+    number = whole_number(raw[1:], 1, MAX_ID) if raw.startswith("p") else None
+    if number is None or encode_profile_cursor(number) != text:
+        raise invalid
+    return number
+
+
+@dataclass(frozen=True)
+class DirectoryQuery:
+    """The filters and page of ``GET /directory``."""
+
+    search: str = ""
+    industry: str | None = None
+    county: str | None = None
+    country: str | None = None
+    project: str | None = None
+    after_id: int | None = None
+    limit: int = LIMIT_DEFAULT
+
+
+def directory_query(request: Request) -> DirectoryQuery:
+    """Read ``GET /directory``'s parameters. Raises BadParameter."""
+    args = request.args
+    search = args.get("q", "")
+    if len(search) > SEARCH_MAX:
+        raise BadParameter("q", _l("At most %(max)s characters.", max=SEARCH_MAX))
+    industry = args.get("industry")
+    if industry is not None and industry not in INDUSTRIES:
+        raise BadParameter(
+            "industry", _l("Choose one of: %(values)s.", values=", ".join(INDUSTRIES))
+        )
+    county = args.get("county")
+    if county is not None and county not in COUNTIES:
+        raise BadParameter("county", _l("Give a county code, such as 14 for Västra Götaland."))
+    country = args.get("country")
+    if country is not None and country not in COUNTRIES:
+        raise BadParameter("country", _l("Choose one of: %(values)s.", values=", ".join(COUNTRIES)))
+    return DirectoryQuery(
+        search=search.strip(),
+        industry=industry,
+        county=county,
+        country=country,
+        project=slug(args["project"], "project") if "project" in args else None,
+        after_id=decode_profile_cursor(args["cursor"]) if "cursor" in args else None,
         limit=_limit(args["limit"]) if "limit" in args else LIMIT_DEFAULT,
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import current_app, g
 
+from webapp.directory.models import CompanyProfile
 from webapp.events.feeds import base_url
 from webapp.events.models import Event, EventSession
 from webapp.events.services import registration_open
@@ -155,4 +156,25 @@ def project(item: Project) -> dict[str, Any]:
         "organisation": _ref(item.organisation),
         "partners": [_ref(p) for p in sorted(item.partners, key=lambda p: (p.name, p.id))],
         "links": _item_links("project", item.slug),
+    }
+
+
+def company_profile(profile: CompanyProfile) -> dict[str, Any]:
+    """A public directory profile: company data only, never a person's name or address."""
+    return {
+        "id": profile.id,
+        "name": profile.company.name,
+        "offers": profile.offers,
+        "seeks": profile.seeks,
+        "description": {"sv": profile.description, "en": profile.description_en},
+        "website": profile.website,
+        "languages": list(profile.languages or ()),
+        "industry": profile.industry,
+        "county": profile.county,
+        "country": profile.country,
+        "published_at": timestamp(profile.published_at),
+        "links": {
+            "self": public_url("api.directory_profile", profile_id=profile.id),
+            "page": public_url("directory.detail", profile_id=profile.id),
+        },
     }

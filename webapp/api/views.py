@@ -23,9 +23,18 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from webapp.api import openapi, queries, serialise
-from webapp.api.params import MAX_ID, BadParameter, Cursor, event_query, whole_number
+from webapp.api.params import (
+    MAX_ID,
+    BadParameter,
+    Cursor,
+    directory_query,
+    encode_profile_cursor,
+    event_query,
+    whole_number,
+)
 from webapp.api.params import slug as check_slug
 from webapp.db import utcnow
+from webapp.directory import services as directory_services
 from webapp.events.feeds import public_url
 from webapp.events.page_versions import site_version
 from webapp.events.services import get_public_event
@@ -39,6 +48,7 @@ PROBLEM = "application/problem+json"
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 _OTHER_METHODS = ["POST", "PUT", "PATCH", "DELETE", "TRACE"]
 EVENT_PARAMETERS = ("kind", "organisation", "project", "county", "from", "to", "limit", "cursor")
+DIRECTORY_PARAMETERS = ("q", "industry", "county", "country", "project", "limit", "cursor")
 
 _TITLES = {
     400: _l("A parameter is not valid."),
@@ -135,6 +145,7 @@ def index() -> Response:
             "events": public_url("api.events"),
             "organisations": public_url("api.organisations"),
             "projects": public_url("api.projects"),
+            "directory": public_url("api.directory"),
         }
     )
 
@@ -215,6 +226,60 @@ def project(slug: str) -> Response:
     if not found:
         raise NotFound()
     return json_response(serialise.project(found[0]))
+
+
+@bp.get("/directory")
+def directory() -> Response:
+    """Published company profiles (webapp.directory), by id; filters as on the page."""
+    query = directory_query(request)
+    project_id = None
+    if query.project is not None:
+        found = directory_services.project_by_slug(query.project)
+        # An unknown project has no companies: an empty page, as for events.
+        project_id = found.id if found is not None else 0
+    filters = directory_services.DirectoryFilter(
+        search=query.search,
+        industry=query.industry,
+        county=query.county,
+        country=query.country,
+        project_id=project_id,
+    )
+    page, more = directory_services.after(filters, query.after_id, query.limit)
+    next_cursor = encode_profile_cursor(page[-1].id) if more else None
+    args = {k: request.args[k] for k in DIRECTORY_PARAMETERS if k in request.args}
+    following = {k: v for k, v in args.items() if k != "cursor"}
+    response = json_response(
+        {
+            "data": [serialise.company_profile(p) for p in page],
+            "next_cursor": next_cursor,
+            "links": {
+                "self": public_url("api.directory", **args),
+                "next": public_url("api.directory", **following, cursor=next_cursor)
+                if next_cursor
+                else None,
+            },
+        }
+    )
+    return _short_lived(response)
+
+
+@bp.get("/directory/<profile_id>")
+def directory_profile(profile_id: str) -> Response:
+    """One published company profile."""
+    number = whole_number(profile_id, 1, MAX_ID)
+    found = directory_services.public_profile(number) if number is not None else None
+    if found is None:
+        raise NotFound()
+    return _short_lived(json_response(serialise.company_profile(found)))
+
+
+def _short_lived(response: Response) -> Response:
+    # A withdrawn or hidden profile must leave caches at once: revalidate every time
+    # (the ETag still spares the body).
+    if response.status_code == 200:
+        response.cache_control.max_age = 0
+        response.cache_control.no_cache = True
+    return response
 
 
 def _path_slug(value: str) -> str:

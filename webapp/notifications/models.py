@@ -45,6 +45,8 @@ class MessageKind(enum.StrEnum):
     MEETING_MOVED = "meeting_moved"  # an organiser moved it to another time or table
     MEETING_AGENDA = "meeting_agenda"  # the recipient's accepted meetings, the day before
     ORGANISER_MESSAGE = "organiser_message"  # an organiser's own message to a group (Message)
+    # The edit link of the company's directory profile, once per company (webapp.directory).
+    DIRECTORY_INVITATION = "directory_invitation"
 
     @property
     def is_account(self) -> bool:
@@ -80,6 +82,7 @@ _KIND_LABELS = {
     MessageKind.MEETING_MOVED: _l("Meeting moved"),
     MessageKind.MEETING_AGENDA: _l("Meeting agenda"),
     MessageKind.ORGANISER_MESSAGE: _l("Message from the organisers"),
+    MessageKind.DIRECTORY_INVITATION: _l("Invitation to the company directory"),
 }
 
 #: Kinds about one participant's meetings (webapp.meetings); their payload names the meeting.

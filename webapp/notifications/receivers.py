@@ -26,6 +26,7 @@ from webapp.accounts.models import Invitation, User
 from webapp.aid.models import AidGrant
 from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Participant
 from webapp.db import db, utcnow
+from webapp.directory.models import CompanyProfile
 from webapp.events.models import Event
 from webapp.notifications import account_messages, meeting_messages, outbox
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
@@ -259,6 +260,32 @@ def on_aid_withdrawn(grant: AidGrant, **_: Any) -> None:
     )
 
 
+def on_directory_invited(profile: CompanyProfile, *, booking: Booking, **_: Any) -> None:
+    """The profile's edit link to the booking's contact, once per company and link (the
+    key: an erased contact's link is revoked, and the company's next contact invited).
+
+    It goes out when the event is over, once the company has taken part, rather than
+    beside the confirmation (at once for an event that has ended already).
+    """
+    event = booking.event
+    ends = event.ends_at or event.starts_at
+    due = max(ends, utcnow()) if ends is not None else utcnow()
+    outbox.queue_rows(
+        [
+            outbox.message_row(
+                MessageKind.DIRECTORY_INVITATION,
+                f"{MessageKind.DIRECTORY_INVITATION}:c{profile.company_id}:{profile.edit_nonce[:8]}",
+                booking.event_id,
+                booking.contact_email,
+                booking.contact_name,
+                due,
+                booking_id=booking.id,
+                payload={"profile_id": profile.id},
+            )
+        ]
+    )
+
+
 _RECEIVERS = (
     (signals.booking_placed, on_booking_placed),
     (signals.booking_promoted, on_booking_promoted),
@@ -281,6 +308,7 @@ _RECEIVERS = (
     (signals.meeting_answered, meeting_messages.on_answered),
     (signals.meeting_cancelled, meeting_messages.on_cancelled),
     (signals.meeting_moved, meeting_messages.on_moved),
+    (signals.directory_invited, on_directory_invited),
 )
 
 

@@ -72,6 +72,8 @@ from webapp.checkin import qr
 from webapp.checkin import services as checkin
 from webapp.config import public_base_url
 from webapp.db import db
+from webapp.directory import services as directory
+from webapp.directory.models import CompanyProfile
 from webapp.events.models import Event, EventKind
 from webapp.feedback import services as feedback
 from webapp.i18n import format_date
@@ -110,6 +112,7 @@ _SUBJECTS = {
     MessageKind.MEETING_MOVED: _l("Meeting moved: %(title)s"),
     MessageKind.MEETING_AGENDA: _l("Your meetings at %(title)s"),
     # ORGANISER_MESSAGE: the organiser's own subject (Message.text_in).
+    MessageKind.DIRECTORY_INVITATION: _l("Show your company in the company directory"),
 }
 
 #: Kinds that carry the event's calendar file for people who attend.
@@ -349,7 +352,18 @@ def _context(row: OutboxMessage) -> dict[str, Any]:
         "checkin_participant": checkin_participant,
         "checkin_code": checkin.code(checkin_participant) if checkin_participant else None,
         "checkin_cid": _checkin_cid(checkin_participant) if checkin_participant else None,
+        "profile_url": _profile_url(row),
     }
+
+
+def _profile_url(row: OutboxMessage) -> str | None:
+    """The directory profile's edit link, derived again (a revoked one is not sent)."""
+    if row.kind != MessageKind.DIRECTORY_INVITATION:
+        return None
+    profile = db.session.get(CompanyProfile, (row.payload or {}).get("profile_id"))
+    if profile is None:
+        raise NotWanted("the directory profile is gone")
+    return url_for("directory.edit", token=directory.edit_token(profile), _external=True)
 
 
 def _subject(row: OutboxMessage) -> str:

@@ -69,6 +69,8 @@ ACTION_LABELS = {
     "question.deleted": _l("Registration question deleted"),
     "privacy.erased": _l("A person's data erased at their request"),
     "privacy.retention": _l("Personal data erased after its retention period"),
+    "directory.hidden": _l("Company profile hidden from the directory"),
+    "directory.shown": _l("Company profile shown in the directory again"),
 }
 
 

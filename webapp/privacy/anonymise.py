@@ -9,6 +9,9 @@ content of the emails sent to them (only the recipient's domain stays) and their
 address where an audit entry quoted it. Their evaluation answer (webapp.feedback) keeps its
 event and ratings, so the satisfaction figures stay; its link to them and its free text,
 which may name people, go.
+address where an audit entry quoted it. A contact who was invited to the company directory
+loses the profile's edit link (a new nonce): the profile is the company's and stays as it
+is, and the company's next confirmed booking invites its new contact (webapp.directory).
 
 Every function works on sets of ids with a few ``UPDATE`` statements and only flushes:
 the caller commits (or, for a dry run, rolls back).
@@ -27,8 +30,9 @@ from sqlalchemy import bindparam, func, or_, select, update
 from webapp import signals
 from webapp.bookings.models import Booking, Participant
 from webapp.db import db
+from webapp.directory import services as directory
 from webapp.feedback.models import FeedbackAnswer
-from webapp.notifications.models import MessageStatus, OutboxMessage
+from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 from webapp.organisations.audit import AuditEntry
 from webapp.tokens import new_nonce
 
@@ -213,4 +217,11 @@ def anonymise(
         erase_outbox(messages, now)
     if participant_ids:
         signals.people_anonymised.send(None, participant_ids=participant_ids)
+    if booking_ids:
+        invited = select(_O.c.booking_id).where(
+            _O.c.kind == MessageKind.DIRECTORY_INVITATION, _O.c.booking_id.in_(booking_ids)
+        )
+        directory.revoke_invitations(
+            set(db.session.scalars(select(Booking.company_id).where(Booking.id.in_(invited))))
+        )
     db.session.expire_all()
