@@ -57,3 +57,26 @@ def test_an_english_booking_gets_an_english_invitation(world, smtp_server):
     [received] = _invitations(smtp_server, booking.contact_email)
     assert received.message["Subject"] == "Show your company in the company directory"
     assert "nothing is shown until you publish" in " ".join(received.part("text/plain").split())
+
+
+def test_a_booking_cancelled_before_its_event_sends_no_invitation_and_the_next_one_does(
+    world, smtp_server
+):
+    from webapp.bookings import services as bookings
+
+    first_event = f.event(world.org)
+    cancelled = f.book(first_event, 1, company=8)
+    db.session.commit()
+    bookings.cancel(cancelled.id)
+    db.session.commit()
+    dispatch.dispatch_due(_after(first_event) + timedelta(days=1))
+    assert _invitations(smtp_server, cancelled.contact_email) == []
+    # The company takes part later: now it is invited, once.
+    later = f.event(world.org)
+    taken = f.book(later, 1, company=8)
+    db.session.commit()
+    dispatch.dispatch_due(_after(later) + timedelta(days=1))
+    dispatch.dispatch_due(_after(later) + timedelta(days=2))
+    [received] = _invitations(smtp_server, taken.contact_email)
+    link = services.edit_token(services.profile_of_company(taken.company_id))
+    assert link in received.part("text/plain")

@@ -13,7 +13,7 @@ from tests.accounts import helpers as h
 from tests.meetings.conftest import make_world
 from webapp.accounts.models import Role
 from webapp.bookings import services as bookings
-from webapp.db import db
+from webapp.db import db, utcnow
 from webapp.meetings import services
 from webapp.meetings.models import Meeting, MeetingSeat, MeetingStatus
 from webapp.organisations.audit import AuditEntry
@@ -249,6 +249,23 @@ def test_the_prefill_is_the_participants_name_and_company(world):
     data = services.prefill(world.person(0))
     assert data.display_name == world.person(0).name
     assert data.company_name == world.bookings[0].company.name
+
+
+def test_the_prefill_takes_what_the_company_wrote_in_the_directory(world):
+    from webapp.directory import services as directory
+
+    booking = world.bookings[0]
+    profile = directory.profile_of_company(booking.company_id)
+    profile.offers, profile.seeks = "Laserskärning", "Kunder i Norge"
+    profile.description, profile.description_en = "Legotillverkare", "Contract manufacturer"
+    db.session.commit()
+    data = services.prefill(world.person(0))
+    assert (data.offers, data.seeks) == ("Laserskärning", "Kunder i Norge")
+    expected = "Contract manufacturer" if booking.language == "en" else "Legotillverkare"
+    assert data.description == expected
+    profile.hidden_at = utcnow()  # hidden by organisers: not copied
+    db.session.commit()
+    assert services.prefill(world.person(0)).offers is None
 
 
 def test_organisers_move_and_cancel_with_an_audit_entry(world):

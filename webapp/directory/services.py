@@ -174,6 +174,33 @@ def _on_decided(booking: Booking, *, approved: bool, **_: object) -> None:
         invite(booking)
 
 
+def _on_left(booking: Booking, **_: object) -> None:
+    """A booking cancelled, declined or moved to the waiting list before its event ended:
+    the company has not taken part through it, so its pending invitation is not sent
+    (notifications.rendering checks the booking) and the company is invited again with its
+    next confirmed booking (a new edit nonce makes a new invitation key)."""
+    event = booking.event
+    if event.ends_at is not None and event.ends_at <= utcnow():
+        return
+    profile = profile_of_company(booking.company_id)
+    if profile is None or profile.invited_at is None or profile.published_at is not None:
+        return
+    profile.invited_at = None
+    profile.edit_nonce = tokens.new_nonce()
+    db.session.flush()
+    other = db.session.scalar(
+        select(Booking)
+        .where(
+            Booking.company_id == booking.company_id,
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.id != booking.id,
+        )
+        .limit(1)
+    )
+    if other is not None:
+        invite(other)
+
+
 def _on_companies_merged(keep: Company, *, duplicate: Company, **_: object) -> None:
     """One profile per company: the kept company's, unless only the duplicate's was ever
     published (the company's own choice then wins over an untouched draft)."""
@@ -198,6 +225,8 @@ def connect() -> None:
         (signals.booking_placed, _on_confirmed),
         (signals.booking_promoted, _on_confirmed),
         (signals.booking_decided, _on_decided),
+        (signals.booking_cancelled, _on_left),
+        (signals.booking_waitlisted, _on_left),
         (signals.companies_merged, _on_companies_merged),
     ):
         signal.connect(receiver, weak=False)

@@ -32,6 +32,7 @@ from webapp import signals
 from webapp.accounts.models import Role, User
 from webapp.bookings.models import Booking, BookingStatus, Participant
 from webapp.db import db, lock_row, utcnow
+from webapp.directory.models import CompanyProfile
 from webapp.errors import RuleViolation
 from webapp.events.models import Event, EventStatus
 from webapp.i18n import STOCKHOLM
@@ -278,12 +279,23 @@ def acting_participant(booking: Booking, participant_id: int | None) -> Particip
 
 
 def prefill(participant: Participant) -> ProfileData:
-    """What a new meeting profile starts with: the participant's name and company.
-
-    The one place that decides it, so the company directory's profile can fill in what
-    the company offers and seeks once it exists.
-    """
-    return ProfileData(display_name=participant.name, company_name=participant.booking.company.name)
+    """What a new meeting profile starts with: the participant's name and company, and what
+    the company wrote in its directory profile (webapp.directory; published or a draft,
+    but not one organisers hid), the description in the booking's language if given."""
+    booking = participant.booking
+    names = {"display_name": participant.name, "company_name": booking.company.name}
+    profile = db.session.scalar(
+        select(CompanyProfile).where(CompanyProfile.company_id == booking.company_id)
+    )
+    if profile is None or profile.hidden_at is not None:
+        return ProfileData(**names)
+    description = (booking.language == "en" and profile.description_en) or profile.description
+    return ProfileData(
+        **names,
+        offers=profile.offers or None,
+        seeks=profile.seeks or None,
+        description=description or None,
+    )
 
 
 def profile_of(participant_id: int) -> MeetingProfile | None:

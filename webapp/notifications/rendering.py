@@ -66,7 +66,7 @@ from markupsafe import escape
 
 from webapp.aid import certificate
 from webapp.aid.models import AidGrant
-from webapp.bookings.models import Booking, Participant
+from webapp.bookings.models import Booking, BookingStatus, Participant
 from webapp.bookings.services import manage_token
 from webapp.checkin import qr
 from webapp.checkin import services as checkin
@@ -363,6 +363,8 @@ def _profile_url(row: OutboxMessage) -> str | None:
     profile = db.session.get(CompanyProfile, (row.payload or {}).get("profile_id"))
     if profile is None:
         raise NotWanted("the directory profile is gone")
+    if row.booking is None or row.booking.status != BookingStatus.CONFIRMED:
+        raise NotWanted("the company did not take part through this booking")
     return url_for("directory.edit", token=directory.edit_token(profile), _external=True)
 
 
