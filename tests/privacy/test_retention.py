@@ -198,3 +198,39 @@ def test_reports_figures_are_identical_before_and_after_anonymisation(app):
     assert after == before
     assert db.session.scalars(select(Attendance.present).order_by(Attendance.id)).all() == attended
     assert cells_containing("anna@alfa.example") == []
+
+
+def test_registration_answers_go_with_their_person_but_choices_stay(world):
+    from webapp.questions.models import Answer, Question, QuestionKind, QuestionScope
+
+    org, soon, old, later, past, future = world
+    booking = past["old"]
+
+    def question(kind: QuestionKind, scope: QuestionScope) -> Question:
+        row = Question(event_id=old.id, kind=kind, scope=scope, text_sv="Fråga", text_en="Question")
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    motivation = question(QuestionKind.LONG_TEXT, QuestionScope.BOOKING)
+    diet = question(QuestionKind.SHORT_TEXT, QuestionScope.PARTICIPANT)
+    exhibit = question(QuestionKind.YES_NO, QuestionScope.BOOKING)
+    person = booking.participants[0]
+    db.session.add_all(
+        [
+            Answer(question_id=motivation.id, booking_id=booking.id, value="Vi heter Kontakt 2"),
+            Answer(
+                question_id=diet.id,
+                booking_id=booking.id,
+                participant_id=person.id,
+                value="Deltagare 2 vill ha fönsterplats",
+            ),
+            Answer(question_id=exhibit.id, booking_id=booking.id, value="yes"),
+        ]
+    )
+    db.session.commit()
+    retention.run(old.ends_at + timedelta(days=366))
+    db.session.expire_all()
+    kept = db.session.scalars(select(Answer)).all()
+    assert [(a.question_id, a.value) for a in kept] == [(exhibit.id, "yes")]
+    assert cells_containing("fönsterplats") == [] and cells_containing("Vi heter") == []

@@ -8,9 +8,9 @@ parts of their links (a new nonce revokes the manage link and the calendar feeds
 content of the emails sent to them (only the recipient's domain stays) and their name or
 address where an audit entry quoted it. Their evaluation answer (webapp.feedback) keeps its
 event and ratings, so the satisfaction figures stay; its link to them and its free text,
-which may name people, go.
-address where an audit entry quoted it. A contact who was invited to the company directory
-loses the profile's edit link (a new nonce): the profile is the company's and stays as it
+which may name people, go. Their registration answers (webapp.questions) go too, but for
+choices (single, multiple, yes/no), which the attendee list's figures keep. A contact who
+was invited to the company directory loses the profile's edit link (a new nonce): the profile is the company's and stays as it
 is, and the company's next confirmed booking invites its new contact (webapp.directory).
 
 Every function works on sets of ids with a few ``UPDATE`` statements and only flushes:
@@ -25,7 +25,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from webapp import signals
 from webapp.bookings.models import Booking, Participant
@@ -34,6 +34,7 @@ from webapp.directory import services as directory
 from webapp.feedback.models import FeedbackAnswer
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 from webapp.organisations.audit import AuditEntry
+from webapp.questions.models import Answer, Question, QuestionKind
 from webapp.tokens import new_nonce
 
 #: What an anonymised participant or contact is called (a name is required).
@@ -43,6 +44,7 @@ _P = Participant.__table__
 _B = Booking.__table__
 _O = OutboxMessage.__table__
 _F = FeedbackAnswer.__table__
+_A = Answer.__table__
 
 
 def erased_address(email: str) -> str:
@@ -128,6 +130,25 @@ def erase_feedback(participant_ids: Collection[int], now: datetime) -> None:
     )
 
 
+#: Registration answers that are kept when their person is anonymised: choices, which say
+#: nothing of a person on their own. Text, numbers and dates may, so they go.
+KEPT_ANSWER_KINDS = (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE, QuestionKind.YES_NO)
+
+
+def erase_answers(participant_ids: Collection[int], booking_ids: Collection[int]) -> None:
+    """Delete the registration answers (webapp.questions) the participants gave, and the
+    bookings' own (asked once per booking) when their contact is anonymised, but for choices."""
+    owners = []
+    if participant_ids:
+        owners.append(_A.c.participant_id.in_(list(participant_ids)))
+    if booking_ids:
+        owners.append(_A.c.booking_id.in_(list(booking_ids)) & _A.c.participant_id.is_(None))
+    if not owners:
+        return
+    erased = select(Question.id).where(Question.kind.not_in(KEPT_ANSWER_KINDS))
+    db.session.execute(delete(_A).where(or_(*owners), _A.c.question_id.in_(erased)))
+
+
 def anonymise(
     participant_ids: Collection[int], booking_ids: Collection[int], now: datetime
 ) -> None:
@@ -205,6 +226,7 @@ def anonymise(
         )
     if participant_ids:
         erase_feedback(participant_ids, now)
+    erase_answers(participant_ids, booking_ids)
     conditions = []
     if participant_ids:
         conditions.append(_O.c.participant_id.in_(participant_ids))
