@@ -214,3 +214,26 @@ def test_the_booking_contact_erases_a_participant_from_the_manage_link(world, cl
     assert client.post("/bookings/1-forged/participants/1/erase", data=csrf).status_code == 404
     again = client.post(f"/bookings/{token}/participants/{lisa.id}/erase", data=csrf)
     assert again.status_code == 303 and "flash-error" in client.get(again.location).text
+
+
+def test_the_copy_holds_the_registration_answers_and_erasure_removes_the_text(world):
+    from webapp.questions.models import Answer, Question, QuestionKind, QuestionScope
+
+    booking = world["attended"]
+    asked = Question(
+        event_id=booking.event_id,
+        kind=QuestionKind.LONG_TEXT,
+        scope=QuestionScope.BOOKING,
+        text_sv="Vad vill ni få ut av dagen?",
+        text_en="What do you want from the day?",
+    )
+    db.session.add(asked)
+    db.session.flush()
+    db.session.add(Answer(question_id=asked.id, booking_id=booking.id, value="Lisas svar"))
+    db.session.commit()
+    data = requests.export(requests.find_person(world["admin"], world["org"].id, EMAIL))
+    [answer] = data["registration_answers"]
+    assert answer["question"] == "Vad vill ni få ut av dagen?" and answer["answer"] == "Lisas svar"
+    requests.erase(world["admin"], world["org"].id, EMAIL)
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Answer.id))) == 0

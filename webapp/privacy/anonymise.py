@@ -10,8 +10,9 @@ address where an audit entry quoted it. Their evaluation answer (webapp.feedback
 event and ratings, so the satisfaction figures stay; its link to them and its free text,
 which may name people, go. Their registration answers (webapp.questions) go too, but for
 choices (single, multiple, yes/no), which the attendee list's figures keep. A contact who
-was invited to the company directory loses the profile's edit link (a new nonce): the profile is the company's and stays as it
-is, and the company's next confirmed booking invites its new contact (webapp.directory).
+was invited to the company directory loses the profile's edit link (a new nonce): the
+profile is the company's and stays as it is, and the company's next confirmed booking
+invites its new contact (webapp.directory).
 
 Every function works on sets of ids with a few ``UPDATE`` statements and only flushes:
 the caller commits (or, for a dry run, rolls back).

@@ -32,6 +32,7 @@ from webapp.organisations import audit
 from webapp.organisations.models import Role
 from webapp.organisations.services import require_role
 from webapp.privacy import anonymise
+from webapp.questions.models import Answer
 
 
 class PrivacyError(RuleViolation):
@@ -49,6 +50,9 @@ class Person:
     attendance: list[Attendance]
     #: Their answers to events' evaluations (webapp.feedback), while linked to them.
     feedback: list[FeedbackAnswer] = field(default_factory=list)
+    #: Their answers to events' registration questions (webapp.questions): their own, and
+    #: the bookings' they are the contact of.
+    answers: list[Answer] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -117,7 +121,21 @@ def find_person(user: User, organisation_id: int, email: str) -> Person:
             .order_by(FeedbackAnswer.id)
         )
     )
-    return Person(address, participants, contact_bookings, messages, attendance, feedback)
+    answers = list(
+        db.session.scalars(
+            select(Answer)
+            .where(
+                or_(
+                    Answer.participant_id.in_(participant_ids),
+                    Answer.booking_id.in_([b.id for b in contact_bookings])
+                    & Answer.participant_id.is_(None),
+                )
+            )
+            .options(selectinload(Answer.question))
+            .order_by(Answer.id)
+        )
+    )
+    return Person(address, participants, contact_bookings, messages, attendance, feedback, answers)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -153,7 +171,8 @@ def _booking(booking: Booking) -> dict[str, Any]:
 
 
 def export(person: Person) -> dict[str, Any]:
-    """The person's data as plain JSON-ready values (the same data the HTML page shows)."""
+    """The person's data as plain JSON-ready values (the HTML page shows the same but the
+    registration answers, which are in the JSON copy only)."""
     return {
         "email": person.email,
         "exported_at": utcnow().isoformat(),
@@ -196,6 +215,16 @@ def export(person: Person) -> dict[str, Any]:
                 "answered_at": _when(a.created_at),
             }
             for a in person.feedback
+        ],
+        "registration_answers": [
+            {
+                "booking_id": a.booking_id,
+                "participant_id": a.participant_id,
+                "question": a.question.text_sv,
+                "answer": a.value,
+                "answered_at": _when(a.created_at),
+            }
+            for a in person.answers
         ],
         "emails": [
             {
