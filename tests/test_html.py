@@ -53,8 +53,9 @@ pytestmark = pytest.mark.slow
 VNU_JAR = ROOT / "tests" / "node" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 ENGLISH = {"Accept-Language": "en"}
 #: Endpoints that answer with something other than an HTML page (besides those whose URL
-#: ends in a file extension, like feeds and exports, or starts with /api/).
-NOT_HTML = {"static"}
+#: ends in a file extension, like feeds and exports, or starts with /api/): the health
+#: check answers JSON, the language switch redirects back.
+NOT_HTML = {"static", "health.healthz", "site.set_language"}
 #: Crawl at most this many URLs per endpoint (every event page differs; pagination does not).
 PER_ENDPOINT = 8
 _HREF = re.compile(r'href="([^"]+)"')

@@ -27,11 +27,9 @@ def _redis_reachable() -> bool:
         return False
 
 
-@pytest.mark.slow
-def test_the_login_limit_is_shared_by_every_worker(app, database_url, tmp_path):
-    need(_redis_reachable(), f"Redis is not reachable at {REDIS_URL}; start redis-server")
-    email = h.user(f.organisation()).email
-    db.session.commit()
+def _round_of_guesses(database_url, email: str, tmp_path) -> tuple[set[str], list[int]]:
+    """Four clients guessing six times each against two workers with one Redis limit:
+    which workers answered, and every answer's status."""
     prefix = f"test-{uuid.uuid4().hex}"
     config = {
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -40,7 +38,7 @@ def test_the_login_limit_is_shared_by_every_worker(app, database_url, tmp_path):
         "RATELIMIT_KEY_PREFIX": prefix,
         "LOGIN_RATE_LIMIT": f"{LIMIT} per minute",
     }
-    log = tmp_path / "access.log"
+    log = tmp_path / f"access-{prefix}.log"
     statuses: list[int] = []
     try:
         with gunicorn(config, workers=2, log=log) as port:
@@ -52,7 +50,6 @@ def test_the_login_limit_is_shared_by_every_worker(app, database_url, tmp_path):
                     )
                     statuses.append(answer.status)
 
-            # Four clients at once, so that (on a busy machine too) both workers take some.
             threads = [threading.Thread(target=guess, args=(Browser(port),)) for _ in range(4)]
             for thread in threads:
                 thread.start()
@@ -63,5 +60,19 @@ def test_the_login_limit_is_shared_by_every_worker(app, database_url, tmp_path):
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
     served_by = {line.split()[0] for line in log.read_text().splitlines() if " POST " in line}
+    return served_by, statuses
+
+
+@pytest.mark.slow
+def test_the_login_limit_is_shared_by_every_worker(app, database_url, tmp_path):
+    need(_redis_reachable(), f"Redis is not reachable at {REDIS_URL}; start redis-server")
+    email = h.user(f.organisation()).email
+    db.session.commit()
+    # Which worker takes a connection is the kernel's choice: on a busy machine one may take
+    # all of them, which proves nothing, so the round is tried again (a new limit each time).
+    for _round in range(3):
+        served_by, statuses = _round_of_guesses(database_url, email, tmp_path)
+        if len(served_by) == 2:
+            break
     assert len(served_by) == 2, "both workers answered logins"
     assert Counter(statuses) == {401: LIMIT, 429: 24 - LIMIT}

@@ -114,7 +114,7 @@ def test_organisation_project_and_partner_flow(installed: None, new_context: Any
     expect(partner.get_by_text("You are a partner in the project now.")).to_be_visible()
 
     partner.goto("/organisers/events/new")
-    partner.get_by_label("Kind of event").select_option("webinar")
+    partner.get_by_label("Kind of event", exact=True).select_option("webinar")
     partner.get_by_label("Title", exact=True).fill("Webbinarium: export till Norge")
     partner.get_by_label("Project (optional)").select_option(label="Gränslös innovation")
     partner.get_by_label("Online join link").fill("https://meet.example.no/x")

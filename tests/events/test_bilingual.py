@@ -152,6 +152,7 @@ def test_manage_page_in_english(client, app):
 def test_english_list_page_queries_do_not_grow_with_events(client, app, count_queries):
     bilingual()
     client.get("/", headers=EN)
+    bilingual()  # a change: the next page is rendered, not served from the page cache
     with count_queries() as few:
         assert client.get("/", headers=EN).status_code == 200
     for _ in range(5):

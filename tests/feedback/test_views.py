@@ -65,7 +65,7 @@ def test_an_answer_is_stored_once_and_a_second_is_refused_with_a_message(client,
     assert [(a.overall, a.usefulness, a.answer_1, a.answer_2, a.language) for a in stored] == [
         (4, 5, "The speakers", None, "en")
     ]
-    token = csrf_from(page.text)  # the language switch's form carries one
+    token = csrf_from(client.get("/organisers/login").text)  # a form's, for a forged post
     again = client.post(url, data={"csrf_token": token, "overall": "1", "usefulness": "1"})
     assert again.status_code == 409
     assert "You have already answered this evaluation" in again.text
@@ -113,7 +113,11 @@ def test_a_participant_who_did_not_attend_gets_a_clear_message_and_nothing_is_st
     assert 'name="overall"' not in page.text
     response = client.post(
         _url(person.id),
-        data={"csrf_token": csrf_from(page.text), "overall": "5", "usefulness": "5"},
+        data={
+            "csrf_token": csrf_from(client.get("/organisers/login").text),
+            "overall": "5",
+            "usefulness": "5",
+        },
     )
     assert response.status_code == 409
     assert "Only participants who were marked present" in response.text

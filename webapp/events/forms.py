@@ -183,12 +183,12 @@ class ReminderForm(Form):
                 ),
             ),
         ],
-        render_kw={"inputmode": "numeric", "size": 4},
+        render_kw={"inputmode": "numeric", "class": "short-number"},
     )
     hours = IntegerField(
         _l("Hours before"),
         [Optional(), NumberRange(min=0, max=23, message=_l("Enter 0 to 23 hours."))],
-        render_kw={"inputmode": "numeric", "size": 3},
+        render_kw={"inputmode": "numeric", "class": "short-number"},
     )
     scope = SelectField(
         _l("Before"),
