@@ -245,6 +245,17 @@ def test_preview_shows_the_count_and_one_email_then_sends_on_confirmation(client
     assert message.recipient_count == 2 == _organiser_rows()
     tab = client.get(f"/organisers/events/{world.event.id}/outbox")
     assert "Ta med dator" in tab.text
+    # Back in the browser and "Send" again: refused, nothing more queued.
+    again = _compose(
+        client,
+        world.event,
+        audience="not_attended",
+        session=str(world.event.sessions[0].id),
+        confirmed="yes",
+    )
+    assert again.status_code == 422
+    assert "not sent twice" in again.text or "skickas inte två gånger" in again.text
+    assert db.session.scalar(select(func.count(Message.id))) == 1 and _organiser_rows() == 2
 
 
 BAD = [

@@ -245,6 +245,12 @@ def test_answers_are_shown_and_filtered_by_choice(client, answered):
     export = client.get(both.replace("/attendees?", "/attendees.csv?"), headers=EN)
     rows = list(csv.DictReader(io.StringIO(export.data.decode("utf-8-sig")), delimiter=";"))
     assert {r["Company"] for r in rows} == {first.company.name}
+    # A participant's own answer filters the rows: only the one who chose that track.
+    by_person = client.get(f"{url}.csv?answer-{answered['track'].id}=o2", headers=EN)
+    people = list(csv.DictReader(io.StringIO(by_person.data.decode("utf-8-sig")), delimiter=";"))
+    assert sorted(r["Participant"] for r in people) == sorted(
+        [first.participants[1].name, second.participants[0].name]
+    )
     # An option that is not offered filters nothing.
     assert silent.company.name in client.get(f"{url}?answer-{answered['track'].id}=zz").text
     booking_page = client.get(f"/organisers/bookings/{first.id}", headers=EN).text
@@ -332,3 +338,18 @@ def test_the_attendee_list_keeps_its_query_count_as_bookings_and_questions_grow(
     assert counted[(small.id, "attendees")] == counted[(large.id, "attendees")], counted
     assert counted[(small.id, "attendees.xlsx")] == counted[(large.id, "attendees.xlsx")]
     assert counted[(large.id, "attendees")] <= 12, counted
+
+
+def test_partner_organisations_see_the_list_without_the_answers(client, answered):
+    partner = f.organisation("Partnern")
+    event = answered["event"]
+    event.project_id = f.project(answered["org"], partners=[partner]).id
+    reader = h.user(partner, "organiser")
+    db.session.commit()
+    h.login_session(client, reader)
+    url = f"/organisers/events/{event.id}/attendees"
+    page = client.get(url, headers=EN)
+    assert page.status_code == 200
+    assert "Track: Energy" not in page.text and "=REF 1" not in page.text
+    export = client.get(url + ".csv", headers=EN).data.decode("utf-8-sig")
+    assert "Track" not in export.splitlines()[0] and "=REF 1" not in export

@@ -56,8 +56,12 @@ def _filters() -> attendee_lists.AttendeeFilter:
 
 def _listed(event: Event) -> tuple[list[Booking], list]:
     """The bookings the list shows, and what other packages add to it (the answers to the
-    event's questions, with their filters): see signals.attendee_list_extras."""
+    event's questions, with their filters): see signals.attendee_list_extras. Answers are
+    the running organisation's to read: partner organisations see the list without them
+    (free text can say anything about a person)."""
     bookings = attendee_lists.list_bookings(event, _filters())
+    if role_in(current_user, event.organisation_id) is None:
+        return bookings, []
     sent = signals.attendee_list_extras.send(event, args=request.args)
     extras = [extra for _r, extra in sent if extra is not None]
     for extra in extras:

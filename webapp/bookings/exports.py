@@ -152,6 +152,8 @@ def rows(
     for booking in bookings:
         company = booking.company
         for participant in booking.active_participants:
+            if not all(extra.keeps(participant) for extra in extras):
+                continue  # filtered out on a participant's own answer
             attended = [marks.get((participant.id, s.id)) for s in sessions]
             minutes = sum(_minutes(s) for s, mark in zip(sessions, attended, strict=True) if mark)
             yield _visible(

@@ -16,7 +16,7 @@ of sent messages). Services flush, the caller commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -29,6 +29,7 @@ from webapp.db import begin_write, db, utcnow
 from webapp.errors import RuleViolation
 from webapp.events import log as event_log
 from webapp.events.models import Event, EventSession
+from webapp.i18n import format_time
 from webapp.notifications import outbox
 from webapp.notifications.models import (
     Audience,
@@ -65,6 +66,15 @@ class NoRecipients(MessageError):
 
     default = _l("Nobody is in this group, so there is no one to send the message to.")
     field = "audience"
+
+
+#: The same message to the same group again within this time is a form sent twice (the
+#: browser's Back button, a double click), not a new message.
+REPEAT_WINDOW = timedelta(minutes=30)
+
+
+class AlreadySent(MessageError):
+    field = "subject_sv"
 
 
 class UnknownSession(MessageError):
@@ -250,6 +260,31 @@ def send(user: User | None, event_id: int, draft: Draft, now: datetime | None = 
     if not people:
         raise NoRecipients()
     now = now or utcnow()
+    earlier = db.session.scalar(
+        select(Message.created_at)
+        .where(
+            Message.event_id == event.id,
+            Message.audience == draft.audience,
+            Message.session_id == draft.session_id
+            if draft.session_id is not None
+            else Message.session_id.is_(None),
+            Message.subject_sv == draft.subject_sv,
+            Message.body_sv == draft.body_sv,
+            Message.subject_en == draft.subject_en,
+            Message.body_en == draft.body_en,
+            Message.created_at > now - REPEAT_WINDOW,
+        )
+        .order_by(Message.created_at.desc())
+        .limit(1)
+    )
+    if earlier is not None:
+        raise AlreadySent(
+            _l(
+                "This message was sent to this group at %(time)s already; it is not sent "
+                "twice. Change it to send something new.",
+                time=format_time(earlier),
+            )
+        )
     message = _message(event, user, draft)
     message.recipient_count = len(people)
     message.created_at = now

@@ -131,6 +131,18 @@ class AttendeeListExtra:
             keep = matching if keep is None else keep & matching
         return [b for b in bookings if b.id in (keep or set())]
 
+    def keeps(self, participant: Participant) -> bool:
+        """Whether a participant of a kept booking matches the chosen options of questions
+        asked per participant (an export row per participant follows the filter)."""
+        for question_id, key in self.chosen.items():
+            question = next(q for q in self.questions if q.id == question_id)
+            if question.scope != QuestionScope.PARTICIPANT:
+                continue
+            answer = self.found.for_participant(participant.id, question_id)
+            if answer is None or key not in answer.keys:
+                return False
+        return True
+
     def booking_lines(self, booking: Booking) -> list[tuple[str, str]]:
         """(question, answer) of a booking's booking questions, for the list's cell."""
         lines = []
