@@ -388,3 +388,13 @@ def test_participant_posts_are_rate_limited(client, app):
     url = f"/bookings/{token}/meetings/profile?participant={world.person(0).id}"
     statuses = [client.post(url, data={}).status_code for _ in range(5)]
     assert statuses[:3] != [429] * 3 and statuses[-1] == 429
+
+
+@pytest.mark.parametrize("given", ["abc", "", "-1"])
+def test_a_participant_that_is_not_one_is_404_not_the_first_participant(client, world, given):
+    token = manage_token(world.bookings[0])
+    page = f"/bookings/{token}/meetings"
+    assert client.get(f"{page}?participant={given}").status_code == 404
+    form = {"display_name": "Någon", "company_name": "Bolaget"}
+    saved = _post(client, _page(world, 0), f"{page}/profile?participant={given}", form)
+    assert saved.status_code == 404

@@ -76,8 +76,12 @@ def _booking(token: str) -> Booking:
 def _acting(booking: Booking) -> Participant:
     """The participant the page is for (``?participant=``), or 404 when meetings are not
     open to this booking (not enabled, not confirmed, not its participant)."""
+    given = request.args.get("participant")
+    chosen = parse_id(given) if given is not None else None
+    if given is not None and chosen is None:
+        abort(404)  # ?participant=abc names nobody: not the booking's first participant
     try:
-        return services.acting_participant(booking, request.args.get("participant", type=parse_id))
+        return services.acting_participant(booking, chosen)
     except RuleViolation:
         abort(404)
 
