@@ -104,6 +104,8 @@ def test_an_unknown_or_revoked_link_is_404(client, world):
     ("field", "value", "message"),
     [
         ("website", "javascript:alert(1)", "Ange hela adressen"),
+        ("website", "http://localhost:22/<script>", "Ange hela adressen"),
+        ("website", "https://intranet", "Ange hela adressen"),
         ("offers", "x" * 1001, "Högst 1000 tecken"),
         ("industry", "Z", "Välj en bransch i listan"),
         ("county", "99", "Välj ett län i listan"),
@@ -251,3 +253,18 @@ def test_public_posts_are_rate_limited(client, world):
         for _ in range(3)
     ]
     assert statuses[-1] == 429
+
+
+def test_a_website_typed_without_https_gets_it(client, world):
+    token = services.edit_token(world.profile)
+    page = client.get(f"/directory/profile/{token}", headers=SWEDISH)
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "offers": "Solpaneler",
+        "country": "SE",
+        "website": "www.norrfors.se",
+        "save": "1",
+    }
+    assert client.post(f"/directory/profile/{token}", data=data).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(CompanyProfile, world.profile.id).website == "https://www.norrfors.se"

@@ -35,6 +35,13 @@ def _too_long(limit: int) -> Length:
     return Length(max=limit, message=_l("At most %(max)s characters.", max=limit))
 
 
+def _with_scheme(value: str | None) -> str | None:
+    """``www.example.se`` as typed means ``https://www.example.se``."""
+    if value and "://" not in value and "." in value and " " not in value:
+        return f"https://{value}"
+    return value
+
+
 class ProfileForm(AppForm):
     """What the company shows in the directory."""
 
@@ -69,7 +76,7 @@ class ProfileForm(AppForm):
     website = URLField(
         _l("Website"),
         [_too_long(WEBSITE_MAX)],
-        filters=[_strip],
+        filters=[_strip, _with_scheme],
         description=_l("The full address, e.g. https://www.example.se"),
         render_kw={"autocomplete": "url"},
     )

@@ -251,9 +251,22 @@ class ProfileData:
 
 
 def website_ok(value: str) -> bool:
-    """An absolute http(s) address with a host name."""
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
+    """An absolute http(s) address of a public web site: a host name with a dot (not
+    ``localhost`` or a bare name), no port, no user name, nothing that is never part of a
+    real address (spaces, quotes, angle brackets)."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return (
+        parts.scheme in ("http", "https")
+        and "." in host.strip(".")
+        and port is None
+        and not parts.username
+        and not any(c in value for c in " \t\"'<>\\")
+    )
 
 
 def check(data: ProfileData) -> None:
