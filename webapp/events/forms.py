@@ -92,7 +92,7 @@ def _time_field(label: object, required: bool = True) -> StringField:
         label,
         [*validators, _validate_time],
         filters=[_strip],
-        render_kw={"inputmode": "numeric", "placeholder": "HH:MM", "size": 5},
+        render_kw={"inputmode": "numeric", "placeholder": _l("HH:MM"), "size": 5},
     )
 
 

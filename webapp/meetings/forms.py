@@ -33,7 +33,7 @@ def _time_field(label: object) -> StringField:
         label,
         [DataRequired(message=_l("Enter a time.")), _valid_time],
         filters=[_strip],
-        render_kw={"inputmode": "numeric", "placeholder": "HH:MM", "size": 5},
+        render_kw={"inputmode": "numeric", "placeholder": _l("HH:MM"), "size": 5},
     )
 
 

@@ -116,9 +116,10 @@ def resend(message_id: int):
 @bp.post("/organisers/events/<int:event_id>/follow-up")
 @login_required
 def follow_up(event_id: int):
+    event_or_404(event_id, Role.ORGANISER)  # who may send, before what was typed
     form = FollowUpForm()
     if not form.validate_on_submit():
-        return _outbox_page(event_id, form, 400)
+        return _outbox_page(event_id, form, 422)
     try:
         count = services.queue_follow_up(
             current_user,
@@ -130,7 +131,16 @@ def follow_up(event_id: int):
     except services.MessageNotFound:
         abort(404)
     db.session.commit()
-    flash(_("The thank-you was queued for %(n)s participants.", n=count), "success")
+    if count == 0:
+        flash(
+            _(
+                "Nobody new to thank: everyone who took part has been sent the thank-you "
+                "already (or nobody took part)."
+            ),
+            "info",
+        )
+    else:
+        flash(_("The thank-you was queued for %(n)s participants.", n=count), "success")
     return redirect(url_for("notifications.event_outbox", event_id=event_id), code=303)
 
 
