@@ -65,4 +65,7 @@ def test_company_register_pages(page: Page, new_context: Any) -> None:
     expect(phone.get_by_role("heading", level=1)).to_have_text("Companies")
     assert fits_width(phone), "the company list scrolls sideways at 375 px"
     phone.get_by_role("link", name=f"{name} (rättat)").click()
+    # Measured once the page and its stylesheet have loaded, not mid-navigation.
+    expect(phone.get_by_role("heading", level=1)).to_contain_text(name)
+    phone.wait_for_load_state("load")
     assert fits_width(phone), "the company page scrolls sideways at 375 px"

@@ -45,7 +45,7 @@ def test_a_company_publishes_finds_itself_and_withdraws(new_context: Any, javasc
 
     phone.get_by_label("Vad företaget erbjuder").fill("Legotillverkning i rostfritt stål.")
     phone.get_by_label("Vad företaget söker").fill("Kunder inom gruvindustrin.")
-    phone.get_by_label("Webbplats").fill("norrfors.example.se")
+    phone.get_by_label("Webbplats").fill("norrfors")
     phone.get_by_label("engelska", exact=True).check()
     phone.get_by_label("Bransch").select_option("C")
     phone.get_by_role("button", name="Spara och publicera").click()

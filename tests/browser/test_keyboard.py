@@ -89,6 +89,9 @@ def test_error_summary_by_keyboard(page: Page) -> None:
 def test_error_summary_without_javascript(new_context: Any) -> None:
     page = new_context(java_script_enabled=False, viewport={"width": 375, "height": 700}).new_page()
     send_with_mistakes(page)
+    # Autofocus (no script) is applied once the page has loaded: wait for it, then check.
+    page.wait_for_load_state("load")
+    page.wait_for_function(f"({ACTIVE_ID}) === 'form-errors'", timeout=10_000)
     assert page.evaluate(ACTIVE_ID) == "form-errors"  # autofocus, no script
     page.keyboard.press("Tab")
     target = page.evaluate("document.activeElement.hash").removeprefix("#")
