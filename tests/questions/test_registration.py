@@ -13,6 +13,7 @@ from tests.bookings.test_views import open_form, registration_form
 from tests.conftest import csrf_from
 from tests.questions.helpers import question
 from webapp.bookings.models import Booking, Participant
+from webapp.bookings.services import manage_token
 from webapp.db import db
 from webapp.events.models import EventKind
 from webapp.questions.models import Answer, QuestionKind, QuestionScope
@@ -259,3 +260,14 @@ def test_a_study_trip_starts_with_a_motivation_question_and_speaks_of_applying(c
     assert "Apply for" in form and "Your application" in form
     swedish = client.get(f"/events/{trip.id}").text
     assert "Ansök" in swedish and "urval görs" in swedish
+
+
+def test_a_study_trips_confirmation_thanks_for_the_application(client, app):
+    trip = f.event(kind=EventKind.STUDY_TRIP, requires_approval=True)
+    booking = f.book(trip, 1)
+    db.session.commit()
+    page = client.get(f"/bookings/{manage_token(booking)}/confirmation", headers=EN)
+    assert page.status_code == 200
+    assert "<h1>Thank you for your application</h1>" in page.text
+    swedish = client.get(f"/bookings/{manage_token(booking)}/confirmation").text
+    assert "<h1>Tack för din ansökan</h1>" in swedish

@@ -52,7 +52,7 @@ DIRECTORY_PARAMETERS = ("q", "industry", "county", "country", "project", "limit"
 
 _TITLES = {
     400: _l("A parameter is not valid."),
-    404: _l("There is nothing here. The event may not be published, or the address is wrong."),
+    404: _l("There is nothing here: the address is wrong, or what it names is not published."),
     405: _l("The API only reads: use GET."),
     429: _l("Too many requests. Wait a moment and try again."),
     500: _l("Something went wrong on our side. Please try again."),
