@@ -558,6 +558,29 @@ def booking_for_token(token: str) -> Booking | None:
     return booking
 
 
+def participant_token(purpose: str, participant_id: int) -> str:
+    """A participant's link token for ``purpose`` without a nonce (unsubscribe, the
+    evaluation): the same in every email to them, valid while the participant exists."""
+    return tokens.make(purpose, participant_id, "")
+
+
+def participant_for_token(purpose: str, token: str) -> Participant | None:
+    """The participant a :func:`participant_token` of ``purpose`` belongs to, with its
+    booking, event and organisation loaded; None for any other string."""
+    participant_id = tokens.parse_id(token)
+    if participant_id is None or not tokens.matches(purpose, participant_id, "", token):
+        return None
+    return db.session.scalar(
+        select(Participant)
+        .where(Participant.id == participant_id)
+        .options(
+            selectinload(Participant.booking)
+            .selectinload(Booking.event)
+            .selectinload(Event.organisation)
+        )
+    )
+
+
 # --- changing details (companies from the manage page, organisers from theirs) ----------
 
 

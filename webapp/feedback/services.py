@@ -27,10 +27,9 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import selectinload
 
-from webapp import tokens
 from webapp.accounts.models import Role, User
+from webapp.bookings import services as bookings
 from webapp.bookings.models import Attendance, Booking, BookingStatus, Participant
 from webapp.db import begin_write, db, lock_row, utcnow
 from webapp.errors import RuleViolation
@@ -80,23 +79,12 @@ class TooLong(FeedbackError):
 
 def token(participant_id: int) -> str:
     """The participant's evaluation link token (the same in every email to them)."""
-    return tokens.make(PURPOSE, participant_id, "")
+    return bookings.participant_token(PURPOSE, participant_id)
 
 
 def participant_for(value: str) -> Participant | None:
-    """The participant an evaluation token belongs to (with booking and event), or None."""
-    participant_id = tokens.parse_id(value)
-    if participant_id is None or not tokens.matches(PURPOSE, participant_id, "", value):
-        return None
-    return db.session.scalar(
-        select(Participant)
-        .where(Participant.id == participant_id)
-        .options(
-            selectinload(Participant.booking)
-            .selectinload(Booking.event)
-            .selectinload(Event.organisation)
-        )
-    )
+    """An evaluation token's participant (with booking, event and organisation), or None."""
+    return bookings.participant_for_token(PURPOSE, value)
 
 
 def attended(participant: Participant) -> bool:

@@ -23,9 +23,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
 
-from webapp import tokens
+from webapp.bookings import services as bookings
 from webapp.bookings.models import Booking, Participant
 from webapp.db import begin_write, db, lock_row, utcnow
 from webapp.events.models import Event
@@ -41,23 +40,12 @@ _TABLE = OutboxMessage.__table__
 
 def token(participant_id: int) -> str:
     """The participant's unsubscribe token (the same in every email to them)."""
-    return tokens.make(PURPOSE, participant_id, "")
+    return bookings.participant_token(PURPOSE, participant_id)
 
 
 def participant_for(value: str) -> Participant | None:
-    """The participant an unsubscribe token belongs to, or None for any other string."""
-    participant_id = tokens.parse_id(value)
-    if participant_id is None or not tokens.matches(PURPOSE, participant_id, "", value):
-        return None
-    return db.session.scalar(
-        select(Participant)
-        .where(Participant.id == participant_id)
-        .options(
-            selectinload(Participant.booking)
-            .selectinload(Booking.event)
-            .selectinload(Event.organisation)
-        )
-    )
+    """An unsubscribe token's participant, or None for any other string."""
+    return bookings.participant_for_token(PURPOSE, value)
 
 
 def unsubscribe(participant_id: int, now: datetime | None = None) -> Participant:
