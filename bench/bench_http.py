@@ -336,9 +336,17 @@ class Server:
         self.log.close()
 
 
-def request(port: int, method: str, path: str, body: str | None = None) -> int:
+#: What browsers and calendar clients send (hello world ignores it).
+CLIENT_HEADERS = {"Accept-Language": "sv", "Accept-Encoding": "gzip, deflate"}
+
+
+def request(
+    port: int, method: str, path: str, body: str | None = None, *, gzip: bool = True
+) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Accept-Language": "sv"}
+    headers = dict(CLIENT_HEADERS)
+    if not gzip:
+        headers["Accept-Encoding"] = "identity"
     if body is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     try:
@@ -385,11 +393,13 @@ def concurrent(run: Callable[[], int], clients: int, each: int, expect: int) -> 
     return clients * each / elapsed
 
 
-def wrk(port: int, path: str, seconds: int) -> float | None:
+def wrk(port: int, path: str, seconds: int, *, gzip: bool = True) -> float | None:
     if not shutil.which("wrk"):
         return None
+    headers = {**CLIENT_HEADERS, **({} if gzip else {"Accept-Encoding": "identity"})}
     out = subprocess.run(
-        ["wrk", "-t2", "-c8", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"],
+        ["wrk", "-t2", "-c8", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"]
+        + [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")],
         capture_output=True,
         text=True,
         check=True,
@@ -451,15 +461,20 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     }
     try:
         hello, app = servers["hello"].port, servers["app"].port
+        small_feed = f"/feeds/organisations/{ORG_SMALL}.ics"
+        big_feed = f"/feeds/organisations/{ORG_BIG}.ics"
         pages = [
-            ("hello world (floor)", hello, "/"),
-            ("one SELECT + Jinja", servers["select"].port, f"/{ids['event']}"),
-            ("event page", app, f"/events/{ids['event']}"),
-            ("list page", app, "/"),
-            ("event .ics", app, f"/events/{ids['event']}.ics"),
-            ("feed 200 events", app, f"/feeds/organisations/{ORG_SMALL}.ics"),
-            ("feed 5,000 sessions", app, f"/feeds/organisations/{ORG_BIG}.ics"),
-            ("API event list", app, "/api/v1/events"),
+            ("hello world (floor)", hello, "/", True),
+            ("one SELECT + Jinja", servers["select"].port, f"/{ids['event']}", True),
+            ("event page", app, f"/events/{ids['event']}", True),
+            ("list page", app, "/", True),
+            ("event .ics", app, f"/events/{ids['event']}.ics", True),
+            ("feed 200 events", app, small_feed, True),
+            ("feed 5,000 sessions", app, big_feed, True),
+            ("API event list", app, "/api/v1/events", True),
+            # A client that takes no gzip gets the plain body: its size is what it costs.
+            ("feed 200, no gzip", app, small_feed, False),
+            ("feed 5,000, no gzip", app, big_feed, False),
         ]
         print(
             f"\n== {name}: gunicorn -w 2 (sync), {args.requests} sequential requests, "
@@ -468,11 +483,12 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         heads = ("median ms", "p95 ms", "× floor", "wrk req/s", "÷ floor")
         print(f"{'':24} {heads[0]:>10} {heads[1]:>8} {heads[2]:>8} {heads[3]:>10} {heads[4]:>8}")
         floor_median = floor_rps = None
-        for label, port, path in pages:
+        for label, port, path, gzip in pages:
             median, p95 = sequential(
-                lambda port=port, path=path: request(port, "GET", path), args.requests
+                lambda port=port, path=path, gzip=gzip: request(port, "GET", path, gzip=gzip),
+                args.requests,
             )
-            rps = wrk(port, path, args.wrk_seconds)
+            rps = wrk(port, path, args.wrk_seconds, gzip=gzip)
             if floor_median is None:
                 floor_median, floor_rps = median, rps
             rps_text = f"{rps:10.0f}" if rps else f"{'(no wrk)':>10}"

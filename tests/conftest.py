@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 
 from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test
 from webapp import create_app
-from webapp.db import db
+from webapp.db import db, reader_engine
 from webapp.i18n import compile_catalogues
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -217,10 +217,14 @@ def count_queries(app: Flask) -> Callable[[], Any]:
             if _COUNTED.match(statement):
                 statements.append(statement)
 
-        sa.event.listen(db.engine, "before_cursor_execute", before)
+        # The app's engine and the one the cache versions are read on (webapp.db.read_row).
+        engines = {db.engine, reader_engine()}
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", before)
         try:
             yield statements
         finally:
-            sa.event.remove(db.engine, "before_cursor_execute", before)
+            for engine in engines:
+                sa.event.remove(engine, "before_cursor_execute", before)
 
     return counter

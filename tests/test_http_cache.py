@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,10 +99,13 @@ def test_public_gets_set_no_cookie_and_do_not_vary_on_it(client: FlaskClient, si
 
 
 def test_forms_that_need_csrf_still_have_it(client: FlaskClient, site):
+    first = client.get(f"/events/{site['event'].id}/register")
+    assert "session=" in first.headers["Set-Cookie"]
     for url in (f"/events/{site['event'].id}/register", "/organisers/login"):
         response = client.get(url)
         assert csrf_from(response.text), url
-        assert "session=" in response.headers["Set-Cookie"], url
+        # The first sets the session its token lives in; the second keeps it.
+        assert client.get_cookie("session"), url
 
 
 def test_language_switch_needs_no_session(client: FlaskClient, site):
@@ -152,6 +156,36 @@ def test_the_embed_keeps_its_framing_policy_when_cached(client, site):
     second = client.get("/embed/events")
     assert "frame-ancestors *" in second.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in second.headers and second.data == first.data
+
+
+def test_a_client_that_takes_gzip_gets_it_under_its_own_etag(client, site):
+    for url in (f"/events/{site['event'].id}", "/", f"/feeds/organisations/{site['org'].slug}.ics"):
+        plain = client.get(url)
+        zipped = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert "Content-Encoding" not in plain.headers, url
+        assert zipped.headers["Content-Encoding"] == "gzip", url
+        assert gzip.decompress(zipped.data) == plain.data, url
+        assert "Accept-Encoding" in zipped.headers["Vary"], url
+        assert zipped.headers["ETag"] == plain.headers["ETag"][:-1] + '-gzip"', url
+        # Either representation's ETag says the client is current.
+        for etag in (plain.headers["ETag"], zipped.headers["ETag"]):
+            again = client.get(url, headers={"If-None-Match": etag, "Accept-Encoding": "gzip"})
+            assert again.status_code == 304 and again.headers["ETag"] == etag, url
+    refused = client.get("/", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers
+
+
+def test_a_short_body_is_not_gzipped(client, site):
+    response = client.get("/robots.txt", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and "Content-Encoding" not in response.headers
+
+
+def test_a_cached_copy_keeps_the_views_headers(client, site):
+    url = f"/api/v1/events/{site['event'].id}"
+    first = client.get(url, headers={"Accept-Language": "en"})
+    second = client.get(url, headers={"Accept-Language": "en"})
+    assert first.headers["Content-Language"] == second.headers["Content-Language"] == "en"
+    assert second.data == first.data
 
 
 def _change_title(site: dict[str, Any]) -> str:
@@ -286,3 +320,25 @@ def test_redis_cache_is_shared_between_apps(database_url: str, db_backend: str):
                 db.engine.dispose()
         if db_backend == "postgresql":
             _truncate_all(one)
+
+
+@pytest.mark.postgresql
+def test_a_version_read_survives_a_connection_the_server_dropped(pg_url: str):
+    """The version reads skip the pool's pre-ping (webapp.db.read_row): a pooled connection
+    that died with the server is noticed on use and the read is tried again."""
+    import sqlalchemy as sa
+
+    from webapp.db import read_row, reader_engine
+
+    app = make_app(pg_url)
+    with app.app_context():
+        pid = sa.text("SELECT pg_backend_pid()")
+        first = read_row(pid)[0]
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        assert read_row(pid)[0] != first
+        # It reads outside the request's transaction, in autocommit: no BEGIN, no ROLLBACK.
+        assert reader_engine() is not db.engine
+        with reader_engine().connect() as connection:
+            assert connection.connection.dbapi_connection.autocommit
+        db.engine.dispose()

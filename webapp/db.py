@@ -15,12 +15,23 @@ how a write transaction is serialised, so services never open one by hand; they 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Enum, MetaData, event, select
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    Executable,
+    MetaData,
+    TextClause,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -142,6 +153,88 @@ def begin_write(session: Session | None = None) -> None:
             session.rollback()
         session.connection(execution_options={_IMMEDIATE: True})
     session.info["writing"] = True
+
+
+_READER = "_traffpunkt_reader"
+
+
+def reader_engine(engine: Engine | None = None) -> Engine:
+    """The engine :func:`read_row` uses: on PostgreSQL a small pool of its own, in autocommit
+    and without a ping before each use; on SQLite the app's engine itself.
+
+    The cache versions of public pages are read this way, because on a cache hit they are
+    the request's only database work: a single SELECT needs no transaction, and the
+    ``BEGIN``, ``ROLLBACK`` and pre-ping ``SELECT 1`` around it on the app's pool would cost
+    three more round trips than the SELECT itself. A connection that died with the server
+    is noticed on use instead, and the read is tried once more (:func:`read_row`). It is
+    disposed with the app's engine. SQLite's transactions are in-process and stay.
+    """
+    engine = engine or db.engine
+    reader = engine.__dict__.get(_READER)
+    if reader is None:
+        if engine.dialect.name == "sqlite":
+            reader = engine
+        else:
+            reader = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=2)
+            event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
+        engine.__dict__[_READER] = reader
+    return reader
+
+
+def read_row(statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Any] | None:
+    """The first row of one read on :func:`reader_engine`, outside the ORM session's
+    transaction; once more on a new connection when the pooled one had died.
+
+    A fixed :func:`~sqlalchemy.text` statement goes to the driver's cursor as compiled once
+    for the database (no result processing: values come as the driver returns them, so a
+    SQLite timestamp is text); anything else through SQLAlchemy.
+    """
+    engine = reader_engine()
+    for attempt in (1, 2):
+        try:
+            if isinstance(statement, TextClause):
+                return _read_raw(engine, statement, params or {})
+            with engine.connect() as connection:
+                return connection.execute(statement, params or {}).first()
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
+
+
+_COMPILED: dict[tuple[int, str], tuple[TextClause, str, tuple[str, ...] | None]] = {}
+
+
+def _read_raw(engine: Engine, statement: TextClause, params: dict[str, Any]) -> Any:
+    key = (id(statement), engine.dialect.name)
+    found = _COMPILED.get(key)
+    if found is None or found[0] is not statement:
+        compiled = statement.compile(dialect=engine.dialect)
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        found = _COMPILED[key] = (statement, str(compiled), order)
+    _, sql, order = found
+    bound = tuple(params[name] for name in order) if order is not None else params
+    connection = engine.raw_connection()
+    cursor = None
+    try:
+        cursor = connection.cursor()
+        # Listeners (the tests' statement counter) see it too; there is no Connection.
+        engine.dispatch.before_cursor_execute(None, cursor, sql, bound, None, False)
+        cursor.execute(sql, bound)
+        return cursor.fetchone()
+    except engine.dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy would: a lost connection is dropped from the pool, and read_row
+        # tries again on a new one.
+        lost = engine.dialect.is_disconnect(error, connection, cursor)
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            sql, bound, error, engine.dialect.loaded_dbapi.Error, connection_invalidated=lost
+        ) from error
+    finally:
+        if cursor is not None:
+            cursor.close()
+        connection.close()
 
 
 def lock_row(model: type[Any], pk: int, session: Session | None = None) -> Any:

@@ -39,6 +39,7 @@ should cache for them too must add the ``lang`` cookie to its key (see the READM
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -55,9 +56,14 @@ from werkzeug.http import http_date, is_resource_modified
 cache = Cache()
 
 #: Part of every key: bump it when what a page shows changes shape for the same data.
-FORMAT_VERSION = "1"
-#: Headers a view sets that a cached copy must carry again (the embed's framing policy).
-_KEPT_HEADERS = ("Content-Security-Policy", "Content-Disposition", "X-Robots-Tag", "Link")
+FORMAT_VERSION = "2"
+#: Headers of a view's answer that a cached copy does not carry again: the body's own, and
+#: those this module sets. Everything else (the embed's framing policy, Content-Language,
+#: Link, ...) is kept with the body.
+_NOT_KEPT = frozenset(
+    ("content-length", "content-type", "content-encoding", "set-cookie", "vary", "etag")
+    + ("cache-control", "last-modified", "date", "expires")
+)
 
 
 class ReadOnlySessionInterface(SecureCookieSessionInterface):
@@ -146,7 +152,78 @@ def set_cache_headers(response: Response, etag: str, last_modified: datetime) ->
     headers["Last-Modified"] = http_date(last_modified)
     scope = "public" if shared_cache_allowed() else "private"
     headers["Cache-Control"] = f"{scope}, max-age={max_age()}"
-    headers["Vary"] = "Accept-Language"
+    headers["Vary"] = "Accept-Language, Accept-Encoding"
+
+
+# --- bodies kept under their ETag, plain and gzipped -------------------------------------
+
+#: Bodies shorter than this are sent as they are: gzip would save less than it costs.
+GZIP_MIN = 1400
+#: The suffix of the ETag of a gzipped body (each representation has its own, RFC 9110).
+GZIP_SUFFIX = "-gzip"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A body as the cache holds it: plain, and gzipped once when it is long enough."""
+
+    body: bytes
+    gzipped: bytes | None
+    mimetype: str
+    headers: dict[str, str]
+
+
+def keep(body: bytes, mimetype: str, headers: dict[str, str] | None = None) -> Kept:
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0) if len(body) >= GZIP_MIN else None
+    return Kept(body, gzipped, mimetype, headers or {})
+
+
+def kept(cache_key: str, build: Callable[[], Kept | Response]) -> Kept | Response:
+    """The body kept under ``cache_key``, else ``build()``'s, kept when it is a :class:`Kept`.
+
+    ``build`` returns a :class:`Response` for what must not be kept (an error, a cookie).
+    """
+    found = cache.get(cache_key)
+    if found is not None:
+        return found
+    made = build()
+    if isinstance(made, Kept):
+        cache.set(cache_key, made)
+    return made
+
+
+def wants_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+def client_is_current(etag: str, last_modified: datetime) -> bool:
+    """Whether the request's ``If-None-Match`` (either representation's ETag) or, without
+    one, ``If-Modified-Since`` says the client already has this version."""
+    if_none_match = request.if_none_match
+    if if_none_match:
+        # "If-None-Match: *" asks whether the resource exists at all: only the view knows.
+        return not if_none_match.star_tag and (
+            etag in if_none_match or etag + GZIP_SUFFIX in if_none_match
+        )
+    return not is_resource_modified(request.environ, last_modified=last_modified)
+
+
+def current_etag(etag: str) -> str:
+    """The ETag a ``304`` names: the representation the client said it has."""
+    gzipped = etag + GZIP_SUFFIX
+    return gzipped if gzipped in request.if_none_match else etag
+
+
+def send(response: Response, body: Kept, etag: str) -> str:
+    """Put ``body`` in ``response``, gzipped for a client that takes it; returns the ETag
+    of what is sent."""
+    response.headers.update(body.headers)
+    if body.gzipped is not None and wants_gzip():
+        response.set_data(body.gzipped)
+        response.headers["Content-Encoding"] = "gzip"
+        return etag + GZIP_SUFFIX
+    response.set_data(body.body)
+    return etag
 
 
 def answer(
@@ -158,38 +235,35 @@ def answer(
 ) -> Response:
     """``304`` when the client has the current version, else the cached or built body.
 
-    ``build`` returns anything a view may return; only a ``200`` is kept.
+    ``build`` returns anything a view may return; only a ``200`` without a cookie is kept.
     """
     etag, last_modified = validators(key, version)
-    # "If-None-Match: *" asks whether the resource exists at all, which only the view knows.
-    if not request.if_none_match.star_tag and not is_resource_modified(
-        request.environ, etag=etag, last_modified=last_modified
-    ):
+    if client_is_current(etag, last_modified):
         response = Response(status=304)
-        set_cache_headers(response, etag, last_modified)
+        set_cache_headers(response, current_etag(etag), last_modified)
         return response
-    cache_key = "page:" + etag
-    kept = cache.get(cache_key)
-    if kept is not None:
-        body, mimetype, status, kept_headers = kept
-        response = Response(body, status=status, mimetype=mimetype, headers=kept_headers)
-    else:
+
+    def render() -> Kept | Response:
         response = make_response(build())
         if (
-            response.status_code == 200
-            and not response.direct_passthrough
-            and "Set-Cookie" not in response.headers
+            response.status_code != 200
+            or response.direct_passthrough
+            or "Set-Cookie" in response.headers
         ):
-            kept_headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}
-            cache.set(
-                cache_key,
-                (response.get_data(), response.mimetype, 200, kept_headers),
-            )
-        elif response.status_code != 200:
             return response
+        kept_headers = {h: v for h, v in response.headers.items() if h.lower() not in _NOT_KEPT}
+        return keep(response.get_data(), response.mimetype, kept_headers)
+
+    body = kept("page:" + etag, render)
+    if isinstance(body, Response):
+        if body.status_code == 200:
+            body.headers["Cache-Control"] = "private, no-cache"
+        return body
+    response = Response(mimetype=body.mimetype)
+    sent = send(response, body, etag)
     if headers:
         response.headers.update(headers)
-    set_cache_headers(response, etag, last_modified)
+    set_cache_headers(response, sent, last_modified)
     return response
 
 

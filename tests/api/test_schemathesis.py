@@ -67,6 +67,9 @@ def test_every_operation_keeps_to_the_document(
             # cannot say that `to` must not come before `from`, nor which opaque cursors exist
             # (on /directory neither).
             excluded = [positive_data_acceptance] if case.path in ("/events", "/directory") else []
-            case.call_and_validate(excluded_checks=excluded)
+            # The WSGI transport hands the body over as sent, without undoing a gzip.
+            case.call_and_validate(
+                excluded_checks=excluded, headers={"Accept-Encoding": "identity"}
+            )
 
         check()

@@ -228,7 +228,8 @@ def test_query_count_does_not_grow_with_sessions(
     with count_queries() as many:
         response = client.get("/feeds/events.ics")
     assert len(uids(response.data)) == 25
-    assert len(many) == len(few) <= 3
+    # The site's version, the feed's aggregate, the sessions and the whole series.
+    assert len(many) == len(few) <= 4, many
 
 
 # --- private feeds -----------------------------------------------------------------------

@@ -37,6 +37,7 @@ from webapp.confirming import ORGANISER_LAYOUT, ask
 from webapp.db import db
 from webapp.errors import one_transaction
 from webapp.extensions import limiter, login_manager
+from webapp.http_cache import has_session_cookie
 from webapp.i18n import safe_next
 from webapp.organisations.forms import NewOrganisationForm
 from webapp.organisations.models import Organisation
@@ -392,8 +393,9 @@ def _not_allowed(_error: services.NotAllowed) -> tuple[str, int]:
 
 def _load_login() -> None:
     # Load the user first thing: load_user may record the login as seen, which must commit
-    # before the view writes anything of its own.
-    if request.endpoint != "static":
+    # before the view writes anything of its own. Without a session or remember-me cookie
+    # nobody is logged in, and a public page read from the cache need not ask.
+    if request.endpoint != "static" and has_session_cookie():
         current_user._get_current_object()
 
 

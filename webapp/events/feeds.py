@@ -14,6 +14,12 @@ UPDATE of their row) plus, for the ETag, the feed's day:
   (:func:`window_start` is a local midnight), which changes the day;
 - what is read from other rows (the organisation's name) is picked up within a day.
 
+The aggregate reads every session of the feed, which for a large feed costs more than
+the rest of a cached answer. So each process remembers the states it worked out, under the
+site's version (:func:`webapp.events.page_versions.site_version`, eight index look-ups):
+while nothing changed anywhere, the remembered state is the current one; after any change
+the aggregate runs again.
+
 ``Last-Modified`` is the newest change but never earlier than the window's last move, so a
 client that only sends ``If-Modified-Since`` never misses sessions dropping out.
 The output of a feed depends only on that data and the language, so equal validators mean
@@ -36,15 +42,16 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.orm import Load, joinedload, selectinload
-from werkzeug.http import is_resource_modified
+from werkzeug.http import http_date
 
 from webapp.config import public_base_url
-from webapp.db import db, utcnow
+from webapp.db import db, read_row, utcnow
 from webapp.events import ical
 from webapp.events.calendar_links import add_event_links
 from webapp.events.models import Event, EventKind, EventSession, EventStatus
-from webapp.events.services import PUBLIC_STATUSES, EventFilter
-from webapp.http_cache import cache
+from webapp.events.page_versions import event_version, site_version
+from webapp.events.services import EventFilter
+from webapp.http_cache import Kept, client_is_current, current_etag, keep, kept, send
 from webapp.i18n import STOCKHOLM, current_language
 from webapp.organisations.models import Organisation, Project
 from webapp.organisations.services import renamed_slug
@@ -55,7 +62,7 @@ bp = Blueprint("feeds", __name__)
 #: How far back feeds reach, and how long cancelled events stay in them.
 KEEP = timedelta(days=30)
 #: Part of every ETag: bump it when the output format changes, so clients fetch again.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 ICS_MIMETYPE = "text/calendar"
 
 
@@ -115,34 +122,31 @@ def conditional_calendar(
 ) -> Response:
     """Answer a feed request: ``304`` when the client is current, else the built calendar.
 
-    ``build`` is only called when the body is needed and not in the cache.
+    ``build`` is only called when the body is needed and not in the cache. Public feeds are
+    kept built under their ETag (shared by every process when the cache is Redis, see
+    :mod:`webapp.http_cache`), gzipped once for the clients that take it, as calendar
+    clients do.
     """
+    etag = state.etag
     response = Response(mimetype=ICS_MIMETYPE)
-    response.set_etag(state.etag)
-    response.last_modified = state.last_modified
+    headers = response.headers
     # Shared caches may keep public feeds for a while; a private feed is for one client only.
-    response.cache_control.no_cache = True if private else None
-    response.cache_control.private = True if private else None
-    response.cache_control.public = None if private else True
-    response.cache_control.max_age = None if private else 300
+    headers["Cache-Control"] = "private, no-cache" if private else "public, max-age=300"
+    headers["Last-Modified"] = http_date(state.last_modified)
     if filename:
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if not is_resource_modified(
-        request.environ, etag=state.etag, last_modified=state.last_modified
-    ):
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if client_is_current(etag, state.last_modified):
         response.status_code = 304
+        headers["ETag"] = f'"{current_etag(etag)}"'
         return response
     if private:
         response.set_data(build())
+        headers["ETag"] = f'"{etag}"'
         return response
-    # Public feeds are kept built under their ETag, shared by every process when the cache
-    # is Redis (webapp.http_cache): the validators already say when the body changes.
-    cache_key = "feed:" + state.etag
-    body = cache.get(cache_key)
-    if body is None:
-        body = build()
-        cache.set(cache_key, body)
-    response.set_data(body)
+    body = kept("feed:" + etag, lambda: keep(build(), ICS_MIMETYPE))
+    assert isinstance(body, Kept)
+    headers["ETag"] = f'"{send(response, body, etag)}"'
+    headers["Vary"] = "Accept-Encoding"
     return response
 
 
@@ -210,11 +214,23 @@ class PublicFeed:
 def public_feed_state(
     filters: EventFilter, language: str, now: datetime | None = None
 ) -> PublicFeed:
-    """One aggregate query: session count, newest change and the names the feed is about.
+    """One aggregate query: session count, newest change and the names the feed is about;
+    remembered while the site's version stays the same (see the module docstring).
 
     The names are ``None`` when a slug matches nothing.
     """
     start = window_start(now)
+    remembered = (
+        current_app.config["SQLALCHEMY_DATABASE_URI"],
+        site_version().parts,
+        filters,
+        language,
+        base_url(),
+        start,
+    )
+    known = _STATES.get(remembered)
+    if known is not None:
+        return known
     org_name = (
         select(Organisation.name).where(Organisation.slug == filters.organisation).scalar_subquery()
         if filters.organisation
@@ -225,7 +241,7 @@ def public_feed_state(
         if filters.project
         else literal(None)
     )
-    row = db.session.execute(
+    statement = (
         select(
             func.count(EventSession.id),
             func.max(Event.updated_at),
@@ -236,7 +252,11 @@ def public_feed_state(
         .select_from(EventSession)
         .join(Event, EventSession.event_id == Event.id)
         .where(in_window(start), *_filter_clauses(filters))
-    ).one()
+    )
+    # Outside the session's transaction: on a cache hit or a 304 this is the request's only
+    # database work.
+    row = read_row(statement)
+    assert row is not None  # an aggregate without GROUP BY has one row
     count, event_changed, session_changed, organisation, project = row
     key = (
         "public",
@@ -249,11 +269,20 @@ def public_feed_state(
         language,
         base_url(),
     )
-    return PublicFeed(
+    feed = PublicFeed(
         FeedState(key, count, newest(event_changed, session_changed), start),
         organisation,
         project,
     )
+    if len(_STATES) >= _STATES_KEPT:
+        _STATES.clear()
+    _STATES[remembered] = feed
+    return feed
+
+
+#: The public feed states this process worked out, under the site's version they hold for.
+_STATES: dict[tuple[object, ...], PublicFeed] = {}
+_STATES_KEPT = 1000
 
 
 def ical_loading() -> Load:
@@ -289,11 +318,18 @@ def _feed_name(filters: EventFilter, feed: PublicFeed) -> str:
     return _("Träffpunkt: %(about)s", about=about) if about else _("Träffpunkt: all events")
 
 
-def _public_feed(filters: EventFilter, *, must_exist: str | None = None) -> Response:
+def _public_feed(
+    filters: EventFilter,
+    *,
+    must_exist: str | None = None,
+    missing: Callable[[], Response | None] = lambda: None,
+) -> Response:
+    """The feed; when the organisation or project it must be about (``must_exist``) is not
+    found, ``missing()``'s answer, else 404."""
     language = feed_language()
     feed = public_feed_state(filters, language)
     if must_exist and getattr(feed, must_exist) is None:
-        abort(404)
+        return missing() or abort(404)
 
     def build() -> bytes:
         with force_locale(language):
@@ -334,11 +370,14 @@ def events():
 
 @bp.get("/feeds/organisations/<slug>.ics")
 def organisation(slug: str):
-    current = renamed_slug(slug)
-    if current:
+    def renamed() -> Response | None:
         # Calendars subscribed before the organisation changed its address follow it.
-        return redirect(url_for("feeds.organisation", slug=current, **request.args), code=301)
-    return _public_feed(EventFilter(organisation=slug), must_exist="organisation")
+        current = renamed_slug(slug)
+        if current:
+            return redirect(url_for("feeds.organisation", slug=current, **request.args), code=301)
+        return None
+
+    return _public_feed(EventFilter(organisation=slug), must_exist="organisation", missing=renamed)
 
 
 @bp.get("/feeds/projects/<slug>.ics")
@@ -357,26 +396,15 @@ def kind(kind: str):
 def event(event_id: int):
     """One event's sessions as a file to open in a calendar (no join link: it is public)."""
     language = feed_language()
-    row = db.session.execute(
-        select(
-            Event.title,
-            Event.updated_at,
-            func.count(EventSession.id),
-            func.max(EventSession.updated_at),
-        )
-        .outerjoin(EventSession, EventSession.event_id == Event.id)
-        .where(Event.id == event_id, Event.status.in_(PUBLIC_STATUSES))
-        .group_by(Event.id)
-    ).one_or_none()
-    if row is None:
+    # The event page's version (one small query): what the file shows is part of the page.
+    version = event_version(event_id)
+    if version is None:
         abort(404)
-    title, event_changed, count, session_changed = row
-    start = window_start()
     state = FeedState(
-        ("event", event_id, title, language, base_url()),
-        count,
-        newest(event_changed, session_changed),
-        start,
+        ("event", event_id, version.parts, language, base_url()),
+        0,
+        version.changed,
+        window_start(),
     )
 
     def build() -> bytes:

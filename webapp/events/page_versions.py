@@ -4,15 +4,21 @@
   organisation and its project: :func:`event_version` reads their ``updated_at`` (every
   UPDATE moves it, the seat counter's too), ``seats_taken`` and the session count (a
   deleted session moves no ``updated_at``).
-- Lists (the front page, a project's page, the embed, the API, the sitemap) show many
-  events and the names of organisations and projects: :func:`site_version` reads the
-  newest change and the row count of each of the four tables, so any change anywhere gives
-  every list a new version. Coarse, but never stale; with the indexes on ``updated_at``
-  both maxima and counts are index look-ups.
+- Lists (the front page, a project's page, the embed, the API, the sitemap, and the
+  public feeds' first check, see :mod:`webapp.events.feeds`) show many events and the
+  names of organisations and projects: :func:`site_version` reads the newest ``updated_at``
+  and the highest id of each of the four tables, so any change anywhere gives every list a
+  new version. Coarse, but never stale, and eight index look-ups whatever the size of the
+  catalogue. The highest id catches a row inserted with an old ``updated_at`` (an import).
+  Rows of these tables are never deleted but a draft's sessions, which no public page
+  shows; a row deleted by hand in the database is seen once the cached copies expire
+  (``CACHE_DEFAULT_TIMEOUT``). A count would see it at once, but on PostgreSQL a count
+  reads every row, which on a cache hit would cost more than the rest of the request.
 
-The statements are fixed text run on a connection of their own, not through the ORM
-session: on a cache hit this is the only database work of the request, and building an
-ORM statement costs more than running it.
+The statements are fixed text run on a connection of their own
+(:func:`webapp.db.read_row`: autocommit, no pre-ping), not through the ORM session:
+on a cache hit this is the only database work of the request, and building an ORM
+statement costs more than running it.
 """
 
 from __future__ import annotations
@@ -22,15 +28,15 @@ from typing import Any
 
 from sqlalchemy import text
 
-from webapp.db import db
+from webapp.db import read_row
 from webapp.events.services import PUBLIC_STATUSES
 from webapp.http_cache import Version, newest
 
 _SITE = text(
-    "SELECT (SELECT max(updated_at) FROM events), (SELECT count(*) FROM events),"
-    " (SELECT max(updated_at) FROM event_sessions), (SELECT count(*) FROM event_sessions),"
-    " (SELECT max(updated_at) FROM organisations), (SELECT count(*) FROM organisations),"
-    " (SELECT max(updated_at) FROM projects), (SELECT count(*) FROM projects)"
+    "SELECT (SELECT max(updated_at) FROM events), (SELECT max(id) FROM events),"
+    " (SELECT max(updated_at) FROM event_sessions), (SELECT max(id) FROM event_sessions),"
+    " (SELECT max(updated_at) FROM organisations), (SELECT max(id) FROM organisations),"
+    " (SELECT max(updated_at) FROM projects), (SELECT max(id) FROM projects)"
 )
 
 _EVENT = text(
@@ -55,8 +61,7 @@ def _moment(value: Any) -> datetime | None:
 
 
 def _row(statement: Any, **params: object) -> tuple[Any, ...] | None:
-    with db.engine.connect() as connection:
-        row = connection.execute(statement, params).first()
+    row = read_row(statement, params)
     return tuple(row) if row is not None else None
 
 
