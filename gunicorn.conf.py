@@ -12,7 +12,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # Sync workers: every request is short (public pages come from the cache, a registration
 # is one transaction). Two per core plus one keeps the cores busy while some wait on the
-# database; capped, since every worker holds database connections.
+# database; capped, since every worker holds database connections (on PostgreSQL two: the
+# app's and the one public pages read their cache version on, webapp.db.reader_engine).
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
 worker_class = "sync"
 
