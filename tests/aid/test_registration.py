@@ -66,13 +66,21 @@ def test_none_is_stored_as_zero(client, aid_event):
     assert db.session.scalar(select(AidDeclaration)).amount_eur == 0
 
 
+@pytest.mark.parametrize("written", ["12000.50", "12000,50", "12 000,50", "12\u00a0000,50"])
+def test_an_amount_may_be_written_the_swedish_way(client, aid_event, written):
+    token = open_form(client, aid_event)
+    data = registration_form(token, **_declaration(**{"aid-amount_eur": written}))
+    assert client.post(f"/events/{aid_event.id}/register", data=data).status_code == 303
+    assert db.session.scalar(select(AidDeclaration)).amount_eur == Decimal("12000.50")
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"aid-amount_eur": "12 000,50"}, "digits only"),
-        ({"aid-amount_eur": "12.000,50 €"}, "digits only"),
-        ({"aid-amount_eur": "1e9"}, "digits only"),
-        ({"aid-amount_eur": "-500"}, "digits only"),
+        ({"aid-amount_eur": "12,000"}, "in digits"),
+        ({"aid-amount_eur": "12.000,50 €"}, "in digits"),
+        ({"aid-amount_eur": "1e9"}, "in digits"),
+        ({"aid-amount_eur": "-500"}, "in digits"),
         ({"aid-amount_eur": "450000"}, "cannot exceed EUR 300,000"),
         ({"aid-amount_eur": ""}, "Enter the amount in euros"),
         ({"aid-linked_org_numbers": "556036-0794"}, "556036-0794: "),

@@ -33,11 +33,17 @@ from webapp.formtools import AppForm, choices
 DECLARATION_VERSION = "2026-12-01"
 
 
+#: Spaces people put between groups of digits: a space, a no-break space, a thin space.
+_GROUP_SPACES = re.compile(r"(?<=\d)[ \u00a0\u202f\u2009](?=\d{3}(?:\D|$))")
+
+
 def parse_amount(value: str | None, message: object, decimals: int = 2) -> Decimal:
-    """A non-negative amount written with digits and an optional decimal point (at most
-    ``decimals`` decimals): 12000 or 12000.50. Raises ValidationError with ``message`` for
-    anything else: spaces, commas, currency signs, a minus sign, 1e9."""
-    text = (value or "").strip()
+    """A non-negative amount in digits, as Swedes and others write it: 12000, 12 000,
+    12000.50 or 12 000,50 (a space between groups of three digits, a decimal comma or
+    point with at most ``decimals`` decimals). Raises ValidationError with ``message`` for
+    anything else: currency signs, a minus sign, 1e9, "12,000" (three decimals: a
+    thousands separator this cannot tell from a decimal comma)."""
+    text = _GROUP_SPACES.sub("", (value or "").strip()).replace(",", ".", 1)
     if not re.fullmatch(rf"\d{{1,9}}(\.\d{{1,{decimals}}})?", text):
         raise ValidationError(str(message))
     try:
@@ -47,7 +53,7 @@ def parse_amount(value: str | None, message: object, decimals: int = 2) -> Decim
 
 
 class AmountField(StringField):
-    """A money amount in plain digits (see :func:`parse_amount`); ``decimal`` after validation."""
+    """A money amount in digits (see :func:`parse_amount`); ``decimal`` after validation."""
 
     def __init__(self, *args: object, message: object, decimals: int = 2, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -71,8 +77,7 @@ class DeclarationForm(Form):
     amount_eur = AmountField(
         _l("Amount in euros"),
         message=_l(
-            "Write the amount in euros with digits only, e.g. 12000 or 12000.50 "
-            "(no spaces, commas or currency signs)."
+            "Write the amount in euros in digits, e.g. 12000 or 12 000,50 (no currency sign)."
         ),
         description=_l("The total of all de minimis aid, converted to euros."),
     )
@@ -211,7 +216,7 @@ def registration_section(
 # --- organisers ----------------------------------------------------------------------------
 
 _PAID = (AidBasis.PER_PARTICIPANT, AidBasis.PER_COMPANY)
-_SEK_MESSAGE = _l("Write kronor with digits only, e.g. 25000 or 25000.50.")
+_SEK_MESSAGE = _l("Write kronor in digits, e.g. 25000 or 25 000,50.")
 
 
 class EventAidForm(AppForm):
@@ -264,7 +269,7 @@ class RateForm(AppForm):
     )
     sek_per_eur = AmountField(
         _l("Kronor per euro"),
-        message=_l("Write the rate with digits and a point, e.g. 11.4852."),
+        message=_l("Write the rate in digits, e.g. 11.4852 or 11,4852."),
         decimals=4,
         validators=[InputRequired(message=_l("Enter the rate."))],
     )
