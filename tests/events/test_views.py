@@ -183,3 +183,18 @@ def test_query_count_does_not_grow_with_data(client, app, count_queries):
     large = measure(_fill(1000, 1000))
     assert small == large
     assert max(small.values()) <= 6, small
+
+
+def test_a_study_trip_page_speaks_of_applying_and_its_last_day(client, app):
+    trip = f.event(kind=EventKind.STUDY_TRIP, requires_approval=True)
+    trip.registration_closes_at = trip.starts_at - timedelta(days=10)
+    conference = f.event(kind=EventKind.CONFERENCE)
+    conference.registration_closes_at = conference.starts_at - timedelta(days=1)
+    db.session.commit()
+    swedish = client.get(f"/events/{trip.id}", headers={"Accept-Language": "sv"}).text
+    assert "Sista ansökningsdag" in swedish and "Sista anmälningsdag" not in swedish
+    assert "när ansökningstiden har gått ut" in swedish and "anmälan har stängt" not in swedish
+    english = client.get(f"/events/{trip.id}", headers={"Accept-Language": "en"}).text
+    assert "Last day to apply" in english and "Registration closes" not in english
+    other = client.get(f"/events/{conference.id}", headers={"Accept-Language": "sv"}).text
+    assert "Sista anmälningsdag" in other and "ansökningsdag" not in other
