@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -49,6 +50,11 @@ def test_a_typed_code_checks_in_and_a_second_time_says_when(client, door):
     back = client.get(done.headers["Location"])
     assert f"Incheckad: {participant.name}" in back.text
     assert "1 av 2 incheckade" in back.text
+    # The code field has the focus again, for the next person; not on arrival.
+    assert re.search(
+        r'<input[^>]*autofocus[^>]*name="code"|<input[^>]*name="code"[^>]*autofocus', back.text
+    )
+    assert "autofocus" not in page.text
     again = client.post(url, data=data)
     assert again.status_code == 422
     assert f"{participant.name} är redan incheckad kl." in again.text

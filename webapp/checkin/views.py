@@ -55,6 +55,9 @@ def _page(event: Event, form: CheckinForm, status: int = 200):
             role=role_in(current_user, event.organisation_id),
             # After a scan the camera starts again for the next person, also after a refusal.
             scanning="1" in (request.args.get("scan"), form.scan.data),
+            # After a typed code (a hand scanner types too) the field is ready for the next.
+            # (After a refusal the error summary has the focus, with a link to the field.)
+            typing=request.args.get("typed") == "1",
         ),
         status,
     )
@@ -103,6 +106,8 @@ def mark(event_id: int):
     back = {"session": done.session.id}
     if form.scan.data == "1":
         back["scan"] = "1"
+    elif code_text:
+        back["typed"] = "1"
     if request.args.get("q"):
         back["q"] = request.args["q"]
     return redirect(url_for("checkin.page", event_id=event.id, **back), code=303)
