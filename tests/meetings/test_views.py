@@ -398,3 +398,34 @@ def test_a_participant_that_is_not_one_is_404_not_the_first_participant(client, 
     form = {"display_name": "Någon", "company_name": "Bolaget"}
     saved = _post(client, _page(world, 0), f"{page}/profile?participant={given}", form)
     assert saved.status_code == 404
+
+
+def test_table_names_head_the_grid_and_a_name_given_twice_is_refused(client, world):
+    h.login_session(client, world.organiser)
+    page = f"/organisers/events/{world.event.id}/meetings"
+    url = f"/organisers/events/{world.event.id}/meetings/slots"
+    data = {"day": world.day.isoformat(), "first": "15:00", "last": "16:00", "minutes": "20"}
+    twice = _post(client, page, url, {**data, "tables": "3", "table_names": "Vänern\nvänern"})
+    assert twice.status_code in (409, 422) and 'id="table_names-error"' in twice.text
+    assert "Varje bord behöver ett eget namn: Vänern, vänern finns två gånger." in twice.text
+    before = len(services.slots(world.event.id))
+    assert _post(client, page, url, {**data, "tables": "2", "table_names": "Vänern\nVättern"})
+    assert len(services.slots(world.event.id)) == before + 3
+    grid = client.get(page).text
+    # The world's own times have unnamed tables, so the columns keep their numbers and
+    # the cells of the new times say their names.
+    assert '<th scope="col">Bord 1</th>' in grid and "<small>Vänern</small>" in grid
+
+
+def test_a_column_named_alike_at_every_time_is_headed_by_its_name(app):
+    from types import SimpleNamespace as Row
+
+    from webapp.meetings.views import _columns
+
+    def at(*names):
+        return Row(tables=[Row(name=n) for n in names])
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert _columns([at("Vänern", None), at("Vänern", "Vättern")]) == ["Vänern", "Table 2"]
+        assert _columns([at("Vänern"), at("Mälaren", "Hjälmaren")]) == ["Table 1", "Hjälmaren"]
+        assert _columns([]) == []

@@ -179,6 +179,15 @@ def generate_slots(
         raise MeetingError(_l("There are more names than tables."), field="table_names")
     if any(len(n) > 100 for n in names):
         raise MeetingError(_l("A table's name has at most 100 characters."), field="table_names")
+    twice = sorted({n for n in names if [m.casefold() for m in names].count(n.casefold()) > 1})
+    if twice:
+        raise MeetingError(
+            _l(
+                "Each table needs a name of its own: %(names)s is given twice.",
+                names=", ".join(twice),
+            ),
+            field="table_names",
+        )
     start = datetime.combine(day, first, STOCKHOLM)
     end = datetime.combine(day, last, STOCKHOLM)
     step = timedelta(minutes=minutes)

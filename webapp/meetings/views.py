@@ -229,6 +229,18 @@ def cancel(token: str, meeting_id: int):
 # --- organisers --------------------------------------------------------------------------
 
 
+def _columns(slots) -> list[str]:
+    """The grid's column headings: a table's name where every time names that column
+    alike, else "Table n" (the cells then say each time's name)."""
+    width = max((len(s.tables) for s in slots), default=0)
+    headings = []
+    for i in range(width):
+        names = {s.tables[i].name for s in slots if i < len(s.tables)}
+        (name,) = names if len(names) == 1 else (None,)
+        headings.append(name or _("Table %(number)s", number=i + 1))
+    return headings
+
+
 def _render_admin(event, settings_form=None, slots_form=None, status=200):
     slots = services.slots(event.id)
     meetings = services.event_meetings(event.id, (MeetingStatus.REQUESTED, MeetingStatus.ACCEPTED))
@@ -249,7 +261,7 @@ def _render_admin(event, settings_form=None, slots_form=None, status=200):
         or forms.SettingsForm(formdata=None, data={"enabled": bool(settings and settings.enabled)}),
         slots_form=slots_form or forms.SlotsForm(formdata=None),
         slots=slots,
-        width=max((len(s.tables) for s in slots), default=0),
+        columns=_columns(slots),
         grid=grid,
         waiting=waiting,
         profiles=profiles,
