@@ -51,3 +51,15 @@ def test_one_address_trying_many_accounts_is_limited_too(client, app):
     app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "5 per minute"
     statuses = [_attempt(client, f"user{i}@example.se", "guess", "192.0.2.66") for i in range(6)]
     assert statuses == [401] * 5 + [429]
+
+
+def test_logging_in_again_and_again_is_not_counted_against_the_account(client, app):
+    person = h.user(f.organisation())
+    db.session.commit()
+    address = "198.51.100.9"
+    for _ in range(5):
+        other = app.test_client()
+        assert _attempt(other, person.email, h.PASSWORD, address) == 303
+    # Failures still count: three wrong passwords and the fourth attempt is refused.
+    statuses = [_attempt(app.test_client(), person.email, "guess", address) for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]

@@ -61,9 +61,15 @@ def _address_and_account() -> str:
     return f"account:{get_remote_address()}:{account}"
 
 
+def _failed(response) -> bool:
+    """A login that did not get in (a success redirects with 303)."""
+    return response.status_code != 303
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_address_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account)
+# Per account only the attempts that failed count: logging in and out again is no attack.
+@limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account, deduct_when=_failed)
 def login():
     target = safe_next(request.values.get("next") or url_for("event_admin.index"))
     if current_user.is_authenticated:
