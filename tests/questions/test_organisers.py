@@ -353,3 +353,21 @@ def test_partner_organisations_see_the_list_without_the_answers(client, answered
     assert "Track: Energy" not in page.text and "=REF 1" not in page.text
     export = client.get(url + ".csv", headers=EN).data.decode("utf-8-sig")
     assert "Track" not in export.splitlines()[0] and "=REF 1" not in export
+
+
+def test_a_question_without_english_is_asked_in_swedish_on_english_pages(client, app):
+    org = f.organisation()
+    organiser = h.user(org)
+    event = f.event(org)
+    db.session.commit()
+    h.login_session(client, organiser)
+    url = f"/organisers/events/{event.id}/questions"
+    token = csrf_from(client.get(url, headers=EN).text)
+    data = {"csrf_token": token, "text_sv": "Vilken bransch?", "text_en": "",
+            "kind": "short_text", "scope": "booking"}  # fmt: skip
+    assert client.post(url, data=data).status_code == 303
+    (question,) = services.questions_for(event.id)
+    assert question.text("en") == "Vilken bransch?" and question.text("en").lang == "sv"
+    client.post("/organisers/logout", data={"csrf_token": token})
+    form = client.get(f"/events/{event.id}/register", headers=EN).text
+    assert "Vilken bransch? (optional)" in form

@@ -281,9 +281,10 @@ class QuestionForm(AppForm):
         filters=[_strip],
     )
     text_en = StringField(
-        _l("Question in English"),
-        [DataRequired(message=_l("Write the question in English.")), Length(max=300)],
+        _l("Question in English (optional)"),
+        [Optional(), Length(max=300)],
         filters=[_strip],
+        description=_l("Leave empty to ask in Swedish on English pages too."),
     )
     kind = SelectField(
         _l("Kind of answer"),
@@ -352,6 +353,6 @@ class QuestionForm(AppForm):
             scope=QuestionScope(self.scope.data),
             required=bool(self.required.data),
             text_sv=self.text_sv.data,
-            text_en=self.text_en.data,
+            text_en=self.text_en.data or "",
             options=options,
         )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.bookings.models import Booking, Participant
 from webapp.db import UTCDateTime, db, str_enum, utcnow
 from webapp.events.models import Event
+from webapp.i18n import AuthoredText
 
 
 class QuestionKind(enum.StrEnum):
@@ -96,9 +97,11 @@ class Question(db.Model):
 
     event: Mapped[Event] = relationship()
 
-    def text(self, language: str) -> str:
-        """The question in ``language`` (sv or en)."""
-        return self.text_sv if language == "sv" else self.text_en
+    def text(self, language: str) -> AuthoredText:
+        """The question in ``language`` (sv or en); in Swedish when it has no English."""
+        if language != "sv" and self.text_en:
+            return AuthoredText(self.text_en, "en")
+        return AuthoredText(self.text_sv, "sv")
 
     def option_label(self, key: str, language: str) -> str:
         """An option's wording in ``language``; its key when the option is gone."""
