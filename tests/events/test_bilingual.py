@@ -115,6 +115,11 @@ def test_english_page_falls_back_to_swedish_marked_as_swedish(client):
     assert '<h1><span lang="sv">Bara på svenska</span></h1>' in page
     assert '<span lang="sv">Beskrivning på svenska.</span>' in page
     assert '<span lang="sv">Rådhuset</span>' in page
+    assert "Some of the text about this event is in Swedish only." in page
+    # Not where the English is complete, and never on Swedish pages.
+    complete = client.get(f"/events/{bilingual().id}", headers=EN).text
+    assert "in Swedish only" not in complete
+    assert "bara på svenska." not in client.get(f"/events/{event.id}", headers=SV).text
 
 
 def test_english_list_registration_and_project_pages(client, app):
