@@ -237,3 +237,35 @@ def test_the_copy_holds_the_registration_answers_and_erasure_removes_the_text(wo
     requests.erase(world["admin"], world["org"].id, EMAIL)
     db.session.commit()
     assert db.session.scalar(select(func.count(Answer.id))) == 0
+
+
+def test_the_admin_page_lists_the_answers_as_read_with_choices_by_their_wording(world, client, app):
+    from webapp.questions.models import Answer, Question, QuestionKind, QuestionScope
+
+    booking = world["attended"]
+    track = Question(
+        event_id=booking.event_id,
+        kind=QuestionKind.SINGLE_CHOICE,
+        scope=QuestionScope.BOOKING,
+        text_sv="Vilket spår?",
+        text_en="Which track?",
+        options=[{"key": "o1", "sv": "Energi", "en": "Energy"}],
+    )
+    db.session.add(track)
+    db.session.flush()
+    db.session.add(Answer(question_id=track.id, booking_id=booking.id, value="o1"))
+    db.session.commit()
+    h.login_session(client, world["admin"])
+    url = f"/organisers/organisations/{world['org'].id}/personal-data"
+    token = csrf_from(client.get(url).text)
+    shown = client.post(
+        url,
+        data={"csrf_token": token, "email": EMAIL, "show": "1"},
+        headers={"Accept-Language": "en"},
+    )
+    assert "Answers to registration questions" in shown.text
+    assert "Which track?" in shown.text and "<dd>Energy</dd>" in shown.text
+    [answer] = requests.export(requests.find_person(world["admin"], world["org"].id, EMAIL))[
+        "registration_answers"
+    ]
+    assert answer["answer"] == "Energi" and answer["stored_value"] == "o1"

@@ -32,6 +32,7 @@ from webapp.organisations import audit
 from webapp.organisations.models import Role
 from webapp.organisations.services import require_role
 from webapp.privacy import anonymise
+from webapp.questions.answers import display
 from webapp.questions.models import Answer
 
 
@@ -171,8 +172,7 @@ def _booking(booking: Booking) -> dict[str, Any]:
 
 
 def export(person: Person) -> dict[str, Any]:
-    """The person's data as plain JSON-ready values (the HTML page shows the same but the
-    registration answers, which are in the JSON copy only)."""
+    """The person's data as plain JSON-ready values (the HTML page shows the same)."""
     return {
         "email": person.email,
         "exported_at": utcnow().isoformat(),
@@ -221,7 +221,8 @@ def export(person: Person) -> dict[str, Any]:
                 "booking_id": a.booking_id,
                 "participant_id": a.participant_id,
                 "question": a.question.text_sv,
-                "answer": a.value,
+                "answer": display(a.question, a, "sv"),
+                "stored_value": a.value,
                 "answered_at": _when(a.created_at),
             }
             for a in person.answers

@@ -25,6 +25,7 @@ from webapp.formtools import AppForm
 from webapp.organisations.models import Organisation, Role
 from webapp.organisations.services import current_notice, organisation_by_slug, require_role
 from webapp.privacy import requests
+from webapp.questions.answers import display
 
 bp = Blueprint("privacy", __name__, url_prefix="/organisers")
 
@@ -90,6 +91,7 @@ def person(organisation_id: int):
         form=form,
         person=found,
         gender_name=gender_name,
+        answer_text=display,
         here="personal-data",
     ), status
 
