@@ -123,23 +123,24 @@ class Snippet:
     code: str
 
 
+def _snippet(endpoint: str, title: str, args: dict[str, str]) -> Snippet:
+    """A frame of ``endpoint`` with ``args`` and the script that sizes it to its content."""
+    src = public_url(endpoint, **args)
+    code = Markup(
+        '<iframe src="{src}" title="{title}" width="100%" height="600" style="border:0" '
+        'loading="lazy" data-traffpunkt-embed></iframe>\n'
+        '<script src="{script}" async></script>'
+    ).format(src=src, title=title, script=public_url("static", filename="api/embed-host.js"))
+    return Snippet(src, str(code))
+
+
 def embed_snippet(**filters: str | None) -> Snippet:
     """The snippet showing these events on another website (a template global).
 
     ``filters`` are the list's: kind, organisation, project, county (empty ones are left out).
     """
     args = {k: str(v) for k, v in filters.items() if k in FILTERS and v}
-    src = public_url("embed.events", **args)
-    code = Markup(
-        '<iframe src="{src}" title="{title}" width="100%" height="600" style="border:0" '
-        'loading="lazy" data-traffpunkt-embed></iframe>\n'
-        '<script src="{script}" async></script>'
-    ).format(
-        src=src,
-        title=_("Upcoming events on Träffpunkt"),
-        script=public_url("static", filename="api/embed-host.js"),
-    )
-    return Snippet(src, str(code))
+    return _snippet("embed.events", _("Upcoming events on Träffpunkt"), args)
 
 
 # --- the company directory ------------------------------------------------------------------
@@ -190,14 +191,4 @@ def directory_embed_snippet(**filters: str | None) -> Snippet:
     """The snippet showing the company directory on another website (a template global);
     ``filters`` are the directory's: q, industry, county, country, project."""
     args = {k: str(v) for k, v in filters.items() if k in DIRECTORY_FILTERS and v}
-    src = public_url("embed.directory", **args)
-    code = Markup(
-        '<iframe src="{src}" title="{title}" width="100%" height="600" style="border:0" '
-        'loading="lazy" data-traffpunkt-embed></iframe>\n'
-        '<script src="{script}" async></script>'
-    ).format(
-        src=src,
-        title=_("Company directory on Träffpunkt"),
-        script=public_url("static", filename="api/embed-host.js"),
-    )
-    return Snippet(src, str(code))
+    return _snippet("embed.directory", _("Company directory on Träffpunkt"), args)
