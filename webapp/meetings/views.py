@@ -188,42 +188,48 @@ def request_meeting(token: str, invitee_id: int):
     return _back(token, person, "meetings")
 
 
-def _meeting_action(token: str, meeting_id: int, action) -> object:
+def _meeting_action(token: str, meeting_id: int, action, done: str):
+    """Do ``action(booking, participant_id, meeting_id)`` for the acting participant in one
+    transaction, and go back to their meetings saying ``done`` (or what went wrong)."""
     booking = _booking(token)
     person = _acting(booking)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with one_transaction() as attempt:
         action(booking, person.id, meeting_id)
-    return attempt, person
+    if attempt.ok:
+        flash(done, "success")
+    return _back(token, person, "meetings")
 
 
 @bp.post("/bookings/<token>/meetings/<int:meeting_id>/accept")
 def accept(token: str, meeting_id: int):
-    attempt, person = _meeting_action(
-        token, meeting_id, lambda b, p, m: services.answer(b, p, m, True)
+    return _meeting_action(
+        token,
+        meeting_id,
+        lambda b, p, m: services.answer(b, p, m, True),
+        _("The meeting is booked; you will find its table in your agenda."),
     )
-    if attempt.ok:
-        flash(_("The meeting is booked; you will find its table in your agenda."), "success")
-    return _back(token, person, "meetings")
 
 
 @bp.post("/bookings/<token>/meetings/<int:meeting_id>/decline")
 def decline(token: str, meeting_id: int):
-    attempt, person = _meeting_action(
-        token, meeting_id, lambda b, p, m: services.answer(b, p, m, False)
+    return _meeting_action(
+        token,
+        meeting_id,
+        lambda b, p, m: services.answer(b, p, m, False),
+        _("You have declined the request."),
     )
-    if attempt.ok:
-        flash(_("You have declined the request."), "success")
-    return _back(token, person, "meetings")
 
 
 @bp.post("/bookings/<token>/meetings/<int:meeting_id>/cancel")
 def cancel(token: str, meeting_id: int):
-    attempt, person = _meeting_action(token, meeting_id, services.cancel_by_participant)
-    if attempt.ok:
-        flash(_("The meeting has been cancelled; the other participant is told."), "success")
-    return _back(token, person, "meetings")
+    return _meeting_action(
+        token,
+        meeting_id,
+        services.cancel_by_participant,
+        _("The meeting has been cancelled; the other participant is told."),
+    )
 
 
 # --- organisers --------------------------------------------------------------------------
