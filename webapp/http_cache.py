@@ -8,8 +8,10 @@ message). The language is not kept in the session either (:mod:`webapp.i18n`).
 
 **Validators from cheap version data.** Each public view is wrapped in :func:`public_page`
 with a function that returns its :class:`Version`: a handful of columns read with one
-small query (the newest ``updated_at`` of the rows the page shows, ``seats_taken``, counts
-for deletions). The ``ETag`` is a hash of that version, the host and the URL with its
+small query (the newest ``updated_at`` of the rows the page shows, ``seats_taken``, the
+highest id or a count for rows added or deleted; :mod:`webapp.events.page_versions`) on a
+connection outside the request's transaction (:func:`webapp.db.read_row`). The ``ETag`` is
+a hash of that version, the host and the URL with its
 query (some links follow the address asked at), the language, and the current period of
 ``PUBLIC_CACHE_SECONDS``; the period stands for what
 changes with time alone (registration opening or closing, an event becoming past). So:
@@ -27,7 +29,11 @@ changes with time alone (registration opening or closing, an event becoming past
 **Server-side cache.** The rendered body is kept under its ``ETag`` in Flask-Caching:
 Redis when ``CACHE_REDIS_URL`` is set (shared by every process and host), an in-process
 cache otherwise. Because the key *is* the version, nothing is ever invalidated explicitly:
-a change makes a new key, and old entries expire (``CACHE_DEFAULT_TIMEOUT``).
+a change makes a new key, and old entries expire (``CACHE_DEFAULT_TIMEOUT``). A body of
+``GZIP_MIN`` bytes or more is kept gzipped too, compressed once, and sent so to a client
+that accepts gzip, under an ETag of its own (``"…-gzip"``; either one in ``If-None-Match``
+gets a ``304``). The view's own headers (the embed's framing policy, ``Content-Language``)
+are kept with the body.
 
 **Who gets this.** Only requests without a session or remember-me cookie: a logged-in
 organiser or a visitor with a flash message waiting sees the page rendered for them, marked
