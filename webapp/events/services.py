@@ -130,16 +130,19 @@ def filter_options() -> tuple[list[Organisation], list[Project]]:
     return list(organisations), list(projects)
 
 
-def get_public_event(event_id: int) -> Event | None:
-    """A published or cancelled event with what its page shows, or None (drafts are hidden)."""
+def get_public_event(event_id: int, *, sessions: bool = True) -> Event | None:
+    """A published or cancelled event with what its page shows, or None (drafts are hidden).
+
+    ``sessions=False`` leaves the sessions to load when first used (the registration form
+    shows none, and its booking reads them again under the event's lock).
+    """
+    options = [joinedload(Event.organisation), joinedload(Event.project)]
+    if sessions:
+        options.append(selectinload(Event.sessions))
     return db.session.scalars(
         select(Event)
         .where(Event.id == event_id, Event.status.in_(PUBLIC_STATUSES))
-        .options(
-            joinedload(Event.organisation),
-            joinedload(Event.project),
-            selectinload(Event.sessions),
-        )
+        .options(*options)
     ).first()
 
 
