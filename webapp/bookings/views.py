@@ -57,7 +57,7 @@ def _limit_for(event_max: int | None) -> int:
 
 @bp.route("/events/<int:event_id>/register", methods=["GET", "POST"])
 def register(event_id: int):
-    event = get_public_event(event_id, sessions=False)
+    event = get_public_event(event_id, with_page=request.method == "GET")
     if event is None:
         abort(404)
     max_participants = _limit_for(event.max_per_company)

@@ -130,20 +130,21 @@ def filter_options() -> tuple[list[Organisation], list[Project]]:
     return list(organisations), list(projects)
 
 
-def get_public_event(event_id: int, *, sessions: bool = True) -> Event | None:
+def get_public_event(event_id: int, *, with_page: bool = True) -> Event | None:
     """A published or cancelled event with what its page shows, or None (drafts are hidden).
 
-    ``sessions=False`` leaves the sessions to load when first used (the registration form
-    shows none, and its booking reads them again under the event's lock).
+    ``with_page=False`` loads the event alone, its organisation, project and sessions on
+    first use: a registration POST reads the event again under its lock and renders no page
+    unless the form has errors.
     """
-    options = [joinedload(Event.organisation), joinedload(Event.project)]
-    if sessions:
-        options.append(selectinload(Event.sessions))
-    return db.session.scalars(
-        select(Event)
-        .where(Event.id == event_id, Event.status.in_(PUBLIC_STATUSES))
-        .options(*options)
-    ).first()
+    stmt = select(Event).where(Event.id == event_id, Event.status.in_(PUBLIC_STATUSES))
+    if with_page:
+        stmt = stmt.options(
+            joinedload(Event.organisation),
+            joinedload(Event.project),
+            selectinload(Event.sessions),
+        )
+    return db.session.scalars(stmt).first()
 
 
 def project_events(project_id: int, now: datetime | None = None) -> tuple[list[Event], list[Event]]:

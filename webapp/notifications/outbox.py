@@ -136,12 +136,15 @@ def queue_for_booking(
     participant_kind: MessageKind | None = None,
     payload: dict[str, Any] | None = None,
     now: datetime | None = None,
+    placed_now: bool = False,
 ) -> None:
     """Queue ``kind`` to the booking's contact and ``participant_kind`` to ``participants``.
 
     One message per recipient. A participant whose address is the contact's gets no message
     of their own when the contact gets one: the contact's message then carries what a
     participant needs (see rendering), so nobody receives the same news twice.
+    ``placed_now``: the booking was created in this transaction, so nobody has had a
+    message about it yet and none is counted.
     """
     now = now or utcnow()
     personal = participant_kind or kind
@@ -152,7 +155,7 @@ def queue_for_booking(
     ]
     if not contact and not people:
         return
-    earlier = _occurrences(booking, {kind, personal})
+    earlier = {} if placed_now else _occurrences(booking, {kind, personal})
     rows = []
     if contact:
         number = earlier.get((str(kind), None), 0) + 1
