@@ -3,16 +3,18 @@
     .venv/bin/python bench/bench_http.py                  # SQLite and PostgreSQL
     .venv/bin/python bench/bench_http.py --backends sqlite --wrk-seconds 5 --requests 200
     .venv/bin/python bench/bench_http.py --cache-redis    # the page cache in Redis
+    .venv/bin/python bench/bench_http.py --only registration --requests 300
 
 For each database it loads 200 future events of one organisation (1–4 sessions each) and
 250 events of 20 sessions (5,000 sessions) of another, then starts, each with gunicorn and
 2 sync workers: Träffpunkt in production mode, a bare Flask "hello world" (the floor), a
 bare Flask page doing one SELECT and rendering a compiled Jinja template, and a bare Flask
-registration endpoint doing the same writes as a registration with plain SQL in one
-transaction. It measures sequential requests (a new connection each, as gunicorn's sync
+registration endpoint writing the same rows as a registration, into the same tables, with
+plain SQL in one transaction (``_register_floor``). It measures sequential requests (a new connection each, as gunicorn's sync
 workers close them) and ``wrk -t2 -c8`` on each page, and prints each figure with its
 ratio to the hello-world floor; the registration POST against its floor, sequential and
-with 8 concurrent clients. Targets: issue 17 (bench/README.md).
+with 8 concurrent clients (``--only registration``: that alone, a third of ``--requests``
+each). Targets: issue 17 (bench/README.md).
 """
 
 from __future__ import annotations
