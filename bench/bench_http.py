@@ -10,11 +10,11 @@ For each database it loads 200 future events of one organisation (1–4 sessions
 2 sync workers: Träffpunkt in production mode, a bare Flask "hello world" (the floor), a
 bare Flask page doing one SELECT and rendering a compiled Jinja template, and a bare Flask
 registration endpoint writing the same rows as a registration, into the same tables, with
-plain SQL in one transaction (``_register_floor``). It measures sequential requests (a new connection each, as gunicorn's sync
-workers close them) and ``wrk -t2 -c8`` on each page, and prints each figure with its
-ratio to the hello-world floor; the registration POST against its floor, sequential and
-with 8 concurrent clients (``--only registration``: that alone, a third of ``--requests``
-each). Targets: issue 17 (bench/README.md).
+plain SQL in one transaction (``_register_floor``). It measures sequential requests (a
+new connection each, as gunicorn's sync workers close them) and ``wrk -t2 -c8`` on each
+page, and prints each figure with its ratio to the hello-world floor; the registration
+POST against its floor, sequential and with 8 concurrent clients (``--only registration``:
+that alone, a third of ``--requests`` each). Targets: issue 17 (bench/README.md).
 """
 
 from __future__ import annotations
