@@ -3,16 +3,18 @@
     .venv/bin/python bench/bench_http.py                  # SQLite and PostgreSQL
     .venv/bin/python bench/bench_http.py --backends sqlite --wrk-seconds 5 --requests 200
     .venv/bin/python bench/bench_http.py --cache-redis    # the page cache in Redis
+    .venv/bin/python bench/bench_http.py --only registration --requests 300
 
 For each database it loads 200 future events of one organisation (1–4 sessions each) and
 250 events of 20 sessions (5,000 sessions) of another, then starts, each with gunicorn and
 2 sync workers: Träffpunkt in production mode, a bare Flask "hello world" (the floor), a
 bare Flask page doing one SELECT and rendering a compiled Jinja template, and a bare Flask
-registration endpoint doing the same writes as a registration with plain SQL in one
-transaction. It measures sequential requests (a new connection each, as gunicorn's sync
-workers close them) and ``wrk -t2 -c8`` on each page, and prints each figure with its
-ratio to the hello-world floor; the registration POST against its floor, sequential and
-with 8 concurrent clients. Targets: issue 17 (bench/README.md).
+registration endpoint writing the same rows as a registration, into the same tables, with
+plain SQL in one transaction (``_register_floor``). It measures sequential requests (a
+new connection each, as gunicorn's sync workers close them) and ``wrk -t2 -c8`` on each
+page, and prints each figure with its ratio to the hello-world floor; the registration
+POST against its floor, sequential and with 8 concurrent clients (``--only registration``:
+that alone, a third of ``--requests`` each). Targets: issue 17 (bench/README.md).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def make_app() -> Any:
         from webapp import create_app
 
         return create_app(json.loads(os.environ["BENCH_CONFIG"]))
-    from flask import Flask, request
+    from flask import Flask
     from jinja2 import Environment
 
     app = Flask("floor")
@@ -96,81 +98,248 @@ def make_app() -> Any:
 
         return app
 
+    return _register_floor(app, engine)
+
+
+def _register_floor(app: Any, engine: sa.Engine) -> Any:
+    """The floor of a registration: the rows a real one writes, in plain SQL, one transaction.
+
+    What ``POST /events/<id>/register`` writes for the bench's event (a conference of one
+    session, no capacity limit, no de minimis aid, no questions): the company and its
+    history entry (``company_changes``), the seats (``events.seats_taken``), the booking
+    (confirmed, with what was declared, its hashed submission key and nonces), the two
+    participants, eight outbox rows (the contact's confirmation, one per participant, each
+    participant's reminders 7 days and 1 day before the session, the company's directory
+    invitation) and the company's directory profile, marked invited. Into the app's own
+    tables, so the indexes and constraints are the same. The reads a hand-written version
+    needs come first: the event with its sessions (locked ``FOR UPDATE`` on PostgreSQL, as
+    the app locks it), the submission key (a repeated form returns the first booking) and
+    the company. Ten statements; SQLite connections set up as the app's
+    (``webapp.db.configure_engine``: WAL, ``synchronous=NORMAL``, ``BEGIN IMMEDIATE``).
+    """
+    import hashlib
+    import secrets as random_tokens
+
+    from flask import request
+
+    from webapp.db import configure_engine
+
+    configure_engine(engine)
+    postgres = engine.dialect.name == "postgresql"
+
+    def stamp(moment: datetime) -> datetime | str:
+        # The app's UTCDateTime: aware on PostgreSQL, naive UTC text on SQLite.
+        return moment if postgres else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    lock = " FOR UPDATE OF e" if postgres else ""
+    read_event = sa.text(
+        "SELECT e.status, e.registration_opens_at, e.registration_closes_at, e.starts_at,"
+        " e.ends_at, s.id, s.starts_at FROM events e JOIN event_sessions s ON s.event_id = e.id"
+        " WHERE e.id = :id AND s.cancelled_at IS NULL ORDER BY s.starts_at" + lock
+    )
+    read_submission = sa.text("SELECT id FROM bookings WHERE submission_key = :k")
+    read_company = sa.text("SELECT id FROM companies WHERE country = :c AND org_number = :n")
+    add_company = sa.text(
+        "INSERT INTO companies (country, org_number, name, county, size_class, created_at,"
+        " updated_at) VALUES ('SE', :n, :name, :county, 'small', :t, :t) RETURNING id"
+    )
+    add_change = sa.text(
+        "INSERT INTO company_changes (company_id, kind, changes, created_at)"
+        " VALUES (:c, 'created', :changes, :t)"
+    )
+    take_seats = sa.text(
+        "UPDATE events SET seats_taken = seats_taken + :n, updated_at = :t WHERE id = :id"
+        " AND (capacity IS NULL OR seats_taken + :n <= capacity)"
+    )
+    add_booking = sa.text(
+        "INSERT INTO bookings (event_id, company_id, status, seats_held, contact_name,"
+        " contact_email, language, consent_version, consent_at, invitations_opt_in,"
+        " token_nonce, feed_nonce, submission_key, created_at, updated_at, declared_country,"
+        " declared_org_number, declared_name, declared_county, declared_size_class,"
+        " declared_staff_band, declared_turnover_band) VALUES (:e, :c, 'confirmed', :n,"
+        " :name, :email, 'sv', 'none', :t, false, :nonce, :feed, :k, :t, :t, 'SE', :org,"
+        " :company, :county, 'small', :staff, :turnover) RETURNING id"
+    )
+    add_profile = sa.text(
+        "INSERT INTO company_profiles (company_id, offers, seeks, description, description_en,"
+        " languages, county, country, edit_nonce, invited_at, created_at, updated_at)"
+        " VALUES (:c, '', '', '', '', '[]', :county, 'SE', :nonce, :t, :t, :t) RETURNING id"
+    )
+    outbox_columns = (
+        "dedupe_key, kind, status, recipient_email, recipient_name, event_id, booking_id,"
+        " participant_id, session_id, payload, due_at, next_attempt_at, attempts, resends,"
+        " created_at"
+    )
+
+    def outbox_row(i: int) -> str:
+        return (
+            f"(:k{i}, :kind{i}, 'pending', :m{i}, :name{i}, :e, :b, :p{i}, :s{i}, :payload{i},"
+            f" :due{i}, :due{i}, 0, 0, :t)"
+        )
+
     @app.post("/<int:event_id>")
     def register(event_id: int) -> tuple[str, int, dict[str, str]]:
-        """The writes of a registration, in plain SQL in one transaction: find or add the
-        company, take the seats, the booking, two participants, the confirmation."""
         form = request.form
         now = datetime.now(UTC)
-        with engine.begin() as conn:
-            company = conn.execute(
-                sa.text("SELECT id FROM floor_companies WHERE org_number = :n"),
-                {"n": form["org_number"]},
-            ).scalar()
-            if company is None:
-                company = conn.execute(
-                    sa.text(
-                        "INSERT INTO floor_companies (org_number, name, county) "
-                        "VALUES (:n, :name, :county) RETURNING id"
-                    ),
-                    {"n": form["org_number"], "name": form["company_name"], "county": "14"},
-                ).scalar()
-            conn.execute(
-                sa.text(
-                    "UPDATE events SET seats_taken = seats_taken + 2 WHERE id = :id "
-                    "AND (capacity IS NULL OR seats_taken + 2 <= capacity)"
-                ),
-                {"id": event_id},
-            )
-            booking = conn.execute(
-                sa.text(
-                    "INSERT INTO floor_bookings (event_id, company_id, contact_name, "
-                    "contact_email, created_at) VALUES (:e, :c, :n, :m, :t) RETURNING id"
-                ),
-                {
-                    "e": event_id,
-                    "c": company,
-                    "n": form["contact_name"],
-                    "m": form["contact_email"],
-                    "t": now,
-                },
-            ).scalar()
-            conn.execute(
-                sa.text(
-                    "INSERT INTO floor_participants (booking_id, name, email) VALUES (:b, :n, :m)"
-                ),
-                [
-                    {
-                        "b": booking,
-                        "n": form[f"participants-{i}-name"],
-                        "m": form[f"participants-{i}-email"],
+        t = stamp(now)
+        digest = hashlib.sha256(form["submission_key"].encode()).hexdigest()
+        people = [
+            (form[f"participants-{i}-name"], form[f"participants-{i}-email"]) for i in range(2)
+        ]
+        with engine.connect() as conn:
+            conn = conn.execution_options(traffpunkt_sqlite_immediate=True)
+            with conn.begin():
+                rows = conn.execute(read_event, {"id": event_id}).all()
+                if not rows or rows[0][0] != "published":
+                    return "", 404, {}
+                earlier = conn.execute(read_submission, {"k": digest}).scalar()
+                if earlier is not None:
+                    return "", 303, {"Location": f"/bookings/{earlier}"}
+                identity = {"c": "SE", "n": form["org_number"]}
+                company = conn.execute(read_company, identity).scalar()
+                if company is None:
+                    company = conn.execute(
+                        add_company,
+                        {
+                            "n": form["org_number"],
+                            "name": form["company_name"],
+                            "county": "14",
+                            "t": t,
+                        },
+                    ).scalar()
+                    changes = {
+                        "name": [None, form["company_name"]],
+                        "country": [None, "SE"],
+                        "org_number": [None, form["org_number"]],
+                        "county": [None, "14"],
+                        "size_class": [None, "small"],
                     }
-                    for i in range(2)
-                ],
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO floor_outbox (booking_id, kind, recipient, due_at) "
-                    "VALUES (:b, 'confirmation', :m, :t)"
-                ),
-                {"b": booking, "m": form["contact_email"], "t": now},
-            )
+                    conn.execute(add_change, {"c": company, "changes": json.dumps(changes), "t": t})
+                if (
+                    conn.execute(take_seats, {"n": len(people), "id": event_id, "t": t}).rowcount
+                    != 1
+                ):
+                    return "", 409, {}
+                booking = conn.execute(
+                    add_booking,
+                    {
+                        "e": event_id,
+                        "c": company,
+                        "n": len(people),
+                        "name": form["contact_name"],
+                        "email": form["contact_email"],
+                        "t": t,
+                        "nonce": random_tokens.token_hex(16),
+                        "feed": random_tokens.token_hex(16),
+                        "k": digest,
+                        "org": form["org_number"],
+                        "company": form["company_name"],
+                        "county": form["county"],
+                        "staff": form["staff_band"],
+                        "turnover": form["turnover_band"],
+                    },
+                ).scalar()
+                values = ", ".join(
+                    f"(:b, :name{i}, :m{i}, :nonce{i}, :t)" for i in range(len(people))
+                )
+                params: dict[str, Any] = {"b": booking, "t": t}
+                for i, (name, email) in enumerate(people):
+                    params.update(
+                        {f"name{i}": name, f"m{i}": email, f"nonce{i}": random_tokens.token_hex(16)}
+                    )
+                ids = dict(
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO participants (booking_id, name, email, feed_nonce,"
+                            f" created_at) VALUES {values} RETURNING email, id"
+                        ),
+                        params,
+                    ).all()
+                )
+                # The contact's confirmation, each participant's, their reminders (7 days
+                # and 1 day before each session that gets them: the first), the invitation.
+                messages = [
+                    (
+                        "confirmed",
+                        f"confirmed:b{booking}:c:1",
+                        form["contact_email"],
+                        form["contact_name"],
+                        None,
+                        None,
+                        {},
+                        now,
+                    )
+                ]
+                for name, email in people:
+                    messages.append(
+                        (
+                            "confirmed",
+                            f"confirmed:b{booking}:p{ids[email]}:1",
+                            email,
+                            name,
+                            ids[email],
+                            None,
+                            {},
+                            now,
+                        )
+                    )
+                session, starts = rows[0][5], rows[0][6]
+                starts = starts if postgres else datetime.fromisoformat(starts).replace(tzinfo=UTC)
+                for name, email in people:
+                    for offset in (10080, 1440):
+                        messages.append(
+                            (
+                                "reminder",
+                                f"reminder:p{ids[email]}:s{session}:o{offset}",
+                                email,
+                                name,
+                                ids[email],
+                                session,
+                                {"offset": offset},
+                                starts - timedelta(minutes=offset),
+                            )
+                        )
+                nonce = random_tokens.token_hex(16)
+                profile = conn.execute(
+                    add_profile, {"c": company, "county": "14", "nonce": nonce, "t": t}
+                ).scalar()
+                ends = rows[0][4] if postgres else datetime.fromisoformat(rows[0][4])
+                messages.append(
+                    (
+                        "directory_invitation",
+                        f"directory_invitation:c{company}:{nonce[:8]}",
+                        form["contact_email"],
+                        form["contact_name"],
+                        None,
+                        None,
+                        {"profile_id": profile},
+                        ends,
+                    )
+                )
+                params = {"e": event_id, "b": booking, "t": t}
+                for i, (kind, key, email, name, participant, session_id, payload, due) in enumerate(
+                    messages
+                ):
+                    params.update(
+                        {
+                            f"k{i}": key,
+                            f"kind{i}": kind,
+                            f"m{i}": email,
+                            f"name{i}": name,
+                            f"p{i}": participant,
+                            f"s{i}": session_id,
+                            f"payload{i}": json.dumps(payload),
+                            f"due{i}": stamp(due) if isinstance(due, datetime) else due,
+                        }
+                    )
+                rows_sql = ", ".join(outbox_row(i) for i in range(len(messages)))
+                conn.execute(
+                    sa.text(f"INSERT INTO outbox_messages ({outbox_columns}) VALUES {rows_sql}"),
+                    params,
+                )
         return "", 303, {"Location": f"/bookings/{booking}"}
 
     return app
-
-
-FLOOR_TABLES = [
-    "CREATE TABLE floor_companies (id {pk}, org_number VARCHAR(20) UNIQUE,"
-    " name VARCHAR(200), county VARCHAR(2))",
-    "CREATE TABLE floor_bookings (id {pk}, event_id INTEGER REFERENCES events(id),"
-    " company_id INTEGER REFERENCES floor_companies(id), contact_name VARCHAR(200),"
-    " contact_email VARCHAR(254), created_at {ts})",
-    "CREATE TABLE floor_participants (id {pk},"
-    " booking_id INTEGER REFERENCES floor_bookings(id), name VARCHAR(200), email VARCHAR(254))",
-    "CREATE TABLE floor_outbox (id {pk}, booking_id INTEGER, kind VARCHAR(30),"
-    " recipient VARCHAR(254), due_at {ts})",
-]
 
 
 # --- data --------------------------------------------------------------------------------
@@ -247,6 +416,7 @@ def load(url: str) -> dict[str, int]:
         for _ in range(250):
             add(2, 20, EventKind.WORKSHOP_SERIES, 40)
         register_id = add(1, 1, EventKind.CONFERENCE, None)
+        floor_id = add(1, 1, EventKind.CONFERENCE, None)  # the same event for the floor
         with db.engine.begin() as conn:
             conn.execute(sa.insert(Organisation.__table__), orgs)
             for table, rows in ((Event.__table__, events), (EventSession.__table__, sessions)):
@@ -261,16 +431,9 @@ def load(url: str) -> dict[str, int]:
                             f"(SELECT max(id) FROM {table}))"
                         )
                     )
-            types = (
-                {"pk": "SERIAL PRIMARY KEY", "ts": "TIMESTAMPTZ"}
-                if postgres
-                else {"pk": "INTEGER PRIMARY KEY", "ts": "TIMESTAMP"}
-            )
-            for statement in FLOOR_TABLES:
-                conn.execute(sa.text(statement.format(**types)))
             conn.execute(sa.text("ANALYZE"))
         db.engine.dispose()
-    return {"event": 7, "register": register_id, "floor_register": register_id - 1}
+    return {"event": 7, "register": register_id, "floor_register": floor_id}
 
 
 # --- servers and clients -----------------------------------------------------------------
@@ -441,6 +604,36 @@ def orgnr(i: int) -> str:
 # --- the run -----------------------------------------------------------------------------
 
 
+def measure_registration(
+    name: str, ids: dict[str, int], servers: dict[str, Server], args: argparse.Namespace
+) -> None:
+    """The registration POST against its floor, sequential and with 8 concurrent clients."""
+    app = servers["app"].port
+    print(f"\n-- registration POST (2 participants, a new company each), {name}")
+    counter = iter(range(10_000, 10_000_000))
+    floor_port = servers["register"].port
+
+    def real() -> int:
+        path = f"/events/{ids['register']}/register"
+        return request(app, "POST", path, registration_form(next(counter)))
+
+    def floor() -> int:
+        path = f"/{ids['floor_register']}"
+        return request(floor_port, "POST", path, registration_form(next(counter)))
+
+    n = max(args.requests // 3, 20)
+    floor_median, _ = sequential(floor, n, expect=303)
+    real_median, real_p95 = sequential(real, n, expect=303)
+    print(f"{'plain-SQL floor':24} {floor_median:10.2f}")
+    ratio = real_median / floor_median
+    print(f"{'Träffpunkt':24} {real_median:10.2f} {real_p95:8.2f} {ratio:8.2f}")
+    floor_rps = concurrent(floor, 8, max(n // 4, 5), 303)
+    real_rps = concurrent(real, 8, max(n // 4, 5), 303)
+    print(f"{'8 clients: floor':24} {floor_rps:10.1f} req/s")
+    share = floor_rps / real_rps
+    print(f"{'8 clients: Träffpunkt':24} {real_rps:10.1f} req/s  floor ÷ real = {share:.2f}")
+
+
 def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     ids = load(url)
     config = {
@@ -460,6 +653,9 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         "register": Server("register-floor", url),
     }
     try:
+        if args.only == "registration":
+            measure_registration(name, ids, servers, args)
+            return
         hello, app = servers["hello"].port, servers["app"].port
         small_feed = f"/feeds/organisations/{ORG_SMALL}.ics"
         big_feed = f"/feeds/organisations/{ORG_BIG}.ics"
@@ -522,29 +718,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
             print(f"{label:24} {median:10.2f} {p95:8.2f} {median / floor_median:8.2f}")
         engine.dispose()
 
-        print(f"\n-- registration POST (2 participants, a new company each), {name}")
-        counter = iter(range(10_000, 10_000_000))
-        floor_port = servers["register"].port
-
-        def real() -> int:
-            path = f"/events/{ids['register']}/register"
-            return request(app, "POST", path, registration_form(next(counter)))
-
-        def floor() -> int:
-            path = f"/{ids['floor_register']}"
-            return request(floor_port, "POST", path, registration_form(next(counter)))
-
-        n = max(args.requests // 3, 20)
-        floor_median, _ = sequential(floor, n, expect=303)
-        real_median, real_p95 = sequential(real, n, expect=303)
-        print(f"{'plain-SQL floor':24} {floor_median:10.2f}")
-        ratio = real_median / floor_median
-        print(f"{'Träffpunkt':24} {real_median:10.2f} {real_p95:8.2f} {ratio:8.2f}")
-        floor_rps = concurrent(floor, 8, max(n // 4, 5), 303)
-        real_rps = concurrent(real, 8, max(n // 4, 5), 303)
-        print(f"{'8 clients: floor':24} {floor_rps:10.1f} req/s")
-        share = floor_rps / real_rps
-        print(f"{'8 clients: Träffpunkt':24} {real_rps:10.1f} req/s  floor ÷ real = {share:.2f}")
+        measure_registration(name, ids, servers, args)
     finally:
         for server in servers.values():
             server.stop()
@@ -556,6 +730,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="sequential requests per page")
     parser.add_argument("--wrk-seconds", type=int, default=15)
     parser.add_argument("--cache-redis", action="store_true", help="the page cache in Redis")
+    parser.add_argument(
+        "--only", choices=["registration"], help="measure only the registration POST"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     if not shutil.which("wrk"):

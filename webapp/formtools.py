@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -19,6 +23,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.csrf.core import CSRFTokenField
+from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
@@ -101,6 +106,12 @@ def _single_line_fields(fields: Iterable[Field]) -> Iterator[Field]:
             yield field
 
 
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale: str) -> support.Translations:
+    """WTForms' messages (``This field is required.``) in ``locale``, read once a process."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class AppForm(FlaskForm):
     """The base of every form: Flask-WTF's (CSRF), with two rules for all of them.
 
@@ -119,6 +130,13 @@ class AppForm(FlaskForm):
             if isinstance(field, CSRFTokenField):
                 render_kw = {"id": False, **render_kw}
             return super().render_field(field, render_kw)  # type: ignore[misc]
+
+        def get_translations(self, form: Any) -> Any:
+            # Flask-WTF reads WTForms' own catalogue from disk once per request.
+            locale = get_locale()
+            if locale is None or not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)  # type: ignore[misc]
+            return _wtforms_translations(str(locale))
 
     def validate(self, extra_validators: dict[str, Any] | None = None) -> bool:
         for field in _single_line_fields(self):

@@ -16,7 +16,8 @@ booking_promoted = _signals.signal("booking-promoted")
 #: still pending): at registration (the company's or an organiser's on its behalf) and on
 #: promotion from the waiting list. A receiver returns True when an organiser must decide
 #: instead; the booking then waits as pending. webapp.aid holds a booking whose de minimis
-#: aid would take its company over the ceiling.
+#: aid would take its company over the ceiling. At registration the booking may not be
+#: written yet (autoflush is off): a receiver that queries it flushes first.
 confirmation_review = _signals.signal("confirmation-review")
 #: A booking was cancelled (sender: the Booking; kwarg ``by_organiser``).
 booking_cancelled = _signals.signal("booking-cancelled")

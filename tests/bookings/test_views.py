@@ -393,3 +393,36 @@ def test_the_form_s_choices_follow_the_visitor_s_language(client, webinar):
     swedish = client.get(f"/events/{webinar.id}/register", headers={"Accept-Language": "sv"})
     assert "Fewer than 10 people" not in swedish.text
     assert "Färre än 10 personer" in swedish.text
+
+
+def test_a_registration_runs_the_same_statements_for_one_participant_or_many(
+    client, webinar, count_queries
+):
+    """One INSERT for all participants, one for their confirmations and one for their
+    reminders, so the statements do not grow with the participants; and nothing just
+    written is read back (the manage link comes from the booking in memory)."""
+    token = open_form(client, webinar)
+    url = f"/events/{webinar.id}/register"
+    runs = []
+    for n, (number, key) in enumerate([("5560360793", "one"), ("5569999997", "four")]):
+        data = registration_form(
+            token, participants=1 + 3 * n, org_number=number, submission_key=key
+        )
+        data["contact_email"] = f"kontakt{n}@example.se"
+        with count_queries() as statements:
+            response = client.post(url, data=data)
+        assert response.status_code == 303, response.text
+        runs.append([" ".join(s.split()) for s in statements])
+    one, four = runs
+    assert len(one) == len(four), "\n".join(four)
+    # Before the lock: the event, its privacy notice, its aid scheme and questions (the
+    # form's sections). Under it: the event, the submission key, the company; then the
+    # company and its history, the aid review, the seats, the booking, its participants,
+    # the directory profile and invitation, the confirmations, the sessions, the reminders.
+    assert len(one) <= 18, "\n".join(one)
+    written = next(i for i, s in enumerate(one) if s.startswith("INSERT INTO bookings"))
+    assert not [s for s in one[written:] if s.startswith("SELECT bookings")]
+    bookings = db.session.scalars(select(Booking).order_by(Booking.id)).all()
+    assert [len(b.participants) for b in bookings] == [1, 4]
+    assert [b.status for b in bookings] == [BookingStatus.CONFIRMED] * 2
+    assert db.session.get(Event, webinar.id).seats_taken == 5

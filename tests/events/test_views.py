@@ -151,7 +151,9 @@ def _fill(n_events: int, bookings_per_event: int) -> int:
                 consent_at=utcnow(),
                 token_nonce="n",
                 participants=[
-                    Participant(name=f"P{b}-{k}", email=f"p{b}.{k}@example.se", feed_nonce="n")
+                    Participant(
+                        name=f"P{b}-{k}", email=f"p{b}.{k}@example.se", feed_nonce=f"n{b}.{k}"
+                    )
                     for k in range(2)
                 ],
             )

@@ -41,7 +41,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 
 from webapp import signals
 from webapp.accounts.models import Role, User
@@ -511,12 +511,19 @@ def excess(booking: Booking, on: date) -> Decimal:
     return max(current + prospective_eur(booking, on) - CEILING_EUR, Decimal(0))
 
 
-def _record_grant(booking: Booking, *, check_ceiling: bool = False) -> AidGrant | None:
-    """Create or update the grant of a confirmed booking of an aid event."""
+_LOOK_UP = object()  # _record_grant: no scheme known yet
+
+
+def _record_grant(
+    booking: Booking, *, check_ceiling: bool = False, scheme: object = _LOOK_UP
+) -> AidGrant | None:
+    """Create or update the grant of a confirmed booking of an aid event; ``scheme`` is
+    the event's (:func:`scheme_for`) when the caller has just looked it up."""
     if booking.status != BookingStatus.CONFIRMED:
         return None
     event = booking.event
-    scheme = scheme_for(event)
+    if scheme is _LOOK_UP:
+        scheme = scheme_for(event)
     if scheme is None:
         return None
     now = utcnow()
@@ -643,10 +650,18 @@ def format_eur(amount: Decimal) -> str:
 # --- listening to bookings -----------------------------------------------------------------
 
 
+#: Where :func:`_on_review` leaves the scheme it found on the booking's instance state, for
+#: the ``booking_placed`` that follows in the same registration, under the same event lock.
+_REVIEWED_SCHEME = "aid.reviewed_scheme"
+
+
 def _on_review(booking: Booking, **_: object) -> bool:
     """Hold a booking for an organiser's decision when its aid would pass the ceiling."""
-    if scheme_for(booking.event) is None:
+    scheme = scheme_for(booking.event)
+    inspect(booking).info[_REVIEWED_SCHEME] = scheme
+    if scheme is None:
         return False
+    db.session.flush()  # the booking may not be written yet (signals.confirmation_review)
     over = excess(booking, local(utcnow()).date())
     if over <= 0:
         return False
@@ -663,7 +678,8 @@ def _on_review(booking: Booking, **_: object) -> bool:
 
 
 def _on_placed(booking: Booking, **_: object) -> None:
-    _record_grant(booking)
+    reviewed = inspect(booking).info.pop(_REVIEWED_SCHEME, _LOOK_UP)
+    _record_grant(booking, scheme=reviewed)
 
 
 def _on_promoted(booking: Booking, **_: object) -> None:

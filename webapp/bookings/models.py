@@ -187,7 +187,10 @@ class Participant(db.Model):
     dietary_needs: Mapped[str | None] = mapped_column(String(500))
     accessibility_needs: Mapped[str | None] = mapped_column(String(500))
     #: Random part of the personal calendar feed token; replacing it revokes the feed URL.
-    feed_nonce: Mapped[str] = mapped_column(String(32))
+    #: Random (tokens.new_nonce), so unique per row: it is also the sentinel that lets
+    #: several participants go in with one ``INSERT … RETURNING`` on SQLite too (SQLAlchemy
+    #: "insertmanyvalues"), which refuses a batch in which two share one.
+    feed_nonce: Mapped[str] = mapped_column(String(32), insert_sentinel=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Set when removed from the booking; kept for the record, holds no seat.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

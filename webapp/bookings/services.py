@@ -337,9 +337,9 @@ def register(
         _check_open(event, now)
     if not participants:
         raise BookingError(_l("Add at least one participant."))
-    company_row = company_register.find_or_create(company)
-    db.session.flush()
-    existing = _active_booking_of(event.id, company_row.id)
+    company_row, created = company_register.find_or_create(company)
+    # A company created just now has no booking to find.
+    existing = None if created else _active_booking_of(event.id, company_row.id)
     if existing is not None:
         raise AlreadyBooked(existing.id, by_organiser=by_organiser)
     _check_company_limit(event, None, len(participants))
@@ -365,16 +365,19 @@ def register(
         **_declared(company),
     )
     db.session.add(booking)
-    db.session.flush()
     if before_seats is not None:
+        db.session.flush()
         before_seats(booking)
     n = len(participants)
-    if (event.requires_approval and not by_organiser) or held_for_review(booking):
-        pass  # pending: an organiser decides
-    elif _take_seats(event, n):
-        booking.status, booking.seats_held = BookingStatus.CONFIRMED, n
-    else:
-        booking.status = BookingStatus.WAITLISTED
+    # The status is decided before the booking is written (when no section needed it
+    # written first), so the row goes in once as it is; the review flushes if it reads it.
+    with db.session.no_autoflush:
+        if (event.requires_approval and not by_organiser) or held_for_review(booking):
+            pass  # pending: an organiser decides
+        elif _take_seats(event, n):
+            booking.status, booking.seats_held = BookingStatus.CONFIRMED, n
+        else:
+            booking.status = BookingStatus.WAITLISTED
     db.session.flush()
     signals.booking_placed.send(booking)
     return booking

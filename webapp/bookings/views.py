@@ -57,7 +57,7 @@ def _limit_for(event_max: int | None) -> int:
 
 @bp.route("/events/<int:event_id>/register", methods=["GET", "POST"])
 def register(event_id: int):
-    event = get_public_event(event_id)
+    event = get_public_event(event_id, with_page=request.method == "GET")
     if event is None:
         abort(404)
     max_participants = _limit_for(event.max_per_company)
@@ -94,10 +94,13 @@ def register(event_id: int):
                     invitations_opt_in=form.invitations.data,
                     message=form.message.data or None,
                     submission_key=form.submission_reference(),
-                    before_seats=lambda booking: [s.save(booking) for s in sections],
+                    before_seats=(lambda booking: [s.save(booking) for s in sections])
+                    if sections
+                    else None,
                 )
-            if attempt.ok:
+                # Before the commit expires the booking: no second read of the row.
                 token = services.manage_token(booking)
+            if attempt.ok:
                 return redirect(url_for("bookings.confirmation", token=token), code=303)
             if isinstance(attempt.error, services.AlreadyBooked):
                 # Its own transaction: the refused registration was rolled back.

@@ -25,7 +25,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, column, exists, func, or_, select, table, union, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from webapp import signals
@@ -103,20 +103,22 @@ def _kept(company: Company) -> Company:
     return db.session.get(Company, company.merged_into_id)
 
 
-def find_or_create(data: CompanyData) -> Company:
-    """The company registered under this country and number, else a new one from ``data``.
+def find_or_create(data: CompanyData) -> tuple[Company, bool]:
+    """The company registered under this country and number, else a new one from ``data``;
+    and whether it was created now (a new company has no bookings yet).
 
     An existing company is returned unchanged: the register's master data is not the
     registrant's to rewrite. A record merged into another gives the one it was merged into.
     """
     stmt = _identity(data.country, data.org_number)
-    if db.session.get_bind().dialect.name != "sqlite":
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
         # A merge of this record holds its row lock until it commits; waiting for it here
         # means the booking goes to the record kept, never to the one merged away.
         stmt = stmt.with_for_update(read=True)
     company = db.session.scalars(stmt).one_or_none()
     if company is not None:
-        return _kept(company)
+        return _kept(company), False
     fields = {
         "name": data.name,
         "country": data.country,
@@ -125,16 +127,19 @@ def find_or_create(data: CompanyData) -> Company:
         "size_class": data.size_class,
         "industry_code": data.industry_code or None,
     }
-    try:
-        # A savepoint: two first registrations of one company for different events may
-        # race (they lock different events); the loser reads the winner's row.
-        with db.session.begin_nested():
-            company = Company(**fields)
-            db.session.add(company)
-    except IntegrityError:
-        return _kept(db.session.scalars(_identity(data.country, data.org_number)).one())
+    # Two first registrations of one company for different events may race (they lock
+    # different events): the loser's insert does nothing (PostgreSQL waits for the
+    # winner's commit first) and it reads the winner's row. One statement, no savepoint.
+    insert = (postgresql if postgres else sqlite).insert(Company)
+    company = db.session.scalars(
+        insert.values(**fields)
+        .on_conflict_do_nothing(index_elements=["country", "org_number"])
+        .returning(Company)
+    ).one_or_none()
+    if company is None:
+        return _kept(db.session.scalars(stmt).one()), False
     _change(company, ChangeKind.CREATED, None, _created(fields))
-    return company
+    return company, True
 
 
 def _created(fields: dict[str, object]) -> dict[str, list[object]]:

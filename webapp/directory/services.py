@@ -113,14 +113,16 @@ def revoke_invitations(company_ids: Collection[int]) -> int:
 # --- invitation after a confirmed booking ----------------------------------------------------
 
 
-def _insert_ignoring_duplicates(values: dict[str, Any]) -> None:
+def _insert_ignoring_duplicates(values: dict[str, Any]) -> CompanyProfile | None:
+    """The new profile row, or None when the company has one already."""
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    db.session.execute(
-        module.insert(CompanyProfile.__table__)
+    return db.session.scalars(
+        module.insert(CompanyProfile)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["company_id"])
-    )
+        .returning(CompanyProfile)
+    ).one_or_none()
 
 
 def invite(booking: Booking) -> CompanyProfile | None:
@@ -128,8 +130,10 @@ def invite(booking: Booking) -> CompanyProfile | None:
 
     Two confirmations of one company racing make one row (``ON CONFLICT DO NOTHING`` on
     the unique company), so a booking never fails because of the directory; the outbox's
-    dedupe key per company makes the email once. Returns the profile when it was invited
-    now, None when the company had been invited before (or the booking is not confirmed).
+    dedupe key per company makes the email once. A company's first profile goes in invited
+    (one statement); one that exists is invited unless it was before. Returns the profile
+    when it was invited now, None when the company had been invited before (or the
+    booking is not confirmed).
     """
     if booking.status != BookingStatus.CONFIRMED:
         return None
@@ -137,7 +141,8 @@ def invite(booking: Booking) -> CompanyProfile | None:
     if company.merged_into_id is not None:
         company = db.session.get(Company, company.merged_into_id)
     db.session.flush()
-    _insert_ignoring_duplicates(
+    now = utcnow()
+    profile = _insert_ignoring_duplicates(
         {
             "company_id": company.id,
             "offers": "",
@@ -148,19 +153,21 @@ def invite(booking: Booking) -> CompanyProfile | None:
             "country": company.country if company.country in COUNTRIES else "SE",
             "county": company.county if company.country == "SE" else None,
             "edit_nonce": tokens.new_nonce(),
-            "created_at": utcnow(),
-            "updated_at": utcnow(),
+            "invited_at": now,
+            "created_at": now,
+            "updated_at": now,
         }
     )
-    profile = db.session.scalars(
-        select(CompanyProfile)
-        .where(CompanyProfile.company_id == company.id)
-        .execution_options(populate_existing=True)
-    ).one()
-    if profile.invited_at is not None:
-        return None
-    profile.invited_at = utcnow()
-    db.session.flush()
+    if profile is None:
+        profile = db.session.scalars(
+            select(CompanyProfile)
+            .where(CompanyProfile.company_id == company.id)
+            .execution_options(populate_existing=True)
+        ).one()
+        if profile.invited_at is not None:
+            return None
+        profile.invited_at = now
+        db.session.flush()
     signals.directory_invited.send(profile, booking=booking)
     return profile
 

@@ -130,17 +130,21 @@ def filter_options() -> tuple[list[Organisation], list[Project]]:
     return list(organisations), list(projects)
 
 
-def get_public_event(event_id: int) -> Event | None:
-    """A published or cancelled event with what its page shows, or None (drafts are hidden)."""
-    return db.session.scalars(
-        select(Event)
-        .where(Event.id == event_id, Event.status.in_(PUBLIC_STATUSES))
-        .options(
+def get_public_event(event_id: int, *, with_page: bool = True) -> Event | None:
+    """A published or cancelled event with what its page shows, or None (drafts are hidden).
+
+    ``with_page=False`` loads the event alone, its organisation, project and sessions on
+    first use: a registration POST reads the event again under its lock and renders no page
+    unless the form has errors.
+    """
+    stmt = select(Event).where(Event.id == event_id, Event.status.in_(PUBLIC_STATUSES))
+    if with_page:
+        stmt = stmt.options(
             joinedload(Event.organisation),
             joinedload(Event.project),
             selectinload(Event.sessions),
         )
-    ).first()
+    return db.session.scalars(stmt).first()
 
 
 def project_events(project_id: int, now: datetime | None = None) -> tuple[list[Event], list[Event]]:

@@ -22,7 +22,7 @@ Account messages (password reset, invitation) are queued by account_messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +43,23 @@ def _insert() -> Any:
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(_TABLE)
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(name: str, build: Callable[[], Any]) -> Any:
+    """The statement ``build`` makes for the session's database, made once per process:
+    building an upsert (its ``excluded`` columns) costs more than running it."""
+    key = (name, db.session.get_bind().dialect.name)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = build()
+    return statement
+
+
+def _queue_statement() -> Any:
+    return _insert().on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 def message_row(
@@ -87,24 +104,23 @@ def message_row(
 def queue_rows(rows: list[dict[str, Any]]) -> None:
     """Insert outbox rows (from :func:`message_row`); a row whose key exists is skipped."""
     if rows:
-        db.session.execute(_insert().on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+        db.session.execute(_statement("queue", _queue_statement), rows)
 
 
-def _occurrence(kind: MessageKind, booking: Booking, participant: Participant | None) -> int:
-    """How many messages of this kind the recipient already has about this booking, plus one.
+def _occurrences(booking: Booking, kinds: set[MessageKind]) -> dict[tuple[str, int | None], int]:
+    """How many messages of each of ``kinds`` each recipient (None: the contact, else the
+    participant's id) already has about this booking; one query for all of them.
 
     Booking transitions can repeat (promoted, moved back to the waiting list, promoted
     again); each is a new logical message, so its key carries its number. The services
     hold the event's lock, so two transactions cannot count the same number.
     """
-    stmt = select(func.count()).where(
-        _TABLE.c.booking_id == booking.id,
-        _TABLE.c.kind == kind,
-        _TABLE.c.participant_id.is_(None)
-        if participant is None
-        else _TABLE.c.participant_id == participant.id,
+    rows = db.session.execute(
+        select(_TABLE.c.kind, _TABLE.c.participant_id, func.count())
+        .where(_TABLE.c.booking_id == booking.id, _TABLE.c.kind.in_(sorted(kinds)))
+        .group_by(_TABLE.c.kind, _TABLE.c.participant_id)
     )
-    return (db.session.scalar(stmt) or 0) + 1
+    return {(str(kind), participant): count for kind, participant, count in rows}
 
 
 def _same_address(a: str, b: str) -> bool:
@@ -120,20 +136,33 @@ def queue_for_booking(
     participant_kind: MessageKind | None = None,
     payload: dict[str, Any] | None = None,
     now: datetime | None = None,
+    placed_now: bool = False,
 ) -> None:
     """Queue ``kind`` to the booking's contact and ``participant_kind`` to ``participants``.
 
     One message per recipient. A participant whose address is the contact's gets no message
     of their own when the contact gets one: the contact's message then carries what a
     participant needs (see rendering), so nobody receives the same news twice.
+    ``placed_now``: the booking was created in this transaction, so nobody has had a
+    message about it yet and none is counted.
     """
     now = now or utcnow()
+    personal = participant_kind or kind
+    people = [
+        person
+        for person in participants
+        if not (contact and _same_address(person.email, booking.contact_email))
+    ]
+    if not contact and not people:
+        return
+    earlier = {} if placed_now else _occurrences(booking, {kind, personal})
     rows = []
     if contact:
+        number = earlier.get((str(kind), None), 0) + 1
         rows.append(
             message_row(
                 kind,
-                f"{kind}:b{booking.id}:c:{_occurrence(kind, booking, None)}",
+                f"{kind}:b{booking.id}:c:{number}",
                 booking.event_id,
                 booking.contact_email,
                 booking.contact_name,
@@ -142,11 +171,8 @@ def queue_for_booking(
                 payload=payload,
             )
         )
-    personal = participant_kind or kind
-    for person in participants:
-        if contact and _same_address(person.email, booking.contact_email):
-            continue
-        number = _occurrence(personal, booking, person)
+    for person in people:
+        number = earlier.get((str(personal), person.id), 0) + 1
         rows.append(
             message_row(
                 personal,
@@ -241,9 +267,8 @@ def queue_follow_up(
     ]
     if not rows:
         return 0
-    stmt = _insert().on_conflict_do_nothing(index_elements=["dedupe_key"])
     before = _count_keys([r["dedupe_key"] for r in rows])
-    db.session.execute(stmt, rows)
+    db.session.execute(_statement("queue", _queue_statement), rows)
     return len(rows) - before
 
 
@@ -336,8 +361,11 @@ def _wanted_reminders(
 
 
 def _upsert_reminders(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
+    if rows:
+        db.session.execute(_statement("reminders", _reminder_upsert), rows)
+
+
+def _reminder_upsert() -> Any:
     stmt = _insert()
     # Only a pending or cancelled reminder may move or come back; sent, sending and failed
     # ones stay as they are (an organiser can resend one explicitly).
@@ -356,7 +384,7 @@ def _upsert_reminders(rows: list[dict[str, Any]]) -> None:
         where=(_TABLE.c.status == MessageStatus.PENDING)
         | (_TABLE.c.status == MessageStatus.CANCELLED),
     )
-    db.session.execute(stmt, rows)
+    return stmt
 
 
 def plan_reminders(

@@ -53,12 +53,13 @@ def _told_confirmed(booking: Booking) -> list[Participant]:
     return [p for p in booking.active_participants if p.id in ids]
 
 
-def _confirm(booking: Booking, contact_kind: MessageKind) -> None:
+def _confirm(booking: Booking, contact_kind: MessageKind, *, placed_now: bool = False) -> None:
     outbox.queue_for_booking(
         booking,
         contact_kind,
         participants=booking.active_participants,
         participant_kind=MessageKind.CONFIRMED,
+        placed_now=placed_now,
     )
     outbox.plan_reminders(booking)
 
@@ -68,9 +69,9 @@ def on_booking_placed(booking: Booking, **_: Any) -> None:
     if kind is None:
         return
     if booking.status == BookingStatus.CONFIRMED:
-        _confirm(booking, kind)
+        _confirm(booking, kind, placed_now=True)
     else:
-        outbox.queue_for_booking(booking, kind)
+        outbox.queue_for_booking(booking, kind, placed_now=True)
 
 
 def on_booking_promoted(booking: Booking, **_: Any) -> None:
