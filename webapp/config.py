@@ -19,6 +19,7 @@ class Defaults:
     """Settings every installation starts from."""
 
     SQLALCHEMY_DATABASE_URI: str | None = None  # filled in from instance_path when unset
+    # A PostgreSQL connection may have died with a restart; SQLite drops the ping (load_config).
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session; forms left open still work
     SESSION_COOKIE_HTTPONLY = True
@@ -178,6 +179,11 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "traffpunkt.sqlite")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file on this host never drops a connection: nothing for a ping to find.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _development_secret(app)
     app.config["MAIL_SUPPRESS_SEND"] = not app.config.get("MAIL_SERVER")
