@@ -173,6 +173,12 @@ def test_a_client_that_takes_gzip_gets_it_under_its_own_etag(client, site):
             assert again.status_code == 304 and again.headers["ETag"] == etag, url
     refused = client.get("/", headers={"Accept-Encoding": "gzip;q=0, identity"})
     assert "Content-Encoding" not in refused.headers
+    # A client that takes no gzip is never told that it has the gzipped copy.
+    url = f"/events/{site['event'].id}"
+    zipped_etag = client.get(url, headers={"Accept-Encoding": "gzip"}).headers["ETag"]
+    plain = client.get(url, headers={"If-None-Match": zipped_etag})
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    assert plain.headers["ETag"] == zipped_etag.replace("-gzip", "")
 
 
 def test_a_short_body_is_not_gzipped(client, site):
@@ -243,6 +249,31 @@ def test_every_change_is_seen_by_the_next_request(client, site, change, page):
     assert expected.lower() in after.text.lower()
 
 
+def _rename_project(site: dict[str, Any]) -> str:
+    site["project"].name = "Renamed Project"
+    return "Renamed Project"
+
+
+@pytest.mark.parametrize("change", [_rename_organisation, _rename_project, _change_title])
+@pytest.mark.parametrize("feed", ["all", "kind", "project", "organisation"])
+def test_every_feed_shows_a_renamed_organisation_or_project_at_once(client, site, change, feed):
+    url = {
+        "all": "/feeds/events.ics",
+        "kind": "/feeds/kinds/conference.ics",
+        "project": f"/feeds/projects/{site['project'].slug}.ics",
+        "organisation": f"/feeds/organisations/{site['org'].slug}.ics",
+    }[feed]
+    before = client.get(url)
+    assert client.get(url).data == before.data  # cached now
+    expected = change(site)
+    db.session.commit()
+    after = client.get(url, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200, "a new version"
+    if change is _rename_project and feed != "project":
+        return  # only the project's own feed names it; the version moves all the same
+    assert expected in after.data.decode().replace("\r\n ", "")
+
+
 def test_a_deleted_session_changes_the_event_page(client, site):
     event = site["event"]
     before = client.get(f"/events/{event.id}")
@@ -277,6 +308,13 @@ def test_an_organiser_gets_the_page_rendered_for_them(app, client, site):
     page = client.get(f"/events/{site['event'].id}")
     assert "My events" in page.text or "Mina evenemang" in page.text
     assert page.cache_control.private and "ETag" not in page.headers
+    # Never public as well, whatever the view sets for the anonymous (the API, the embed).
+    for url in ("/api/v1/events", "/embed/events", f"/events/{site['event'].id}"):
+        assert client.get(url).headers["Cache-Control"] == "private, no-cache", url
+    # Organiser pages show personal data: no cache keeps them.
+    attendees = client.get(f"/organisers/events/{site['event'].id}/attendees")
+    assert attendees.status_code == 200
+    assert attendees.headers["Cache-Control"] == "private, no-store"
 
 
 # --- Redis: one cache for every process ---------------------------------------------------

@@ -161,7 +161,10 @@ def _security_headers(response: Response) -> Response:
     # page may be framed.
     if "frame-ancestors 'none'" in headers.get("Content-Security-Policy", "frame-ancestors 'none'"):
         headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith(("/bookings/", "/unsubscribe/", "/feedback/")):
+    # Pages behind a secret link or a login show personal data: kept by no cache at all.
+    if request.path.startswith(
+        ("/bookings/", "/unsubscribe/", "/feedback/", "/organisers/", "/check-in/")
+    ):
         headers.setdefault("Cache-Control", "private, no-store")
     return response
 

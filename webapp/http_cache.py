@@ -203,21 +203,23 @@ def wants_gzip() -> bool:
 
 
 def client_is_current(etag: str, last_modified: datetime) -> bool:
-    """Whether the request's ``If-None-Match`` (either representation's ETag) or, without
-    one, ``If-Modified-Since`` says the client already has this version."""
+    """Whether the request's ``If-None-Match`` or, without one, ``If-Modified-Since`` says
+    the client already has this version, in a representation it can take: the gzipped
+    one's ETag counts only from a client that accepts gzip (a shared cache must never be
+    told that a gzipped copy suits a client that cannot read it)."""
     if_none_match = request.if_none_match
     if if_none_match:
         # "If-None-Match: *" asks whether the resource exists at all: only the view knows.
-        return not if_none_match.star_tag and (
-            etag in if_none_match or etag + GZIP_SUFFIX in if_none_match
-        )
+        if if_none_match.star_tag:
+            return False
+        return etag in if_none_match or (etag + GZIP_SUFFIX in if_none_match and wants_gzip())
     return not is_resource_modified(request.environ, last_modified=last_modified)
 
 
 def current_etag(etag: str) -> str:
     """The ETag a ``304`` names: the representation the client said it has."""
     gzipped = etag + GZIP_SUFFIX
-    return gzipped if gzipped in request.if_none_match else etag
+    return gzipped if gzipped in request.if_none_match and wants_gzip() else etag
 
 
 def send(response: Response, body: Kept, etag: str) -> str:
@@ -287,8 +289,8 @@ def public_page(
         def wrapper(**kwargs: Any) -> Any:
             if request.method not in ("GET", "HEAD") or has_session_cookie():
                 response = make_response(view(**kwargs))
-                response.cache_control.private = True
-                response.cache_control.no_cache = True
+                # Whatever the view said: this answer was made for this visitor.
+                response.headers["Cache-Control"] = "private, no-cache"
                 return response
             found = version(**kwargs)
             if found is None:

@@ -408,6 +408,10 @@ def test_table_names_head_the_grid_and_a_name_given_twice_is_refused(client, wor
     twice = _post(client, page, url, {**data, "tables": "3", "table_names": "Vänern\nvänern"})
     assert twice.status_code in (409, 422) and 'id="table_names-error"' in twice.text
     assert "Varje bord behöver ett eget namn: Vänern, vänern finns två gånger." in twice.text
+    # Nor may a name be an unnamed table's default ("Bord 3", "Table 3").
+    for default in ("Bord 3", "table 3"):
+        clash = _post(client, page, url, {**data, "tables": "3", "table_names": f"X\n{default}"})
+        assert clash.status_code in (409, 422) and 'id="table_names-error"' in clash.text
     before = len(services.slots(world.event.id))
     assert _post(client, page, url, {**data, "tables": "2", "table_names": "Vänern\nVättern"})
     assert len(services.slots(world.event.id)) == before + 3

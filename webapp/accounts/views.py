@@ -67,8 +67,9 @@ def _failed(response) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"])
-# Per account only the attempts that failed count: logging in and out again is no attack.
+# Only the attempts that failed count: logging in again is no attack, and colleagues behind
+# one address must not use up each other's allowance by getting in.
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account, deduct_when=_failed)
 def login():
     target = safe_next(request.values.get("next") or url_for("event_admin.index"))

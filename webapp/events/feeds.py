@@ -12,7 +12,8 @@ UPDATE of their row) plus, for the ETag, the feed's day:
 - a session added or deleted changes the count (an added one also moves the newest change);
 - sessions leave the window only when the window moves, and it moves once a day
   (:func:`window_start` is a local midnight), which changes the day;
-- what is read from other rows (the organisation's name) is picked up within a day.
+- what is read from other rows (an organisation's or project's name) is covered by their
+  newest change and highest id, from the site's version (below).
 
 The aggregate reads every session of the feed, which for a large feed costs more than
 the rest of a cached answer. So each process remembers the states it worked out, under the
@@ -49,7 +50,7 @@ from webapp.db import db, read_row, utcnow
 from webapp.events import ical
 from webapp.events.calendar_links import add_event_links
 from webapp.events.models import Event, EventKind, EventSession, EventStatus
-from webapp.events.page_versions import event_version, site_version
+from webapp.events.page_versions import NAMES, event_version, site_version
 from webapp.events.services import EventFilter
 from webapp.http_cache import Kept, client_is_current, current_etag, keep, kept, send
 from webapp.i18n import STOCKHOLM, current_language
@@ -220,9 +221,10 @@ def public_feed_state(
     The names are ``None`` when a slug matches nothing.
     """
     start = window_start(now)
+    site = site_version().parts
     remembered = (
         current_app.config["SQLALCHEMY_DATABASE_URI"],
-        site_version().parts,
+        site,
         filters,
         language,
         base_url(),
@@ -266,6 +268,9 @@ def public_feed_state(
         filters.county,
         organisation,
         project,
+        # The organisations' and projects' part of the site's version: each session's
+        # ORGANIZER (and the feed's name) is read from those rows, which a rename changes.
+        site[NAMES],
         language,
         base_url(),
     )

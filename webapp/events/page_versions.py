@@ -39,6 +39,9 @@ _SITE = text(
     " (SELECT max(updated_at) FROM projects), (SELECT max(id) FROM projects)"
 )
 
+#: The organisations' and projects' columns of :func:`site_version`'s parts.
+NAMES = slice(4, 8)
+
 _EVENT = text(
     "SELECT e.updated_at, e.seats_taken, o.updated_at, o.name, p.updated_at,"
     " (SELECT max(s.updated_at) FROM event_sessions s WHERE s.event_id = e.id),"

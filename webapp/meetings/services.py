@@ -148,6 +148,10 @@ def _inside_a_session(event: Event, starts: datetime, ends: datetime) -> bool:
     )
 
 
+#: The word of an unnamed table's default label in each language ("Table 3", "Bord 3").
+_DEFAULTS = ("table", "bord")
+
+
 def generate_slots(
     user: User,
     event_id: int,
@@ -179,7 +183,11 @@ def generate_slots(
         raise MeetingError(_l("There are more names than tables."), field="table_names")
     if any(len(n) > 100 for n in names):
         raise MeetingError(_l("A table's name has at most 100 characters."), field="table_names")
-    twice = sorted({n for n in names if [m.casefold() for m in names].count(n.casefold()) > 1})
+    # Unnamed tables are called "Table n" ("Bord n"): a name may not be another's default.
+    labels = [n.casefold() for n in names] + [
+        f"{word} {number}" for number in range(len(names) + 1, tables + 1) for word in _DEFAULTS
+    ]
+    twice = sorted({n for n in names if labels.count(n.casefold()) > 1})
     if twice:
         raise MeetingError(
             _l(
