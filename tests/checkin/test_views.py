@@ -81,6 +81,9 @@ def test_bad_codes_get_a_message_on_the_field_and_store_nothing(client, door, co
     assert response.status_code == 422
     assert message in response.text and 'id="code-error"' in response.text
     assert _attendance() == 0
+    # Emptied and focused, so that the next scan is not typed onto the refused code.
+    field = re.search(r'<input[^>]*name="code"[^>]*>', response.text).group(0)
+    assert "autofocus" in field and ('value=""' in field or "value=" not in field)
 
 
 def test_a_session_of_another_event_is_refused(client, door):
@@ -119,6 +122,17 @@ def test_name_search_lists_people_with_a_mark_button_that_checks_in(client, door
     assert "Incheckad kl." in again.text
     assert f'name="participant" value="{participant.id}"' not in again.text
     assert "Ingen med bekräftad plats" in _page(client, door, q="zzz").text
+    # A mark for someone without a place says why, on the page.
+    stranger = door.other_booking.participants[0]
+    refused = client.post(
+        f"/organisers/events/{door.event.id}/check-in",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "session": door.event.sessions[0].id,
+            "participant": stranger.id,
+        },
+    )
+    assert refused.status_code == 422 and 'class="flash flash-error" role="alert"' in refused.text
 
 
 def test_the_qr_link_opens_the_page_with_the_code_filled_in(client, door):

@@ -34,6 +34,8 @@ def _event(event_id: int) -> Event:
 
 
 def _page(event: Event, form: CheckinForm, status: int = 200):
+    if form.code.errors:
+        form.code.data = ""
     chosen_id = request.values.get("session", type=parse_id)
     live = services.live_sessions(event)
     chosen = next((s for s in live if s.id == chosen_id), None) or services.current_session(event)
@@ -56,8 +58,9 @@ def _page(event: Event, form: CheckinForm, status: int = 200):
             # After a scan the camera starts again for the next person, also after a refusal.
             scanning="1" in (request.args.get("scan"), form.scan.data),
             # After a typed code (a hand scanner types too) the field is ready for the next.
-            # (After a refusal the error summary has the focus, with a link to the field.)
-            typing=request.args.get("typed") == "1",
+            # After a refusal too, emptied, with the reason beside it: the next scan or
+            # code must not be typed onto the one refused.
+            typing=request.args.get("typed") == "1" or bool(form.code.errors),
         ),
         status,
     )
