@@ -200,3 +200,24 @@ def test_a_study_trip_page_speaks_of_applying_and_its_last_day(client, app):
     assert "Last day to apply" in english and "Registration closes" not in english
     other = client.get(f"/events/{conference.id}", headers={"Accept-Language": "sv"}).text
     assert "Sista anmälningsdag" in other and "ansökningsdag" not in other
+
+
+def test_a_study_trip_before_and_after_its_application_period(client, app):
+    early = f.event(kind=EventKind.STUDY_TRIP, requires_approval=True)
+    early.registration_opens_at = utcnow() + timedelta(days=3)
+    late = f.event(kind=EventKind.STUDY_TRIP, requires_approval=True)
+    late.registration_opens_at = utcnow() - timedelta(days=20)
+    late.registration_closes_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    sv = {"Accept-Language": "sv"}
+    listing = client.get("/", headers=sv).text
+    assert "Ansökan öppnar" in listing and "Ansökningstiden har gått ut" in listing
+    assert "Ansök – urval görs" not in listing
+    before = client.get(f"/events/{early.id}", headers=sv).text
+    assert "Ansökan öppnar:" in before and "Ansökan är inte öppen." in before
+    after = client.get(f"/events/{late.id}", headers=sv).text
+    assert "Ansökningstiden har gått ut." in after and "Ansökan öppnar" not in after
+    form = client.get(f"/events/{early.id}/register", headers=sv).text
+    assert "Ansökan öppnar 20" in form and "stängd" not in form
+    closed = client.get(f"/events/{late.id}/register", headers={"Accept-Language": "en"}).text
+    assert "The application period has ended." in closed

@@ -82,6 +82,19 @@ def cancel_event(event_id: int, now: datetime | None = None) -> Event:
     return event
 
 
+def registration_phase(event: Event, now: datetime | None = None) -> str:
+    """Where an event's registration (a trip's applications) stands: ``"not_yet"`` before
+    it opens, ``"open"``, or ``"closed"`` (also when the event is not published)."""
+    now = now or utcnow()
+    if (
+        event.status == EventStatus.PUBLISHED
+        and event.registration_opens_at
+        and (now < event.registration_opens_at)
+    ):
+        return "not_yet"
+    return "open" if registration_open(event, now) else "closed"
+
+
 def registration_open(event: Event, now: datetime | None = None) -> bool:
     """Whether companies may register now: published, window open, not yet started."""
     now = now or utcnow()

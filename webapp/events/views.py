@@ -12,6 +12,7 @@ from webapp.organisations.services import public_project, renamed_slug
 from webapp.regions import COUNTIES
 
 bp = Blueprint("events", __name__)
+bp.add_app_template_global(services.registration_phase)
 
 
 def _filters_from_args() -> services.EventFilter:
