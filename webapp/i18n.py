@@ -79,6 +79,13 @@ def format_datetime(value: datetime | None) -> str:
     return local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def format_amount(value: object, decimals: int = 2) -> str:
+    """A sum of money or a rate with a space between thousands and ``decimals`` decimals,
+    the decimal sign as the language writes it: 12 345,67 in Swedish, 12 345.67 in English."""
+    text = f"{value:,.{decimals}f}".replace(",", " ")
+    return text.replace(".", ",") if current_language() == "sv" else text
+
+
 def format_span(starts: datetime | None, ends: datetime | None) -> str:
     """``2026-03-14 09:00–16:00``, or ``2026-03-14 09:00 – 2026-03-15 16:00`` across days."""
     if not starts or not ends:
@@ -184,5 +191,8 @@ def init_app(app: Flask) -> None:
     from webapp.regions import country_name, county_name
 
     app.jinja_env.globals.update(
-        current_language=current_language, country_name=country_name, county_name=county_name
+        current_language=current_language,
+        country_name=country_name,
+        county_name=county_name,
+        format_amount=format_amount,
     )

@@ -112,7 +112,7 @@ def test_adding_participants_over_the_ceiling_is_refused_and_changes_nothing(cli
     assert _grant(booking).amount_eur == Decimal("2000.00")  # 299 000 in all
     with pytest.raises(services.AidError) as refused:
         bookings.add_participants(booking.id, f.people(1))
-    assert "1 000.00" in str(refused.value)
+    assert "1 000,00" in str(refused.value)  # a Swedish message: a decimal comma
     db.session.rollback()
     assert len(db.session.get(Booking, booking.id).active_participants) == 1
     assert _grant(booking).amount_eur == Decimal("2000.00")
@@ -181,7 +181,7 @@ def test_a_withdrawal_before_the_event_emails_the_contact_and_after_it_nothing(a
     ]
     text = " ".join(told.part("text/plain").split())
     assert "Workshop om vätgas" in str(told.message["Subject"])
-    assert "46 000.00 kr" in text and "4 000.00 euro" in text
+    assert "46 000,00 kr" in text and "4 000,00 euro" in text
     assert "gäller inte längre" in text
 
     started = f.event(aid.org, project=aid.project)

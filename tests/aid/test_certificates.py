@@ -71,8 +71,9 @@ def test_the_pdf_says_everything_in_the_bookings_language(aid, granted, language
         assert phrase in text, phrase
     company = granted.company
     assert f"{company.name} ({company.org_number})" in text
-    assert "46 000.00 SEK" in text and "EUR 4 000.00" in text
-    assert "11.5000" in text and "2020-01-01" in text
+    mark = "," if language == "sv" else "."  # the decimal sign as the language writes it
+    assert f"46 000{mark}00 SEK" in text and f"EUR 4 000{mark}00" in text
+    assert f"11{mark}5000" in text and "2020-01-01" in text
     assert granted.granted_on.isoformat() in text
     assert "Studieresa till Melbourne" in text and aid.project.name in text
 
@@ -100,7 +101,7 @@ def test_the_certificate_email_carries_the_pdf_through_smtp(aid, granted, smtp_s
     [(name, data)] = [(n, d) for n, d in received.attachments().items() if n.endswith(".pdf")]
     assert name == f"intyg-stod-av-mindre-betydelse-{granted.id}.pdf"
     text = _pdf_text(data)
-    assert "EUR 4 000.00" in text and "2023/2831" in text
+    assert "EUR 4 000,00" in text and "2023/2831" in text
     assert "Spara intyget i tre år" in received.part("text/plain")
 
 
@@ -120,7 +121,7 @@ def test_the_manage_link_shows_and_downloads_the_certificate(client, granted):
     page = client.get(f"/bookings/{token}/aid/certificate")
     assert page.status_code == 200 and "2023/2831" in page.text and 'lang="sv"' in page.text
     pdf = client.get(f"/bookings/{token}/aid/certificate.pdf")
-    assert pdf.mimetype == "application/pdf" and "EUR 4 000.00" in _pdf_text(pdf.data)
+    assert pdf.mimetype == "application/pdf" and "EUR 4 000,00" in _pdf_text(pdf.data)
     assert client.get(f"/bookings/{token}x/aid/certificate.pdf").status_code == 404
 
 

@@ -150,7 +150,7 @@ def test_approval_over_the_ceiling_is_refused_then_accepted_with_a_reason(aid):
     db.session.commit()
     with pytest.raises(services.CeilingExceeded) as refused:
         organising.decide(aid.organiser, trip, [booking.id], approve=True)
-    assert "1 000.00" in str(refused.value)  # 297 000 + 4 000 is 1 000 over
+    assert "1 000,00" in str(refused.value)  # 297 000 + 4 000 is 1 000 over
     db.session.rollback()
     assert (
         _grant(booking) is None

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from webapp.aid.models import REGULATION_EN, REGULATION_SV, AidGrant, AidGrantor
 from webapp.aid.services import format_eur
 from webapp.db import db
-from webapp.i18n import format_date
+from webapp.i18n import format_amount, format_date
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,6 @@ class Certificate:
     statement: str
     keep: str
     filename: str
-
-
-def _sek(amount: object) -> str:
-    return f"{amount:,.2f}".replace(",", " ")
 
 
 def build(grant: AidGrant) -> Certificate:
@@ -61,13 +57,13 @@ def build(grant: AidGrant) -> Certificate:
             (_("Recipient"), f"{grant.company.name} ({grant.company.org_number})"),
             (_("Activity"), event.title),
             (_("Dates"), dates),
-            (_("Amount (gross grant equivalent)"), f"{_sek(grant.amount_sek)} SEK"),
+            (_("Amount (gross grant equivalent)"), f"{format_eur(grant.amount_sek)} SEK"),
             (_("Amount in euros"), f"EUR {format_eur(grant.amount_eur)}"),
             (
                 _("Exchange rate"),
                 _(
                     "%(rate)s SEK per EUR (applies from %(date)s)",
-                    rate=format(grant.sek_per_eur, ".4f"),
+                    rate=format_amount(grant.sek_per_eur, 4),
                     date=grant.rate_valid_from.isoformat(),
                 ),
             ),

@@ -62,7 +62,7 @@ from webapp.companies.models import Company
 from webapp.db import db, utcnow
 from webapp.errors import RuleViolation
 from webapp.events.models import Event
-from webapp.i18n import local
+from webapp.i18n import format_amount, local
 from webapp.organisations import audit
 from webapp.organisations.models import Project
 from webapp.organisations.services import NotAllowed, require_role
@@ -643,8 +643,9 @@ def correct(user: User, grant_id: int, amount_sek: Decimal, reason: str) -> AidG
 
 
 def format_eur(amount: Decimal) -> str:
-    """EUR with a space between thousands and two decimals: 12 345.67."""
-    return f"{amount:,.2f}".replace(",", " ")
+    """An amount in euros or kronor as the page's or email's language writes it:
+    12 345,67 in Swedish, 12 345.67 in English (webapp.i18n.format_amount)."""
+    return format_amount(amount)
 
 
 # --- listening to bookings -----------------------------------------------------------------
