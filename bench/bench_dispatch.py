@@ -10,7 +10,8 @@ how late the latest reminder went out after its due time. No thresholds: figures
 
     .venv/bin/python bench/bench_dispatch.py [--count 10000] [--database-url URL]
 
-Without ``--database-url`` it uses a fresh SQLite file in a temporary directory.
+Without ``--database-url`` it uses a fresh SQLite file in a temporary directory; a
+PostgreSQL URL names a database the script creates and drops (it must not exist).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,6 +36,33 @@ from webapp import create_app  # noqa: E402
 from webapp.db import db, utcnow  # noqa: E402
 from webapp.notifications import dispatch, rendering  # noqa: E402
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage  # noqa: E402
+
+
+def prepare_database(url: str | None, workdir: Path) -> tuple[str, Callable[[], None]]:
+    """The URL of an empty database with the schema, and a function that removes it.
+
+    No URL: a SQLite file in ``workdir``. A PostgreSQL URL names a database that is created
+    here (it must not exist) and dropped afterwards.
+    """
+    if not url:
+        url = f"sqlite:///{workdir / 'bench.sqlite'}"
+    drop: Callable[[], None] = lambda: None  # noqa: E731
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        name = parsed.database
+        admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+        def drop() -> None:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+    engine = sa.create_engine(url)
+    db.metadata.create_all(engine)
+    engine.dispose()
+    return url, drop
 
 
 def seed(count: int) -> None:
@@ -109,11 +138,7 @@ def main() -> None:
     port = free_port()
     server = start_server(port)
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        engine = sa.create_engine(url)
-        db.metadata.drop_all(engine)
-        db.metadata.create_all(engine)
-        engine.dispose()
+        url, drop = prepare_database(args.database_url, Path(tmp))
         app = create_app(
             {
                 "SECRET_KEY": "bench",
@@ -138,6 +163,7 @@ def main() -> None:
             dispatcher_seconds = time.perf_counter() - started
             latest = db.session.scalar(sa.select(sa.func.max(OutboxMessage.sent_at)))
             db.engine.dispose()
+        drop()
     server.terminate()
     server.wait()
 

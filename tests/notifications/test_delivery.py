@@ -154,10 +154,10 @@ def test_a_message_whose_dispatcher_dies_every_time_ends_failed(app, smtp_server
     doomed = booking.participants[0].email
     deliver = dispatch._deliver
 
-    def dies_on_doomed(connection, outgoing):
+    def dies_on_doomed(connection, outgoing, *rest):
         if outgoing.recipient == doomed:
             raise Died()
-        deliver(connection, outgoing)
+        deliver(connection, outgoing, *rest)
 
     monkeypatch.setattr(dispatch, "_deliver", dies_on_doomed)
     now = utcnow()

@@ -42,11 +42,13 @@ outbox, where organisers and the development page show it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import secrets
 import smtplib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,7 +59,8 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.accounts.models import Invitation, Membership, User
-from webapp.bookings.models import Booking
+from webapp.bookings.models import Booking, Participant
+from webapp.companies.models import Company
 from webapp.db import begin_write, db, utcnow
 from webapp.events.models import Event
 from webapp.extensions import mail
@@ -69,7 +72,7 @@ log = logging.getLogger(__name__)
 _TABLE = OutboxMessage.__table__
 _CLAIMABLE = (MessageStatus.PENDING, MessageStatus.SENDING)
 #: Outcomes are written after this many messages, bounding what a crash can repeat.
-_RECORD_EVERY = 20
+_RECORD_EVERY = 100
 _MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -156,7 +159,7 @@ def claim(now: datetime, limit: int, token: str) -> list[int]:
 
 
 def _load(ids: Sequence[int]) -> list[OutboxMessage]:
-    """The claimed rows with everything rendering needs, in a handful of queries."""
+    """The rows as ORM objects with everything rendering needs, in a handful of queries."""
     return list(
         db.session.scalars(
             select(OutboxMessage)
@@ -180,6 +183,62 @@ def _load(ids: Sequence[int]) -> list[OutboxMessage]:
     )
 
 
+_BOOKINGS = Booking.__table__
+_COMPANIES = Company.__table__
+_PARTICIPANTS = Participant.__table__
+
+
+def _claimed(ids: Sequence[int]) -> list[rendering.Claimed]:
+    """The claimed rows in one SELECT of the columns a shared reminder needs (joined to
+    its booking, company and participant), in claim order: no ORM objects."""
+    t = _TABLE.c
+    stmt = (
+        select(
+            t.id,
+            t.kind,
+            t.attempts,
+            t.resends,
+            t.event_id,
+            t.session_id,
+            t.booking_id,
+            t.participant_id,
+            t.recipient_email,
+            t.recipient_name,
+            t.payload,
+            t.language,
+            _BOOKINGS.c.language,
+            _BOOKINGS.c.contact_email,
+            _BOOKINGS.c.contact_name,
+            _COMPANIES.c.name,
+            _PARTICIPANTS.c.id.is_not(None),
+            _PARTICIPANTS.c.unsubscribed_at.is_not(None),
+        )
+        .select_from(
+            _TABLE.outerjoin(_BOOKINGS, _BOOKINGS.c.id == t.booking_id)
+            .outerjoin(_COMPANIES, _COMPANIES.c.id == _BOOKINGS.c.company_id)
+            .outerjoin(_PARTICIPANTS, _PARTICIPANTS.c.id == t.participant_id)
+        )
+        .where(t.id.in_(ids))
+        # Every row of a claim has the same next_attempt_at (the lease's end).
+        .order_by(t.id)
+    )
+    return [
+        rendering.Claimed(*values[:-2], bool(values[-2]), bool(values[-1]))
+        for values in db.session.execute(stmt)
+    ]
+
+
+def _events(ids: set[int]) -> dict[int, Event]:
+    """The batch's events with their organisations (what a shared reminder's sender and
+    key need), in one query."""
+    if not ids:
+        return {}
+    events = db.session.scalars(
+        select(Event).where(Event.id.in_(ids)).options(selectinload(Event.organisation))
+    )
+    return {event.id: event for event in events}
+
+
 class _Recorder:
     """Collects outcomes and writes them in small transactions."""
 
@@ -196,12 +255,14 @@ class _Recorder:
         self.cancels: list[dict[str, Any]] = []
         self.done: set[int] = set()
 
-    def sent_ok(self, row: OutboxMessage, message_id: str) -> None:
+    def sent_ok(self, row: rendering.Claimed, message_id: str) -> None:
         self.done.add(row.id)
         self.sent.append({"row_id": row.id, "mid": message_id, "at": utcnow()})
         self.result.sent += 1
 
-    def attempt_failed(self, row: OutboxMessage, error: str, *, permanent: bool = False) -> None:
+    def attempt_failed(
+        self, row: rendering.Claimed, error: str, *, permanent: bool = False
+    ) -> None:
         """The message's fault or its recipient's: retry later, or give up (at once when
         ``permanent``: it would fail the same way every time)."""
         self.done.add(row.id)
@@ -213,13 +274,13 @@ class _Recorder:
             self.retries.append({"row_id": row.id, "error": error, "at": retry_at})
             self.result.retrying += 1
 
-    def not_wanted(self, row: OutboxMessage, reason: str) -> None:
+    def not_wanted(self, row: rendering.Claimed, reason: str) -> None:
         """The message should no longer go out: cancelled, with the reason on record."""
         self.done.add(row.id)
         self.cancels.append({"row_id": row.id, "error": reason})
         self.result.cancelled += 1
 
-    def release(self, rows: Sequence[OutboxMessage], error: str) -> None:
+    def release(self, rows: Sequence[rendering.Claimed], error: str) -> None:
         """Not the messages' fault (server unreachable): back to pending, attempt returned."""
         retry_at = max(self.now, utcnow()) + max(backoff(1), timedelta(seconds=1))
         for row in rows:
@@ -326,11 +387,17 @@ def _permanent(error: smtplib.SMTPException) -> bool:
     return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
-def _deliver(connection: Connection, outgoing: mime.Outgoing) -> None:
+def _nothing() -> None:
+    pass
+
+
+def _deliver(
+    connection: Connection, outgoing: mime.Outgoing, meanwhile: Callable[[], None] = _nothing
+) -> None:
     """Send prepared bytes over Flask-Mail's connection (its server, TLS and login), with
-    its reconnect after ``MAIL_MAX_EMAILS``."""
+    its reconnect after ``MAIL_MAX_EMAILS``; ``meanwhile`` runs while the server answers."""
     assert connection.host is not None  # mail is enabled: the connection has a host
-    connection.host.sendmail(outgoing.envelope_from, [outgoing.recipient], outgoing.data)
+    _sendmail(connection.host, outgoing, meanwhile)
     connection.num_emails += 1
     if connection.num_emails == connection.mail.max_emails:
         connection.num_emails = 0
@@ -338,14 +405,129 @@ def _deliver(connection: Connection, outgoing: mime.Outgoing) -> None:
         connection.host = connection.configure_host()
 
 
-def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
-    """Send ``rows`` over one connection, recording each outcome."""
-    cache = rendering.BatchCache()
+_LINE_START_DOT = re.compile(rb"(?m)^\.")
+
+
+def _sendmail(host: smtplib.SMTP, outgoing: mime.Outgoing, meanwhile: Callable[[], None]) -> None:
+    """``host.sendmail(envelope_from, [recipient], data)``, command for command and with
+    its replies and exceptions, but ``meanwhile()`` is called after sending a command and
+    before reading the reply, so the next email is made while the server works. Nothing
+    is sent before the previous command's reply is read: no ``PIPELINING`` needed."""
+    host.ehlo_or_helo_if_needed()
+    size = f" size={len(outgoing.data)}" if host.does_esmtp and host.has_extn("size") else ""
+    host.putcmd("mail", f"FROM:{smtplib.quoteaddr(outgoing.envelope_from)}{size}")
+    meanwhile()
+    code, reply = host.getreply()
+    if code != 250:
+        _abandon(host, code)
+        raise smtplib.SMTPSenderRefused(code, reply, outgoing.envelope_from)
+    host.putcmd("rcpt", f"TO:{smtplib.quoteaddr(outgoing.recipient)}")
+    meanwhile()
+    code, reply = host.getreply()
+    if code not in (250, 251):
+        _abandon(host, code)
+        raise smtplib.SMTPRecipientsRefused({outgoing.recipient: (code, reply)})
+    host.putcmd("data")
+    code, reply = host.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    data = _LINE_START_DOT.sub(b"..", outgoing.data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    host.send(data + b".\r\n")
+    meanwhile()
+    code, reply = host.getreply()
+    if code != 250:
+        _abandon(host, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _abandon(host: smtplib.SMTP, code: int) -> None:
+    """After a refusal, as smtplib does: close on 421 (the server is leaving), else reset
+    the transaction so the connection carries on."""
+    if code == 421:
+        host.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        host.rset()
+
+
+class _Batch:
+    """Turns a batch's claimed rows into emails: reminders from the batch's shared
+    renderings, any other message from its OutboxMessage (all of those loaded at once)."""
+
+    def __init__(self, rows: list[rendering.Claimed]) -> None:
+        self.cache = rendering.BatchCache()
+        self.events = _events({row.event_id for row in rows if row.event_id is not None})
+        others = [row.id for row in rows if not self._shared(row)]
+        self.full = {row.id: row for row in _load(others)} if others else {}
+
+    def _shared(self, row: rendering.Claimed) -> bool:
+        return row.event_id in self.events and rendering.shares(row)
+
+    def _load_one(self, row_id: int) -> OutboxMessage:
+        return _load([row_id])[0]
+
+    def outgoing(self, row: rendering.Claimed) -> Generator[None, None, mime.Outgoing]:
+        """Make the row's email in two steps (a generator that returns it): the text,
+        then the bytes. Raises NotWanted, mime.BadHeader and whatever rendering raises."""
+        if self._shared(row):
+            assert row.event_id is not None
+            event = self.events[row.event_id]
+            rendered = rendering.shared_rendered(row, event, self.cache, self._load_one)
+            yield
+            return rendering.claimed_outgoing(row, event, rendered, self.cache)
+        full = self.full[row.id]
+        rendered = rendering.render(full, self.cache)
+        yield
+        return rendering.to_outgoing(full, rendered, self.cache)
+
+
+class _Ahead:
+    """The batch's next email, made a step at a time while the server answers about the
+    current one (see _sendmail)."""
+
+    def __init__(self, steps: Generator[None, None, mime.Outgoing] | None) -> None:
+        self.steps = steps
+        self.outgoing: mime.Outgoing | None = None
+        self.error: Exception | None = None
+
+    def step(self) -> None:
+        """One step of the making, if any is left."""
+        if self.steps is None:
+            return
+        try:
+            next(self.steps)
+        except StopIteration as done:
+            self.steps, self.outgoing = None, done.value
+        except Exception as error:  # noqa: BLE001 - raised again by result()
+            self.steps, self.error = None, error
+
+    def result(self) -> mime.Outgoing:
+        """The email, made to the end; raises what making it raised."""
+        while self.steps is not None:
+            self.step()
+        if self.error is not None:
+            raise self.error
+        assert self.outgoing is not None
+        return self.outgoing
+
+
+def _send_batch(rows: list[rendering.Claimed], recorder: _Recorder) -> None:
+    """Send ``rows`` over one connection, recording each outcome; each email is made while
+    the server answers about the one before."""
+    if not rows:
+        return
     try:
+        batch = _Batch(rows)
         with mail.connect() as connection:
-            for row in rows:
+            ahead = _Ahead(batch.outgoing(rows[0]))
+            for index, row in enumerate(rows):
+                current = ahead
+                following = index + 1 < len(rows)
+                ahead = _Ahead(batch.outgoing(rows[index + 1]) if following else None)
                 try:
-                    outgoing = rendering.to_outgoing(row, rendering.render(row, cache), cache)
+                    outgoing = current.result()
                 except NotWanted as reason:
                     recorder.not_wanted(row, f"not sent: {reason}")
                     continue
@@ -353,18 +535,18 @@ def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
                     recorder.attempt_failed(row, f"cannot be sent: {error}", permanent=True)
                     continue
                 except Exception as error:  # noqa: BLE001 - any rendering bug fails one message
-                    log.exception("could not render outbox message %s", row.id)
+                    log.exception("could not render outbox message %s", row.id, exc_info=error)
                     recorder.attempt_failed(row, f"rendering: {_describe(error)}")
                     continue
                 try:
-                    _deliver(connection, outgoing)
+                    _deliver(connection, outgoing, ahead.step)
                 except smtplib.SMTPServerDisconnected as error:
                     # The connection is gone; the rest of the batch is released below.
                     recorder.attempt_failed(row, _describe(error))
                     raise
                 except smtplib.SMTPException as error:
-                    # An SMTP reply about this message: smtplib has reset the transaction,
-                    # so the connection carries on with the next one.
+                    # An SMTP reply about this message: the transaction was reset, so the
+                    # connection carries on with the next one.
                     recorder.attempt_failed(row, _describe(error), permanent=_permanent(error))
                 else:
                     recorder.sent_ok(row, outgoing.message_id)
@@ -389,7 +571,7 @@ def dispatch_batch(now: datetime | None = None, token: str | None = None) -> Dis
         return result
     recorder = _Recorder(token, now, result)
     try:
-        rows = _load(ids)
+        rows = _claimed(ids)
         with rendering.email_context():
             _send_batch(rows, recorder)
     finally:

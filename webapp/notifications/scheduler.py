@@ -61,6 +61,10 @@ def _tick(app: Flask, scheduler: BaseScheduler) -> None:
             args=[app, scheduler],
             id=_NEXT_JOB,
             replace_existing=True,
+            # APScheduler drops a run more than a second late by default: on a busy
+            # machine that would leave what is due for the next tick, up to a minute on.
+            misfire_grace_time=int(TICK.total_seconds()),
+            coalesce=True,
         )
 
 
