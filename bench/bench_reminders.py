@@ -92,13 +92,15 @@ def make_due(at: datetime) -> None:
     db.session.commit()
 
 
-def start_sinks(n: int, workdir: Path, tag: str) -> list[tuple[int, Path, subprocess.Popen]]:
+def start_sinks(
+    n: int, workdir: Path, tag: str, server: str
+) -> list[tuple[int, Path, subprocess.Popen]]:
     sinks = []
     for index in range(n):
         port, out = free_port(), workdir / f"{tag}-{index}.jsonl"
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), "--port", str(port)]
-            + ["--out", str(out)]
+            + ["--out", str(out), "--server", server]
         )
         sinks.append((port, out, process))
     for port, _out, _process in sinks:
@@ -131,7 +133,7 @@ def _blast(job: tuple[int, list[tuple[str, str, bytes]]]) -> tuple[int, float]:
     return len(messages), time.perf_counter() - started
 
 
-def sink_capacity(processes: int, n_sinks: int, workdir: Path, total: int) -> float:
+def sink_capacity(processes: int, n_sinks: int, server: str, workdir: Path, total: int) -> float:
     """Messages per second the sinks take from ``processes`` bare smtplib clients sending
     pre-built reminders (each over one connection), all at once."""
     rows = db.session.scalars(
@@ -140,7 +142,7 @@ def sink_capacity(processes: int, n_sinks: int, workdir: Path, total: int) -> fl
     with rendering.email_context():
         built = [rendering.to_outgoing(row, rendering.render(row)) for row in rows]
     db.session.rollback()
-    sinks = start_sinks(n_sinks, workdir, "capacity")
+    sinks = start_sinks(n_sinks, workdir, "capacity", server)
     per_process = total // processes
     jobs = [
         (
@@ -204,6 +206,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--sinks", type=int, default=1)
+    parser.add_argument(
+        "--sink", choices=("aiosmtpd", "raw"), default="aiosmtpd", help="see smtp_sink.py"
+    )
     parser.add_argument("--lead", type=float, default=15.0, help="seconds until due")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument(
@@ -229,14 +234,14 @@ def main() -> None:  # noqa: PLR0915 - one linear script
                     f"{args.events} events seeded in {time.perf_counter() - started:.0f} s"
                 )
                 capacity = sink_capacity(
-                    args.processes, args.sinks, workdir, min(args.count, 20_000)
+                    args.processes, args.sinks, args.sink, workdir, min(args.count, 20_000)
                 )
                 print(
                     f"sink alone: {capacity:.0f} msg/s from {args.processes} bare smtplib "
-                    f"clients into {args.sinks} aiosmtpd process(es)"
+                    f"clients into {args.sinks} {args.sink} sink process(es)"
                 )
 
-                sinks = start_sinks(args.sinks, workdir, "run")
+                sinks = start_sinks(args.sinks, workdir, "run", args.sink)
                 due = utcnow() + timedelta(seconds=args.lead)
                 make_due(due)
                 logs = [workdir / f"scheduler-{i}.log" for i in range(args.processes)]
@@ -261,8 +266,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script
                     if sent >= args.count:
                         break
                     time.sleep(0.5)
+                # SIGTERM, not SIGINT: a process started in the background ignores SIGINT.
                 for process in schedulers:
-                    process.send_signal(signal.SIGINT)
+                    process.terminate()
                 for process in schedulers:
                     process.wait(timeout=60)
                 received = stop_sinks(sinks)
@@ -276,14 +282,15 @@ def main() -> None:  # noqa: PLR0915 - one linear script
                         sa.select(_TABLE.c.id).where(_TABLE.c.kind == MessageKind.REMINDER)
                     )
                 )
-                statuses = Counter(
-                    db.session.execute(
+                statuses = {
+                    status.value: n
+                    for status, n in db.session.execute(
                         sa.select(_TABLE.c.status, sa.func.count())
                         .where(_TABLE.c.kind == MessageKind.REMINDER)
                         .group_by(_TABLE.c.status)
-                    ).all()
-                )
-            db.engine.dispose()
+                    )
+                }
+                db.engine.dispose()
         finally:
             drop()
 
@@ -318,7 +325,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
             "the outbox ids received are exactly the reminders'": set(outbox_ids) == reminder_ids,
             "every scheduler process logged its batches": all(batches(log) for log in logs),
         }
-        print(f"reminder statuses: {dict(statuses)}")
+        print(f"reminder statuses: {statuses}")
         for name, ok in checks.items():
             print(f"{'ok  ' if ok else 'FAIL'} {name}")
             if not ok:

@@ -3,18 +3,30 @@
 Any number of dispatchers may run at once (several scheduler processes, a cron job with
 ``flask scheduler --once``); the database decides who sends what:
 
-1. **Claim** (a short transaction of its own): due rows become ``sending`` with this run's
-   ``claim_token`` and a lease (``next_attempt_at`` = now + lease). PostgreSQL picks them
-   with ``FOR UPDATE SKIP LOCKED``, so dispatchers take disjoint batches without waiting;
-   on SQLite the one ``UPDATE … WHERE id IN (…) AND status …`` runs under the database's
-   write lock (``BEGIN IMMEDIATE``), so it is atomic, and ``RETURNING`` tells exactly which
-   rows this run got (its row count).
-2. **Send** the batch over one SMTP connection, rendering each message as it goes; what
-   the batch's messages share (a session's reminders) is rendered once (rendering.BatchCache).
-3. **Record** each outcome (``sent`` with its Message-ID, ``failed`` at once when it can
+1. **Claim** (a short transaction of its own): up to ``OUTBOX_BATCH_SIZE`` due rows
+   become ``sending`` with this run's ``claim_token`` and a lease (``next_attempt_at`` =
+   now + lease). PostgreSQL picks them with ``SELECT … FOR UPDATE SKIP LOCKED`` (then
+   updates exactly those), so dispatchers take disjoint batches without waiting; on
+   SQLite the one ``UPDATE … WHERE id IN (…) AND status …`` runs under the database's
+   write lock (``BEGIN IMMEDIATE``), so it is atomic, and ``RETURNING`` tells exactly
+   which rows this run got.
+2. **Read** the claimed rows in one Core SELECT of the columns a reminder needs, joined
+   to booking, company and participant (rendering.Claimed): no ORM objects for the bulk
+   of the mail. Other kinds (confirmations, changes, account messages) are loaded as
+   OutboxMessages with what they refer to, in a handful of queries for the whole batch.
+3. **Send** the batch over one SMTP connection. What the batch's messages share is made
+   once (rendering.BatchCache: a reminder is the shared rendering of its session and
+   language with four personal values filled in), and each email is made while the
+   server answers the commands of the one before (:func:`_sendmail`; the protocol is
+   not pipelined, only the waiting is put to use).
+4. **Record** each outcome (``sent`` with its Message-ID, ``failed`` at once when it can
    never go, else a retry with exponential backoff, ``failed`` after the last attempt),
-   in small groups so that a crash repeats few messages. Only the claim's holder may
-   record (``claim_token``).
+   in one transaction per ``_RECORD_EVERY`` messages and at the end of the batch, so a
+   crash repeats at most that many. Only the claim's holder may record (``claim_token``).
+
+A run (:func:`dispatch_due`, what every scheduler tick does) sends batch after batch
+until nothing due at its start is left, so a backlog drains in one run at the speed of
+the SMTP server; several processes drain it together.
 
 A run that dies between claim and record leaves ``sending`` rows; once their lease runs
 out they are claimed again. That can repeat an email (the rare duplicate is preferred to a
@@ -71,7 +83,8 @@ log = logging.getLogger(__name__)
 
 _TABLE = OutboxMessage.__table__
 _CLAIMABLE = (MessageStatus.PENDING, MessageStatus.SENDING)
-#: Outcomes are written after this many messages, bounding what a crash can repeat.
+#: Outcomes are written after this many messages, bounding what a crash can repeat (a
+#: transaction each: fewer would cost more than the batch's rendering).
 _RECORD_EVERY = 100
 _MAX_BACKOFF = timedelta(hours=6)
 
@@ -137,12 +150,17 @@ def claim(now: datetime, limit: int, token: str) -> list[int]:
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        # The ids first, locked, then the UPDATE: as a subquery of the UPDATE, PostgreSQL
+        # may run the SELECT again for each row it updates, and each run, skipping the
+        # rows just claimed, finds more: one dispatcher would claim the whole backlog.
+        chosen = _TABLE.c.id.in_(db.session.scalars(due.with_for_update(skip_locked=True)).all())
+    else:
+        chosen = _TABLE.c.id.in_(due.scalar_subquery())
     claimed = db.session.scalars(
         update(_TABLE)
         # The conditions again: on SQLite they are what makes the claim conditional.
         .where(
-            _TABLE.c.id.in_(due.scalar_subquery()),
+            chosen,
             _TABLE.c.status.in_(_CLAIMABLE),
             _TABLE.c.next_attempt_at <= now,
         )
@@ -240,7 +258,8 @@ def _events(ids: set[int]) -> dict[int, Event]:
 
 
 class _Recorder:
-    """Collects outcomes and writes them in small transactions."""
+    """Collects outcomes and writes them, one UPDATE per kind of outcome (executemany),
+    in one transaction."""
 
     def __init__(self, token: str, now: datetime, result: DispatchResult) -> None:
         self.token = token
@@ -406,6 +425,16 @@ def _deliver(
 
 
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z")
+
+
+def _quoted(address: str) -> str:
+    """``smtplib.quoteaddr(address)``: for a plain ASCII addr-spec (every address the
+    outbox holds, in practice) that is ``<address>``, without smtplib's full parse."""
+    if _PLAIN_ADDRESS.match(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
 
 
 def _sendmail(host: smtplib.SMTP, outgoing: mime.Outgoing, meanwhile: Callable[[], None]) -> None:
@@ -415,13 +444,13 @@ def _sendmail(host: smtplib.SMTP, outgoing: mime.Outgoing, meanwhile: Callable[[
     is sent before the previous command's reply is read: no ``PIPELINING`` needed."""
     host.ehlo_or_helo_if_needed()
     size = f" size={len(outgoing.data)}" if host.does_esmtp and host.has_extn("size") else ""
-    host.putcmd("mail", f"FROM:{smtplib.quoteaddr(outgoing.envelope_from)}{size}")
+    host.putcmd("mail", f"FROM:{_quoted(outgoing.envelope_from)}{size}")
     meanwhile()
     code, reply = host.getreply()
     if code != 250:
         _abandon(host, code)
         raise smtplib.SMTPSenderRefused(code, reply, outgoing.envelope_from)
-    host.putcmd("rcpt", f"TO:{smtplib.quoteaddr(outgoing.recipient)}")
+    host.putcmd("rcpt", f"TO:{_quoted(outgoing.recipient)}")
     meanwhile()
     code, reply = host.getreply()
     if code not in (250, 251):

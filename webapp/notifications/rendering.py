@@ -28,8 +28,11 @@ four personal values their templates may use (``recipient_name``, ``contact_name
 in per recipient, escaped for HTML as the templates would; their plain text is tidied once
 too, but for the lines that hold a placeholder. The booking contact's own reminder is
 rendered alone: it carries the manage link. Calendar files are made once per event and
-language. The result is the same as rendering each message alone
-(tests/notifications/test_rendering.py compares the two).
+language. The dispatcher fills reminders in from :class:`Claimed` rows (plain values
+from one SELECT, :func:`shared_rendered`), so the bulk of the mail needs no ORM object
+at all; only the first reminder of each shared rendering is loaded as an OutboxMessage.
+The result is the same as rendering each message alone
+(tests/notifications/test_rendering.py compares them, byte for byte).
 
 Plain text is tidied once rendered (:func:`tidy_text`): runs of blank lines the templates
 leave collapse into one, and lines are wrapped at about 72 characters, links kept whole.
