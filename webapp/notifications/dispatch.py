@@ -150,10 +150,7 @@ def claim(now: datetime, limit: int, token: str) -> list[int]:
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        # The ids first, locked, then the UPDATE: as a subquery of the UPDATE, PostgreSQL
-        # may run the SELECT again for each row it updates, and each run, skipping the
-        # rows just claimed, finds more: one dispatcher would claim the whole backlog.
-        chosen = _TABLE.c.id.in_(db.session.scalars(due.with_for_update(skip_locked=True)).all())
+        chosen = _TABLE.c.id.in_(_locked_due(now, limit))
     else:
         chosen = _TABLE.c.id.in_(due.scalar_subquery())
     claimed = db.session.scalars(
@@ -174,6 +171,30 @@ def claim(now: datetime, limit: int, token: str) -> list[int]:
     ).all()
     db.session.commit()
     return list(claimed)
+
+
+def _locked_due(now: datetime, limit: int) -> list[int]:
+    """PostgreSQL: up to ``limit`` due rows nobody holds, locked (``FOR UPDATE SKIP
+    LOCKED``): those whose lease ran out first, then pending ones, oldest first.
+
+    The ids are chosen first and updated after: as a subquery of the UPDATE, PostgreSQL
+    may run the SELECT again for each row it updates, and each run, skipping the rows just
+    claimed, finds more, so one dispatcher would take the whole backlog. One status at a
+    time and by ``next_attempt_at`` alone, so the index on (status, next_attempt_at) gives
+    the order and the scan stops at ``limit``: 50,000 reminders due at the same moment are
+    not sorted again for every batch.
+    """
+    ids: list[int] = []
+    for status in (MessageStatus.SENDING, MessageStatus.PENDING):
+        if len(ids) < limit:
+            ids += db.session.scalars(
+                select(_TABLE.c.id)
+                .where(_TABLE.c.status == status, _TABLE.c.next_attempt_at <= now)
+                .order_by(_TABLE.c.next_attempt_at)
+                .limit(limit - len(ids))
+                .with_for_update(skip_locked=True)
+            ).all()
+    return ids
 
 
 def _load(ids: Sequence[int]) -> list[OutboxMessage]:
