@@ -107,7 +107,7 @@ class Defaults:
     # Outbox dispatcher: messages claimed per batch (one SMTP connection each), how long a
     # claim holds before a crashed run's messages are retried, attempts before a message
     # is marked failed, and the first retry delay (doubling with each attempt).
-    OUTBOX_BATCH_SIZE = 100
+    OUTBOX_BATCH_SIZE = 500
     OUTBOX_LEASE_SECONDS = 300
     OUTBOX_MAX_ATTEMPTS = 6
     OUTBOX_RETRY_SECONDS = 60
@@ -143,6 +143,12 @@ _ENV_STRINGS = (
 )
 _ENV_BOOLS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "SCHEDULER_IN_PROCESS", "SHOW_OUTBOX")
 _ENV_INTS = ("MAIL_PORT", "PROXY_HOPS", "PUBLIC_CACHE_SECONDS")
+_ENV_INTS += (
+    "OUTBOX_BATCH_SIZE",
+    "OUTBOX_LEASE_SECONDS",
+    "OUTBOX_MAX_ATTEMPTS",
+    "OUTBOX_RETRY_SECONDS",
+)
 
 
 def _truthy(value: str) -> bool:

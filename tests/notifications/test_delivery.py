@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import os
 import signal
+import smtplib
 import subprocess
 import sys
+import threading
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from tests import factories as f
 from tests.conftest import csrf_from
@@ -21,7 +23,8 @@ from tests.smtp import SmtpServer
 from webapp.accounts import services as accounts
 from webapp.accounts.models import Role
 from webapp.db import db, utcnow
-from webapp.notifications import dispatch
+from webapp.extensions import mail
+from webapp.notifications import dispatch, mime
 from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,10 +157,10 @@ def test_a_message_whose_dispatcher_dies_every_time_ends_failed(app, smtp_server
     doomed = booking.participants[0].email
     deliver = dispatch._deliver
 
-    def dies_on_doomed(connection, outgoing):
+    def dies_on_doomed(connection, outgoing, *rest):
         if outgoing.recipient == doomed:
             raise Died()
-        deliver(connection, outgoing)
+        deliver(connection, outgoing, *rest)
 
     monkeypatch.setattr(dispatch, "_deliver", dies_on_doomed)
     now = utcnow()
@@ -219,7 +222,8 @@ _CLAIM_AND_HANG = """
 import sys, time
 from webapp import create_app
 from webapp.db import utcnow
-from webapp.notifications import dispatch
+from webapp.extensions import mail
+from webapp.notifications import dispatch, mime
 app = create_app()
 with app.app_context():
     print(len(dispatch.claim(utcnow(), 100, "doomed")), flush=True)
@@ -303,3 +307,70 @@ def test_viewers_cannot_read_messages_that_carry_the_manage_link(app, client, sm
     assert client.get(f"/organisers/events/{event.id}/outbox").status_code == 200
     message_id = db.session.scalars(select(OutboxMessage.id)).first()
     assert client.get(f"/organisers/outbox/{message_id}").status_code == 403
+
+
+def test_two_dispatchers_at_once_never_send_a_row_twice(app, smtp_server):
+    """Two dispatchers in threads, started together, claiming small batches of one backlog
+    against each other: each message goes out once, and both took part."""
+    app.config["OUTBOX_BATCH_SIZE"] = 5
+    event = f.event(capacity=None)
+    for _ in range(10):
+        f.book(event, 3)
+    db.session.commit()
+    expected = db.session.scalar(
+        select(func.count()).where(
+            OutboxMessage.status == MessageStatus.PENDING,
+            OutboxMessage.next_attempt_at <= utcnow(),
+        )
+    )
+    assert expected == 40
+    start = threading.Barrier(2)
+    results: list[dispatch.DispatchResult] = []
+
+    def run() -> None:
+        with app.app_context():
+            start.wait()
+            results.append(dispatch.dispatch_due())
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(r.claimed > 0 for r in results) == [True, True], results
+    assert sum(r.sent for r in results) == expected
+    ids = Counter(str(r.message["Message-ID"]) for r in smtp_server.received)
+    assert len(ids) == expected and set(ids.values()) == {1}
+
+
+def test_the_smtp_transaction_sends_the_bytes_as_they_are(app, smtp_server):
+    """The dispatcher's own SMTP transaction (it makes the next email while the server
+    answers) dot-stuffs like smtplib: lines that start with a dot arrive unchanged."""
+    data = b"Subject: dots\r\nMessage-ID: <dots@test>\r\n\r\n.one\r\n..two\r\n.\r\nend"
+    outgoing = mime.Outgoing("from@example.se", "to@example.se", data, "<dots@test>")
+    steps = []
+    with mail.connect() as connection:
+        dispatch._deliver(connection, outgoing, lambda: steps.append(1))
+    (received,) = smtp_server.received
+    assert received.raw == data + b"\r\n"
+    assert (received.mail_from, received.rcpt_tos) == ("from@example.se", ["to@example.se"])
+    assert len(steps) == 3, "something to do while waiting for three of the replies"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "anna.svensson@example.se",
+        "o'neil+tag@sub.example.se",
+        "xn--rksmrgs-5wao1o@xn--bcher-kva.example",
+        "Anna <anna@example.se>",
+        '"a b"@example.se',
+        "a..b@example.se",
+        ".a@example.se",
+        "a@example.se.",
+        "<a@example.se>",
+        "",
+    ],
+)
+def test_envelope_addresses_are_quoted_as_smtplib_quotes_them(address):
+    assert dispatch._quoted(address) == smtplib.quoteaddr(address)

@@ -5,9 +5,11 @@ the same email."""
 from __future__ import annotations
 
 import email
+import re
 from datetime import timedelta
 from email import policy
 
+import pytest
 from sqlalchemy import select, update
 
 from tests import factories as f
@@ -15,7 +17,7 @@ from webapp.bookings import services as bookings
 from webapp.db import db, utcnow
 from webapp.events.models import EventKind
 from webapp.notifications import dispatch, rendering
-from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessage
+from webapp.notifications.models import MessageKind, MessageStatus, NotWanted, OutboxMessage
 
 # Names that HTML escaping, %-formatting and header encoding must all get right.
 AWKWARD = ['Åsa "Ö" <Öberg> & Co', "50% Smith, Jr.", "Zoë\u2028O'Neil"]
@@ -163,3 +165,57 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(app, smtp_server, coun
     with count_queries() as large:
         assert dispatch.dispatch_due().sent == 12
     assert len(large) == len(small), "no query per message"
+
+
+def _comparable(data: bytes) -> bytes:
+    """The message without what differs between two buildings of it: the Date header and
+    the random MIME boundaries."""
+    data = re.sub(rb"\r\nDate: [^\r]*", b"", data)
+    return re.sub(rb"===============[0-9a-f]{24}==", b"BOUNDARY", data)
+
+
+def test_the_dispatcher_sends_each_row_exactly_as_rendered_alone(app):
+    """The dispatcher reads claimed rows without ORM objects and fills reminders in from a
+    shared rendering: every email it builds is the one rendering its row alone builds."""
+    webinar = f.event(
+        kind=EventKind.WEBINAR,
+        online_url="https://meet.example.com/j/4",
+        venue=None,
+        title="Webbinarium <om> AI & data",
+    )
+    series = f.event(kind=EventKind.WORKSHOP_SERIES, sessions=2, title="Serie")
+    booked = [
+        awkward_booking(event, company + 10 * event.id, language)
+        for event in (webinar, series)
+        for company, language in enumerate(("sv", "en"))
+    ]
+    # The contact also takes part (their own reminder carries the manage link), and one
+    # participant has unsubscribed (no reminder goes out).
+    bookings.add_participants(
+        booked[0].id, [bookings.ParticipantData(name="Kontakt", email=booked[0].contact_email)]
+    )
+    booked[1].participants[0].unsubscribed_at = utcnow()
+    rows = all_rows()
+    claimed = dispatch._claimed([row.id for row in rows])
+    assert [c.id for c in claimed] == sorted(row.id for row in rows)
+
+    with rendering.email_context():
+        batch = dispatch._Batch(claimed)
+        shared = [c for c in claimed if batch._shared(c)]
+        assert len(shared) >= len([r for r in rows if r.kind == MessageKind.REMINDER]) - 4
+        for item in claimed:
+            row = db.session.get(OutboxMessage, item.id)
+            try:
+                alone = rendering.to_outgoing(row, rendering.render(row))
+            except NotWanted:
+                with pytest.raises(NotWanted):
+                    dispatch._Ahead(batch.outgoing(item)).result()
+                continue
+            made = dispatch._Ahead(batch.outgoing(item)).result()
+            assert (made.envelope_from, made.recipient, made.message_id) == (
+                alone.envelope_from,
+                alone.recipient,
+                alone.message_id,
+            )
+            assert _comparable(made.data) == _comparable(alone.data), (row.kind, row.id)
+    assert any(c.unsubscribed for c in shared)

@@ -3,18 +3,30 @@
 Any number of dispatchers may run at once (several scheduler processes, a cron job with
 ``flask scheduler --once``); the database decides who sends what:
 
-1. **Claim** (a short transaction of its own): due rows become ``sending`` with this run's
-   ``claim_token`` and a lease (``next_attempt_at`` = now + lease). PostgreSQL picks them
-   with ``FOR UPDATE SKIP LOCKED``, so dispatchers take disjoint batches without waiting;
-   on SQLite the one ``UPDATE … WHERE id IN (…) AND status …`` runs under the database's
-   write lock (``BEGIN IMMEDIATE``), so it is atomic, and ``RETURNING`` tells exactly which
-   rows this run got (its row count).
-2. **Send** the batch over one SMTP connection, rendering each message as it goes; what
-   the batch's messages share (a session's reminders) is rendered once (rendering.BatchCache).
-3. **Record** each outcome (``sent`` with its Message-ID, ``failed`` at once when it can
+1. **Claim** (a short transaction of its own): up to ``OUTBOX_BATCH_SIZE`` due rows
+   become ``sending`` with this run's ``claim_token`` and a lease (``next_attempt_at`` =
+   now + lease). PostgreSQL picks them with ``SELECT … FOR UPDATE SKIP LOCKED`` (then
+   updates exactly those), so dispatchers take disjoint batches without waiting; on
+   SQLite the one ``UPDATE … WHERE id IN (…) AND status …`` runs under the database's
+   write lock (``BEGIN IMMEDIATE``), so it is atomic, and ``RETURNING`` tells exactly
+   which rows this run got.
+2. **Read** the claimed rows in one Core SELECT of the columns a reminder needs, joined
+   to booking, company and participant (rendering.Claimed): no ORM objects for the bulk
+   of the mail. Other kinds (confirmations, changes, account messages) are loaded as
+   OutboxMessages with what they refer to, in a handful of queries for the whole batch.
+3. **Send** the batch over one SMTP connection. What the batch's messages share is made
+   once (rendering.BatchCache: a reminder is the shared rendering of its session and
+   language with four personal values filled in), and each email is made while the
+   server answers the commands of the one before (:func:`_sendmail`; the protocol is
+   not pipelined, only the waiting is put to use).
+4. **Record** each outcome (``sent`` with its Message-ID, ``failed`` at once when it can
    never go, else a retry with exponential backoff, ``failed`` after the last attempt),
-   in small groups so that a crash repeats few messages. Only the claim's holder may
-   record (``claim_token``).
+   in one transaction per ``_RECORD_EVERY`` messages and at the end of the batch, so a
+   crash repeats at most that many. Only the claim's holder may record (``claim_token``).
+
+A run (:func:`dispatch_due`, what every scheduler tick does) sends batch after batch
+until nothing due at its start is left, so a backlog drains in one run at the speed of
+the SMTP server; several processes drain it together.
 
 A run that dies between claim and record leaves ``sending`` rows; once their lease runs
 out they are claimed again. That can repeat an email (the rare duplicate is preferred to a
@@ -42,11 +54,13 @@ outbox, where organisers and the development page show it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import secrets
 import smtplib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,7 +71,8 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.accounts.models import Invitation, Membership, User
-from webapp.bookings.models import Booking
+from webapp.bookings.models import Booking, Participant
+from webapp.companies.models import Company
 from webapp.db import begin_write, db, utcnow
 from webapp.events.models import Event
 from webapp.extensions import mail
@@ -68,8 +83,9 @@ log = logging.getLogger(__name__)
 
 _TABLE = OutboxMessage.__table__
 _CLAIMABLE = (MessageStatus.PENDING, MessageStatus.SENDING)
-#: Outcomes are written after this many messages, bounding what a crash can repeat.
-_RECORD_EVERY = 20
+#: Outcomes are written after this many messages, bounding what a crash can repeat (a
+#: transaction each: fewer would cost more than the batch's rendering).
+_RECORD_EVERY = 100
 _MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -134,12 +150,14 @@ def claim(now: datetime, limit: int, token: str) -> list[int]:
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        chosen = _TABLE.c.id.in_(_locked_due(now, limit))
+    else:
+        chosen = _TABLE.c.id.in_(due.scalar_subquery())
     claimed = db.session.scalars(
         update(_TABLE)
         # The conditions again: on SQLite they are what makes the claim conditional.
         .where(
-            _TABLE.c.id.in_(due.scalar_subquery()),
+            chosen,
             _TABLE.c.status.in_(_CLAIMABLE),
             _TABLE.c.next_attempt_at <= now,
         )
@@ -155,8 +173,32 @@ def claim(now: datetime, limit: int, token: str) -> list[int]:
     return list(claimed)
 
 
+def _locked_due(now: datetime, limit: int) -> list[int]:
+    """PostgreSQL: up to ``limit`` due rows nobody holds, locked (``FOR UPDATE SKIP
+    LOCKED``): those whose lease ran out first, then pending ones, oldest first.
+
+    The ids are chosen first and updated after: as a subquery of the UPDATE, PostgreSQL
+    may run the SELECT again for each row it updates, and each run, skipping the rows just
+    claimed, finds more, so one dispatcher would take the whole backlog. One status at a
+    time and by ``next_attempt_at`` alone, so the index on (status, next_attempt_at) gives
+    the order and the scan stops at ``limit``: 50,000 reminders due at the same moment are
+    not sorted again for every batch.
+    """
+    ids: list[int] = []
+    for status in (MessageStatus.SENDING, MessageStatus.PENDING):
+        if len(ids) < limit:
+            ids += db.session.scalars(
+                select(_TABLE.c.id)
+                .where(_TABLE.c.status == status, _TABLE.c.next_attempt_at <= now)
+                .order_by(_TABLE.c.next_attempt_at)
+                .limit(limit - len(ids))
+                .with_for_update(skip_locked=True)
+            ).all()
+    return ids
+
+
 def _load(ids: Sequence[int]) -> list[OutboxMessage]:
-    """The claimed rows with everything rendering needs, in a handful of queries."""
+    """The rows as ORM objects with everything rendering needs, in a handful of queries."""
     return list(
         db.session.scalars(
             select(OutboxMessage)
@@ -180,8 +222,65 @@ def _load(ids: Sequence[int]) -> list[OutboxMessage]:
     )
 
 
+_BOOKINGS = Booking.__table__
+_COMPANIES = Company.__table__
+_PARTICIPANTS = Participant.__table__
+
+
+def _claimed(ids: Sequence[int]) -> list[rendering.Claimed]:
+    """The claimed rows in one SELECT of the columns a shared reminder needs (joined to
+    its booking, company and participant), in claim order: no ORM objects."""
+    t = _TABLE.c
+    stmt = (
+        select(
+            t.id,
+            t.kind,
+            t.attempts,
+            t.resends,
+            t.event_id,
+            t.session_id,
+            t.booking_id,
+            t.participant_id,
+            t.recipient_email,
+            t.recipient_name,
+            t.payload,
+            t.language,
+            _BOOKINGS.c.language,
+            _BOOKINGS.c.contact_email,
+            _BOOKINGS.c.contact_name,
+            _COMPANIES.c.name,
+            _PARTICIPANTS.c.id.is_not(None),
+            _PARTICIPANTS.c.unsubscribed_at.is_not(None),
+        )
+        .select_from(
+            _TABLE.outerjoin(_BOOKINGS, _BOOKINGS.c.id == t.booking_id)
+            .outerjoin(_COMPANIES, _COMPANIES.c.id == _BOOKINGS.c.company_id)
+            .outerjoin(_PARTICIPANTS, _PARTICIPANTS.c.id == t.participant_id)
+        )
+        .where(t.id.in_(ids))
+        # Every row of a claim has the same next_attempt_at (the lease's end).
+        .order_by(t.id)
+    )
+    return [
+        rendering.Claimed(*values[:-2], bool(values[-2]), bool(values[-1]))
+        for values in db.session.execute(stmt)
+    ]
+
+
+def _events(ids: set[int]) -> dict[int, Event]:
+    """The batch's events with their organisations (what a shared reminder's sender and
+    key need), in one query."""
+    if not ids:
+        return {}
+    events = db.session.scalars(
+        select(Event).where(Event.id.in_(ids)).options(selectinload(Event.organisation))
+    )
+    return {event.id: event for event in events}
+
+
 class _Recorder:
-    """Collects outcomes and writes them in small transactions."""
+    """Collects outcomes and writes them, one UPDATE per kind of outcome (executemany),
+    in one transaction."""
 
     def __init__(self, token: str, now: datetime, result: DispatchResult) -> None:
         self.token = token
@@ -196,12 +295,14 @@ class _Recorder:
         self.cancels: list[dict[str, Any]] = []
         self.done: set[int] = set()
 
-    def sent_ok(self, row: OutboxMessage, message_id: str) -> None:
+    def sent_ok(self, row: rendering.Claimed, message_id: str) -> None:
         self.done.add(row.id)
         self.sent.append({"row_id": row.id, "mid": message_id, "at": utcnow()})
         self.result.sent += 1
 
-    def attempt_failed(self, row: OutboxMessage, error: str, *, permanent: bool = False) -> None:
+    def attempt_failed(
+        self, row: rendering.Claimed, error: str, *, permanent: bool = False
+    ) -> None:
         """The message's fault or its recipient's: retry later, or give up (at once when
         ``permanent``: it would fail the same way every time)."""
         self.done.add(row.id)
@@ -213,13 +314,13 @@ class _Recorder:
             self.retries.append({"row_id": row.id, "error": error, "at": retry_at})
             self.result.retrying += 1
 
-    def not_wanted(self, row: OutboxMessage, reason: str) -> None:
+    def not_wanted(self, row: rendering.Claimed, reason: str) -> None:
         """The message should no longer go out: cancelled, with the reason on record."""
         self.done.add(row.id)
         self.cancels.append({"row_id": row.id, "error": reason})
         self.result.cancelled += 1
 
-    def release(self, rows: Sequence[OutboxMessage], error: str) -> None:
+    def release(self, rows: Sequence[rendering.Claimed], error: str) -> None:
         """Not the messages' fault (server unreachable): back to pending, attempt returned."""
         retry_at = max(self.now, utcnow()) + max(backoff(1), timedelta(seconds=1))
         for row in rows:
@@ -326,11 +427,17 @@ def _permanent(error: smtplib.SMTPException) -> bool:
     return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
-def _deliver(connection: Connection, outgoing: mime.Outgoing) -> None:
+def _nothing() -> None:
+    pass
+
+
+def _deliver(
+    connection: Connection, outgoing: mime.Outgoing, meanwhile: Callable[[], None] = _nothing
+) -> None:
     """Send prepared bytes over Flask-Mail's connection (its server, TLS and login), with
-    its reconnect after ``MAIL_MAX_EMAILS``."""
+    its reconnect after ``MAIL_MAX_EMAILS``; ``meanwhile`` runs while the server answers."""
     assert connection.host is not None  # mail is enabled: the connection has a host
-    connection.host.sendmail(outgoing.envelope_from, [outgoing.recipient], outgoing.data)
+    _sendmail(connection.host, outgoing, meanwhile)
     connection.num_emails += 1
     if connection.num_emails == connection.mail.max_emails:
         connection.num_emails = 0
@@ -338,14 +445,139 @@ def _deliver(connection: Connection, outgoing: mime.Outgoing) -> None:
         connection.host = connection.configure_host()
 
 
-def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
-    """Send ``rows`` over one connection, recording each outcome."""
-    cache = rendering.BatchCache()
+_LINE_START_DOT = re.compile(rb"(?m)^\.")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z")
+
+
+def _quoted(address: str) -> str:
+    """``smtplib.quoteaddr(address)``: for a plain ASCII addr-spec (every address the
+    outbox holds, in practice) that is ``<address>``, without smtplib's full parse."""
+    if _PLAIN_ADDRESS.match(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
+def _sendmail(host: smtplib.SMTP, outgoing: mime.Outgoing, meanwhile: Callable[[], None]) -> None:
+    """``host.sendmail(envelope_from, [recipient], data)``, command for command and with
+    its replies and exceptions, but ``meanwhile()`` is called after sending a command and
+    before reading the reply, so the next email is made while the server works. Nothing
+    is sent before the previous command's reply is read: no ``PIPELINING`` needed."""
+    host.ehlo_or_helo_if_needed()
+    size = f" size={len(outgoing.data)}" if host.does_esmtp and host.has_extn("size") else ""
+    host.putcmd("mail", f"FROM:{_quoted(outgoing.envelope_from)}{size}")
+    meanwhile()
+    code, reply = host.getreply()
+    if code != 250:
+        _abandon(host, code)
+        raise smtplib.SMTPSenderRefused(code, reply, outgoing.envelope_from)
+    host.putcmd("rcpt", f"TO:{_quoted(outgoing.recipient)}")
+    meanwhile()
+    code, reply = host.getreply()
+    if code not in (250, 251):
+        _abandon(host, code)
+        raise smtplib.SMTPRecipientsRefused({outgoing.recipient: (code, reply)})
+    host.putcmd("data")
+    code, reply = host.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    data = _LINE_START_DOT.sub(b"..", outgoing.data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    host.send(data + b".\r\n")
+    meanwhile()
+    code, reply = host.getreply()
+    if code != 250:
+        _abandon(host, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _abandon(host: smtplib.SMTP, code: int) -> None:
+    """After a refusal, as smtplib does: close on 421 (the server is leaving), else reset
+    the transaction so the connection carries on."""
+    if code == 421:
+        host.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        host.rset()
+
+
+class _Batch:
+    """Turns a batch's claimed rows into emails: reminders from the batch's shared
+    renderings, any other message from its OutboxMessage (all of those loaded at once)."""
+
+    def __init__(self, rows: list[rendering.Claimed]) -> None:
+        self.cache = rendering.BatchCache()
+        self.events = _events({row.event_id for row in rows if row.event_id is not None})
+        others = [row.id for row in rows if not self._shared(row)]
+        self.full = {row.id: row for row in _load(others)} if others else {}
+
+    def _shared(self, row: rendering.Claimed) -> bool:
+        return row.event_id in self.events and rendering.shares(row)
+
+    def _load_one(self, row_id: int) -> OutboxMessage:
+        return _load([row_id])[0]
+
+    def outgoing(self, row: rendering.Claimed) -> Generator[None, None, mime.Outgoing]:
+        """Make the row's email in two steps (a generator that returns it): the text,
+        then the bytes. Raises NotWanted, mime.BadHeader and whatever rendering raises."""
+        if self._shared(row):
+            assert row.event_id is not None
+            event = self.events[row.event_id]
+            rendered = rendering.shared_rendered(row, event, self.cache, self._load_one)
+            yield
+            return rendering.claimed_outgoing(row, event, rendered, self.cache)
+        full = self.full[row.id]
+        rendered = rendering.render(full, self.cache)
+        yield
+        return rendering.to_outgoing(full, rendered, self.cache)
+
+
+class _Ahead:
+    """The batch's next email, made a step at a time while the server answers about the
+    current one (see _sendmail)."""
+
+    def __init__(self, steps: Generator[None, None, mime.Outgoing] | None) -> None:
+        self.steps = steps
+        self.outgoing: mime.Outgoing | None = None
+        self.error: Exception | None = None
+
+    def step(self) -> None:
+        """One step of the making, if any is left."""
+        if self.steps is None:
+            return
+        try:
+            next(self.steps)
+        except StopIteration as done:
+            self.steps, self.outgoing = None, done.value
+        except Exception as error:  # noqa: BLE001 - raised again by result()
+            self.steps, self.error = None, error
+
+    def result(self) -> mime.Outgoing:
+        """The email, made to the end; raises what making it raised."""
+        while self.steps is not None:
+            self.step()
+        if self.error is not None:
+            raise self.error
+        assert self.outgoing is not None
+        return self.outgoing
+
+
+def _send_batch(rows: list[rendering.Claimed], recorder: _Recorder) -> None:
+    """Send ``rows`` over one connection, recording each outcome; each email is made while
+    the server answers about the one before."""
+    if not rows:
+        return
     try:
+        batch = _Batch(rows)
         with mail.connect() as connection:
-            for row in rows:
+            ahead = _Ahead(batch.outgoing(rows[0]))
+            for index, row in enumerate(rows):
+                current = ahead
+                following = index + 1 < len(rows)
+                ahead = _Ahead(batch.outgoing(rows[index + 1]) if following else None)
                 try:
-                    outgoing = rendering.to_outgoing(row, rendering.render(row, cache), cache)
+                    outgoing = current.result()
                 except NotWanted as reason:
                     recorder.not_wanted(row, f"not sent: {reason}")
                     continue
@@ -353,18 +585,18 @@ def _send_batch(rows: list[OutboxMessage], recorder: _Recorder) -> None:
                     recorder.attempt_failed(row, f"cannot be sent: {error}", permanent=True)
                     continue
                 except Exception as error:  # noqa: BLE001 - any rendering bug fails one message
-                    log.exception("could not render outbox message %s", row.id)
+                    log.exception("could not render outbox message %s", row.id, exc_info=error)
                     recorder.attempt_failed(row, f"rendering: {_describe(error)}")
                     continue
                 try:
-                    _deliver(connection, outgoing)
+                    _deliver(connection, outgoing, ahead.step)
                 except smtplib.SMTPServerDisconnected as error:
                     # The connection is gone; the rest of the batch is released below.
                     recorder.attempt_failed(row, _describe(error))
                     raise
                 except smtplib.SMTPException as error:
-                    # An SMTP reply about this message: smtplib has reset the transaction,
-                    # so the connection carries on with the next one.
+                    # An SMTP reply about this message: the transaction was reset, so the
+                    # connection carries on with the next one.
                     recorder.attempt_failed(row, _describe(error), permanent=_permanent(error))
                 else:
                     recorder.sent_ok(row, outgoing.message_id)
@@ -389,7 +621,7 @@ def dispatch_batch(now: datetime | None = None, token: str | None = None) -> Dis
         return result
     recorder = _Recorder(token, now, result)
     try:
-        rows = _load(ids)
+        rows = _claimed(ids)
         with rendering.email_context():
             _send_batch(rows, recorder)
     finally:

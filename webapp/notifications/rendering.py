@@ -28,8 +28,11 @@ four personal values their templates may use (``recipient_name``, ``contact_name
 in per recipient, escaped for HTML as the templates would; their plain text is tidied once
 too, but for the lines that hold a placeholder. The booking contact's own reminder is
 rendered alone: it carries the manage link. Calendar files are made once per event and
-language. The result is the same as rendering each message alone
-(tests/notifications/test_rendering.py compares the two).
+language. The dispatcher fills reminders in from :class:`Claimed` rows (plain values
+from one SELECT, :func:`shared_rendered`), so the bulk of the mail needs no ORM object
+at all; only the first reminder of each shared rendering is loaded as an OutboxMessage.
+The result is the same as rendering each message alone
+(tests/notifications/test_rendering.py compares them, byte for byte).
 
 Plain text is tidied once rendered (:func:`tidy_text`): runs of blank lines the templates
 leave collapse into one, and lines are wrapped at about 72 characters, links kept whole.
@@ -52,7 +55,7 @@ import base64
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -207,8 +210,16 @@ def email_context() -> Iterator[None]:
 
 def message_id(row: OutboxMessage) -> str:
     """The Message-ID of a row's email: stable across retries, new for each resend."""
-    host = urlsplit(public_base_url()).hostname or "localhost"
-    return f"<outbox.{row.id}.{row.resends}@{host}>"
+    return _message_id(row.id, row.resends, None)
+
+
+def _message_id(row_id: int, resends: int, cache: BatchCache | None) -> str:
+    host = cache.host if cache is not None else None
+    if host is None:
+        host = urlsplit(public_base_url()).hostname or "localhost"
+        if cache is not None:
+            cache.host = host
+    return f"<outbox.{row_id}.{resends}@{host}>"
 
 
 def _same_address(a: str, b: str) -> bool:
@@ -223,9 +234,15 @@ def _is_booker(row: OutboxMessage, booking: Booking | None) -> bool:
 
 
 def _unsubscribe_url(row: OutboxMessage, cache: BatchCache | None = None) -> str | None:
-    if row.kind not in UNSUBSCRIBABLE_KINDS or row.participant_id is None:
+    return _unsubscribe_url_for(row.kind, row.participant_id, cache)
+
+
+def _unsubscribe_url_for(
+    kind: MessageKind, participant_id: int | None, cache: BatchCache | None
+) -> str | None:
+    if kind not in UNSUBSCRIBABLE_KINDS or participant_id is None:
         return None
-    token = unsubscribe.token(row.participant_id)
+    token = unsubscribe.token(participant_id)
     if cache is None:
         return url_for("notifications.unsubscribe", token=token, _external=True)
     if cache.unsubscribe_base is None:
@@ -274,10 +291,14 @@ def _calendar_attachment(event: Event, include_join_url: bool, language: str) ->
 
 def _join_url(row: OutboxMessage, attends: bool) -> str | None:
     """The webinar's join link, for those who attend, in confirmations and reminders."""
+    return _join_url_of(row.kind, row.event, attends)
+
+
+def _join_url_of(kind: MessageKind, event: Event, attends: bool) -> str | None:
     shows_join_url = (
-        row.kind in CONFIRMING_KINDS or row.kind == MessageKind.REMINDER
-    ) and row.event.kind == EventKind.WEBINAR
-    return row.event.online_url if shows_join_url and attends else None
+        kind in CONFIRMING_KINDS or kind == MessageKind.REMINDER
+    ) and event.kind == EventKind.WEBINAR
+    return event.online_url if shows_join_url and attends else None
 
 
 def _evaluation_url(row: OutboxMessage) -> str | None:
@@ -384,9 +405,7 @@ def _account_subject(row: OutboxMessage, context: dict[str, Any]) -> str:
 
 def language_of(row: OutboxMessage) -> str:
     """The language the booking was made in, else the row's own (account messages)."""
-    default = current_app.config["BABEL_DEFAULT_LOCALE"]
-    language = row.booking.language if row.booking is not None else (row.language or default)
-    return language if language in current_app.config["LANGUAGES"] else default
+    return _language(row.booking.language if row.booking is not None else None, row.language)
 
 
 def _recipient(row: OutboxMessage) -> str:
@@ -473,20 +492,44 @@ def _placeholder(name: str) -> str:
 @dataclass
 class _Shared:
     subject: str
-    #: The plain text as lines, tidied already (see tidy_text) but for those with a
-    #: placeholder (True), which are tidied once filled in.
+    #: The plain text in pieces: runs of lines without a placeholder joined and tidied
+    #: already (see tidy_text), each line with one (True) to be tidied once filled in.
     text: list[tuple[str, bool]]
-    html: str
+    #: The HTML split at its placeholders: text, name, text, name, ..., text.
+    html: list[str]
+
+    @classmethod
+    def make(cls, subject: str, text: str, html: str) -> _Shared:
+        pieces: list[tuple[str, bool]] = []
+        run: list[str] = []
+        for line in _lines(text):
+            if _PLACEHOLDER.search(line):
+                if run:
+                    pieces.append(("\n".join(run), False))
+                    run = []
+                pieces.append((line, True))
+            else:
+                run.append(_fit(line))
+        if run:
+            pieces.append(("\n".join(run), False))
+        return cls(subject=subject, text=pieces, html=_PLACEHOLDER.split(html))
 
     def fill_text(self, values: dict[str, str]) -> str:
         """The tidy plain text of one recipient: the same as tidy_text of the whole."""
         return (
             "\n".join(
-                _fit(_PLACEHOLDER.sub(lambda m: values[m.group(1)], line)) if personal else line
-                for line, personal in self.text
+                _fit(_PLACEHOLDER.sub(lambda m: values[m.group(1)], piece)) if personal else piece
+                for piece, personal in self.text
             )
             + "\n"
         )
+
+    def fill_html(self, values: dict[str, str]) -> str:
+        """The HTML of one recipient, the values escaped as the templates would."""
+        parts = self.html[:]
+        for index in range(1, len(parts), 2):
+            parts[index] = str(escape(values[parts[index]]))
+        return "".join(parts)
 
 
 class BatchCache:
@@ -501,6 +544,37 @@ class BatchCache:
         self.calendars: dict[tuple[Any, ...], bytes] = {}
         self.senders: dict[tuple[Any, ...], _Sender] = {}
         self.unsubscribe_base: str | None = None
+        self.host: str | None = None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row as the dispatcher reads it, in one SELECT without ORM objects: the
+    row's own columns and the few of its booking, company and participant that a shared
+    reminder (:func:`shares`) needs. Any other message is rendered from its OutboxMessage.
+    """
+
+    id: int
+    kind: MessageKind
+    attempts: int
+    resends: int
+    event_id: int | None
+    session_id: int | None
+    booking_id: int | None
+    participant_id: int | None
+    recipient_email: str
+    recipient_name: str
+    payload: dict[str, Any] | None
+    #: The row's own language (account messages), and its booking's.
+    language: str | None
+    booking_language: str | None
+    #: The booking's contact and company; None without a booking.
+    contact_email: str | None
+    contact_name: str | None
+    company_name: str | None
+    #: Whether the row's participant exists, and whether they unsubscribed.
+    has_participant: bool
+    unsubscribed: bool
 
 
 def _shares(row: OutboxMessage) -> bool:
@@ -515,54 +589,129 @@ def _shares(row: OutboxMessage) -> bool:
     )
 
 
-def _render_shared(row: OutboxMessage, language: str, cache: BatchCache) -> RenderedEmail:
-    # Everything the templates read, but the placeholders (a participant attends).
-    key = (
-        row.kind,
-        row.event_id,
-        row.event.sequence,
-        row.session_id,
-        language,
-        _join_url(row, attends=True),
-        json.dumps(row.payload or {}, sort_keys=True),
+def shares(row: Claimed) -> bool:
+    """Whether a claimed row is a reminder rendered from its batch's shared rendering (the
+    same test as for an OutboxMessage; the dispatcher also needs its event loaded)."""
+    return (
+        row.kind == MessageKind.REMINDER
+        and row.participant_id is not None
+        and row.has_participant
+        and row.contact_email is not None
+        and row.event_id is not None
+        and not _same_address(row.recipient_email, row.contact_email)
     )
+
+
+def _language(booking_language: str | None, own: str | None) -> str:
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    language = booking_language if booking_language is not None else (own or default)
+    return language if language in current_app.config["LANGUAGES"] else default
+
+
+def _shared_key(
+    kind: MessageKind,
+    event: Event,
+    session_id: int | None,
+    language: str,
+    payload: dict[str, Any] | None,
+) -> tuple[Any, ...]:
+    # Everything the templates read, but the placeholders (a participant attends).
+    join_url = _join_url_of(kind, event, attends=True)
+    return (
+        kind,
+        event.id,
+        event.sequence,
+        session_id,
+        language,
+        join_url,
+        json.dumps(payload or {}, sort_keys=True),
+    )
+
+
+def _make_shared(row: OutboxMessage, language: str) -> _Shared:
+    with force_locale(language):
+        context = _context(row)
+        # Nothing personal in the context: a template that reads more than the four
+        # placeholders gets nothing of one recipient's to show another.
+        context.update(
+            {name: _placeholder(name) for name in _PERSONAL},
+            message=None,
+            booking=None,
+            participant=None,
+            manage_url=None,
+        )
+        return _Shared.make(
+            _subject(row),
+            render_template(f"emails/{row.kind.value}.txt", **context),
+            render_template(f"emails/{row.kind.value}.html", **context),
+        )
+
+
+def _filled(
+    shared: _Shared, values: dict[str, str], recipient: str, language: str
+) -> RenderedEmail:
+    return RenderedEmail(
+        recipient=recipient,
+        subject=shared.subject,
+        text=shared.fill_text(values),
+        html=shared.fill_html(values),
+        language=language,
+        unsubscribe_url=values["unsubscribe_url"] or None,
+    )
+
+
+def _render_shared(row: OutboxMessage, language: str, cache: BatchCache) -> RenderedEmail:
+    assert row.event is not None and row.booking is not None  # _shares
+    key = _shared_key(row.kind, row.event, row.session_id, language, row.payload)
     shared = cache.shared.get(key)
     if shared is None:
-        with force_locale(language):
-            context = _context(row)
-            # Nothing personal in the context: a template that reads more than the four
-            # placeholders gets nothing of one recipient's to show another.
-            context.update(
-                {name: _placeholder(name) for name in _PERSONAL},
-                message=None,
-                booking=None,
-                participant=None,
-                manage_url=None,
-            )
-            text = render_template(f"emails/{row.kind.value}.txt", **context)
-            shared = _Shared(
-                subject=_subject(row),
-                text=[
-                    (line, True) if _PLACEHOLDER.search(line) else (_fit(line), False)
-                    for line in _lines(text)
-                ],
-                html=render_template(f"emails/{row.kind.value}.html", **context),
-            )
-        cache.shared[key] = shared
+        shared = cache.shared[key] = _make_shared(row, language)
     values = {
         "recipient_name": row.recipient_name,
         "contact_name": row.booking.contact_name,
         "company_name": row.booking.company.name,
         "unsubscribe_url": _unsubscribe_url(row, cache) or "",
     }
-    return RenderedEmail(
-        recipient=_recipient(row),
-        subject=shared.subject,
-        text=shared.fill_text(values),
-        html=_PLACEHOLDER.sub(lambda m: str(escape(values[m.group(1)])), shared.html),
-        language=language,
-        unsubscribe_url=values["unsubscribe_url"] or None,
+    return _filled(shared, values, _recipient(row), language)
+
+
+def shared_rendered(
+    row: Claimed, event: Event, cache: BatchCache, load: Callable[[int], OutboxMessage]
+) -> RenderedEmail:
+    """The email of a claimed row that :func:`shares`, filled in from the batch's shared
+    rendering, made the first time from ``load(row.id)`` (its OutboxMessage): the same
+    as ``render(load(row.id), cache)``. Needs :func:`email_context`.
+
+    Raises NotWanted when the participant unsubscribed.
+    """
+    if row.unsubscribed:
+        raise NotWanted("the participant unsubscribed")
+    language = _language(row.booking_language, row.language)
+    key = _shared_key(row.kind, event, row.session_id, language, row.payload)
+    shared = cache.shared.get(key)
+    if shared is None:
+        shared = cache.shared[key] = _make_shared(load(row.id), language)
+    values = {
+        "recipient_name": row.recipient_name,
+        "contact_name": row.contact_name or "",
+        "company_name": row.company_name or "",
+        "unsubscribe_url": _unsubscribe_url_for(row.kind, row.participant_id, cache) or "",
+    }
+    recipient = (
+        f"{row.recipient_name} <{row.recipient_email}>"
+        if row.recipient_name
+        else row.recipient_email
     )
+    return _filled(shared, values, recipient, language)
+
+
+def claimed_outgoing(
+    row: Claimed, event: Event, rendered: RenderedEmail, cache: BatchCache
+) -> mime.Outgoing:
+    """:func:`to_outgoing` for a claimed row about ``event`` (sent in its organisation's
+    name). Raises mime.BadHeader when a header value (a name) holds a line break."""
+    origin = _cached_sender(row.kind, event.organisation, True, cache)
+    return _outgoing(origin, _message_id(row.id, row.resends, cache), row, rendered)
 
 
 def render(row: OutboxMessage, cache: BatchCache | None = None) -> RenderedEmail:
@@ -632,11 +781,11 @@ def _sender_organisation(row: OutboxMessage) -> tuple[Organisation | None, bool]
     return None, False
 
 
-def _make_sender(row: OutboxMessage, organisation: Organisation | None, named: bool) -> _Sender:
+def _make_sender(kind: MessageKind, organisation: Organisation | None, named: bool) -> _Sender:
     site_name, address = _site_sender()
     name, reply = organisation_sender(organisation) if organisation else (site_name, None)
     support = current_app.config.get("MAIL_REPLY_TO")
-    if support and (not reply or (row.kind.is_account and not named)):
+    if support and (not reply or (kind.is_account and not named)):
         # Whoever runs the site answers account questions, and what no organisation would.
         support_name, reply = parseaddr(support)
         name = support_name or site_name
@@ -651,11 +800,17 @@ def sender(row: OutboxMessage, cache: BatchCache | None = None) -> _Sender:
     """From, envelope sender and Reply-To of a row's email (made once per organisation in
     a batch)."""
     organisation, named = _sender_organisation(row)
-    key = (organisation.id if organisation else None, named, row.kind.is_account)
+    return _cached_sender(row.kind, organisation, named, cache)
+
+
+def _cached_sender(
+    kind: MessageKind, organisation: Organisation | None, named: bool, cache: BatchCache | None
+) -> _Sender:
+    key = (organisation.id if organisation else None, named, kind.is_account)
     if cache is None:
-        return _make_sender(row, organisation, named)
+        return _make_sender(kind, organisation, named)
     if key not in cache.senders:
-        cache.senders[key] = _make_sender(row, organisation, named)
+        cache.senders[key] = _make_sender(kind, organisation, named)
     return cache.senders[key]
 
 
@@ -666,8 +821,12 @@ def to_outgoing(
 
     Raises mime.BadHeader when a header value (a name) holds a line break.
     """
-    origin = sender(row, cache)
-    identifier = message_id(row)
+    return _outgoing(sender(row, cache), _message_id(row.id, row.resends, cache), row, rendered)
+
+
+def _outgoing(
+    origin: _Sender, identifier: str, row: OutboxMessage | Claimed, rendered: RenderedEmail
+) -> mime.Outgoing:
     data = mime.build(
         sender=origin.from_header,
         to=mime.encode_address(row.recipient_name, row.recipient_email),
