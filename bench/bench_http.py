@@ -472,7 +472,9 @@ class Server:
                 "60",
                 "bench_http:make_app()",
             ],
-            cwd=ROOT,
+            # Not the repository: gunicorn would read its gunicorn.conf.py (an access log,
+            # workers recycled every 5,000 requests) for the floors too.
+            cwd=tempfile.gettempdir(),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=self.log,
@@ -660,7 +662,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
         small_feed = f"/feeds/organisations/{ORG_SMALL}.ics"
         big_feed = f"/feeds/organisations/{ORG_BIG}.ics"
         pages = [
-            ("hello world (floor)", hello, "/", True),
+            ("hello world (first)", hello, "/", True),
             ("one SELECT + Jinja", servers["select"].port, f"/{ids['event']}", True),
             ("event page", app, f"/events/{ids['event']}", True),
             ("list page", app, "/", True),
@@ -672,21 +674,28 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
             ("feed 200, no gzip", app, small_feed, False),
             ("feed 5,000, no gzip", app, big_feed, False),
         ]
-        print(
-            f"\n== {name}: gunicorn -w 2 (sync), {args.requests} sequential requests, "
-            f"wrk -t2 -c8 -d{args.wrk_seconds}s"
-        )
-        heads = ("median ms", "p95 ms", "× floor", "wrk req/s", "÷ floor")
-        print(f"{'':24} {heads[0]:>10} {heads[1]:>8} {heads[2]:>8} {heads[3]:>10} {heads[4]:>8}")
-        floor_median = floor_rps = None
+        # The floor is measured first and again last, and the faster of the two is the one
+        # every ratio is to: a floor slowed by the load just done (PostgreSQL writing out
+        # the catalogue) would flatter every figure.
+        pages.append(("hello world (again)", hello, "/", True))
+        measured = []
         for label, port, path, gzip in pages:
             median, p95 = sequential(
                 lambda port=port, path=path, gzip=gzip: request(port, "GET", path, gzip=gzip),
                 args.requests,
             )
-            rps = wrk(port, path, args.wrk_seconds, gzip=gzip)
-            if floor_median is None:
-                floor_median, floor_rps = median, rps
+            measured.append((label, median, p95, wrk(port, path, args.wrk_seconds, gzip=gzip)))
+        floors = [m for m in measured if m[0].startswith("hello world")]
+        floor_median = min(m[1] for m in floors)
+        rates = [m[3] for m in floors if m[3]]
+        floor_rps = max(rates) if rates else None
+        print(
+            f"\n== {name}: gunicorn -w 2 (sync), {args.requests} sequential requests, "
+            f"wrk -t2 -c8 -d{args.wrk_seconds}s; ratios to the faster hello world"
+        )
+        heads = ("median ms", "p95 ms", "× floor", "wrk req/s", "÷ floor")
+        print(f"{'':24} {heads[0]:>10} {heads[1]:>8} {heads[2]:>8} {heads[3]:>10} {heads[4]:>8}")
+        for label, median, p95, rps in measured:
             rps_text = f"{rps:10.0f}" if rps else f"{'(no wrk)':>10}"
             share = f"{rps / floor_rps:8.2f}" if rps and floor_rps else f"{'':>8}"
             ratio = median / floor_median
