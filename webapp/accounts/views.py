@@ -67,10 +67,11 @@ def _failed(response) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-# Only the attempts that failed count: logging in again is no attack, and colleagues behind
-# one address must not use up each other's allowance by getting in.
+# Per address only the attempts that failed count: colleagues behind one address must not
+# use up each other's allowance by getting in. Per account every attempt counts, when it
+# is made: counted only after the answer, guesses sent at once could slip past the limit.
 @limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account, deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account)
 def login():
     target = safe_next(request.values.get("next") or url_for("event_admin.index"))
     if current_user.is_authenticated:
