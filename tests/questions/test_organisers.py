@@ -370,4 +370,7 @@ def test_a_question_without_english_is_asked_in_swedish_on_english_pages(client,
     assert question.text("en") == "Vilken bransch?" and question.text("en").lang == "sv"
     client.post("/organisers/logout", data={"csrf_token": token})
     form = client.get(f"/events/{event.id}/register", headers=EN).text
-    assert "Vilken bransch? (optional)" in form
+    # Marked as Swedish for screen readers; escaped like any other text.
+    assert '<span lang="sv">Vilken bransch?</span> (optional)' in form
+    swedish = client.get(f"/events/{event.id}/register", headers={"Accept-Language": "sv"}).text
+    assert "Vilken bransch? (frivilligt)" in swedish and '<span lang="sv">Vilken' not in swedish
