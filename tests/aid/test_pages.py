@@ -93,6 +93,9 @@ def test_event_settings_are_saved_and_shown(client, aid, organiser):
     assert (scheme.basis.value, scheme.amount_sek) == ("per_company", Decimal("5750.00"))
     page = client.get(f"/organisers/events/{event.id}/aid", headers=EN).text
     assert "5 750.00 SEK per company" in page
+    # The form shows the stored value as the page's language writes it, and takes it back.
+    swedish = client.get(f"/organisers/events/{event.id}/aid").text
+    assert 'value="5750,00"' in swedish and "5 750,00" in swedish
 
 
 def test_the_selection_and_booking_pages_show_tally_and_headroom(client, aid, organiser):

@@ -28,6 +28,7 @@ from webapp.bookings.models import Booking
 from webapp.companies import orgnumbers
 from webapp.events.models import Event
 from webapp.formtools import AppForm, choices
+from webapp.i18n import current_language
 
 #: Bump when the declaration's wording changes; each declaration stores the version it saw.
 DECLARATION_VERSION = "2026-12-01"
@@ -64,6 +65,16 @@ class AmountField(StringField):
         self.decimal = None
         if self.data and self.data.strip():
             self.decimal = parse_amount(self.data, self.message, self.decimals)
+
+    def _value(self) -> str:
+        """What the field shows: as typed when it came back, else the stored amount as the
+        page's language writes it (35000,00 on a Swedish page)."""
+        if self.raw_data:
+            return str(self.raw_data[0])
+        text = "" if self.data is None else str(self.data)
+        if current_language() == "sv" and re.fullmatch(r"\d+\.\d+", text):
+            return text.replace(".", ",")
+        return text
 
 
 class DeclarationForm(Form):
