@@ -347,8 +347,6 @@ def _register_floor(app: Any, engine: sa.Engine) -> Any:
 
 def load(url: str) -> dict[str, int]:
     """The schema and the catalogue; returns the ids the measurements use."""
-    from bench_foundation import orgnr  # noqa: F401 - same numbering as the other benches
-
     from webapp import create_app
     from webapp.db import db
     from webapp.events.models import Event, EventKind, EventSession, EventStatus
@@ -577,30 +575,10 @@ def wrk(port: int, path: str, seconds: int, *, gzip: bool = True) -> float | Non
 
 
 def registration_form(company: int) -> str:
-    return urllib.parse.urlencode(
-        {
-            "country": "SE",
-            "org_number": orgnr(company),
-            "company_name": f"Bänkföretag {company} AB",
-            "county": "14",
-            "staff_band": "10_49",
-            "turnover_band": "up_to_2m",
-            "contact_name": "Kontakt Person",
-            "contact_email": f"kontakt@bank{company}.example.se",
-            "participants-0-name": "Anna Lindqvist",
-            "participants-0-email": f"anna@bank{company}.example.se",
-            "participants-1-name": "Johan Berg",
-            "participants-1-email": f"johan@bank{company}.example.se",
-            "consent": "y",
-            "submission_key": secrets.token_urlsafe(16),
-        }
-    )
+    """bench_foundation's registration (two participants, company ``company``), encoded."""
+    from bench_foundation import registration_form as fields
 
-
-def orgnr(i: int) -> str:
-    from bench_foundation import orgnr as numbered
-
-    return numbered(i)
+    return urllib.parse.urlencode(fields(company))
 
 
 # --- the run -----------------------------------------------------------------------------
