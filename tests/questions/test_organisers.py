@@ -137,14 +137,19 @@ def test_an_unanswered_question_is_deleted_after_confirming(client, answered):
     assert db.session.get(Question, q.id) is None
 
 
-def test_questions_are_added_edited_and_ordered_through_the_pages(client, app):
+def _on_the_questions_page(client):
+    """A new event's organiser, logged in: the event, its questions page and a CSRF token."""
     org = f.organisation()
     organiser = h.user(org)
     event = f.event(org)
     db.session.commit()
     h.login_session(client, organiser)
     url = f"/organisers/events/{event.id}/questions"
-    token = csrf_from(client.get(url, headers=EN).text)
+    return event, url, csrf_from(client.get(url, headers=EN).text)
+
+
+def test_questions_are_added_edited_and_ordered_through_the_pages(client, app):
+    event, url, token = _on_the_questions_page(client)
     base = {"csrf_token": token, "text_sv": "Vilket spår?", "text_en": "Which track?",
             "kind": "single_choice", "scope": "participant", "required": "y"}  # fmt: skip
     no_options = client.post(url, data=base, headers=EN)
@@ -356,13 +361,7 @@ def test_partner_organisations_see_the_list_without_the_answers(client, answered
 
 
 def test_a_question_without_english_is_asked_in_swedish_on_english_pages(client, app):
-    org = f.organisation()
-    organiser = h.user(org)
-    event = f.event(org)
-    db.session.commit()
-    h.login_session(client, organiser)
-    url = f"/organisers/events/{event.id}/questions"
-    token = csrf_from(client.get(url, headers=EN).text)
+    event, url, token = _on_the_questions_page(client)
     data = {"csrf_token": token, "text_sv": "Vilken bransch?", "text_en": "",
             "kind": "short_text", "scope": "booking"}  # fmt: skip
     assert client.post(url, data=data).status_code == 303
