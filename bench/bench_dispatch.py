@@ -43,26 +43,11 @@ from webapp.notifications.models import MessageKind, MessageStatus, OutboxMessag
 
 
 def prepare_database(url: str | None, workdir: Path) -> tuple[str, Callable[[], None]]:
-    """The URL of an empty database with the schema, and a function that removes it.
+    """bench_foundation's empty database (a SQLite file in ``workdir``, or a PostgreSQL
+    database created here and dropped afterwards), with the schema."""
+    from bench_foundation import prepare_database as empty_database
 
-    No URL: a SQLite file in ``workdir``. A PostgreSQL URL names a database that is created
-    here (it must not exist) and dropped afterwards.
-    """
-    if not url:
-        url = f"sqlite:///{workdir / 'bench.sqlite'}"
-    drop: Callable[[], None] = lambda: None  # noqa: E731
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        name = parsed.database
-        admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
+    url, drop = empty_database(url, workdir)
     engine = sa.create_engine(url)
     db.metadata.create_all(engine)
     engine.dispose()
