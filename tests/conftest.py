@@ -188,6 +188,18 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def steady_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The public pages' period (``PUBLIC_CACHE_SECONDS``) does not end during the test: a
+    test that asks a page twice must not see a new ETag because 30 seconds rolled over."""
+    import time
+
+    from webapp import http_cache
+
+    now = int(time.time())
+    monkeypatch.setattr(http_cache, "_period_start", lambda seconds: now // seconds * seconds)
+
+
+@pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
 

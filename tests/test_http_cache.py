@@ -24,6 +24,9 @@ from webapp.events.models import Event
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
+pytestmark = pytest.mark.usefixtures("steady_period")
+
+
 @pytest.fixture
 def site(app: Flask) -> dict[str, Any]:
     org = f.organisation()

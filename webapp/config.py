@@ -119,6 +119,8 @@ class Defaults:
     CACHE_REDIS_URL: str | None = None
     CACHE_DEFAULT_TIMEOUT = 600
     CACHE_THRESHOLD = 2000
+    # Per process, the whole answers the front (webapp.front) repeats without Flask; 0: off.
+    FRONT_CACHE_BYTES = 32 * 1024 * 1024
     # One JSON line per request and per dispatched outbox batch when "json".
     LOG_FORMAT = "text"
     # Show every queued email rendered at /dev/outbox (always on while app.debug).
@@ -146,6 +148,7 @@ _ENV_INTS = (
     "MAIL_PORT",
     "PROXY_HOPS",
     "PUBLIC_CACHE_SECONDS",
+    "FRONT_CACHE_BYTES",
     "OUTBOX_BATCH_SIZE",
     "OUTBOX_LEASE_SECONDS",
     "OUTBOX_MAX_ATTEMPTS",

@@ -15,7 +15,9 @@ how a write transaction is serialised, so services never open one by hand; they 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -181,6 +183,25 @@ def reader_engine(engine: Engine | None = None) -> Engine:
     return reader
 
 
+#: The fixed reads of the request being answered, while :func:`reads_once` is in force.
+_REQUEST_READS: ContextVar[dict[tuple[int, tuple[Any, ...]], Any] | None] = ContextVar(
+    "request_reads", default=None
+)
+
+
+@contextmanager
+def reads_once() -> Iterator[None]:
+    """Inside, each fixed :func:`~sqlalchemy.text` read of :func:`read_row` with the same
+    parameters runs once: the front (:mod:`webapp.front`) checks a version and, when the
+    page changed, hands the request to Flask, whose view reads the same version again.
+    Only for a request that writes nothing (a public GET)."""
+    token = _REQUEST_READS.set({})
+    try:
+        yield
+    finally:
+        _REQUEST_READS.reset(token)
+
+
 def read_row(statement: Executable, params: dict[str, Any] | None = None) -> Sequence[Any] | None:
     """The first row of one read on :func:`reader_engine`, outside the ORM session's
     transaction; once more on a new connection when the pooled one had died.
@@ -189,6 +210,16 @@ def read_row(statement: Executable, params: dict[str, Any] | None = None) -> Seq
     for the database (no result processing: values come as the driver returns them, so a
     SQLite timestamp is text); anything else through SQLAlchemy.
     """
+    reads = _REQUEST_READS.get()
+    if reads is not None and isinstance(statement, TextClause):
+        key = (id(statement), tuple(sorted((params or {}).items())))
+        if key not in reads:
+            reads[key] = _read_row(statement, params)
+        return reads[key]
+    return _read_row(statement, params)
+
+
+def _read_row(statement: Executable, params: dict[str, Any] | None) -> Sequence[Any] | None:
     engine = reader_engine()
     for attempt in (1, 2):
         try:

@@ -35,6 +35,10 @@ that accepts gzip, under an ETag of its own (``"…-gzip"``; either one in ``If-
 gets a ``304``). The view's own headers (the embed's framing policy, ``Content-Language``)
 are kept with the body.
 
+**In front of Flask.** Each process also keeps the whole answer to a repeated anonymous
+GET and sends it again after the same version read, without Flask's request handling
+(:mod:`webapp.front`): views offer their answers there (:func:`answer`'s ``check``).
+
 **Who gets this.** Only requests without a session or remember-me cookie: a logged-in
 organiser or a visitor with a flash message waiting sees the page rendered for them, marked
 ``private``. A visitor whose language comes from the ``lang`` cookie shares the server's
@@ -57,7 +61,9 @@ from typing import Any
 from flask import Flask, Request, Response, current_app, make_response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_caching import Cache
-from werkzeug.http import http_date, is_resource_modified
+from werkzeug.http import http_date, is_resource_modified, parse_etags
+
+from webapp import front
 
 cache = Cache()
 
@@ -202,24 +208,33 @@ def wants_gzip() -> bool:
     return request.accept_encodings["gzip"] > 0
 
 
-def client_is_current(etag: str, last_modified: datetime) -> bool:
-    """Whether the request's ``If-None-Match`` or, without one, ``If-Modified-Since`` says
-    the client already has this version, in a representation it can take: the gzipped
-    one's ETag counts only from a client that accepts gzip (a shared cache must never be
-    told that a gzipped copy suits a client that cannot read it)."""
-    if_none_match = request.if_none_match
-    if if_none_match:
+def held_etag(
+    environ: dict[str, Any], etag: str, last_modified: datetime, takes_gzip: bool
+) -> str | None:
+    """The ETag of the representation the client says it already has, when that is the
+    current version (``etag``), else ``None``.
+
+    ``If-None-Match`` decides; without it ``If-Modified-Since``. The gzipped
+    representation's ETag counts only from a client that accepts gzip (a shared cache must
+    never be told that a gzipped copy suits a client that cannot read it). Plain values in,
+    so the front (:mod:`webapp.front`) answers exactly as the views do.
+    """
+    header = environ.get("HTTP_IF_NONE_MATCH")
+    if header:
+        tags = parse_etags(header)
         # "If-None-Match: *" asks whether the resource exists at all: only the view knows.
-        if if_none_match.star_tag:
-            return False
-        return etag in if_none_match or (etag + GZIP_SUFFIX in if_none_match and wants_gzip())
-    return not is_resource_modified(request.environ, last_modified=last_modified)
+        if tags.star_tag:
+            return None
+        if etag in tags:
+            return etag
+        gzipped = etag + GZIP_SUFFIX
+        return gzipped if takes_gzip and gzipped in tags else None
+    return None if is_resource_modified(environ, last_modified=last_modified) else etag
 
 
-def current_etag(etag: str) -> str:
-    """The ETag a ``304`` names: the representation the client said it has."""
-    gzipped = etag + GZIP_SUFFIX
-    return gzipped if gzipped in request.if_none_match and wants_gzip() else etag
+def client_has(etag: str, last_modified: datetime) -> str | None:
+    """:func:`held_etag` for the current request."""
+    return held_etag(request.environ, etag, last_modified, wants_gzip())
 
 
 def send(response: Response, body: Kept, etag: str) -> str:
@@ -239,16 +254,24 @@ def answer(
     version: Version,
     build: Callable[[], Any],
     *,
+    check: Callable[[], Version | None] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     """``304`` when the client has the current version, else the cached or built body.
 
     ``build`` returns anything a view may return; only a ``200`` without a cookie is kept.
+    ``headers`` go on both, the ``304`` too: a cache updates what it keeps from a ``304``'s
+    headers, so one without the embed's framing policy would stop it being framed.
+    ``check`` reads the version again (``None``: the page would not be this any more), for
+    the front (:mod:`webapp.front`) to answer the same request without Flask.
     """
     etag, last_modified = validators(key, version)
-    if client_is_current(etag, last_modified):
+    held = client_has(etag, last_modified)
+    if held is not None:
         response = Response(status=304)
-        set_cache_headers(response, current_etag(etag), last_modified)
+        if headers:
+            response.headers.update(headers)
+        set_cache_headers(response, held, last_modified)
         return response
 
     def render() -> Kept | Response:
@@ -272,16 +295,25 @@ def answer(
     if headers:
         response.headers.update(headers)
     set_cache_headers(response, sent, last_modified)
+    if check is not None:
+
+        def current_etag() -> str | None:
+            found = check()
+            return validators(key, found)[0] if found is not None else None
+
+        front.offer(etag, last_modified, current_etag)
     return response
 
 
 def public_page(
     version: Callable[..., Version | None],
+    headers: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Serve the view through :func:`answer` for anonymous GETs.
 
     ``version`` takes the view's arguments and returns the page's :class:`Version`, or
-    ``None`` when the view itself should answer (a 404, a redirect).
+    ``None`` when the view itself should answer (a 404, a redirect). ``headers`` are the
+    view's own that a ``304`` must repeat (see :func:`answer`).
     """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -299,7 +331,13 @@ def public_page(
 
             # The host too: some links are built on the address the page was asked at.
             key = (request.host, request.endpoint, request.full_path, select_locale())
-            return answer(key, found, lambda: view(**kwargs))
+            return answer(
+                key,
+                found,
+                lambda: view(**kwargs),
+                check=lambda: version(**kwargs),
+                headers=headers,
+            )
 
         return wrapper
 

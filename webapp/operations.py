@@ -69,20 +69,22 @@ def _start_clock() -> None:
     g.request_started = time.perf_counter()
 
 
+def log_request(**fields: object) -> None:
+    """The request's line: method, route, endpoint, status, duration_ms, bytes, remote_addr."""
+    _requests.info("request", extra=fields)
+
+
 def _log_request(response: Response) -> Response:
     started = g.get("request_started")
     duration = (time.perf_counter() - started) * 1000 if started is not None else None
-    _requests.info(
-        "request",
-        extra={
-            "method": request.method,
-            "route": request.url_rule.rule if request.url_rule else None,
-            "endpoint": request.endpoint,
-            "status": response.status_code,
-            "duration_ms": round(duration, 2) if duration is not None else None,
-            "bytes": response.content_length,
-            "remote_addr": request.remote_addr,
-        },
+    log_request(
+        method=request.method,
+        route=request.url_rule.rule if request.url_rule else None,
+        endpoint=request.endpoint,
+        status=response.status_code,
+        duration_ms=round(duration, 2) if duration is not None else None,
+        bytes=response.content_length,
+        remote_addr=request.remote_addr,
     )
     return response
 

@@ -82,7 +82,7 @@ def _about(args: dict[str, str]) -> str | None:
 
 
 @bp.get("/embed/events")
-@public_page(site_version)
+@public_page(site_version, headers={"Content-Security-Policy": _CSP})
 def events() -> Response:
     args = _filter_args()
     lang = request.args.get("lang")
@@ -107,8 +107,7 @@ def events() -> Response:
             all_url=public_url("events.index", **args),
             language=language,
         )
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = _CSP
+    response = Response(html, mimetype="text/html", headers={"Content-Security-Policy": _CSP})
     response.vary.add("Accept-Language")
     response.cache_control.public = True
     response.cache_control.max_age = 300
@@ -178,8 +177,7 @@ def directory() -> Response:
             all_url=public_url("directory.index", **{k: v for k, v in args.items() if k != "lang"}),
             language=language,
         )
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = _CSP
+    response = Response(html, mimetype="text/html", headers={"Content-Security-Policy": _CSP})
     response.vary.add("Accept-Language")
     # Short: a withdrawn or hidden profile must leave other sites' pages soon too.
     response.cache_control.public = True

@@ -45,6 +45,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.orm import Load, joinedload, selectinload
 from werkzeug.http import http_date
 
+from webapp import front
 from webapp.config import public_base_url
 from webapp.db import db, read_row, utcnow
 from webapp.events import ical
@@ -52,7 +53,7 @@ from webapp.events.calendar_links import add_event_links
 from webapp.events.models import Event, EventKind, EventSession, EventStatus
 from webapp.events.page_versions import NAMES, event_version, site_version
 from webapp.events.services import EventFilter
-from webapp.http_cache import Kept, client_is_current, current_etag, keep, kept, send
+from webapp.http_cache import Kept, client_has, keep, kept, send
 from webapp.i18n import STOCKHOLM, current_language
 from webapp.organisations.models import Organisation, Project
 from webapp.organisations.services import renamed_slug
@@ -120,13 +121,15 @@ def conditional_calendar(
     *,
     private: bool = False,
     filename: str | None = None,
+    check: Callable[[], FeedState | None] | None = None,
 ) -> Response:
     """Answer a feed request: ``304`` when the client is current, else the built calendar.
 
     ``build`` is only called when the body is needed and not in the cache. Public feeds are
     kept built under their ETag (shared by every process when the cache is Redis, see
     :mod:`webapp.http_cache`), gzipped once for the clients that take it, as calendar
-    clients do.
+    clients do. ``check`` works the state out again (``None``: the feed is gone), for the
+    front (:mod:`webapp.front`) to answer the same request again without Flask.
     """
     etag = state.etag
     response = Response(mimetype=ICS_MIMETYPE)
@@ -136,9 +139,10 @@ def conditional_calendar(
     headers["Last-Modified"] = http_date(state.last_modified)
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if client_is_current(etag, state.last_modified):
+    held = client_has(etag, state.last_modified)
+    if held is not None:
         response.status_code = 304
-        headers["ETag"] = f'"{current_etag(etag)}"'
+        headers["ETag"] = f'"{held}"'
         return response
     if private:
         response.set_data(build())
@@ -148,6 +152,13 @@ def conditional_calendar(
     assert isinstance(body, Kept)
     headers["ETag"] = f'"{send(response, body, etag)}"'
     headers["Vary"] = "Accept-Encoding"
+    if check is not None:
+
+        def current_etag() -> str | None:
+            found = check()
+            return found.etag if found is not None else None
+
+        front.offer(etag, state.last_modified, current_etag)
     return response
 
 
@@ -213,21 +224,23 @@ class PublicFeed:
 
 
 def public_feed_state(
-    filters: EventFilter, language: str, now: datetime | None = None
+    filters: EventFilter, language: str, now: datetime | None = None, base: str | None = None
 ) -> PublicFeed:
     """One aggregate query: session count, newest change and the names the feed is about;
     remembered while the site's version stays the same (see the module docstring).
 
-    The names are ``None`` when a slug matches nothing.
+    The names are ``None`` when a slug matches nothing. ``base`` is the feed's base URL
+    (default :func:`base_url`; given outside a request).
     """
     start = window_start(now)
     site = site_version().parts
+    base = base or base_url()
     remembered = (
         current_app.config["SQLALCHEMY_DATABASE_URI"],
         site,
         filters,
         language,
-        base_url(),
+        base,
         start,
     )
     known = _STATES.get(remembered)
@@ -272,7 +285,7 @@ def public_feed_state(
         # ORGANIZER (and the feed's name) is read from those rows, which a rename changes.
         site[NAMES],
         language,
-        base_url(),
+        base,
     )
     feed = PublicFeed(
         FeedState(key, count, newest(event_changed, session_changed), start),
@@ -335,6 +348,11 @@ def _public_feed(
     feed = public_feed_state(filters, language)
     if must_exist and getattr(feed, must_exist) is None:
         return missing() or abort(404)
+    base = base_url()
+
+    def check() -> FeedState | None:
+        again = public_feed_state(filters, language, base=base)
+        return None if must_exist and getattr(again, must_exist) is None else again.state
 
     def build() -> bytes:
         with force_locale(language):
@@ -346,7 +364,7 @@ def _public_feed(
                 language=language,
             )
 
-    return conditional_calendar(feed.state, build)
+    return conditional_calendar(feed.state, build, check=check)
 
 
 def filters_from_args() -> EventFilter:
@@ -401,16 +419,20 @@ def kind(kind: str):
 def event(event_id: int):
     """One event's sessions as a file to open in a calendar (no join link: it is public)."""
     language = feed_language()
-    # The event page's version (one small query): what the file shows is part of the page.
-    version = event_version(event_id)
-    if version is None:
+    base = base_url()
+
+    def current() -> FeedState | None:
+        # The event page's version (one small query): what the file shows is part of the page.
+        version = event_version(event_id)
+        if version is None:
+            return None
+        return FeedState(
+            ("event", event_id, version.parts, language, base), 0, version.changed, window_start()
+        )
+
+    state = current()
+    if state is None:
         abort(404)
-    state = FeedState(
-        ("event", event_id, version.parts, language, base_url()),
-        0,
-        version.changed,
-        window_start(),
-    )
 
     def build() -> bytes:
         loaded = db.session.scalars(
@@ -422,7 +444,7 @@ def event(event_id: int):
             loaded, include_join_url=False, base_url=base_url(), language=language
         )
 
-    return conditional_calendar(state, build, filename=f"event-{event_id}.ics")
+    return conditional_calendar(state, build, filename=f"event-{event_id}.ics", check=current)
 
 
 # --- links for templates -----------------------------------------------------------------
