@@ -27,7 +27,8 @@ The output of a feed depends only on that data and the language, so equal valida
 byte-identical bodies.
 
 Private feeds (a participant's, a booking contact's) live in ``webapp.bookings.calendar``,
-because events must not depend on bookings; they reuse :func:`conditional_calendar`.
+because events must not depend on bookings; they reuse :func:`conditional_calendar` and
+:func:`feed_sessions`.
 """
 
 from __future__ import annotations
@@ -315,9 +316,10 @@ def feed_sessions(*where: ColumnElement[bool]) -> list[ical.SessionFacts]:
         )
         .subquery()
     )
+    session_columns = ical.session_columns()
     rows = db.session.execute(
         select(
-            *ical.session_columns(),
+            *session_columns,
             series.c.position,
             series.c.of,
             *ical.event_columns(),
@@ -330,7 +332,7 @@ def feed_sessions(*where: ColumnElement[bool]) -> list[ical.SessionFacts]:
         .order_by(EventSession.starts_at, EventSession.id)
     )
     events: dict[int, ical.EventFacts] = {}
-    cut = len(ical.session_columns()) + 2
+    cut = len(session_columns) + 2  # where the event's columns start
     sessions = []
     for row in rows:
         event = events.get(row[cut])
