@@ -3,7 +3,7 @@
 Prints figures, asserts nothing. In one run, on one database:
 
 - the whole feed request through the app (aggregate query, loading, building, serialising);
-- the app's pure builder alone (``ical.build_calendar`` on loaded sessions);
+- the app's pure builder alone (``ical.build_calendar`` on the loaded sessions' values);
 - the floor: the same VEVENTs built from ready-made values with bare icalendar calls;
 - a ``304`` answer to ``If-None-Match``.
 
@@ -145,9 +145,9 @@ def main() -> None:
                         "dtstart": s.starts_at.astimezone(STOCKHOLM),
                         "dtend": s.ends_at.astimezone(STOCKHOLM),
                         "summary": ical.summary(s),
-                        "description": ical._description(s, base, False),
-                        "location": ical._location(s, False),
-                        "url": ical.event_url(s.event_id, base),
+                        "description": ical.description(s, base, False),
+                        "location": ical.location(s, False),
+                        "url": ical.event_url(s.event.id, base),
                         "status": "CONFIRMED",
                     }
                     for s in sessions

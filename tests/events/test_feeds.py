@@ -79,6 +79,26 @@ def test_all_events_feed(app: Flask, client: FlaskClient) -> None:
     assert client.get("/feeds/events.ics").data == data
 
 
+def test_a_series_counts_its_sessions_that_left_the_feed(app: Flask, client: FlaskClient) -> None:
+    series = factories.event(
+        sessions=3,
+        kind=EventKind.WORKSHOP_SERIES,
+        title="Serie",
+        starts_at=factories.now() - timedelta(days=40),
+        session_gap=timedelta(days=30),
+    )
+    db.session.commit()
+    _gone, *shown = series.sessions
+    found = {
+        str(e["UID"]): str(e["SUMMARY"])
+        for e in icalendar.Calendar.from_ical(client.get("/feeds/events.ics").data).walk("VEVENT")
+    }
+    assert found == {
+        f"session-{shown[0].id}@localhost": "Serie (2/3)",
+        f"session-{shown[1].id}@localhost": "Serie (3/3)",
+    }
+
+
 def test_feed_language(app: Flask, client: FlaskClient) -> None:
     event = factories.event()
     db.session.commit()
@@ -228,8 +248,8 @@ def test_query_count_does_not_grow_with_sessions(
     with count_queries() as many:
         response = client.get("/feeds/events.ics")
     assert len(uids(response.data)) == 25
-    # The site's version, the feed's aggregate, the sessions and the whole series.
-    assert len(many) == len(few) <= 4, many
+    # The site's version, the feed's aggregate, and the sessions with their series.
+    assert len(many) == len(few) <= 3, many
 
 
 # --- private feeds -----------------------------------------------------------------------
@@ -337,6 +357,22 @@ def test_private_feed_answers_304(
     with count_queries() as statements:
         assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
     assert len(statements) == 1
+
+
+def test_private_feed_queries_do_not_grow_with_sessions(
+    app: Flask, client: FlaskClient, count_queries: Callable[[], Any]
+) -> None:
+    counted = []
+    for sessions in (1, 6):
+        booking = factories.book(factories.event(sessions=sessions), 1)
+        db.session.commit()
+        url = path(participant_feed_url(booking.participants[0]))
+        with count_queries() as statements:
+            response = client.get(url)
+        assert len(uids(response.data)) == sessions
+        counted.append(len(statements))
+    # The aggregate (with the token's nonce), and the sessions with their series.
+    assert counted[0] == counted[1] <= 2, counted
 
 
 def test_revoking_from_the_manage_page(

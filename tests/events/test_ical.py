@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import icalendar
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 
 from tests import factories
 from webapp.db import db
@@ -174,7 +175,7 @@ def test_feed_properties(app: Flask) -> None:
     event = factories.event()
     db.session.commit()
     data = ical.build_calendar(
-        event.sessions,
+        ical.facts_of(event),
         name="Träffpunkt, alla",
         base_url="https://tp.example",
         include_join_url=False,
@@ -255,3 +256,76 @@ def test_fold_keeps_escapes_and_characters_whole(text: str) -> None:
         # No piece ends inside an escape: an odd run of trailing backslashes would.
         trailing = len(body) - len(body.rstrip(b"\\"))
         assert trailing % 2 == 0 or piece is pieces[-1], pieces
+
+
+def icalendar_vevents(
+    sessions: list[ical.SessionFacts], base_url: str, include_join_url: bool
+) -> bytes:
+    """The sessions' VEVENTs as icalendar itself writes them from the builder's values."""
+    written = []
+    for session in sessions:
+        component = icalendar.Event()
+        stamp = ical.changed_at(session)
+        component.add("uid", ical.session_uid(session.id, base_url))
+        component.add("sequence", session.event.sequence)
+        component.add("dtstamp", stamp)
+        component.add("last-modified", stamp)
+        component.add("dtstart", session.starts_at.astimezone(STOCKHOLM))
+        component.add("dtend", session.ends_at.astimezone(STOCKHOLM))
+        component.add("summary", ical.summary(session))
+        component.add("description", ical.description(session, base_url, include_join_url))
+        location = ical.location(session, include_join_url)
+        if location:
+            component.add("location", location)
+        component.add("url", ical.event_url(session.event.id, base_url))
+        component.add("status", "CANCELLED" if ical.is_cancelled(session) else "CONFIRMED")
+        written.append(ical.fold(component.to_ical()))
+    return b"".join(written)
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+@pytest.mark.parametrize("include_join_url", [False, True])
+def test_vevents_are_byte_for_byte_what_icalendar_writes(
+    app: Flask, language: str, include_join_url: bool
+) -> None:
+    """The builder writes VEVENT lines itself, for speed; icalendar is the reference."""
+    odd = AWKWARD + " \\N \r\n \r" + "\\" * 5
+    org = factories.organisation(name="Org, med; \\ tecken")
+    series = factories.event(
+        org,
+        sessions=3,
+        kind=EventKind.WORKSHOP_SERIES,
+        title=odd,
+        title_en="In English, too",
+        summary=odd,
+        summary_en="",
+        venue=odd,
+        venue_en="Elsewhere; indoors",
+        city="Luleå",
+    )
+    series.sessions[1].title, series.sessions[1].title_en = "Mätning", "Measuring"
+    series.sessions[1].venue = "Annan plats, våning 2"
+    series.sessions[2].title = odd
+    series.sessions[2].cancelled_at = factories.now()
+    webinar = factories.event(
+        org, kind=EventKind.WEBINAR, online_url="https://meet.example/j/1?pwd=a,b;c", venue=None
+    )
+    nowhere = factories.event(org, venue=None, city=None)
+    called_off = factories.event(org, sessions=2, title="Inställd resa")
+    db.session.commit()
+    cancel_event(called_off.id)
+    db.session.commit()
+
+    with force_locale(language):
+        sessions = [s for e in (series, webinar, nowhere, called_off) for s in ical.facts_of(e)]
+        expected = icalendar_vevents(sessions, "https://tp.example", include_join_url)
+        data = ical.build_calendar(
+            sessions,
+            name="Träffpunkt",
+            base_url="https://tp.example",
+            include_join_url=include_join_url,
+            language=language,
+        )
+    written = data[data.index(b"BEGIN:VEVENT") : data.rindex(b"END:VCALENDAR")]
+    assert written.count(b"BEGIN:VEVENT") == 7
+    assert written == expected

@@ -37,7 +37,7 @@ from webapp.events.feeds import (
     FeedState,
     base_url,
     conditional_calendar,
-    ical_loading,
+    feed_sessions,
     in_window,
     newest,
     public_url,
@@ -104,17 +104,6 @@ def renew_participant_feed(booking_id: int, participant_id: int) -> Participant:
 # --- feeds -------------------------------------------------------------------------------
 
 
-def _sessions_of(event_id: int, start: datetime) -> Sequence[EventSession]:
-    """The feed's sessions of one event with what the iCal needs (three queries)."""
-    return db.session.scalars(
-        select(EventSession)
-        .join(EventSession.event)
-        .where(EventSession.event_id == event_id, in_window(start))
-        .order_by(EventSession.starts_at, EventSession.id)
-        .options(ical_loading())
-    ).all()
-
-
 def _aggregate(
     owner: type[Participant] | type[Booking],
     owner_id: int,
@@ -179,7 +168,9 @@ def _private_feed(purpose: str, token: str) -> Response:
     )
 
     def build() -> bytes:
-        sessions = _sessions_of(event_id, start) if included else []
+        sessions = (
+            feed_sessions(EventSession.event_id == event_id, in_window(start)) if included else []
+        )
         with force_locale(language):
             return ical.build_calendar(
                 sessions,

@@ -27,13 +27,14 @@ The output of a feed depends only on that data and the language, so equal valida
 byte-identical bodies.
 
 Private feeds (a participant's, a booking contact's) live in ``webapp.bookings.calendar``,
-because events must not depend on bookings; they reuse :func:`conditional_calendar`.
+because events must not depend on bookings; they reuse :func:`conditional_calendar` and
+:func:`feed_sessions`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from urllib.parse import quote
@@ -42,7 +43,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, request, ur
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select
-from sqlalchemy.orm import Load, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.http import http_date
 
 from webapp import front
@@ -303,26 +304,62 @@ _STATES: dict[tuple[object, ...], PublicFeed] = {}
 _STATES_KEPT = 1000
 
 
-def ical_loading() -> Load:
-    """Load what the iCal of a session reads: its event, organisation and whole series."""
-    return joinedload(EventSession.event).options(
-        joinedload(Event.organisation),
-        # The whole series, for "2/4", even where its first sessions left the window.
-        selectinload(Event.sessions),
+def feed_sessions(*where: ColumnElement[bool]) -> list[ical.SessionFacts]:
+    """The sessions ``where`` selects (joined with their event), in time order, as the
+    iCal builder takes them: one query of exactly the columns it reads, each session's
+    place in its whole series counted in the same query, even where the series' first
+    sessions are not selected ("2/4")."""
+    series = (
+        select(
+            EventSession.id,
+            func.row_number()
+            .over(
+                partition_by=EventSession.event_id,
+                order_by=(EventSession.starts_at, EventSession.id),
+            )
+            .label("position"),
+            func.count().over(partition_by=EventSession.event_id).label("of"),
+        )
+        .where(
+            EventSession.event_id.in_(
+                select(EventSession.event_id)
+                .join(Event, EventSession.event_id == Event.id)
+                .where(*where)
+            )
+        )
+        .subquery()
     )
+    session_columns = ical.session_columns()
+    rows = db.session.execute(
+        select(
+            *session_columns,
+            series.c.position,
+            series.c.of,
+            *ical.event_columns(),
+        )
+        .select_from(EventSession)
+        .join(series, series.c.id == EventSession.id)
+        .join(Event, EventSession.event_id == Event.id)
+        .join(Organisation, Event.organisation_id == Organisation.id)
+        .where(*where)
+        .order_by(EventSession.starts_at, EventSession.id)
+    )
+    events: dict[int, ical.EventFacts] = {}
+    cut = len(session_columns) + 2  # where the event's columns start
+    sessions = []
+    for row in rows:
+        event = events.get(row[cut])
+        if event is None:
+            event = events[row[cut]] = ical.EventFacts(*row[cut:])
+        sessions.append(ical.SessionFacts(*row[:cut], event))
+    return sessions
 
 
 def public_feed_sessions(
     filters: EventFilter, now: datetime | None = None
-) -> Sequence[EventSession]:
-    """The sessions of a public feed, in time order, with what the iCal needs (three queries)."""
-    return db.session.scalars(
-        select(EventSession)
-        .join(EventSession.event)
-        .where(in_window(window_start(now)), *_filter_clauses(filters))
-        .order_by(EventSession.starts_at, EventSession.id)
-        .options(ical_loading())
-    ).all()
+) -> list[ical.SessionFacts]:
+    """The sessions of a public feed, in time order, with what the iCal needs (one query)."""
+    return feed_sessions(in_window(window_start(now)), *_filter_clauses(filters))
 
 
 def _feed_name(filters: EventFilter, feed: PublicFeed) -> str:
