@@ -33,6 +33,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
@@ -265,36 +266,50 @@ def lock_row(model: type[Any], pk: int, session: Session | None = None) -> Any:
     return session.scalars(stmt, {"pk": pk}).one_or_none()
 
 
-_INSERTS: dict[type[Any], Executable] = {}
+_INSERTS: dict[tuple[type[Any], tuple[str, ...], str], Executable] = {}
 
 
-def insert_loaded(instances: Sequence[Any], session: Session | None = None) -> None:
+def insert_loaded(
+    instances: Sequence[Any],
+    session: Session | None = None,
+    *,
+    unless_exists: tuple[str, ...] = (),
+) -> bool:
     """Write new objects with one ``INSERT … RETURNING`` their ids per class, and put them in
     the session as persistent and unchanged, as a flush would leave them.
 
-    For the hot paths (a registration's booking and participants): a flush's unit of work
-    costs several times the statements it runs. ``instances`` are transient, parents
-    before their children (a run of one class is one statement); a many-to-one
-    relationship that is set gives its foreign key, as a flush would (the parent has its
-    id by then). A column not set gets its Python default, evaluated as the INSERT would,
-    and the object keeps the value, so nothing reads the rows back. A column with a
-    server-side or SQL default is refused rather than guessed.
+    For the hot paths (a registration's company, booking, participants, profile): a
+    flush's unit of work, or an ORM ``INSERT … RETURNING`` the entity, costs several times
+    the statement it runs. ``instances`` are transient, parents before their children (a
+    run of one class is one statement); a many-to-one relationship that is set gives its
+    foreign key, as a flush would (the parent has its id by then). A column not set gets
+    its Python default, evaluated as the INSERT would, and the object keeps the value, so
+    nothing reads the rows back. A column with a server-side or SQL default is refused
+    rather than guessed. ``unless_exists`` names the columns of a unique constraint: one
+    object, inserted with ``ON CONFLICT (…) DO NOTHING``; False when a row had those values
+    already (the object is then left transient). Otherwise True.
     """
     session = session or db.session()
+    if unless_exists and len(instances) != 1:
+        raise ValueError("unless_exists writes one object")
     start = 0
     while start < len(instances):
         cls = type(instances[start])
         end = start
         while end < len(instances) and type(instances[end]) is cls:
             end += 1
-        _insert_run(session, inspect(cls), instances[start:end])
+        if not _insert_run(session, inspect(cls), instances[start:end], unless_exists):
+            return False
         start = end
     for instance in instances:
         make_transient_to_detached(instance)
     session.add_all(instances)
+    return True
 
 
-def _insert_run(session: Session, mapper: Any, instances: Sequence[Any]) -> None:
+def _insert_run(
+    session: Session, mapper: Any, instances: Sequence[Any], unless_exists: tuple[str, ...]
+) -> bool:
     (pk,) = mapper.primary_key
     rows = []
     for instance in instances:
@@ -316,15 +331,25 @@ def _insert_run(session: Session, mapper: Any, instances: Sequence[Any]) -> None
                 values[prop.key] = _python_default(column)
             row[column.key] = values[prop.key]
         rows.append(row)
-    statement = _INSERTS.get(mapper.class_)
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get((mapper.class_, unless_exists, dialect))
     if statement is None:
-        statement = _INSERTS[mapper.class_] = insert(mapper.local_table).returning(
-            pk, sort_by_parameter_order=True
-        )
-    result = session.execute(statement, rows if len(rows) > 1 else rows[0])
+        if unless_exists:
+            module = postgresql if dialect == "postgresql" else sqlite
+            statement = module.insert(mapper.local_table).on_conflict_do_nothing(
+                index_elements=list(unless_exists)
+            )
+        else:
+            statement = insert(mapper.local_table)
+        statement = statement.returning(pk, sort_by_parameter_order=not unless_exists)
+        _INSERTS[mapper.class_, unless_exists, dialect] = statement
+    ids = session.execute(statement, rows if len(rows) > 1 else rows[0]).scalars().all()
+    if not ids:
+        return False  # unless_exists: the row was there
     key = mapper.get_property_by_column(pk).key
-    for instance, new_id in zip(instances, result.scalars().all(), strict=True):
+    for instance, new_id in zip(instances, ids, strict=True):
         inspect(instance).dict[key] = new_id
+    return True
 
 
 def _python_default(column: Any) -> Any:

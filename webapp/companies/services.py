@@ -23,7 +23,6 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -39,7 +38,6 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from webapp import signals
@@ -110,29 +108,16 @@ def _identity(country: object, org_number: object) -> Select[tuple[Company]]:
     return select(Company).where(Company.country == country, Company.org_number == org_number)
 
 
-_NEW_FIELDS = ("name", "country", "org_number", "county", "size_class", "industry_code")
-
-
 @cache
-def _registration_statements(dialect: str) -> tuple[Any, Any]:
-    """find_or_create's lookup and insert for ``dialect``, built once a process (building
-    them costs more than running them)."""
+def _find_statement(dialect: str) -> Select[tuple[Company]]:
+    """find_or_create's lookup for ``dialect``, built once a process (building it costs
+    more than running it)."""
     find = _identity(bindparam("country"), bindparam("org_number"))
     if dialect == "postgresql":
         # A merge of this record holds its row lock until it commits; waiting for it here
         # means the booking goes to the record kept, never to the one merged away.
         find = find.with_for_update(read=True)
-    # Two first registrations of one company for different events may race (they lock
-    # different events): the loser's insert does nothing (PostgreSQL waits for the
-    # winner's commit first) and it reads the winner's row. One statement, no savepoint.
-    add = (
-        (postgresql if dialect == "postgresql" else sqlite)
-        .insert(Company)
-        .values({name: bindparam(name) for name in _NEW_FIELDS})
-        .on_conflict_do_nothing(index_elements=["country", "org_number"])
-        .returning(Company)
-    )
-    return find, add
+    return find
 
 
 def _kept(company: Company) -> Company:
@@ -149,7 +134,7 @@ def find_or_create(data: CompanyData) -> tuple[Company, bool]:
     An existing company is returned unchanged: the register's master data is not the
     registrant's to rewrite. A record merged into another gives the one it was merged into.
     """
-    find, add = _registration_statements(db.session.get_bind().dialect.name)
+    find = _find_statement(db.session.get_bind().dialect.name)
     identity = {"country": data.country, "org_number": data.org_number}
     company = db.session.scalars(find, identity).one_or_none()
     if company is not None:
@@ -162,8 +147,11 @@ def find_or_create(data: CompanyData) -> tuple[Company, bool]:
         "size_class": data.size_class,
         "industry_code": data.industry_code or None,
     }
-    company = db.session.scalars(add, fields).one_or_none()
-    if company is None:
+    # Two first registrations of one company for different events may race (they lock
+    # different events): the loser's insert does nothing (PostgreSQL waits for the
+    # winner's commit first) and it reads the winner's row. One statement, no savepoint.
+    company = Company(**fields)
+    if not insert_loaded([company], unless_exists=("country", "org_number")):
         return _kept(db.session.scalars(find, identity).one()), False
     _change(company, ChangeKind.CREATED, None, _created(fields))
     return company, True
