@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached
+from sqlalchemy.orm import DeclarativeBase, Session, joinedload, make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -241,29 +241,34 @@ def _read_raw(engine: Engine, statement: TextClause, params: dict[str, Any]) -> 
         connection.close()
 
 
-_LOCKS: dict[tuple[type[Any], str], Executable] = {}
+_LOCKS: dict[tuple[type[Any], str, tuple[Any, ...]], Executable] = {}
 
 
-def lock_row(model: type[Any], pk: int, session: Session | None = None) -> Any:
+def lock_row(
+    model: type[Any], pk: int, session: Session | None = None, *, load: tuple[Any, ...] = ()
+) -> Any:
     """Load one row for update: the lock that serialises a service's rule on that row.
 
     Returns the object (refreshed from the database) or ``None`` when it does not exist.
-    The statement is built once per model and database (building costs more than running).
+    ``load`` names relationships read in the same statement (joined; on PostgreSQL only
+    the row itself is locked). The statement is built once per model, database and
+    ``load`` (building it costs more than running it).
     """
     session = session or db.session()
     begin_write(session)
     dialect = session.get_bind().dialect.name
-    stmt = _LOCKS.get((model, dialect))
+    stmt = _LOCKS.get((model, dialect, load))
     if stmt is None:
         stmt = (
             select(model)
             .where(model.id == bindparam("pk"))
+            .options(*(joinedload(relation) for relation in load))
             .execution_options(populate_existing=True)
         )
         if dialect != "sqlite":
-            stmt = stmt.with_for_update()
-        _LOCKS[model, dialect] = stmt
-    return session.scalars(stmt, {"pk": pk}).one_or_none()
+            stmt = stmt.with_for_update(of=model) if load else stmt.with_for_update()
+        _LOCKS[model, dialect, load] = stmt
+    return session.scalars(stmt, {"pk": pk}).unique().one_or_none()
 
 
 _INSERTS: dict[tuple[type[Any], tuple[str, ...], str], Executable] = {}

@@ -327,7 +327,8 @@ def register(
     company). Raises EventNotFound, RegistrationClosed, CompanyLimitExceeded or BookingError.
     """
     now = now or utcnow()
-    event = lock_row(Event, event_id)
+    # With its sessions: a confirmed booking's reminders are planned from them.
+    event = lock_row(Event, event_id, load=(Event.sessions,))
     if event is None:
         raise EventNotFound()
     submission_digest = _digest(submission_key) if submission_key else None
