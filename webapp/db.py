@@ -10,6 +10,10 @@ how a write transaction is serialised, so services never open one by hand; they 
   then tries to write fails at once with "database is locked" when another connection wrote
   meanwhile (WAL snapshots cannot be upgraded), so a write transaction is started with
   ``BEGIN IMMEDIATE``, which waits (``busy_timeout``) for the write lock instead.
+
+Hot paths (a registration) write their new rows with :func:`insert_loaded`: one ``INSERT …
+RETURNING`` the id per class, the objects then in the session as a flush leaves them, but
+without the unit of work, which costs several times the statements it runs.
 """
 
 from __future__ import annotations
