@@ -40,7 +40,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import DeclarativeBase, Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import (
+    MANYTOONE,
+    DeclarativeBase,
+    Session,
+    joinedload,
+    make_transient_to_detached,
+)
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -293,8 +299,8 @@ def insert_loaded(
     run of one class is one statement); a many-to-one relationship that is set gives its
     foreign key, as a flush would (the parent has its id by then). A column not set gets
     its Python default, evaluated as the INSERT would, and the object keeps the value, so
-    nothing reads the rows back. A column with a server-side or SQL default is refused
-    rather than guessed. ``unless_exists`` names the columns of a unique constraint: one
+    nothing reads the rows back; a column left unset whose default is server-side or SQL
+    is refused rather than guessed. ``unless_exists`` names the columns of a unique constraint: one
     object, inserted with ``ON CONFLICT (…) DO NOTHING``; False when a row had those values
     already (the object is then left transient). Otherwise True.
     """
@@ -310,6 +316,7 @@ def insert_loaded(
         if not _insert_run(session, inspect(cls), instances[start:end], unless_exists):
             return False
         start = end
+    session.info["wrote"] = True  # as a flush marks it (begin_write)
     for instance in instances:
         make_transient_to_detached(instance)
     session.add_all(instances)
@@ -325,7 +332,7 @@ def _insert_run(
         values = inspect(instance).dict
         for relation in mapper.relationships:
             parent = values.get(relation.key)
-            if relation.direction.name == "MANYTOONE" and parent is not None:
+            if relation.direction is MANYTOONE and parent is not None:
                 parent_mapper = inspect(type(parent))
                 for local, remote in relation.local_remote_pairs:
                     values[mapper.get_property_by_column(local).key] = getattr(
