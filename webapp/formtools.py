@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -36,6 +36,23 @@ def choices(pairs: Iterable[tuple[str, object]], empty: str | None = None) -> li
     result = [SelectChoice("", empty)] if empty is not None else []
     result.extend(SelectChoice(value, label) for value, label in pairs)
     return result
+
+
+def per_language(
+    build: Callable[[], list[SelectChoice]],
+) -> Callable[[], list[SelectChoice]]:
+    """``build``'s choices, made once a process for each language (their labels are
+    translated when made) and the same list on every request in that language after."""
+    made: dict[str, list[SelectChoice]] = {}
+
+    def for_this_request() -> list[SelectChoice]:
+        language = str(get_locale())
+        found = made.get(language)
+        if found is None:
+            found = made[language] = build()
+        return found
+
+    return for_this_request
 
 
 # ASCII digits only: str.isdigit() also accepts "²", which int() refuses. At most 9 digits,

@@ -39,9 +39,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import Select, bindparam, func, inspect, select, update
 
 from webapp import signals
 from webapp.accounts.models import Role, User
@@ -118,14 +119,22 @@ def three_years_before(on: date) -> date:
 def scheme_for(event: Event) -> AidScheme | None:
     """The aid setting that applies to the event: its own, else its project's; None when
     the event is not de minimis aid (also when its own setting says so)."""
-    scheme = db.session.scalar(select(AidScheme).where(AidScheme.event_id == event.id))
+    by_event, by_project = _scheme_statements()
+    scheme = db.session.scalar(by_event, {"id": event.id})
     if scheme is None and event.project_id is not None:
-        scheme = db.session.scalar(
-            select(AidScheme).where(AidScheme.project_id == event.project_id)
-        )
+        scheme = db.session.scalar(by_project, {"id": event.project_id})
     if scheme is None or scheme.basis is AidBasis.NONE:
         return None
     return scheme
+
+
+@cache
+def _scheme_statements() -> tuple[Select[tuple[AidScheme]], Select[tuple[AidScheme]]]:
+    """scheme_for's two reads, built once a process (a registration makes both)."""
+    return (
+        select(AidScheme).where(AidScheme.event_id == bindparam("id")),
+        select(AidScheme).where(AidScheme.project_id == bindparam("id")),
+    )
 
 
 def own_scheme(*, event_id: int | None = None, project_id: int | None = None) -> AidScheme | None:

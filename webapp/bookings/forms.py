@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from flask import request, session
 from flask_babel import lazy_gettext as _l
@@ -22,7 +23,7 @@ from webapp.bookings.models import Booking, Gender, Participant
 from webapp.bookings.services import CompanyData, ContactData, ParticipantData
 from webapp.companies import orgnumbers
 from webapp.companies.models import BalanceBand, StaffBand, TurnoverBand, derive_size_class
-from webapp.formtools import AppForm, TextArea, choices
+from webapp.formtools import AppForm, TextArea, choices, per_language
 from webapp.regions import COUNTIES, country_choices, county_choices
 
 GENDER_LABELS = {
@@ -86,6 +87,14 @@ class ParticipantForm(Form):
         )
 
 
+def _bands(band: type[StaffBand | TurnoverBand | BalanceBand]) -> Callable[[], list]:
+    """A band's choices, led by an empty one; made once per language."""
+    return per_language(lambda: choices(((b.value, b.label) for b in band), empty="—"))
+
+
+_country_choices = per_language(lambda: choices(country_choices(), empty="—"))
+_county_choices = per_language(lambda: choices(county_choices(), empty="—"))
+
 #: Session key of the random value that binds submission keys to one browser.
 _SUBMITTER = "submitter"
 
@@ -116,7 +125,7 @@ class RegistrationForm(AppForm):
     # The EU size class is derived from these (webapp.companies.models.derive_size_class).
     staff_band = SelectField(
         _l("How many people work in the company?"),
-        choices=lambda: choices(((b.value, b.label) for b in StaffBand), empty="—"),
+        choices=_bands(StaffBand),
         validators=[DataRequired(message=_l("Choose how many people work in the company."))],
         description=_l(
             "Employees, owners who work in the company and other staff, counted as full-time "
@@ -126,13 +135,13 @@ class RegistrationForm(AppForm):
     )
     turnover_band = SelectField(
         _l("Annual turnover"),
-        choices=lambda: choices(((b.value, b.label) for b in TurnoverBand), empty="—"),
+        choices=_bands(TurnoverBand),
         validators=[DataRequired(message=_l("Choose the company's annual turnover."))],
         description=_l("Last closed financial year. 1 million euros is about 11 million kronor."),
     )
     balance_band = SelectField(
         _l("Balance-sheet total (optional)"),
-        choices=lambda: choices(((b.value, b.label) for b in BalanceBand), empty="—"),
+        choices=_bands(BalanceBand),
         validators=[Optional()],
         description=_l(
             "Only if you know it: a company counts as smaller when either the turnover or the "
@@ -176,8 +185,8 @@ class RegistrationForm(AppForm):
     def __init__(self, *args: object, max_participants: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.max_participants = max_participants
-        self.country.choices = choices(country_choices(), empty="—")
-        self.county.choices = choices(county_choices(), empty="—")
+        self.country.choices = _country_choices()
+        self.county.choices = _county_choices()
         if not self.submission_key.data:
             self.submission_key.data = secrets.token_urlsafe(24)
         session.setdefault(_SUBMITTER, secrets.token_urlsafe(16))

@@ -17,17 +17,19 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, Update, bindparam, func, inspect, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import signals, tokens
 from webapp.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Gender, Participant
 from webapp.companies import services as company_register
 from webapp.companies.services import CompanyData
-from webapp.db import db, lock_row, utcnow
+from webapp.db import db, insert_loaded, lock_row, utcnow
 from webapp.errors import RuleViolation
 from webapp.events.models import Event, EventStatus
 from webapp.events.services import registration_open
@@ -107,15 +109,21 @@ class ContactData:
 # --- the capacity statements -------------------------------------------------------------
 
 
-def _take_seats(event: Event, n: int) -> bool:
-    """Take ``n`` seats if they fit; one atomic statement, True when it did."""
+@cache
+def _take_seats_statement() -> Update:
     table = Event.__table__
-    result = db.session.execute(
+    n = bindparam("n")
+    return (
         update(table)
-        .where(table.c.id == event.id)
+        .where(table.c.id == bindparam("event_id"))
         .where((table.c.capacity.is_(None)) | (table.c.seats_taken + n <= table.c.capacity))
         .values(seats_taken=table.c.seats_taken + n)
     )
+
+
+def _take_seats(event: Event, n: int) -> bool:
+    """Take ``n`` seats if they fit; one atomic statement, True when it did."""
+    result = db.session.execute(_take_seats_statement(), {"event_id": event.id, "n": n})
     db.session.expire(event, ["seats_taken"])
     return result.rowcount == 1
 
@@ -319,13 +327,14 @@ def register(
     company). Raises EventNotFound, RegistrationClosed, CompanyLimitExceeded or BookingError.
     """
     now = now or utcnow()
-    event = lock_row(Event, event_id)
+    # With its sessions: a confirmed booking's reminders are planned from them.
+    event = lock_row(Event, event_id, load=(Event.sessions,))
     if event is None:
         raise EventNotFound()
     submission_digest = _digest(submission_key) if submission_key else None
     if submission_digest:
         earlier = db.session.scalars(
-            select(Booking).where(Booking.submission_key == submission_digest)
+            _by_submission_statement(), {"key": submission_digest}
         ).one_or_none()
         if earlier is not None and earlier.event_id == event_id:
             return earlier
@@ -346,7 +355,7 @@ def register(
 
     booking = Booking(
         event=event,
-        company=company_row,
+        company_id=company_row.id,
         status=BookingStatus.PENDING,
         seats_held=0,
         contact_name=contact.name,
@@ -364,6 +373,9 @@ def register(
         participants=_new_participants(participants),
         **_declared(company),
     )
+    # Without the backref's append to company.bookings, which would make the company dirty
+    # and the write below a flush after all.
+    set_committed_value(booking, "company", company_row)
     db.session.add(booking)
     if before_seats is not None:
         db.session.flush()
@@ -378,9 +390,20 @@ def register(
             booking.status, booking.seats_held = BookingStatus.CONFIRMED, n
         else:
             booking.status = BookingStatus.WAITLISTED
-    db.session.flush()
+    if inspect(booking).pending:
+        # Nothing needed it written yet: two INSERTs as it stands, without a flush's
+        # unit of work (several times their cost).
+        db.session.expunge(booking)
+        insert_loaded([booking, *booking.participants])
+    else:
+        db.session.flush()
     signals.booking_placed.send(booking)
     return booking
+
+
+@cache
+def _by_submission_statement() -> Select[tuple[Booking]]:
+    return select(Booking).where(Booking.submission_key == bindparam("key"))
 
 
 def _digest(submission_key: str) -> str:

@@ -22,10 +22,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, column, exists, func, or_, select, table, union, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    or_,
+    select,
+    table,
+    union,
+    update,
+)
 from sqlalchemy.orm import joinedload
 
 from webapp import signals
@@ -40,7 +52,7 @@ from webapp.companies.models import (
     StaffBand,
     TurnoverBand,
 )
-from webapp.db import db, lock_row, utcnow
+from webapp.db import db, insert_loaded, lock_row, utcnow
 from webapp.errors import RuleViolation
 from webapp.events.models import Event
 from webapp.organisations import audit
@@ -92,8 +104,20 @@ class MasterData:
 # --- registration ------------------------------------------------------------------------
 
 
-def _identity(country: str, org_number: str) -> Select[tuple[Company]]:
+def _identity(country: object, org_number: object) -> Select[tuple[Company]]:
     return select(Company).where(Company.country == country, Company.org_number == org_number)
+
+
+@cache
+def _find_statement(dialect: str) -> Select[tuple[Company]]:
+    """find_or_create's lookup for ``dialect``, built once a process (building it costs
+    more than running it)."""
+    find = _identity(bindparam("country"), bindparam("org_number"))
+    if dialect == "postgresql":
+        # A merge of this record holds its row lock until it commits; waiting for it here
+        # means the booking goes to the record kept, never to the one merged away.
+        find = find.with_for_update(read=True)
+    return find
 
 
 def _kept(company: Company) -> Company:
@@ -110,13 +134,9 @@ def find_or_create(data: CompanyData) -> tuple[Company, bool]:
     An existing company is returned unchanged: the register's master data is not the
     registrant's to rewrite. A record merged into another gives the one it was merged into.
     """
-    stmt = _identity(data.country, data.org_number)
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        # A merge of this record holds its row lock until it commits; waiting for it here
-        # means the booking goes to the record kept, never to the one merged away.
-        stmt = stmt.with_for_update(read=True)
-    company = db.session.scalars(stmt).one_or_none()
+    find = _find_statement(db.session.get_bind().dialect.name)
+    identity = {"country": data.country, "org_number": data.org_number}
+    company = db.session.scalars(find, identity).one_or_none()
     if company is not None:
         return _kept(company), False
     fields = {
@@ -130,14 +150,9 @@ def find_or_create(data: CompanyData) -> tuple[Company, bool]:
     # Two first registrations of one company for different events may race (they lock
     # different events): the loser's insert does nothing (PostgreSQL waits for the
     # winner's commit first) and it reads the winner's row. One statement, no savepoint.
-    insert = (postgresql if postgres else sqlite).insert(Company)
-    company = db.session.scalars(
-        insert.values(**fields)
-        .on_conflict_do_nothing(index_elements=["country", "org_number"])
-        .returning(Company)
-    ).one_or_none()
-    if company is None:
-        return _kept(db.session.scalars(stmt).one()), False
+    company = Company(**fields)
+    if not insert_loaded([company], unless_exists=("country", "org_number")):
+        return _kept(db.session.scalars(find, identity).one()), False
     _change(company, ChangeKind.CREATED, None, _created(fields))
     return company, True
 
@@ -165,7 +180,7 @@ def _change(
         reason=reason or None,
         created_at=utcnow(),
     )
-    db.session.add(entry)
+    insert_loaded([entry])  # written now, without a flush: no one reads it back
     return entry
 
 

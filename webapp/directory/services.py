@@ -30,14 +30,13 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager
 
 from webapp import signals, tokens
 from webapp.bookings.models import Booking, BookingStatus
 from webapp.companies import services as register
 from webapp.companies.models import Company
-from webapp.db import db, utcnow
+from webapp.db import db, insert_loaded, utcnow
 from webapp.directory.models import (
     DESCRIPTION_MAX,
     HIDDEN_REASON_MAX,
@@ -113,18 +112,6 @@ def revoke_invitations(company_ids: Collection[int]) -> int:
 # --- invitation after a confirmed booking ----------------------------------------------------
 
 
-def _insert_ignoring_duplicates(values: dict[str, Any]) -> CompanyProfile | None:
-    """The new profile row, or None when the company has one already."""
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return db.session.scalars(
-        module.insert(CompanyProfile)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["company_id"])
-        .returning(CompanyProfile)
-    ).one_or_none()
-
-
 def invite(booking: Booking) -> CompanyProfile | None:
     """After a confirmed booking: the company's profile row, and its one invitation.
 
@@ -142,23 +129,21 @@ def invite(booking: Booking) -> CompanyProfile | None:
         company = db.session.get(Company, company.merged_into_id)
     db.session.flush()
     now = utcnow()
-    profile = _insert_ignoring_duplicates(
-        {
-            "company_id": company.id,
-            "offers": "",
-            "seeks": "",
-            "description": "",
-            "description_en": "",
-            "languages": [],
-            "country": company.country if company.country in COUNTRIES else "SE",
-            "county": company.county if company.country == "SE" else None,
-            "edit_nonce": tokens.new_nonce(),
-            "invited_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
+    profile = CompanyProfile(
+        company_id=company.id,
+        offers="",
+        seeks="",
+        description="",
+        description_en="",
+        languages=[],
+        country=company.country if company.country in COUNTRIES else "SE",
+        county=company.county if company.country == "SE" else None,
+        edit_nonce=tokens.new_nonce(),
+        invited_at=now,
+        created_at=now,
+        updated_at=now,
     )
-    if profile is None:
+    if not insert_loaded([profile], unless_exists=("company_id",)):
         profile = db.session.scalars(
             select(CompanyProfile)
             .where(CompanyProfile.company_id == company.id)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp import signals
@@ -150,14 +151,19 @@ def get_public_event(event_id: int, *, with_page: bool = True) -> Event | None:
     first use: a registration POST reads the event again under its lock and renders no page
     unless the form has errors.
     """
-    stmt = select(Event).where(Event.id == event_id, Event.status.in_(PUBLIC_STATUSES))
+    return db.session.scalars(_public_event_statement(with_page), {"id": event_id}).first()
+
+
+@cache
+def _public_event_statement(with_page: bool) -> Select[tuple[Event]]:
+    stmt = select(Event).where(Event.id == bindparam("id"), Event.status.in_(PUBLIC_STATUSES))
     if with_page:
         stmt = stmt.options(
             joinedload(Event.organisation),
             joinedload(Event.project),
             selectinload(Event.sessions),
         )
-    return db.session.scalars(stmt).first()
+    return stmt
 
 
 def project_events(project_id: int, now: datetime | None = None) -> tuple[list[Event], list[Event]]:

@@ -13,10 +13,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, bindparam, delete, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from webapp.db import begin_write, db, lock_row, utcnow
@@ -253,12 +254,17 @@ def update_organisation(acting: User, organisation_id: int, data: OrganisationDa
 
 def current_notice(organisation_id: int) -> PrivacyNotice | None:
     """The newest version of the organisation's privacy notice."""
-    return db.session.scalars(
+    return db.session.scalars(_current_notice_statement(), {"id": organisation_id}).first()
+
+
+@cache
+def _current_notice_statement() -> Select[tuple[PrivacyNotice]]:
+    return (
         select(PrivacyNotice)
-        .where(PrivacyNotice.organisation_id == organisation_id)
+        .where(PrivacyNotice.organisation_id == bindparam("id"))
         .order_by(PrivacyNotice.version.desc())
         .limit(1)
-    ).first()
+    )
 
 
 def update_privacy_notice(

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from webapp.accounts.models import User
 from webapp.bookings.models import Booking, Participant
@@ -49,10 +50,15 @@ MOTIVATION_EN = "What do you want to get out of the trip?"
 
 def questions_for(event_id: int, *, asked_only: bool = False) -> list[Question]:
     """The event's questions in order; with ``asked_only`` the hidden ones are left out."""
-    stmt = select(Question).where(Question.event_id == event_id)
+    return list(db.session.scalars(_questions_statement(asked_only), {"id": event_id}))
+
+
+@cache
+def _questions_statement(asked_only: bool) -> Select[tuple[Question]]:
+    stmt = select(Question).where(Question.event_id == bindparam("id"))
     if asked_only:
         stmt = stmt.where(Question.hidden.is_(False))
-    return list(db.session.scalars(stmt.order_by(Question.position, Question.id)))
+    return stmt.order_by(Question.position, Question.id)
 
 
 def answer_counts(event_id: int) -> dict[int, int]:
