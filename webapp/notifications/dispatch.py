@@ -67,7 +67,20 @@ from typing import Any
 
 from flask import current_app
 from flask_mail import Connection
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import (
+    CTE,
+    FromClause,
+    Result,
+    Select,
+    Update,
+    bindparam,
+    cast,
+    func,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.accounts.models import Invitation, Membership, User
@@ -125,8 +138,9 @@ def backoff(attempts: int) -> timedelta:
     return min(base * 2 ** max(attempts - 1, 0), _MAX_BACKOFF)
 
 
-def claim(now: datetime, limit: int, token: str) -> list[int]:
-    """Claim up to ``limit`` due rows for the run ``token`` and commit; returns their ids.
+def claim(now: datetime, limit: int, token: str) -> list[rendering.Claimed]:
+    """Claim up to ``limit`` due rows for the run ``token`` and commit; returns them as the
+    dispatcher reads them (rendering.Claimed), in id order.
 
     Rows whose lease ran out after their last attempt are marked failed on the way, so a
     message that keeps killing dispatchers does not come back forever.
@@ -134,7 +148,7 @@ def claim(now: datetime, limit: int, token: str) -> list[int]:
     begin_write()
     lease = timedelta(seconds=_setting("OUTBOX_LEASE_SECONDS"))
     max_attempts = _setting("OUTBOX_MAX_ATTEMPTS")
-    db.session.execute(
+    expired = (
         update(_TABLE)
         .where(
             _TABLE.c.status == MessageStatus.SENDING,
@@ -143,58 +157,81 @@ def claim(now: datetime, limit: int, token: str) -> list[int]:
         )
         .values(status=MessageStatus.FAILED, claim_token=None, last_error="lease expired")
     )
+    claiming = {
+        "status": MessageStatus.SENDING,
+        "claim_token": token,
+        "attempts": _TABLE.c.attempts + 1,
+        "next_attempt_at": now + lease,
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = _claim_postgresql(now, limit, max_attempts, expired, claiming)
+        db.session.commit()
+        return rows
+    db.session.execute(expired)
     due = (
         select(_TABLE.c.id)
         .where(_TABLE.c.status.in_(_CLAIMABLE), _TABLE.c.next_attempt_at <= now)
         .order_by(_TABLE.c.next_attempt_at, _TABLE.c.id)
         .limit(limit)
     )
-    if db.session.get_bind().dialect.name == "postgresql":
-        chosen = _TABLE.c.id.in_(_locked_due(now, limit))
-    else:
-        chosen = _TABLE.c.id.in_(due.scalar_subquery())
-    claimed = db.session.scalars(
+    ids = db.session.scalars(
         update(_TABLE)
-        # The conditions again: on SQLite they are what makes the claim conditional.
+        # The conditions again: they are what makes the claim conditional.
         .where(
-            chosen,
+            _TABLE.c.id.in_(due.scalar_subquery()),
             _TABLE.c.status.in_(_CLAIMABLE),
             _TABLE.c.next_attempt_at <= now,
         )
-        .values(
-            status=MessageStatus.SENDING,
-            claim_token=token,
-            attempts=_TABLE.c.attempts + 1,
-            next_attempt_at=now + lease,
-        )
+        .values(**claiming)
         .returning(_TABLE.c.id)
     ).all()
     db.session.commit()
-    return list(claimed)
+    return _claimed(ids) if ids else []
 
 
-def _locked_due(now: datetime, limit: int) -> list[int]:
-    """PostgreSQL: up to ``limit`` due rows nobody holds, locked (``FOR UPDATE SKIP
-    LOCKED``): those whose lease ran out first, then pending ones, oldest first.
+def _claim_postgresql(
+    now: datetime, limit: int, max_attempts: int, expired: Update, claiming: dict[str, Any]
+) -> list[rendering.Claimed]:
+    """PostgreSQL: the whole claim and the read in one statement (one round trip).
 
-    The ids are chosen first and updated after: as a subquery of the UPDATE, PostgreSQL
-    may run the SELECT again for each row it updates, and each run, skipping the rows just
-    claimed, finds more, so one dispatcher would take the whole backlog. One status at a
-    time and by ``next_attempt_at`` alone, so the index on (status, next_attempt_at) gives
-    the order and the scan stops at ``limit``: 50,000 reminders due at the same moment are
-    not sorted again for every batch.
+    Up to ``limit`` due rows nobody holds are locked (``FOR UPDATE SKIP LOCKED``): those
+    whose lease ran out first, then pending ones, oldest first; the lease-expired rows
+    past their last attempt are failed (``expired``) in the same statement, disjoint from
+    those. The picked ids are ``MATERIALIZED`` common table expressions, each run exactly
+    once: as a subquery of the UPDATE, PostgreSQL may run the SELECT again for each row it
+    updates, and each run, skipping the rows just claimed, finds more, so one dispatcher
+    would take the whole backlog. One status at a time and by ``next_attempt_at`` alone, so
+    the index on (status, next_attempt_at) gives the order and the scan stops at ``limit``:
+    50,000 reminders due at the same moment are not sorted again for every batch. The
+    UPDATE's RETURNING is joined to the booking, company and participant as :func:`_claimed`
+    reads them.
     """
-    ids: list[int] = []
-    for status in (MessageStatus.SENDING, MessageStatus.PENDING):
-        if len(ids) < limit:
-            ids += db.session.scalars(
-                select(_TABLE.c.id)
-                .where(_TABLE.c.status == status, _TABLE.c.next_attempt_at <= now)
-                .order_by(_TABLE.c.next_attempt_at)
-                .limit(limit - len(ids))
-                .with_for_update(skip_locked=True)
-            ).all()
-    return ids
+
+    def due(status: MessageStatus, count: Any, *more: Any) -> CTE:
+        return (
+            select(_TABLE.c.id)
+            .where(_TABLE.c.status == status, _TABLE.c.next_attempt_at <= now, *more)
+            .order_by(_TABLE.c.next_attempt_at)
+            .limit(count)
+            .with_for_update(skip_locked=True)
+            .cte(f"due_{status.value}")
+            .prefix_with("MATERIALIZED")
+        )
+
+    sending = due(MessageStatus.SENDING, limit, _TABLE.c.attempts < max_attempts)
+    pending = due(
+        MessageStatus.PENDING, limit - select(func.count()).select_from(sending).scalar_subquery()
+    )
+    picked = union_all(select(sending.c.id), select(pending.c.id)).subquery("picked")
+    claimed = (
+        update(_TABLE)
+        .where(_TABLE.c.id == picked.c.id)
+        .values(**claiming)
+        .returning(*(_TABLE.c[name] for name in _OWN))
+        .cte("claimed")
+    )
+    stmt = _reading(claimed).add_cte(expired.returning(_TABLE.c.id).cte("expired"))
+    return _rows(db.session.execute(stmt))
 
 
 def _load(ids: Sequence[int]) -> list[OutboxMessage]:
@@ -227,24 +264,31 @@ _COMPANIES = Company.__table__
 _PARTICIPANTS = Participant.__table__
 
 
-def _claimed(ids: Sequence[int]) -> list[rendering.Claimed]:
-    """The claimed rows in one SELECT of the columns a shared reminder needs (joined to
-    its booking, company and participant), in claim order: no ORM objects."""
-    t = _TABLE.c
-    stmt = (
+#: The row's own columns in rendering.Claimed, in its order.
+_OWN = (
+    "id",
+    "kind",
+    "attempts",
+    "resends",
+    "event_id",
+    "session_id",
+    "booking_id",
+    "participant_id",
+    "recipient_email",
+    "recipient_name",
+    "payload",
+    "language",
+)
+
+
+def _reading(rows: FromClause) -> Select[Any]:
+    """The SELECT of rendering.Claimed's values from ``rows`` (the outbox table, or the
+    claimed rows a claim returns), joined to their booking, company and participant, in id
+    order (every row of a claim has the same next_attempt_at: the lease's end)."""
+    r = rows.c
+    return (
         select(
-            t.id,
-            t.kind,
-            t.attempts,
-            t.resends,
-            t.event_id,
-            t.session_id,
-            t.booking_id,
-            t.participant_id,
-            t.recipient_email,
-            t.recipient_name,
-            t.payload,
-            t.language,
+            *(r[name] for name in _OWN),
             _BOOKINGS.c.language,
             _BOOKINGS.c.contact_email,
             _BOOKINGS.c.contact_name,
@@ -253,18 +297,24 @@ def _claimed(ids: Sequence[int]) -> list[rendering.Claimed]:
             _PARTICIPANTS.c.unsubscribed_at.is_not(None),
         )
         .select_from(
-            _TABLE.outerjoin(_BOOKINGS, _BOOKINGS.c.id == t.booking_id)
+            rows.outerjoin(_BOOKINGS, _BOOKINGS.c.id == r.booking_id)
             .outerjoin(_COMPANIES, _COMPANIES.c.id == _BOOKINGS.c.company_id)
-            .outerjoin(_PARTICIPANTS, _PARTICIPANTS.c.id == t.participant_id)
+            .outerjoin(_PARTICIPANTS, _PARTICIPANTS.c.id == r.participant_id)
         )
-        .where(t.id.in_(ids))
-        # Every row of a claim has the same next_attempt_at (the lease's end).
-        .order_by(t.id)
+        .order_by(r.id)
     )
+
+
+def _rows(result: Result[Any]) -> list[rendering.Claimed]:
     return [
-        rendering.Claimed(*values[:-2], bool(values[-2]), bool(values[-1]))
-        for values in db.session.execute(stmt)
+        rendering.Claimed(*values[:-2], bool(values[-2]), bool(values[-1])) for values in result
     ]
+
+
+def _claimed(ids: Sequence[int]) -> list[rendering.Claimed]:
+    """The claimed rows in one SELECT of the columns a shared reminder needs (joined to
+    its booking, company and participant), in claim order: no ORM objects."""
+    return _rows(db.session.execute(_reading(_TABLE).where(_TABLE.c.id.in_(ids))))
 
 
 def _events(ids: set[int]) -> dict[int, Event]:
@@ -279,8 +329,8 @@ def _events(ids: set[int]) -> dict[int, Event]:
 
 
 class _Recorder:
-    """Collects outcomes and writes them, one UPDATE per kind of outcome (executemany),
-    in one transaction."""
+    """Collects outcomes and writes them, one UPDATE per kind of outcome (see _given), in
+    one transaction."""
 
     def __init__(self, token: str, now: datetime, result: DispatchResult) -> None:
         self.token = token
@@ -352,14 +402,16 @@ class _Recorder:
             session.commit()
 
     def _write(self, session: Session) -> None:
-        mine = (_TABLE.c.id == bindparam("row_id")) & (_TABLE.c.claim_token == self.token)
+        postgres = session.get_bind().dialect.name == "postgresql"
+        v = _given(postgres)
+        mine = (_TABLE.c.id == v["row_id"]) & (_TABLE.c.claim_token == self.token)
         statements = (
             (
                 self.sent,
                 {
                     "status": MessageStatus.SENT,
-                    "sent_at": bindparam("at"),
-                    "message_id": bindparam("mid"),
+                    "sent_at": v["at"],
+                    "message_id": v["mid"],
                     "last_error": None,
                     "claim_token": None,
                 },
@@ -368,8 +420,8 @@ class _Recorder:
                 self.retries,
                 {
                     "status": MessageStatus.PENDING,
-                    "next_attempt_at": bindparam("at"),
-                    "last_error": bindparam("error"),
+                    "next_attempt_at": v["at"],
+                    "last_error": v["error"],
                     "claim_token": None,
                 },
             ),
@@ -377,7 +429,7 @@ class _Recorder:
                 self.failures,
                 {
                     "status": MessageStatus.FAILED,
-                    "last_error": bindparam("error"),
+                    "last_error": v["error"],
                     "claim_token": None,
                 },
             ),
@@ -385,9 +437,9 @@ class _Recorder:
                 self.releases,
                 {
                     "status": MessageStatus.PENDING,
-                    "next_attempt_at": bindparam("at"),
+                    "next_attempt_at": v["at"],
                     "attempts": _TABLE.c.attempts - 1,
-                    "last_error": bindparam("error"),
+                    "last_error": v["error"],
                     "claim_token": None,
                 },
             ),
@@ -395,15 +447,40 @@ class _Recorder:
                 self.cancels,
                 {
                     "status": MessageStatus.CANCELLED,
-                    "last_error": bindparam("error"),
+                    "last_error": v["error"],
                     "claim_token": None,
                 },
             ),
         )
         for params, values in statements:
             if params:
-                session.execute(update(_TABLE).where(mine).values(**values), params)
+                given = (
+                    {name: [p.get(name) for p in params] for name in _OUTCOME}
+                    if postgres
+                    else params
+                )
+                session.execute(update(_TABLE).where(mine).values(**values), given)
                 params.clear()
+
+
+#: What an outcome's parameters may carry, with their types.
+_OUTCOME = {
+    "row_id": _TABLE.c.id.type,
+    "mid": _TABLE.c.message_id.type,
+    "at": _TABLE.c.next_attempt_at.type,
+    "error": _TABLE.c.last_error.type,
+}
+
+
+def _given(postgres: bool) -> Any:
+    """The outcome parameters as the recorder's UPDATEs read them: on SQLite bound
+    parameters (one UPDATE per row, executemany); on PostgreSQL columns of ``unnest`` over
+    one array per parameter, so all rows of a kind of outcome are one UPDATE … FROM (one
+    statement for the server to plan and run, not a hundred)."""
+    if not postgres:
+        return {name: bindparam(name) for name in _OUTCOME}
+    arrays = (cast(bindparam(name), ARRAY(type_)) for name, type_ in _OUTCOME.items())
+    return func.unnest(*arrays).table_valued(*_OUTCOME).render_derived().c
 
 
 def _describe(error: BaseException) -> str:
@@ -615,13 +692,12 @@ def dispatch_batch(now: datetime | None = None, token: str | None = None) -> Dis
     token = token or secrets.token_hex(8)
     now = now or utcnow()
     started = time.perf_counter()
-    ids = claim(now, _setting("OUTBOX_BATCH_SIZE"), token)
-    result.claimed = len(ids)
-    if not ids:
+    rows = claim(now, _setting("OUTBOX_BATCH_SIZE"), token)
+    result.claimed = len(rows)
+    if not rows:
         return result
     recorder = _Recorder(token, now, result)
     try:
-        rows = _claimed(ids)
         with rendering.email_context():
             _send_batch(rows, recorder)
     finally:
