@@ -5,15 +5,16 @@ Any number of dispatchers may run at once (several scheduler processes, a cron j
 
 1. **Claim** (a short transaction of its own): up to ``OUTBOX_BATCH_SIZE`` due rows
    become ``sending`` with this run's ``claim_token`` and a lease (``next_attempt_at`` =
-   now + lease). PostgreSQL picks them with ``SELECT … FOR UPDATE SKIP LOCKED`` (then
-   updates exactly those), so dispatchers take disjoint batches without waiting; on
-   SQLite the one ``UPDATE … WHERE id IN (…) AND status …`` runs under the database's
-   write lock (``BEGIN IMMEDIATE``), so it is atomic, and ``RETURNING`` tells exactly
-   which rows this run got.
+   now + lease). PostgreSQL picks them with ``SELECT … FOR UPDATE SKIP LOCKED`` and
+   updates exactly those, in one statement that also reads them (step 2), so
+   dispatchers take disjoint batches without waiting; on SQLite the one ``UPDATE …
+   WHERE id IN (…) AND status …`` runs under the database's write lock (``BEGIN
+   IMMEDIATE``), so it is atomic, and ``RETURNING`` tells exactly which rows this run got.
 2. **Read** the claimed rows in one Core SELECT of the columns a reminder needs, joined
-   to booking, company and participant (rendering.Claimed): no ORM objects for the bulk
-   of the mail. Other kinds (confirmations, changes, account messages) are loaded as
-   OutboxMessages with what they refer to, in a handful of queries for the whole batch.
+   to booking, company and participant (rendering.Claimed; on PostgreSQL the claim's
+   ``RETURNING``, joined): no ORM objects for the bulk of the mail. Other kinds
+   (confirmations, changes, account messages) are loaded as OutboxMessages with what
+   they refer to, in a handful of queries for the whole batch.
 3. **Send** the batch over one SMTP connection. What the batch's messages share is made
    once (rendering.BatchCache: a reminder is the shared rendering of its session and
    language with four personal values filled in), and each email is made while the
@@ -21,8 +22,9 @@ Any number of dispatchers may run at once (several scheduler processes, a cron j
    not pipelined, only the waiting is put to use).
 4. **Record** each outcome (``sent`` with its Message-ID, ``failed`` at once when it can
    never go, else a retry with exponential backoff, ``failed`` after the last attempt),
-   in one transaction per ``_RECORD_EVERY`` messages and at the end of the batch, so a
-   crash repeats at most that many. Only the claim's holder may record (``claim_token``).
+   in one transaction per ``_RECORD_EVERY`` (50) messages and at the end of the batch.
+   The writes run in a thread of their own while the next emails go out, one at a time,
+   so a crash repeats at most 100. Only the claim's holder may record (``claim_token``).
 
 A run (:func:`dispatch_due`, what every scheduler tick does) sends batch after batch
 until nothing due at its start is left, so a backlog drains in one run at the speed of
@@ -61,6 +63,7 @@ import secrets
 import smtplib
 import time
 from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,9 +99,10 @@ log = logging.getLogger(__name__)
 
 _TABLE = OutboxMessage.__table__
 _CLAIMABLE = (MessageStatus.PENDING, MessageStatus.SENDING)
-#: Outcomes are written after this many messages, bounding what a crash can repeat (a
-#: transaction each: fewer would cost more than the batch's rendering).
-_RECORD_EVERY = 100
+#: Outcomes are handed to a write after this many messages. A write runs while the next
+#: ones go out, and the next waits for it, so a crash repeats at most twice this many
+#: (one write under way, one collecting). A transaction each: fewer would cost more.
+_RECORD_EVERY = 50
 _MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -328,9 +332,49 @@ def _events(ids: set[int]) -> dict[int, Event]:
     return {event.id: event for event in events}
 
 
+#: The kinds of outcome the recorder collects, each written by one UPDATE (see _outcomes).
+_KINDS = ("sent", "retry", "failed", "released", "cancelled")
+
+
+def _outcomes(v: Any) -> dict[str, dict[str, Any]]:
+    """What each kind of outcome writes, from its parameters ``v`` (see :func:`_given`)."""
+    return {
+        "sent": {
+            "status": MessageStatus.SENT,
+            "sent_at": v["at"],
+            "message_id": v["mid"],
+            "last_error": None,
+            "claim_token": None,
+        },
+        "retry": {
+            "status": MessageStatus.PENDING,
+            "next_attempt_at": v["at"],
+            "last_error": v["error"],
+            "claim_token": None,
+        },
+        "failed": {
+            "status": MessageStatus.FAILED,
+            "last_error": v["error"],
+            "claim_token": None,
+        },
+        "released": {
+            "status": MessageStatus.PENDING,
+            "next_attempt_at": v["at"],
+            "attempts": _TABLE.c.attempts - 1,
+            "last_error": v["error"],
+            "claim_token": None,
+        },
+        "cancelled": {
+            "status": MessageStatus.CANCELLED,
+            "last_error": v["error"],
+            "claim_token": None,
+        },
+    }
+
+
 class _Recorder:
     """Collects outcomes and writes them, one UPDATE per kind of outcome (see _given), in
-    one transaction."""
+    one transaction per write; a write may run in the background (:meth:`flush`)."""
 
     def __init__(self, token: str, now: datetime, result: DispatchResult) -> None:
         self.token = token
@@ -338,16 +382,16 @@ class _Recorder:
         # claims again what it has just tried (its claims are for rows due by ``now``).
         self.now = now
         self.result = result
-        self.sent: list[dict[str, Any]] = []
-        self.retries: list[dict[str, Any]] = []
-        self.failures: list[dict[str, Any]] = []
-        self.releases: list[dict[str, Any]] = []
-        self.cancels: list[dict[str, Any]] = []
+        self.collected: dict[str, list[dict[str, Any]]] = {kind: [] for kind in _KINDS}
         self.done: set[int] = set()
+        self.engine = db.engine
+        self.writer: ThreadPoolExecutor | None = None
+        #: The write under way in the background, and what it writes.
+        self.writing: tuple[Future[None], dict[str, list[dict[str, Any]]]] | None = None
 
     def sent_ok(self, row: rendering.Claimed, message_id: str) -> None:
         self.done.add(row.id)
-        self.sent.append({"row_id": row.id, "mid": message_id, "at": utcnow()})
+        self.collected["sent"].append({"row_id": row.id, "mid": message_id, "at": utcnow()})
         self.result.sent += 1
 
     def attempt_failed(
@@ -357,17 +401,17 @@ class _Recorder:
         ``permanent``: it would fail the same way every time)."""
         self.done.add(row.id)
         if permanent or row.attempts >= _setting("OUTBOX_MAX_ATTEMPTS"):
-            self.failures.append({"row_id": row.id, "error": error})
+            self.collected["failed"].append({"row_id": row.id, "error": error})
             self.result.failed += 1
         else:
             retry_at = max(self.now, utcnow()) + max(backoff(row.attempts), timedelta(seconds=1))
-            self.retries.append({"row_id": row.id, "error": error, "at": retry_at})
+            self.collected["retry"].append({"row_id": row.id, "error": error, "at": retry_at})
             self.result.retrying += 1
 
     def not_wanted(self, row: rendering.Claimed, reason: str) -> None:
         """The message should no longer go out: cancelled, with the reason on record."""
         self.done.add(row.id)
-        self.cancels.append({"row_id": row.id, "error": reason})
+        self.collected["cancelled"].append({"row_id": row.id, "error": reason})
         self.result.cancelled += 1
 
     def release(self, rows: Sequence[rendering.Claimed], error: str) -> None:
@@ -376,91 +420,72 @@ class _Recorder:
         for row in rows:
             if row.id not in self.done:
                 self.done.add(row.id)
-                self.releases.append({"row_id": row.id, "error": error, "at": retry_at})
+                self.collected["released"].append(
+                    {"row_id": row.id, "error": error, "at": retry_at}
+                )
                 self.result.released += 1
 
     def pending(self) -> int:
-        return (
-            len(self.sent)
-            + len(self.retries)
-            + len(self.failures)
-            + len(self.releases)
-            + len(self.cancels)
-        )
+        """How many outcomes are collected and not handed to a write yet."""
+        return sum(len(params) for params in self.collected.values())
 
-    def flush(self) -> None:
-        """Write the collected outcomes in one transaction.
+    def flush(self, *, background: bool = False) -> None:
+        """Write the collected outcomes in one transaction, once the write before (if any)
+        has finished; ``background``: in a thread of the recorder's, while the next emails
+        go out (the thread mostly waits for the database, without the interpreter lock).
 
         A session of its own: committing the dispatcher's session would expire the rows
         still being rendered and reload each of them.
         """
+        self._finish()
         if not self.pending():
             return
-        with Session(bind=db.engine) as session:
-            begin_write(session)
-            self._write(session)
-            session.commit()
+        collected, self.collected = self.collected, {kind: [] for kind in _KINDS}
+        if not background:
+            self._write(collected)
+            return
+        if self.writer is None:
+            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-record")
+        self.writing = (self.writer.submit(self._write, collected), collected)
 
-    def _write(self, session: Session) -> None:
-        postgres = session.get_bind().dialect.name == "postgresql"
-        v = _given(postgres)
-        mine = (_TABLE.c.id == v["row_id"]) & (_TABLE.c.claim_token == self.token)
-        statements = (
-            (
-                self.sent,
-                {
-                    "status": MessageStatus.SENT,
-                    "sent_at": v["at"],
-                    "message_id": v["mid"],
-                    "last_error": None,
-                    "claim_token": None,
-                },
-            ),
-            (
-                self.retries,
-                {
-                    "status": MessageStatus.PENDING,
-                    "next_attempt_at": v["at"],
-                    "last_error": v["error"],
-                    "claim_token": None,
-                },
-            ),
-            (
-                self.failures,
-                {
-                    "status": MessageStatus.FAILED,
-                    "last_error": v["error"],
-                    "claim_token": None,
-                },
-            ),
-            (
-                self.releases,
-                {
-                    "status": MessageStatus.PENDING,
-                    "next_attempt_at": v["at"],
-                    "attempts": _TABLE.c.attempts - 1,
-                    "last_error": v["error"],
-                    "claim_token": None,
-                },
-            ),
-            (
-                self.cancels,
-                {
-                    "status": MessageStatus.CANCELLED,
-                    "last_error": v["error"],
-                    "claim_token": None,
-                },
-            ),
-        )
-        for params, values in statements:
-            if params:
-                given = (
-                    {name: [p.get(name) for p in params] for name in _OUTCOME}
-                    if postgres
-                    else params
-                )
-                session.execute(update(_TABLE).where(mine).values(**values), given)
-                params.clear()
+    def close(self) -> None:
+        """Write what is left and wait for it; raises what a write raised."""
+        try:
+            self.flush()
+        finally:
+            if self.writer is not None:
+                self.writer.shutdown()
+
+    def _finish(self) -> None:
+        """Wait for the background write. When it failed, its outcomes are collected again
+        (for the next write) and its error raised."""
+        if self.writing is None:
+            return
+        future, collected = self.writing
+        self.writing = None
+        try:
+            future.result()
+        except BaseException:
+            for kind, params in collected.items():
+                self.collected[kind][:0] = params
+            raise
+
+    def _write(self, collected: dict[str, list[dict[str, Any]]]) -> None:
+        with Session(bind=self.engine) as session:
+            begin_write(session)
+            postgres = session.get_bind().dialect.name == "postgresql"
+            v = _given(postgres)
+            mine = (_TABLE.c.id == v["row_id"]) & (_TABLE.c.claim_token == self.token)
+            for kind, values in _outcomes(v).items():
+                params = collected[kind]
+                if params:
+                    given = (
+                        {name: [p.get(name) for p in params] for name in _OUTCOME}
+                        if postgres
+                        else params
+                    )
+                    session.execute(update(_TABLE).where(mine).values(**values), given)
+            session.commit()
 
 
 #: What an outcome's parameters may carry, with their types.
@@ -678,7 +703,7 @@ def _send_batch(rows: list[rendering.Claimed], recorder: _Recorder) -> None:
                 else:
                     recorder.sent_ok(row, outgoing.message_id)
                 if recorder.pending() >= _RECORD_EVERY:
-                    recorder.flush()
+                    recorder.flush(background=True)
     except OSError as error:  # smtplib.SMTPException is an OSError too
         log.warning("SMTP connection failed: %s", _describe(error))
         recorder.release(rows, _describe(error))
@@ -701,7 +726,7 @@ def dispatch_batch(now: datetime | None = None, token: str | None = None) -> Dis
         with rendering.email_context():
             _send_batch(rows, recorder)
     finally:
-        recorder.flush()
+        recorder.close()
         # End the read transaction the rows were loaded in (no idle transaction left open).
         db.session.rollback()
         # One line per batch (a JSON object with LOG_FORMAT=json, webapp.operations).
