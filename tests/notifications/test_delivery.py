@@ -343,6 +343,36 @@ def test_two_dispatchers_at_once_never_send_a_row_twice(app, smtp_server):
     assert len(ids) == expected and set(ids.values()) == {1}
 
 
+def test_outcomes_of_a_failed_background_write_are_written_by_the_next(
+    app, smtp_server, monkeypatch
+):
+    """Outcomes are written in the background while the next emails go out; when such a
+    write fails, the batch stops, and its last write records them with the rest, so no
+    sent email is left ``sending`` (to go out again after its lease)."""
+    monkeypatch.setattr(dispatch, "_RECORD_EVERY", 2)
+    for _ in range(2):
+        f.book(f.event(), 2)  # a contact and two participants each: 6 messages
+    db.session.commit()
+    write = dispatch._Recorder._write
+    calls = []
+
+    def first_fails(recorder, collected):
+        calls.append(sum(len(params) for params in collected.values()))
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        write(recorder, collected)
+
+    monkeypatch.setattr(dispatch._Recorder, "_write", first_fails)
+    with pytest.raises(RuntimeError, match="went away"):
+        dispatch.dispatch_due()
+    assert calls[0] == 2 and len(calls) == 2, calls
+    sent = len(smtp_server.received)
+    assert sent == calls[1] >= 3, "the failed write's outcomes and those after it"
+    counts = statuses()
+    assert counts[MessageStatus.SENT] == sent
+    assert counts[MessageStatus.SENDING] == 6 - sent, "claimed, not sent: the lease holds"
+
+
 def test_the_smtp_transaction_sends_the_bytes_as_they_are(app, smtp_server):
     """The dispatcher's own SMTP transaction (it makes the next email while the server
     answers) dot-stuffs like smtplib: lines that start with a dot arrive unchanged."""
