@@ -103,6 +103,8 @@ _CLAIMABLE = (MessageStatus.PENDING, MessageStatus.SENDING)
 #: ones go out, and the next waits for it, so a crash repeats at most twice this many
 #: (one write under way, one collecting). A transaction each: fewer would cost more.
 _RECORD_EVERY = 50
+#: A run claims its next batch when this many messages of the current one are left.
+_CLAIM_AHEAD = 50
 _MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -665,9 +667,12 @@ class _Ahead:
         return self.outgoing
 
 
-def _send_batch(rows: list[rendering.Claimed], recorder: _Recorder) -> None:
+def _send_batch(
+    rows: list[rendering.Claimed], recorder: _Recorder, near_end: Callable[[], None] = _nothing
+) -> None:
     """Send ``rows`` over one connection, recording each outcome; each email is made while
-    the server answers about the one before."""
+    the server answers about the one before. ``near_end`` is called when _CLAIM_AHEAD
+    messages (or all of a smaller batch) are left."""
     if not rows:
         return
     try:
@@ -675,6 +680,8 @@ def _send_batch(rows: list[rendering.Claimed], recorder: _Recorder) -> None:
         with mail.connect() as connection:
             ahead = _Ahead(batch.outgoing(rows[0]))
             for index, row in enumerate(rows):
+                if len(rows) - index == min(_CLAIM_AHEAD, len(rows)):
+                    near_end()
                 current = ahead
                 following = index + 1 < len(rows)
                 ahead = _Ahead(batch.outgoing(rows[index + 1]) if following else None)
@@ -709,22 +716,77 @@ def _send_batch(rows: list[rendering.Claimed], recorder: _Recorder) -> None:
         recorder.release(rows, _describe(error))
 
 
-def dispatch_batch(now: datetime | None = None, token: str | None = None) -> DispatchResult:
-    """Claim one batch of due messages, send it, record the outcomes."""
+class _Following:
+    """The next batch of a run, claimed in a thread of its own while the last
+    _CLAIM_AHEAD messages of the current one go out, so the claim's round trip and
+    database work are not waited for between batches. Claimed so late, its lease starts
+    hardly earlier than if it were claimed after the current batch."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self.size = _setting("OUTBOX_BATCH_SIZE")
+        self.claimer: ThreadPoolExecutor | None = None
+        self.claiming: Future[tuple[str, list[rendering.Claimed]]] | None = None
+
+    def start(self) -> None:
+        """Claim the next batch in the background."""
+        if self.claimer is None:
+            self.claimer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-claim")
+        self.claiming = self.claimer.submit(self._claim, secrets.token_hex(8))
+
+    def _claim(self, token: str) -> tuple[str, list[rendering.Claimed]]:
+        with self.app.app_context():
+            return token, claim(self.now, self.size, token)
+
+    def take(self) -> tuple[str, list[rendering.Claimed]] | None:
+        """The batch claimed in the background (its token and rows), if one was; raises
+        what the claim raised."""
+        claiming, self.claiming = self.claiming, None
+        return claiming.result() if claiming is not None else None
+
+    def close(self) -> None:
+        """End of the run: a batch claimed and never started goes back to pending, its
+        attempt returned, as an SMTP outage releases a batch's unsent rest."""
+        try:
+            claimed = self.take()
+            if claimed is not None and claimed[1]:
+                token, rows = claimed
+                recorder = _Recorder(token, self.now, DispatchResult())
+                recorder.release(rows, "not sent: its dispatcher run stopped")
+                recorder.close()
+        finally:
+            if self.claimer is not None:
+                self.claimer.shutdown()
+
+
+def dispatch_batch(
+    now: datetime | None = None, token: str | None = None, following: _Following | None = None
+) -> DispatchResult:
+    """Claim one batch of due messages, send it, record the outcomes. With ``following``
+    (a run of several), the batch may have been claimed already, and the next one is
+    claimed while this one ends."""
     result = DispatchResult()
     if not mail_enabled():
         return result
-    token = token or secrets.token_hex(8)
     now = now or utcnow()
     started = time.perf_counter()
-    rows = claim(now, _setting("OUTBOX_BATCH_SIZE"), token)
+    claimed = following.take() if following is not None else None
+    if claimed is None:
+        token = token or secrets.token_hex(8)
+        claimed = (token, claim(now, _setting("OUTBOX_BATCH_SIZE"), token))
+    token, rows = claimed
     result.claimed = len(rows)
     if not rows:
         return result
     recorder = _Recorder(token, now, result)
+    # A full batch: more may be due.
+    near_end = (
+        following.start if following is not None and len(rows) >= following.size else _nothing
+    )
     try:
         with rendering.email_context():
-            _send_batch(rows, recorder)
+            _send_batch(rows, recorder, near_end)
     finally:
         recorder.close()
         # End the read transaction the rows were loaded in (no idle transaction left open).
@@ -750,13 +812,19 @@ def dispatch_due(now: datetime | None = None) -> DispatchResult:
 
     Rows retried during the run are due later than its start, so the run ends.
     """
+    if not mail_enabled():
+        return DispatchResult()
     now = now or utcnow()
     total = DispatchResult()
-    while True:
-        result = dispatch_batch(now)
-        total.add(result)
-        if result.claimed == 0 or result.released:
-            return total
+    following = _Following(now)
+    try:
+        while True:
+            result = dispatch_batch(now, following=following)
+            total.add(result)
+            if result.claimed == 0 or result.released:
+                return total
+    finally:
+        following.close()
 
 
 def next_due() -> datetime | None:
