@@ -183,6 +183,37 @@ def test_a_message_whose_dispatcher_dies_every_time_ends_failed(app, smtp_server
     assert statuses() == {MessageStatus.SENT: 1, MessageStatus.FAILED: 1, MessageStatus.PENDING: 1}
 
 
+def test_a_batch_claimed_ahead_goes_back_when_the_run_dies(app, smtp_server, monkeypatch):
+    """A run claims its next batch while the current one ends; when the run dies before
+    starting it, that batch goes back to pending with its attempt returned, rather than
+    waiting for its lease."""
+
+    class Died(BaseException):
+        """The run dies while sending (nothing below it catches a BaseException)."""
+
+    app.config["OUTBOX_BATCH_SIZE"] = 2
+    f.book(f.event(starts_at=utcnow() + timedelta(hours=3)), 2)  # 3 messages due
+    db.session.commit()
+
+    def dies(*_args):
+        raise Died()
+
+    monkeypatch.setattr(dispatch, "_deliver", dies)
+    with pytest.raises(Died):
+        dispatch.dispatch_due()
+    db.session.commit()
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind != MessageKind.DIRECTORY_INVITATION)
+    ).all()
+    assert sorted((r.status, r.attempts) for r in rows) == [
+        (MessageStatus.PENDING, 0),
+        (MessageStatus.SENDING, 1),
+        (MessageStatus.SENDING, 1),
+    ]
+    (back,) = (r for r in rows if r.status == MessageStatus.PENDING)
+    assert back.last_error == "not sent: its dispatcher run stopped" and back.claim_token is None
+
+
 def test_outbox_pages_need_a_role_in_the_organisation(app, client, smtp_server):
     event = f.event()
     f.book(event, 1)

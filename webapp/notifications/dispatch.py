@@ -28,11 +28,14 @@ Any number of dispatchers may run at once (several scheduler processes, a cron j
 
 A run (:func:`dispatch_due`, what every scheduler tick does) sends batch after batch
 until nothing due at its start is left, so a backlog drains in one run at the speed of
-the SMTP server; several processes drain it together.
+the SMTP server; several processes drain it together. Each next batch is claimed in the
+background while the last ``_CLAIM_AHEAD`` messages of the one before go out; a run that
+stops (an SMTP outage, an error) gives a batch it claimed and never started back.
 
-A run that dies between claim and record leaves ``sending`` rows; once their lease runs
-out they are claimed again. That can repeat an email (the rare duplicate is preferred to a
-lost reminder); it keeps its Message-ID, so mail clients can tell.
+A run that dies between claim and record leaves ``sending`` rows (a process that is
+killed: also the batch it claimed ahead); once their lease runs out they are claimed
+again. That can repeat an email (the rare duplicate is preferred to a lost reminder); it
+keeps its Message-ID, so mail clients can tell.
 
 Errors are told apart, and the batch goes on over the same connection after any that
 concerns one message:
