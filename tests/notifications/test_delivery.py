@@ -374,15 +374,16 @@ def test_two_dispatchers_at_once_never_send_a_row_twice(app, smtp_server):
     assert len(ids) == expected and set(ids.values()) == {1}
 
 
+@pytest.mark.parametrize("bookings", [1, 2], ids=["noticed at the end", "noticed on the way"])
 def test_outcomes_of_a_failed_background_write_are_written_by_the_next(
-    app, smtp_server, monkeypatch
+    app, smtp_server, monkeypatch, bookings
 ):
     """Outcomes are written in the background while the next emails go out; when such a
-    write fails, the batch stops, and its last write records them with the rest, so no
-    sent email is left ``sending`` (to go out again after its lease)."""
+    write fails, the batch stops (or has ended), and its last write records them with the
+    rest, so no sent email is left ``sending`` (to go out again after its lease)."""
     monkeypatch.setattr(dispatch, "_RECORD_EVERY", 2)
-    for _ in range(2):
-        f.book(f.event(), 2)  # a contact and two participants each: 6 messages
+    for _ in range(bookings):
+        f.book(f.event(), 2)  # a contact and two participants each: 3 messages
     db.session.commit()
     write = dispatch._Recorder._write
     calls = []
@@ -401,7 +402,7 @@ def test_outcomes_of_a_failed_background_write_are_written_by_the_next(
     assert sent == calls[1] >= 3, "the failed write's outcomes and those after it"
     counts = statuses()
     assert counts[MessageStatus.SENT] == sent
-    assert counts[MessageStatus.SENDING] == 6 - sent, "claimed, not sent: the lease holds"
+    assert counts[MessageStatus.SENDING] == 3 * bookings - sent, "claimed, not sent"
 
 
 def test_the_smtp_transaction_sends_the_bytes_as_they_are(app, smtp_server):

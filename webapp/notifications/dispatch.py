@@ -454,9 +454,13 @@ class _Recorder:
         self.writing = (self.writer.submit(self._write, collected), collected)
 
     def close(self) -> None:
-        """Write what is left and wait for it; raises what a write raised."""
+        """Write what is left, with what a failed background write held, and wait for it;
+        raises what a write raised."""
         try:
-            self.flush()
+            try:
+                self._finish()
+            finally:
+                self.flush()
         finally:
             if self.writer is not None:
                 self.writer.shutdown()
