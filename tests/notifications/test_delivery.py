@@ -183,6 +183,37 @@ def test_a_message_whose_dispatcher_dies_every_time_ends_failed(app, smtp_server
     assert statuses() == {MessageStatus.SENT: 1, MessageStatus.FAILED: 1, MessageStatus.PENDING: 1}
 
 
+def test_a_batch_claimed_ahead_goes_back_when_the_run_dies(app, smtp_server, monkeypatch):
+    """A run claims its next batch while the current one ends; when the run dies before
+    starting it, that batch goes back to pending with its attempt returned, rather than
+    waiting for its lease."""
+
+    class Died(BaseException):
+        """The run dies while sending (nothing below it catches a BaseException)."""
+
+    app.config["OUTBOX_BATCH_SIZE"] = 2
+    f.book(f.event(starts_at=utcnow() + timedelta(hours=3)), 2)  # 3 messages due
+    db.session.commit()
+
+    def dies(*_args):
+        raise Died()
+
+    monkeypatch.setattr(dispatch, "_deliver", dies)
+    with pytest.raises(Died):
+        dispatch.dispatch_due()
+    db.session.commit()
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind != MessageKind.DIRECTORY_INVITATION)
+    ).all()
+    assert sorted((r.status, r.attempts) for r in rows) == [
+        (MessageStatus.PENDING, 0),
+        (MessageStatus.SENDING, 1),
+        (MessageStatus.SENDING, 1),
+    ]
+    (back,) = (r for r in rows if r.status == MessageStatus.PENDING)
+    assert back.last_error == "not sent: its dispatcher run stopped" and back.claim_token is None
+
+
 def test_outbox_pages_need_a_role_in_the_organisation(app, client, smtp_server):
     event = f.event()
     f.book(event, 1)
@@ -341,6 +372,37 @@ def test_two_dispatchers_at_once_never_send_a_row_twice(app, smtp_server):
     assert sum(r.sent for r in results) == expected
     ids = Counter(str(r.message["Message-ID"]) for r in smtp_server.received)
     assert len(ids) == expected and set(ids.values()) == {1}
+
+
+@pytest.mark.parametrize("bookings", [1, 2], ids=["noticed at the end", "noticed on the way"])
+def test_outcomes_of_a_failed_background_write_are_written_by_the_next(
+    app, smtp_server, monkeypatch, bookings
+):
+    """Outcomes are written in the background while the next emails go out; when such a
+    write fails, the batch stops (or has ended), and its last write records them with the
+    rest, so no sent email is left ``sending`` (to go out again after its lease)."""
+    monkeypatch.setattr(dispatch, "_RECORD_EVERY", 2)
+    for _ in range(bookings):
+        f.book(f.event(), 2)  # a contact and two participants each: 3 messages
+    db.session.commit()
+    write = dispatch._Recorder._write
+    calls = []
+
+    def first_fails(recorder, collected):
+        calls.append(sum(len(params) for params in collected.values()))
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        write(recorder, collected)
+
+    monkeypatch.setattr(dispatch._Recorder, "_write", first_fails)
+    with pytest.raises(RuntimeError, match="went away"):
+        dispatch.dispatch_due()
+    assert calls[0] == 2 and len(calls) == 2, calls
+    sent = len(smtp_server.received)
+    assert sent == calls[1] >= 3, "the failed write's outcomes and those after it"
+    counts = statuses()
+    assert counts[MessageStatus.SENT] == sent
+    assert counts[MessageStatus.SENDING] == 3 * bookings - sent, "claimed, not sent"
 
 
 def test_the_smtp_transaction_sends_the_bytes_as_they_are(app, smtp_server):

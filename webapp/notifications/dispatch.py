@@ -5,15 +5,16 @@ Any number of dispatchers may run at once (several scheduler processes, a cron j
 
 1. **Claim** (a short transaction of its own): up to ``OUTBOX_BATCH_SIZE`` due rows
    become ``sending`` with this run's ``claim_token`` and a lease (``next_attempt_at`` =
-   now + lease). PostgreSQL picks them with ``SELECT … FOR UPDATE SKIP LOCKED`` (then
-   updates exactly those), so dispatchers take disjoint batches without waiting; on
-   SQLite the one ``UPDATE … WHERE id IN (…) AND status …`` runs under the database's
-   write lock (``BEGIN IMMEDIATE``), so it is atomic, and ``RETURNING`` tells exactly
-   which rows this run got.
+   now + lease). PostgreSQL picks them with ``SELECT … FOR UPDATE SKIP LOCKED`` and
+   updates exactly those, in one statement that also reads them (step 2), so
+   dispatchers take disjoint batches without waiting; on SQLite the one ``UPDATE …
+   WHERE id IN (…) AND status …`` runs under the database's write lock (``BEGIN
+   IMMEDIATE``), so it is atomic, and ``RETURNING`` tells exactly which rows this run got.
 2. **Read** the claimed rows in one Core SELECT of the columns a reminder needs, joined
-   to booking, company and participant (rendering.Claimed): no ORM objects for the bulk
-   of the mail. Other kinds (confirmations, changes, account messages) are loaded as
-   OutboxMessages with what they refer to, in a handful of queries for the whole batch.
+   to booking, company and participant (rendering.Claimed; on PostgreSQL the claim's
+   ``RETURNING``, joined): no ORM objects for the bulk of the mail. Other kinds
+   (confirmations, changes, account messages) are loaded as OutboxMessages with what
+   they refer to, in a handful of queries for the whole batch.
 3. **Send** the batch over one SMTP connection. What the batch's messages share is made
    once (rendering.BatchCache: a reminder is the shared rendering of its session and
    language with four personal values filled in), and each email is made while the
@@ -21,16 +22,20 @@ Any number of dispatchers may run at once (several scheduler processes, a cron j
    not pipelined, only the waiting is put to use).
 4. **Record** each outcome (``sent`` with its Message-ID, ``failed`` at once when it can
    never go, else a retry with exponential backoff, ``failed`` after the last attempt),
-   in one transaction per ``_RECORD_EVERY`` messages and at the end of the batch, so a
-   crash repeats at most that many. Only the claim's holder may record (``claim_token``).
+   in one transaction per ``_RECORD_EVERY`` (50) messages and at the end of the batch.
+   The writes run in a thread of their own while the next emails go out, one at a time,
+   so a crash repeats at most 100. Only the claim's holder may record (``claim_token``).
 
 A run (:func:`dispatch_due`, what every scheduler tick does) sends batch after batch
 until nothing due at its start is left, so a backlog drains in one run at the speed of
-the SMTP server; several processes drain it together.
+the SMTP server; several processes drain it together. Each next batch is claimed in the
+background while the last ``_CLAIM_AHEAD`` messages of the one before go out; a run that
+stops (an SMTP outage, an error) gives a batch it claimed and never started back.
 
-A run that dies between claim and record leaves ``sending`` rows; once their lease runs
-out they are claimed again. That can repeat an email (the rare duplicate is preferred to a
-lost reminder); it keeps its Message-ID, so mail clients can tell.
+A run that dies between claim and record leaves ``sending`` rows (a process that is
+killed: also the batch it claimed ahead); once their lease runs out they are claimed
+again. That can repeat an email (the rare duplicate is preferred to a lost reminder); it
+keeps its Message-ID, so mail clients can tell.
 
 Errors are told apart, and the batch goes on over the same connection after any that
 concerns one message:
@@ -61,13 +66,27 @@ import secrets
 import smtplib
 import time
 from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_mail import Connection
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import (
+    CTE,
+    FromClause,
+    Result,
+    Select,
+    Update,
+    bindparam,
+    cast,
+    func,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.accounts.models import Invitation, Membership, User
@@ -83,9 +102,12 @@ log = logging.getLogger(__name__)
 
 _TABLE = OutboxMessage.__table__
 _CLAIMABLE = (MessageStatus.PENDING, MessageStatus.SENDING)
-#: Outcomes are written after this many messages, bounding what a crash can repeat (a
-#: transaction each: fewer would cost more than the batch's rendering).
-_RECORD_EVERY = 100
+#: Outcomes are handed to a write after this many messages. A write runs while the next
+#: ones go out, and the next waits for it, so a crash repeats at most twice this many
+#: (one write under way, one collecting). A transaction each: fewer would cost more.
+_RECORD_EVERY = 50
+#: A run claims its next batch when this many messages of the current one are left.
+_CLAIM_AHEAD = 50
 _MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -125,8 +147,9 @@ def backoff(attempts: int) -> timedelta:
     return min(base * 2 ** max(attempts - 1, 0), _MAX_BACKOFF)
 
 
-def claim(now: datetime, limit: int, token: str) -> list[int]:
-    """Claim up to ``limit`` due rows for the run ``token`` and commit; returns their ids.
+def claim(now: datetime, limit: int, token: str) -> list[rendering.Claimed]:
+    """Claim up to ``limit`` due rows for the run ``token`` and commit; returns them as the
+    dispatcher reads them (rendering.Claimed), in id order.
 
     Rows whose lease ran out after their last attempt are marked failed on the way, so a
     message that keeps killing dispatchers does not come back forever.
@@ -134,7 +157,7 @@ def claim(now: datetime, limit: int, token: str) -> list[int]:
     begin_write()
     lease = timedelta(seconds=_setting("OUTBOX_LEASE_SECONDS"))
     max_attempts = _setting("OUTBOX_MAX_ATTEMPTS")
-    db.session.execute(
+    expired = (
         update(_TABLE)
         .where(
             _TABLE.c.status == MessageStatus.SENDING,
@@ -143,58 +166,81 @@ def claim(now: datetime, limit: int, token: str) -> list[int]:
         )
         .values(status=MessageStatus.FAILED, claim_token=None, last_error="lease expired")
     )
+    claiming = {
+        "status": MessageStatus.SENDING,
+        "claim_token": token,
+        "attempts": _TABLE.c.attempts + 1,
+        "next_attempt_at": now + lease,
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = _claim_postgresql(now, limit, max_attempts, expired, claiming)
+        db.session.commit()
+        return rows
+    db.session.execute(expired)
     due = (
         select(_TABLE.c.id)
         .where(_TABLE.c.status.in_(_CLAIMABLE), _TABLE.c.next_attempt_at <= now)
         .order_by(_TABLE.c.next_attempt_at, _TABLE.c.id)
         .limit(limit)
     )
-    if db.session.get_bind().dialect.name == "postgresql":
-        chosen = _TABLE.c.id.in_(_locked_due(now, limit))
-    else:
-        chosen = _TABLE.c.id.in_(due.scalar_subquery())
-    claimed = db.session.scalars(
+    ids = db.session.scalars(
         update(_TABLE)
-        # The conditions again: on SQLite they are what makes the claim conditional.
+        # The conditions again: they are what makes the claim conditional.
         .where(
-            chosen,
+            _TABLE.c.id.in_(due.scalar_subquery()),
             _TABLE.c.status.in_(_CLAIMABLE),
             _TABLE.c.next_attempt_at <= now,
         )
-        .values(
-            status=MessageStatus.SENDING,
-            claim_token=token,
-            attempts=_TABLE.c.attempts + 1,
-            next_attempt_at=now + lease,
-        )
+        .values(**claiming)
         .returning(_TABLE.c.id)
     ).all()
     db.session.commit()
-    return list(claimed)
+    return _claimed(ids) if ids else []
 
 
-def _locked_due(now: datetime, limit: int) -> list[int]:
-    """PostgreSQL: up to ``limit`` due rows nobody holds, locked (``FOR UPDATE SKIP
-    LOCKED``): those whose lease ran out first, then pending ones, oldest first.
+def _claim_postgresql(
+    now: datetime, limit: int, max_attempts: int, expired: Update, claiming: dict[str, Any]
+) -> list[rendering.Claimed]:
+    """PostgreSQL: the whole claim and the read in one statement (one round trip).
 
-    The ids are chosen first and updated after: as a subquery of the UPDATE, PostgreSQL
-    may run the SELECT again for each row it updates, and each run, skipping the rows just
-    claimed, finds more, so one dispatcher would take the whole backlog. One status at a
-    time and by ``next_attempt_at`` alone, so the index on (status, next_attempt_at) gives
-    the order and the scan stops at ``limit``: 50,000 reminders due at the same moment are
-    not sorted again for every batch.
+    Up to ``limit`` due rows nobody holds are locked (``FOR UPDATE SKIP LOCKED``): those
+    whose lease ran out first, then pending ones, oldest first; the lease-expired rows
+    past their last attempt are failed (``expired``) in the same statement, disjoint from
+    those. The picked ids are ``MATERIALIZED`` common table expressions, each run exactly
+    once: as a subquery of the UPDATE, PostgreSQL may run the SELECT again for each row it
+    updates, and each run, skipping the rows just claimed, finds more, so one dispatcher
+    would take the whole backlog. One status at a time and by ``next_attempt_at`` alone, so
+    the index on (status, next_attempt_at) gives the order and the scan stops at ``limit``:
+    50,000 reminders due at the same moment are not sorted again for every batch. The
+    UPDATE's RETURNING is joined to the booking, company and participant as :func:`_claimed`
+    reads them.
     """
-    ids: list[int] = []
-    for status in (MessageStatus.SENDING, MessageStatus.PENDING):
-        if len(ids) < limit:
-            ids += db.session.scalars(
-                select(_TABLE.c.id)
-                .where(_TABLE.c.status == status, _TABLE.c.next_attempt_at <= now)
-                .order_by(_TABLE.c.next_attempt_at)
-                .limit(limit - len(ids))
-                .with_for_update(skip_locked=True)
-            ).all()
-    return ids
+
+    def due(status: MessageStatus, count: Any, *more: Any) -> CTE:
+        return (
+            select(_TABLE.c.id)
+            .where(_TABLE.c.status == status, _TABLE.c.next_attempt_at <= now, *more)
+            .order_by(_TABLE.c.next_attempt_at)
+            .limit(count)
+            .with_for_update(skip_locked=True)
+            .cte(f"due_{status.value}")
+            .prefix_with("MATERIALIZED")
+        )
+
+    sending = due(MessageStatus.SENDING, limit, _TABLE.c.attempts < max_attempts)
+    pending = due(
+        MessageStatus.PENDING, limit - select(func.count()).select_from(sending).scalar_subquery()
+    )
+    picked = union_all(select(sending.c.id), select(pending.c.id)).subquery("picked")
+    claimed = (
+        update(_TABLE)
+        .where(_TABLE.c.id == picked.c.id)
+        .values(**claiming)
+        .returning(*(_TABLE.c[name] for name in _OWN))
+        .cte("claimed")
+    )
+    stmt = _reading(claimed).add_cte(expired.returning(_TABLE.c.id).cte("expired"))
+    return _rows(db.session.execute(stmt))
 
 
 def _load(ids: Sequence[int]) -> list[OutboxMessage]:
@@ -227,24 +273,31 @@ _COMPANIES = Company.__table__
 _PARTICIPANTS = Participant.__table__
 
 
-def _claimed(ids: Sequence[int]) -> list[rendering.Claimed]:
-    """The claimed rows in one SELECT of the columns a shared reminder needs (joined to
-    its booking, company and participant), in claim order: no ORM objects."""
-    t = _TABLE.c
-    stmt = (
+#: The row's own columns in rendering.Claimed, in its order.
+_OWN = (
+    "id",
+    "kind",
+    "attempts",
+    "resends",
+    "event_id",
+    "session_id",
+    "booking_id",
+    "participant_id",
+    "recipient_email",
+    "recipient_name",
+    "payload",
+    "language",
+)
+
+
+def _reading(rows: FromClause) -> Select[Any]:
+    """The SELECT of rendering.Claimed's values from ``rows`` (the outbox table, or the
+    claimed rows a claim returns), joined to their booking, company and participant, in id
+    order (every row of a claim has the same next_attempt_at: the lease's end)."""
+    r = rows.c
+    return (
         select(
-            t.id,
-            t.kind,
-            t.attempts,
-            t.resends,
-            t.event_id,
-            t.session_id,
-            t.booking_id,
-            t.participant_id,
-            t.recipient_email,
-            t.recipient_name,
-            t.payload,
-            t.language,
+            *(r[name] for name in _OWN),
             _BOOKINGS.c.language,
             _BOOKINGS.c.contact_email,
             _BOOKINGS.c.contact_name,
@@ -253,18 +306,24 @@ def _claimed(ids: Sequence[int]) -> list[rendering.Claimed]:
             _PARTICIPANTS.c.unsubscribed_at.is_not(None),
         )
         .select_from(
-            _TABLE.outerjoin(_BOOKINGS, _BOOKINGS.c.id == t.booking_id)
+            rows.outerjoin(_BOOKINGS, _BOOKINGS.c.id == r.booking_id)
             .outerjoin(_COMPANIES, _COMPANIES.c.id == _BOOKINGS.c.company_id)
-            .outerjoin(_PARTICIPANTS, _PARTICIPANTS.c.id == t.participant_id)
+            .outerjoin(_PARTICIPANTS, _PARTICIPANTS.c.id == r.participant_id)
         )
-        .where(t.id.in_(ids))
-        # Every row of a claim has the same next_attempt_at (the lease's end).
-        .order_by(t.id)
+        .order_by(r.id)
     )
+
+
+def _rows(result: Result[Any]) -> list[rendering.Claimed]:
     return [
-        rendering.Claimed(*values[:-2], bool(values[-2]), bool(values[-1]))
-        for values in db.session.execute(stmt)
+        rendering.Claimed(*values[:-2], bool(values[-2]), bool(values[-1])) for values in result
     ]
+
+
+def _claimed(ids: Sequence[int]) -> list[rendering.Claimed]:
+    """The claimed rows in one SELECT of the columns a shared reminder needs (joined to
+    its booking, company and participant), in claim order: no ORM objects."""
+    return _rows(db.session.execute(_reading(_TABLE).where(_TABLE.c.id.in_(ids))))
 
 
 def _events(ids: set[int]) -> dict[int, Event]:
@@ -278,9 +337,49 @@ def _events(ids: set[int]) -> dict[int, Event]:
     return {event.id: event for event in events}
 
 
+#: The kinds of outcome the recorder collects, each written by one UPDATE (see _outcomes).
+_KINDS = ("sent", "retry", "failed", "released", "cancelled")
+
+
+def _outcomes(v: Any) -> dict[str, dict[str, Any]]:
+    """What each kind of outcome writes, from its parameters ``v`` (see :func:`_given`)."""
+    return {
+        "sent": {
+            "status": MessageStatus.SENT,
+            "sent_at": v["at"],
+            "message_id": v["mid"],
+            "last_error": None,
+            "claim_token": None,
+        },
+        "retry": {
+            "status": MessageStatus.PENDING,
+            "next_attempt_at": v["at"],
+            "last_error": v["error"],
+            "claim_token": None,
+        },
+        "failed": {
+            "status": MessageStatus.FAILED,
+            "last_error": v["error"],
+            "claim_token": None,
+        },
+        "released": {
+            "status": MessageStatus.PENDING,
+            "next_attempt_at": v["at"],
+            "attempts": _TABLE.c.attempts - 1,
+            "last_error": v["error"],
+            "claim_token": None,
+        },
+        "cancelled": {
+            "status": MessageStatus.CANCELLED,
+            "last_error": v["error"],
+            "claim_token": None,
+        },
+    }
+
+
 class _Recorder:
-    """Collects outcomes and writes them, one UPDATE per kind of outcome (executemany),
-    in one transaction."""
+    """Collects outcomes and writes them, one UPDATE per kind of outcome (see _given), in
+    one transaction per write; a write may run in the background (:meth:`flush`)."""
 
     def __init__(self, token: str, now: datetime, result: DispatchResult) -> None:
         self.token = token
@@ -288,16 +387,16 @@ class _Recorder:
         # claims again what it has just tried (its claims are for rows due by ``now``).
         self.now = now
         self.result = result
-        self.sent: list[dict[str, Any]] = []
-        self.retries: list[dict[str, Any]] = []
-        self.failures: list[dict[str, Any]] = []
-        self.releases: list[dict[str, Any]] = []
-        self.cancels: list[dict[str, Any]] = []
+        self.collected: dict[str, list[dict[str, Any]]] = {kind: [] for kind in _KINDS}
         self.done: set[int] = set()
+        self.engine = db.engine
+        self.writer: ThreadPoolExecutor | None = None
+        #: The write under way in the background, and what it writes.
+        self.writing: tuple[Future[None], dict[str, list[dict[str, Any]]]] | None = None
 
     def sent_ok(self, row: rendering.Claimed, message_id: str) -> None:
         self.done.add(row.id)
-        self.sent.append({"row_id": row.id, "mid": message_id, "at": utcnow()})
+        self.collected["sent"].append({"row_id": row.id, "mid": message_id, "at": utcnow()})
         self.result.sent += 1
 
     def attempt_failed(
@@ -307,17 +406,17 @@ class _Recorder:
         ``permanent``: it would fail the same way every time)."""
         self.done.add(row.id)
         if permanent or row.attempts >= _setting("OUTBOX_MAX_ATTEMPTS"):
-            self.failures.append({"row_id": row.id, "error": error})
+            self.collected["failed"].append({"row_id": row.id, "error": error})
             self.result.failed += 1
         else:
             retry_at = max(self.now, utcnow()) + max(backoff(row.attempts), timedelta(seconds=1))
-            self.retries.append({"row_id": row.id, "error": error, "at": retry_at})
+            self.collected["retry"].append({"row_id": row.id, "error": error, "at": retry_at})
             self.result.retrying += 1
 
     def not_wanted(self, row: rendering.Claimed, reason: str) -> None:
         """The message should no longer go out: cancelled, with the reason on record."""
         self.done.add(row.id)
-        self.cancels.append({"row_id": row.id, "error": reason})
+        self.collected["cancelled"].append({"row_id": row.id, "error": reason})
         self.result.cancelled += 1
 
     def release(self, rows: Sequence[rendering.Claimed], error: str) -> None:
@@ -326,84 +425,96 @@ class _Recorder:
         for row in rows:
             if row.id not in self.done:
                 self.done.add(row.id)
-                self.releases.append({"row_id": row.id, "error": error, "at": retry_at})
+                self.collected["released"].append(
+                    {"row_id": row.id, "error": error, "at": retry_at}
+                )
                 self.result.released += 1
 
     def pending(self) -> int:
-        return (
-            len(self.sent)
-            + len(self.retries)
-            + len(self.failures)
-            + len(self.releases)
-            + len(self.cancels)
-        )
+        """How many outcomes are collected and not handed to a write yet."""
+        return sum(len(params) for params in self.collected.values())
 
-    def flush(self) -> None:
-        """Write the collected outcomes in one transaction.
+    def flush(self, *, background: bool = False) -> None:
+        """Write the collected outcomes in one transaction, once the write before (if any)
+        has finished; ``background``: in a thread of the recorder's, while the next emails
+        go out (the thread mostly waits for the database, without the interpreter lock).
 
         A session of its own: committing the dispatcher's session would expire the rows
         still being rendered and reload each of them.
         """
+        self._finish()
         if not self.pending():
             return
-        with Session(bind=db.engine) as session:
+        collected, self.collected = self.collected, {kind: [] for kind in _KINDS}
+        if not background:
+            self._write(collected)
+            return
+        if self.writer is None:
+            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-record")
+        self.writing = (self.writer.submit(self._write, collected), collected)
+
+    def close(self) -> None:
+        """Write what is left, with what a failed background write held, and wait for it;
+        raises what a write raised."""
+        try:
+            try:
+                self._finish()
+            finally:
+                self.flush()
+        finally:
+            if self.writer is not None:
+                self.writer.shutdown()
+
+    def _finish(self) -> None:
+        """Wait for the background write. When it failed, its outcomes are collected again
+        (for the next write) and its error raised."""
+        if self.writing is None:
+            return
+        future, collected = self.writing
+        self.writing = None
+        try:
+            future.result()
+        except BaseException:
+            for kind, params in collected.items():
+                self.collected[kind][:0] = params
+            raise
+
+    def _write(self, collected: dict[str, list[dict[str, Any]]]) -> None:
+        with Session(bind=self.engine) as session:
             begin_write(session)
-            self._write(session)
+            postgres = session.get_bind().dialect.name == "postgresql"
+            v = _given(postgres)
+            mine = (_TABLE.c.id == v["row_id"]) & (_TABLE.c.claim_token == self.token)
+            for kind, values in _outcomes(v).items():
+                params = collected[kind]
+                if params:
+                    given = (
+                        {name: [p.get(name) for p in params] for name in _OUTCOME}
+                        if postgres
+                        else params
+                    )
+                    session.execute(update(_TABLE).where(mine).values(**values), given)
             session.commit()
 
-    def _write(self, session: Session) -> None:
-        mine = (_TABLE.c.id == bindparam("row_id")) & (_TABLE.c.claim_token == self.token)
-        statements = (
-            (
-                self.sent,
-                {
-                    "status": MessageStatus.SENT,
-                    "sent_at": bindparam("at"),
-                    "message_id": bindparam("mid"),
-                    "last_error": None,
-                    "claim_token": None,
-                },
-            ),
-            (
-                self.retries,
-                {
-                    "status": MessageStatus.PENDING,
-                    "next_attempt_at": bindparam("at"),
-                    "last_error": bindparam("error"),
-                    "claim_token": None,
-                },
-            ),
-            (
-                self.failures,
-                {
-                    "status": MessageStatus.FAILED,
-                    "last_error": bindparam("error"),
-                    "claim_token": None,
-                },
-            ),
-            (
-                self.releases,
-                {
-                    "status": MessageStatus.PENDING,
-                    "next_attempt_at": bindparam("at"),
-                    "attempts": _TABLE.c.attempts - 1,
-                    "last_error": bindparam("error"),
-                    "claim_token": None,
-                },
-            ),
-            (
-                self.cancels,
-                {
-                    "status": MessageStatus.CANCELLED,
-                    "last_error": bindparam("error"),
-                    "claim_token": None,
-                },
-            ),
-        )
-        for params, values in statements:
-            if params:
-                session.execute(update(_TABLE).where(mine).values(**values), params)
-                params.clear()
+
+#: What an outcome's parameters may carry, with their types.
+_OUTCOME = {
+    "row_id": _TABLE.c.id.type,
+    "mid": _TABLE.c.message_id.type,
+    "at": _TABLE.c.next_attempt_at.type,
+    "error": _TABLE.c.last_error.type,
+}
+
+
+def _given(postgres: bool) -> Any:
+    """The outcome parameters as the recorder's UPDATEs read them: on SQLite bound
+    parameters (one UPDATE per row, executemany); on PostgreSQL columns of ``unnest`` over
+    one array per parameter, so all rows of a kind of outcome are one UPDATE … FROM (one
+    statement for the server to plan and run, not a hundred)."""
+    if not postgres:
+        return {name: bindparam(name) for name in _OUTCOME}
+    arrays = (cast(bindparam(name), ARRAY(type_)) for name, type_ in _OUTCOME.items())
+    return func.unnest(*arrays).table_valued(*_OUTCOME).render_derived().c
 
 
 def _describe(error: BaseException) -> str:
@@ -563,9 +674,12 @@ class _Ahead:
         return self.outgoing
 
 
-def _send_batch(rows: list[rendering.Claimed], recorder: _Recorder) -> None:
+def _send_batch(
+    rows: list[rendering.Claimed], recorder: _Recorder, near_end: Callable[[], None] = _nothing
+) -> None:
     """Send ``rows`` over one connection, recording each outcome; each email is made while
-    the server answers about the one before."""
+    the server answers about the one before. ``near_end`` is called when _CLAIM_AHEAD
+    messages (or all of a smaller batch) are left."""
     if not rows:
         return
     try:
@@ -573,6 +687,8 @@ def _send_batch(rows: list[rendering.Claimed], recorder: _Recorder) -> None:
         with mail.connect() as connection:
             ahead = _Ahead(batch.outgoing(rows[0]))
             for index, row in enumerate(rows):
+                if len(rows) - index == min(_CLAIM_AHEAD, len(rows)):
+                    near_end()
                 current = ahead
                 following = index + 1 < len(rows)
                 ahead = _Ahead(batch.outgoing(rows[index + 1]) if following else None)
@@ -601,31 +717,85 @@ def _send_batch(rows: list[rendering.Claimed], recorder: _Recorder) -> None:
                 else:
                     recorder.sent_ok(row, outgoing.message_id)
                 if recorder.pending() >= _RECORD_EVERY:
-                    recorder.flush()
+                    recorder.flush(background=True)
     except OSError as error:  # smtplib.SMTPException is an OSError too
         log.warning("SMTP connection failed: %s", _describe(error))
         recorder.release(rows, _describe(error))
 
 
-def dispatch_batch(now: datetime | None = None, token: str | None = None) -> DispatchResult:
-    """Claim one batch of due messages, send it, record the outcomes."""
+class _Following:
+    """The next batch of a run, claimed in a thread of its own while the last
+    _CLAIM_AHEAD messages of the current one go out, so the claim's round trip and
+    database work are not waited for between batches. Claimed so late, its lease starts
+    hardly earlier than if it were claimed after the current batch."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self.size = _setting("OUTBOX_BATCH_SIZE")
+        self.claimer: ThreadPoolExecutor | None = None
+        self.claiming: Future[tuple[str, list[rendering.Claimed]]] | None = None
+
+    def start(self) -> None:
+        """Claim the next batch in the background."""
+        if self.claimer is None:
+            self.claimer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-claim")
+        self.claiming = self.claimer.submit(self._claim, secrets.token_hex(8))
+
+    def _claim(self, token: str) -> tuple[str, list[rendering.Claimed]]:
+        with self.app.app_context():
+            return token, claim(self.now, self.size, token)
+
+    def take(self) -> tuple[str, list[rendering.Claimed]] | None:
+        """The batch claimed in the background (its token and rows), if one was; raises
+        what the claim raised."""
+        claiming, self.claiming = self.claiming, None
+        return claiming.result() if claiming is not None else None
+
+    def close(self) -> None:
+        """End of the run: a batch claimed and never started goes back to pending, its
+        attempt returned, as an SMTP outage releases a batch's unsent rest."""
+        try:
+            claimed = self.take()
+            if claimed is not None and claimed[1]:
+                token, rows = claimed
+                recorder = _Recorder(token, self.now, DispatchResult())
+                recorder.release(rows, "not sent: its dispatcher run stopped")
+                recorder.close()
+        finally:
+            if self.claimer is not None:
+                self.claimer.shutdown()
+
+
+def dispatch_batch(
+    now: datetime | None = None, token: str | None = None, following: _Following | None = None
+) -> DispatchResult:
+    """Claim one batch of due messages, send it, record the outcomes. With ``following``
+    (a run of several), the batch may have been claimed already, and the next one is
+    claimed while this one ends."""
     result = DispatchResult()
     if not mail_enabled():
         return result
-    token = token or secrets.token_hex(8)
     now = now or utcnow()
     started = time.perf_counter()
-    ids = claim(now, _setting("OUTBOX_BATCH_SIZE"), token)
-    result.claimed = len(ids)
-    if not ids:
+    claimed = following.take() if following is not None else None
+    if claimed is None:
+        token = token or secrets.token_hex(8)
+        claimed = (token, claim(now, _setting("OUTBOX_BATCH_SIZE"), token))
+    token, rows = claimed
+    result.claimed = len(rows)
+    if not rows:
         return result
     recorder = _Recorder(token, now, result)
+    # A full batch: more may be due.
+    near_end = (
+        following.start if following is not None and len(rows) >= following.size else _nothing
+    )
     try:
-        rows = _claimed(ids)
         with rendering.email_context():
-            _send_batch(rows, recorder)
+            _send_batch(rows, recorder, near_end)
     finally:
-        recorder.flush()
+        recorder.close()
         # End the read transaction the rows were loaded in (no idle transaction left open).
         db.session.rollback()
         # One line per batch (a JSON object with LOG_FORMAT=json, webapp.operations).
@@ -649,13 +819,19 @@ def dispatch_due(now: datetime | None = None) -> DispatchResult:
 
     Rows retried during the run are due later than its start, so the run ends.
     """
+    if not mail_enabled():
+        return DispatchResult()
     now = now or utcnow()
     total = DispatchResult()
-    while True:
-        result = dispatch_batch(now)
-        total.add(result)
-        if result.claimed == 0 or result.released:
-            return total
+    following = _Following(now)
+    try:
+        while True:
+            result = dispatch_batch(now, following=following)
+            total.add(result)
+            if result.claimed == 0 or result.released:
+                return total
+    finally:
+        following.close()
 
 
 def next_due() -> datetime | None:
