@@ -117,8 +117,10 @@ def main() -> None:
                 "SECRET_KEY": "bench",
                 "SQLALCHEMY_DATABASE_URI": url,
                 "PUBLIC_BASE_URL": "https://traffpunkt.example.se",
-                # The whole request is timed cold: no built feed kept (webapp.http_cache).
+                # The whole request is timed cold: no built feed kept (webapp.http_cache),
+                # no whole answer kept in front of Flask (webapp.front).
                 "CACHE_TYPE": "NullCache",
+                "FRONT_CACHE_BYTES": 0,
             }
         )
         with app.app_context():
