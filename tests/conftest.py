@@ -119,13 +119,15 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
     return create_app(config)
 
 
-def _truncate_all(app: Flask) -> None:
-    with app.app_context():
-        db.session.remove()
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
+def _truncate(url: str) -> None:
+    """Empty every table of the PostgreSQL database at ``url``."""
+    engine = sa.create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    try:
+        with engine.begin() as conn:
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -139,13 +141,20 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """The URL of an empty database with the schema, cleaned up after the test."""
+def database_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of an empty database with the schema, cleaned up after the test.
+
+    PostgreSQL's is emptied here, whatever app the test made on it: a test that wrote
+    through an app of its own (not the ``app`` fixture) left its rows to the next test.
+    """
     if db_backend == "sqlite":
         path = tmp_path / "test.sqlite"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    return request.getfixturevalue("pg_url")
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_url")
+    yield url
+    _truncate(url)
 
 
 @pytest.fixture
@@ -160,8 +169,7 @@ def app(database_url: str, db_backend: str, app_config: dict[str, Any]) -> Itera
     with application.app_context():
         yield application
         db.session.remove()
-    if db_backend == "postgresql":
-        _truncate_all(application)
+    # PostgreSQL's tables are emptied by database_url, after this.
     with application.app_context():
         db.engine.dispose()
 

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from tests import factories as f
 from tests.accounts.helpers import login_session, user
-from tests.conftest import _truncate_all, csrf_from, make_app, need
+from tests.conftest import csrf_from, make_app, need
 from webapp.accounts.models import Role
 from webapp.db import db
 from webapp.events.models import Event
@@ -337,7 +337,7 @@ def _redis_up() -> bool:
         return False
 
 
-def test_redis_cache_is_shared_between_apps(database_url: str, db_backend: str):
+def test_redis_cache_is_shared_between_apps(database_url: str):
     need(_redis_up(), f"Redis is not reachable at {REDIS_URL}; start redis-server")
     prefix = f"test-{uuid.uuid4().hex}:"
     config = {"CACHE_REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}
@@ -364,8 +364,6 @@ def test_redis_cache_is_shared_between_apps(database_url: str, db_backend: str):
             with application.app_context():
                 db.session.remove()
                 db.engine.dispose()
-        if db_backend == "postgresql":
-            _truncate_all(one)
 
 
 @pytest.mark.postgresql
