@@ -246,15 +246,23 @@ def test_an_answer_from_the_front_is_logged_as_one_json_line(another_app, site, 
     logging.getLogger().handlers.clear()
 
 
-def test_a_cached_answer_costs_one_version_read(app, client, site, count_queries):
-    url = f"/events/{site['event'].id}"
+@pytest.mark.parametrize("kind", ["page", "feed", "download"])
+def test_a_cached_answer_costs_one_version_read(app, client, site, count_queries, kind):
+    event, org = site["event"], site["org"]
+    url = {
+        "page": f"/events/{event.id}",
+        "feed": f"/feeds/organisations/{org.slug}.ics",
+        "download": f"/events/{event.id}.ics",
+    }[kind]
+    version = "max(s.updated_at)" if kind != "feed" else "FROM organisations)"
     client.get(url)
-    with count_queries() as statements:
-        client.get(url)
-    assert len(statements) == 1, statements
-    # A change: the front's read and the view's are one.
-    site["event"].title_sv = "Ändrad"
+    for _ in range(2):
+        with count_queries() as statements:
+            assert client.get(url).status_code == 200
+        assert len(statements) == 1 and version in statements[0], statements
+    # A change: the page is made again, and the front's read and the view's are one.
+    event.title = "Ändrad titel"
     db.session.commit()
     with count_queries() as statements:
-        client.get(url)
-    assert sum("max(s.updated_at)" in s for s in statements) == 1, statements
+        assert "Ändrad titel" in client.get(url).text
+    assert len(statements) > 1 and sum(version in s for s in statements) == 1, statements
