@@ -266,3 +266,25 @@ def test_a_cached_answer_costs_one_version_read(app, client, site, count_queries
     with count_queries() as statements:
         assert "Ändrad titel" in client.get(url).text
     assert len(statements) > 1 and sum(version in s for s in statements) == 1, statements
+
+
+def test_a_partner_joining_or_leaving_shows_on_the_project_page_at_once(client, site):
+    from tests.accounts import helpers as h
+    from webapp.organisations import services
+
+    lead, project = site["org"], site["project"]
+    partner = f.organisation(name="Partnerklustret i Norr")
+    lead_admin, partner_admin = h.user(lead, Role.ADMIN), h.user(partner, Role.ADMIN)
+    db.session.commit()
+    url = f"/projects/{project.slug}"
+    for _ in range(2):
+        assert "Partnerklustret i Norr" not in client.get(url).text
+    invitation = services.invite_partner(lead_admin, project.id, partner.slug)
+    db.session.commit()
+    services.answer_invitation(partner_admin, invitation.id, accept=True)
+    db.session.commit()
+    assert "Partnerklustret i Norr" in client.get(url).text
+    assert "Partnerklustret i Norr" in client.get(url).text
+    services.remove_partner(lead_admin, project.id, partner.id)
+    db.session.commit()
+    assert "Partnerklustret i Norr" not in client.get(url).text

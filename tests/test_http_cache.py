@@ -124,6 +124,10 @@ def test_language_switch_needs_no_session(client: FlaskClient, site):
     assert '<html lang="sv">' in client.get("/").text
     fixed = client.get("/?lang=en")
     assert '<html lang="en">' in fixed.text and fixed.cache_control.public
+    # On a page whose URL fixes the language, the switch changes the URL's too.
+    switched = client.post("/language", data={"lang": "sv", "next": "/?lang=en&kind=webinar"})
+    assert switched.headers["Location"] == "/?lang=sv&kind=webinar"
+    assert '<html lang="sv">' in client.get(switched.headers["Location"]).text
 
 
 def test_language_is_part_of_the_cache_key(client: FlaskClient, site):
@@ -143,6 +147,21 @@ def test_if_none_match_is_answered_without_rendering(app, client, site, count_qu
         assert again.status_code == 304 and again.data == b"", url
         assert again.headers["ETag"] == etag and again.cache_control.public
         assert templates == [] and len(statements) == 1, (url, statements)
+
+
+def test_a_weak_etag_from_a_compressing_proxy_is_current_too(client, site):
+    for url in (f"/events/{site['event'].id}", "/feeds/events.ics"):
+        for encoding in ("gzip", "identity"):
+            etag = client.get(url, headers={"Accept-Encoding": encoding}).headers["ETag"]
+            again = client.get(
+                url, headers={"Accept-Encoding": encoding, "If-None-Match": f"W/{etag}"}
+            )
+            assert again.status_code == 304, (url, encoding)
+
+
+def test_a_lang_cookie_of_no_language_leaves_the_page_public(client, site):
+    client.set_cookie("lang", "xx")
+    assert client.get("/").cache_control.public
 
 
 def test_the_second_visitor_gets_the_cached_page(app, client, site):

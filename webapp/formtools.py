@@ -17,6 +17,7 @@ from wtforms import (
     DateField,
     Field,
     FieldList,
+    Form,
     FormField,
     SelectChoice,
     StringField,
@@ -129,6 +130,27 @@ def _wtforms_translations(locale: str) -> support.Translations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
+class _Translated:
+    """A form's ``Meta`` part: WTForms' own messages (``Field cannot be longer than 200
+    characters.``) in the page's language, read once a process."""
+
+    def get_translations(self, form: Any) -> Any:
+        # Flask-WTF reads WTForms' own catalogue from disk once per request.
+        locale = get_locale()
+        if locale is None or not current_app.config.get("WTF_I18N_ENABLED", True):
+            return super().get_translations(form)  # type: ignore[misc]
+        return _wtforms_translations(str(locale))
+
+
+class PlainForm(Form):
+    """A form without a CSRF token of its own: a subform (one participant, one session),
+    or GET parameters. In the page's language, as :class:`AppForm` (a plain WTForms form
+    would answer a Swedish page in English)."""
+
+    class Meta(_Translated):
+        pass
+
+
 class AppForm(FlaskForm):
     """The base of every form: Flask-WTF's (CSRF), with two rules for all of them.
 
@@ -142,18 +164,11 @@ class AppForm(FlaskForm):
       would carry ``id="csrf_token"``, and ids must be unique.
     """
 
-    class Meta:
+    class Meta(_Translated):
         def render_field(self, field: Field, render_kw: dict[str, Any]) -> Any:
             if isinstance(field, CSRFTokenField):
                 render_kw = {"id": False, **render_kw}
             return super().render_field(field, render_kw)  # type: ignore[misc]
-
-        def get_translations(self, form: Any) -> Any:
-            # Flask-WTF reads WTForms' own catalogue from disk once per request.
-            locale = get_locale()
-            if locale is None or not current_app.config.get("WTF_I18N_ENABLED", True):
-                return super().get_translations(form)  # type: ignore[misc]
-            return _wtforms_translations(str(locale))
 
     def validate(self, extra_validators: dict[str, Any] | None = None) -> bool:
         for field in _single_line_fields(self):

@@ -150,9 +150,9 @@ def shared_cache_allowed() -> bool:
     ``Accept-Language``."""
     from webapp.i18n import LANG_COOKIE
 
+    languages = current_app.config["LANGUAGES"]
     return (
-        LANG_COOKIE not in request.cookies
-        or request.args.get("lang") in current_app.config["LANGUAGES"]
+        request.cookies.get(LANG_COOKIE) not in languages or request.args.get("lang") in languages
     )
 
 
@@ -225,10 +225,11 @@ def held_etag(
         # "If-None-Match: *" asks whether the resource exists at all: only the view knows.
         if tags.star_tag:
             return None
-        if etag in tags:
+        # Weak comparison (RFC 9110 13.1.2): a proxy that compresses turns our ETags weak.
+        if tags.contains_weak(etag):
             return etag
         gzipped = etag + GZIP_SUFFIX
-        return gzipped if takes_gzip and gzipped in tags else None
+        return gzipped if takes_gzip and tags.contains_weak(gzipped) else None
     return None if is_resource_modified(environ, last_modified=last_modified) else etag
 
 

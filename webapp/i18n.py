@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import click
@@ -132,13 +132,26 @@ def set_language():
     does no harm they cannot undo with one click.
     """
     values = request.values
-    response = redirect(safe_next(values.get("next")), code=303)
     lang = values.get("lang", "")
-    if lang in current_app.config["LANGUAGES"]:
+    chosen = lang in current_app.config["LANGUAGES"]
+    target = safe_next(values.get("next"))
+    response = redirect(_with_language(target, lang) if chosen else target, code=303)
+    if chosen:
         response.set_cookie(
             LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )
     return response
+
+
+def _with_language(target: str, lang: str) -> str:
+    """``target`` with the ``lang`` of its query, if it has one, set to ``lang``: the URL's
+    language wins over the cookie, so a switch that left it would change nothing."""
+    parts = urlsplit(target)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if all(name != "lang" for name, _value in query):
+        return target
+    query = [(name, lang if name == "lang" else value) for name, value in query]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def catalogue_paths(app: Flask) -> list[Path]:

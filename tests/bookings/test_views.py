@@ -173,6 +173,17 @@ def test_messages_are_in_swedish_for_swedish_browsers(client, webinar):
     assert '<html lang="sv">' in response.text
 
 
+def test_a_participant_s_own_fields_answer_in_swedish_too(client, webinar):
+    """WTForms' own messages of a subform (one participant) in the page's language."""
+    url = f"/events/{webinar.id}/register"
+    token = csrf_from(client.get(url).text)
+    data = registration_form(token, **{"participants-0-name": "N" * 201})
+    response = client.post(url, data=data, headers={"Accept-Language": "sv-SE"})
+    assert response.status_code == 422
+    assert "Fältet får inte vara längre än 200 tecken." in response.text
+    assert "Field cannot be longer" not in response.text
+
+
 def test_foreign_company_with_its_own_number_needs_no_county(client, webinar):
     token = open_form(client, webinar)
     data = registration_form(token, country="NO", org_number="974 760 673", county="")

@@ -72,7 +72,8 @@ def test_settings_change_and_old_feed_urls_redirect(client, lead):
     assert moved.status_code == 301
     assert moved.headers["Location"].endswith("/feeds/organisations/tp-vast.ics?lang=en")
     assert client.get("/feeds/organisations/tp-vast.ics").status_code == 200
-    for path in ("/", "/feeds/events.ics"):
+    # The list, the feed and the embed (a snippet pasted on another site before the change).
+    for path in ("/", "/feeds/events.ics", "/embed/events"):
         moved = client.get(f"{path}?organisation={old}&kind=webinar")
         assert moved.status_code == 301
         assert "organisation=tp-vast" in moved.headers["Location"]

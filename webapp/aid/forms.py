@@ -13,7 +13,6 @@ from flask_login import current_user
 from wtforms import (
     BooleanField,
     DateField,
-    Form,
     RadioField,
     SelectField,
     StringField,
@@ -27,7 +26,7 @@ from webapp.aid.models import CEILING_EUR, AidBasis
 from webapp.bookings.models import Booking
 from webapp.companies import orgnumbers
 from webapp.events.models import Event
-from webapp.formtools import AppForm, choices
+from webapp.formtools import AppForm, PlainForm, choices
 from webapp.i18n import current_language
 
 #: Bump when the declaration's wording changes; each declaration stores the version it saw.
@@ -77,7 +76,7 @@ class AmountField(StringField):
         return text
 
 
-class DeclarationForm(Form):
+class DeclarationForm(PlainForm):
     """The de minimis declaration asked at registration for aid events."""
 
     received = RadioField(
@@ -315,7 +314,7 @@ class OverCeilingForm(AppForm):
     submit = SubmitField(_l("Approve anyway"))
 
 
-class ExportForm(Form):
+class ExportForm(PlainForm):
     """The period of a register export (GET parameters)."""
 
     start = DateField(_l("From"), validators=[InputRequired(message=_l("Enter a date."))])

@@ -20,7 +20,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -36,6 +45,7 @@ from webapp.events.services import registration_open
 from webapp.http_cache import public_page
 from webapp.i18n import current_language
 from webapp.organisations.models import Organisation, Project
+from webapp.organisations.services import renamed_slug
 from webapp.regions import COUNTIES
 
 bp = Blueprint("embed", __name__)
@@ -85,6 +95,13 @@ def _about(args: dict[str, str]) -> str | None:
 @public_page(site_version, headers={"Content-Security-Policy": _CSP})
 def events() -> Response:
     args = _filter_args()
+    about = _about(args)
+    if about is None and "organisation" in args:
+        current = renamed_slug(args["organisation"])
+        if current:  # a snippet pasted on another site before the organisation moved
+            return redirect(
+                url_for("embed.events", **{**request.args, "organisation": current}), code=301
+            )
     lang = request.args.get("lang")
     language = lang if lang in current_app.config["LANGUAGES"] else current_language()
     query = EventQuery(
@@ -101,7 +118,7 @@ def events() -> Response:
             "api/embed.html",
             events=page,
             more=more,
-            about=_about(args),
+            about=about,
             kind=EventKind(args["kind"]) if "kind" in args else None,
             open={e.id: registration_open(e, now) for e in page},
             all_url=public_url("events.index", **args),

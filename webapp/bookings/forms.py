@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     SelectField,
@@ -23,7 +22,7 @@ from webapp.bookings.models import Booking, Gender, Participant
 from webapp.bookings.services import CompanyData, ContactData, ParticipantData
 from webapp.companies import orgnumbers
 from webapp.companies.models import BalanceBand, StaffBand, TurnoverBand, derive_size_class
-from webapp.formtools import AppForm, TextArea, choices, per_language
+from webapp.formtools import AppForm, PlainForm, TextArea, choices, per_language
 from webapp.regions import COUNTIES, country_choices, county_choices
 
 GENDER_LABELS = {
@@ -38,7 +37,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class ParticipantForm(Form):
+class ParticipantForm(PlainForm):
     """One participant; a subform without its own CSRF token."""
 
     name = StringField(

@@ -30,7 +30,15 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 
 from webapp.events.management import EventData, SessionData
 from webapp.events.models import DAY_MINUTES, Event, EventKind, default_reminder_plan
-from webapp.formtools import DATE_MESSAGE, AppForm, IsoDateField, TextArea, choices, parse_id
+from webapp.formtools import (
+    DATE_MESSAGE,
+    AppForm,
+    IsoDateField,
+    PlainForm,
+    TextArea,
+    choices,
+    parse_id,
+)
 from webapp.i18n import STOCKHOLM
 from webapp.regions import COUNTIES, country_choices, county_choices
 
@@ -108,7 +116,7 @@ def _plausible_date(_form: Form, field: DateField) -> None:
         )
 
 
-class SessionForm(Form):
+class SessionForm(PlainForm):
     """One session; a subform without its own CSRF token."""
 
     id = HiddenField()
@@ -166,7 +174,7 @@ class SessionForm(Form):
         )
 
 
-class ReminderForm(Form):
+class ReminderForm(PlainForm):
     """One reminder: days and hours before, before every session or the first only. A row
     left empty is no reminder."""
 

@@ -31,7 +31,7 @@ from webapp.extensions import csrf, limiter
 from webapp.i18n import format_long_span
 from webapp.notifications import dispatch, messages, rendering, services, unsubscribe
 from webapp.notifications.forms import FollowUpForm, MessageForm
-from webapp.notifications.models import OutboxMessage
+from webapp.notifications.models import NotWanted, OutboxMessage
 
 bp = Blueprint("notifications", __name__)
 
@@ -44,6 +44,8 @@ def _render(message: OutboxMessage) -> rendering.RenderedEmail | None:
     with rendering.email_context():
         try:
             return rendering.render(message)
+        except NotWanted:  # no longer goes out (its booking was cancelled): nothing broke
+            return None
         except Exception:  # noqa: BLE001 - a broken message must not break the page
             current_app.logger.exception("could not render outbox message %s", message.id)
             return None

@@ -521,8 +521,7 @@ def answer_invitation(
             project=project.slug,
             partner=invitation.organisation.slug,
         )
-    db.session.flush()
-    db.session.expire(project, ["partners"])
+    _partners_changed(project)
     return invitation
 
 
@@ -571,6 +570,14 @@ def remove_partner(acting: User, project_id: int, organisation_id: int) -> None:
             project=project.slug,
             partner=partner.slug,
         )
+    _partners_changed(project)
+
+
+def _partners_changed(project: Project) -> None:
+    """After ``project_partners`` changed: the project's row moves too, because the public
+    pages that name its partners (the project's page) are cached under the projects'
+    ``updated_at`` (webapp.events.page_versions), which a row of the link table does not move."""
+    project.updated_at = utcnow()
     db.session.flush()
     db.session.expire(project, ["partners"])
 

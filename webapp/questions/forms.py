@@ -33,7 +33,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from webapp.bookings.forms import RegistrationForm
 from webapp.bookings.models import Booking, Participant
 from webapp.events.models import Event
-from webapp.formtools import DATE_MESSAGE, AppForm, IsoDateField, TextArea, choices
+from webapp.formtools import DATE_MESSAGE, AppForm, IsoDateField, PlainForm, TextArea, choices
 from webapp.i18n import current_language
 from webapp.questions import services
 from webapp.questions.models import (
@@ -155,7 +155,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class AnswersForm(Form):
+class AnswersForm(PlainForm):
     """Answers to a list of questions (subclassed per event by :func:`answers_form`)."""
 
     questions: list[Question] = []
