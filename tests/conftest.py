@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 
+from tests import factories
 from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test
 from webapp import create_app
 from webapp.db import db, reader_engine
@@ -193,6 +194,17 @@ class Client(FlaskClient):
 def client(app: Flask) -> FlaskClient:
     app.test_client_class = Client
     return app.test_client()
+
+
+@pytest.fixture
+def site(app: Flask) -> dict[str, Any]:
+    """What the public-page tests read: a published event of two sessions and five seats,
+    in a project of its organisation."""
+    org = factories.organisation()
+    project = factories.project(org)
+    event = factories.event(org, project=project, capacity=5, sessions=2)
+    db.session.commit()
+    return {"org": org, "project": project, "event": event}
 
 
 @pytest.fixture

@@ -27,15 +27,6 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 pytestmark = pytest.mark.usefixtures("steady_period")
 
 
-@pytest.fixture
-def site(app: Flask) -> dict[str, Any]:
-    org = f.organisation()
-    project = f.project(org)
-    event = f.event(org, project=project, capacity=5, sessions=2)
-    db.session.commit()
-    return {"org": org, "project": project, "event": event}
-
-
 def public_urls(site: dict[str, Any]) -> list[str]:
     event, org, project = site["event"], site["org"], site["project"]
     return [

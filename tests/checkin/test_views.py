@@ -28,6 +28,18 @@ def _page(client, door, **params):
     return client.get(f"/organisers/events/{door.event.id}/check-in?{query}")
 
 
+def _mark(client, door, page, participant, query=""):
+    """Press a participant's mark button on ``page`` (the first session)."""
+    return client.post(
+        f"/organisers/events/{door.event.id}/check-in{query}",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "session": door.event.sessions[0].id,
+            "participant": participant.id,
+        },
+    )
+
+
 def _attendance() -> int:
     return db.session.scalar(select(func.count()).select_from(Attendance))
 
@@ -108,14 +120,7 @@ def test_name_search_lists_people_with_a_mark_button_that_checks_in(client, door
     page = _page(client, door, q=participant.name.split()[-1])
     assert participant.name in page.text
     assert f'name="participant" value="{participant.id}"' in page.text
-    done = client.post(
-        f"/organisers/events/{door.event.id}/check-in?q=x",
-        data={
-            "csrf_token": csrf_from(page.text),
-            "session": door.event.sessions[0].id,
-            "participant": participant.id,
-        },
-    )
+    done = _mark(client, door, page, participant, "?q=x")
     assert done.status_code == 303 and "q=x" in done.headers["Location"]
     assert services.checked_in(door.event.sessions[0]).keys() == {participant.id}
     again = _page(client, door, q=participant.name.split()[-1])
@@ -124,14 +129,7 @@ def test_name_search_lists_people_with_a_mark_button_that_checks_in(client, door
     assert "Ingen med bekräftad plats" in _page(client, door, q="zzz").text
     # A mark for someone without a place says why, on the page.
     stranger = door.other_booking.participants[0]
-    refused = client.post(
-        f"/organisers/events/{door.event.id}/check-in",
-        data={
-            "csrf_token": csrf_from(page.text),
-            "session": door.event.sessions[0].id,
-            "participant": stranger.id,
-        },
-    )
+    refused = _mark(client, door, page, stranger)
     assert refused.status_code == 422 and 'class="flash flash-error" role="alert"' in refused.text
 
 

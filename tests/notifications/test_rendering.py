@@ -37,6 +37,19 @@ def awkward_booking(event, company: int, language: str):
     )
 
 
+def awkward_events(sessions: int):
+    """A webinar with a join link and a workshop series of ``sessions``, titles that need
+    escaping."""
+    webinar = f.event(
+        kind=EventKind.WEBINAR,
+        online_url="https://meet.example.com/j/1",
+        venue=None,
+        title="Webbinarium <om> AI & data",
+    )
+    series = f.event(kind=EventKind.WORKSHOP_SERIES, sessions=sessions, title="Serie")
+    return webinar, series
+
+
 def all_rows() -> list[OutboxMessage]:
     db.session.commit()
     return dispatch._load(db.session.scalars(select(OutboxMessage.id)).all())
@@ -54,13 +67,7 @@ def fields(rendered: rendering.RenderedEmail) -> tuple:
 
 
 def test_a_batch_renders_exactly_as_each_message_alone(app):
-    webinar = f.event(
-        kind=EventKind.WEBINAR,
-        online_url="https://meet.example.com/j/1",
-        venue=None,
-        title="Webbinarium <om> AI & data",
-    )
-    series = f.event(kind=EventKind.WORKSHOP_SERIES, sessions=3, title="Serie")
+    webinar, series = awkward_events(sessions=3)
     series.sessions[1].title = "Del två & <mer>"
     for event in (webinar, series):
         for company, language in enumerate(("sv", "en", "sv")):
@@ -177,13 +184,7 @@ def _comparable(data: bytes) -> bytes:
 def test_the_dispatcher_sends_each_row_exactly_as_rendered_alone(app):
     """The dispatcher reads claimed rows without ORM objects and fills reminders in from a
     shared rendering: every email it builds is the one rendering its row alone builds."""
-    webinar = f.event(
-        kind=EventKind.WEBINAR,
-        online_url="https://meet.example.com/j/4",
-        venue=None,
-        title="Webbinarium <om> AI & data",
-    )
-    series = f.event(kind=EventKind.WORKSHOP_SERIES, sessions=2, title="Serie")
+    webinar, series = awkward_events(sessions=2)
     booked = [
         awkward_booking(event, company + 10 * event.id, language)
         for event in (webinar, series)
