@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -396,3 +397,57 @@ def test_a_version_read_survives_a_connection_the_server_dropped(pg_url: str):
         with reader_engine().connect() as connection:
             assert connection.connection.dbapi_connection.autocommit
         db.engine.dispose()
+
+
+@pytest.mark.postgresql
+def test_version_reads_hold_a_connection_per_thread_and_per_process(pg_url: str):
+    """The fixed reads keep one connection per thread (no pool checkout); a forked worker
+    opens its own and leaves the parent's working; disposing the engine closes them."""
+    import os
+    import threading
+
+    import sqlalchemy as sa
+
+    from webapp.db import read_row
+
+    app = make_app(pg_url)
+    pid = sa.text("SELECT pg_backend_pid()")
+    with app.app_context():
+        mine = read_row(pid)[0]
+        assert read_row(pid)[0] == mine  # held, not a new one each time
+        seen: list[int] = []
+
+        def other_thread() -> None:
+            with app.app_context():
+                seen.extend((read_row(pid)[0], read_row(pid)[0]))
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        assert seen[0] == seen[1] != mine
+
+        read_end, write_end = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child reports its backend and leaves without cleanup
+            try:
+                with app.app_context():
+                    os.write(write_end, str(read_row(pid)[0]).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        os.waitpid(child, 0)
+        assert int(os.read(read_end, 32) or 0) not in (0, mine)
+        os.close(read_end)
+        assert read_row(pid)[0] == mine  # the parent's connection survived the child
+
+        db.engine.dispose()
+    engine = sa.create_engine(pg_url)
+    alive = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid IN (:a, :b)")
+    for _ in range(100):  # a backend ends a moment after its client closed
+        with engine.connect() as connection:
+            if not connection.execute(alive, {"a": mine, "b": seen[0]}).scalar():
+                break
+        time.sleep(0.02)
+    else:
+        pytest.fail("the held connections are still open after dispose")
+    engine.dispose()
