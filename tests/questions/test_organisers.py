@@ -168,9 +168,9 @@ def test_questions_are_added_edited_and_ordered_through_the_pages(client, app):
     assert second.status_code == 303
     track, exhibit = services.questions_for(event.id)
     assert track.options == [
-        {"key": "o1", "sv": "Export", "en": "Export"},
-        {"key": "o2", "sv": "Energi", "en": "Energi"},
-    ]
+        {"key": "o1", "sv": "Export", "en": ""},
+        {"key": "o2", "sv": "Energi", "en": ""},
+    ]  # no English given: shown in Swedish, marked so
     client.post(f"/organisers/questions/{exhibit.id}/move", data={"csrf_token": token, "to": "up"})
     assert [q.id for q in services.questions_for(event.id)] == [exhibit.id, track.id]
     edit = f"/organisers/questions/{track.id}/edit"
@@ -373,3 +373,20 @@ def test_a_question_without_english_is_asked_in_swedish_on_english_pages(client,
     assert '<span lang="sv">Vilken bransch?</span> (optional)' in form
     swedish = client.get(f"/events/{event.id}/register", headers={"Accept-Language": "sv"}).text
     assert "Vilken bransch? (frivilligt)" in swedish and '<span lang="sv">Vilken' not in swedish
+
+
+@pytest.mark.parametrize("kind", [QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE])
+def test_an_option_without_english_is_marked_swedish_on_english_pages(client, kind):
+    org = f.organisation()
+    event = f.event(org=org)
+    options = [("Ja, <gärna>", "Yes, <please>"), ("Bara på svenska", "")]
+    question(h.user(org), event.id, kind, options=options)
+    db.session.commit()
+    form = client.get(f"/events/{event.id}/register", headers=EN).text
+    # Escaped like any other text; only the option without English is marked (WCAG 3.1.2).
+    assert "Yes, &lt;please&gt;</label>" in form
+    assert '<span lang="sv">Bara på svenska</span></label>' in form
+    assert 'lang="sv">Ja' not in form
+    swedish = client.get(f"/events/{event.id}/register", headers={"Accept-Language": "sv"}).text
+    assert "Bara på svenska</label>" in swedish and "Ja, &lt;gärna&gt;</label>" in swedish
+    assert '<span lang="sv">' not in swedish

@@ -91,15 +91,17 @@ def _number(_form: Form, field: Field) -> None:
 def _label(question: Question, language: str) -> str | Markup:
     """The question as its field's label, marked as Swedish on an English page when it has
     no English wording (WCAG 3.1.2: a screen reader then reads it with a Swedish voice)."""
-    text = question.text(language)
-    shown = (
-        text
-        if text.lang == language
-        else Markup('<span lang="{}">{}</span>').format(text.lang, text)
-    )
+    shown = _marked(question.text(language), language)
     if question.required:
         return shown
     return Markup(escape(_("%(question)s (optional)"))) % {"question": shown}
+
+
+def _marked(text: str, language: str) -> str | Markup:
+    """``text`` in a ``<span lang>`` when it is an organiser's text in another language than
+    the page's ``language`` (an :class:`~webapp.i18n.AuthoredText`)."""
+    lang = getattr(text, "lang", language)
+    return text if lang == language else Markup('<span lang="{}">{}</span>').format(lang, text)
 
 
 def _field(question: Question, language: str) -> Field:
@@ -132,7 +134,7 @@ def _field(question: Question, language: str) -> Field:
     if kind == QuestionKind.YES_NO:
         pairs = [("yes", _l("Yes")), ("no", _l("No"))]
     else:
-        pairs = question.option_pairs(language)
+        pairs = [(key, _marked(label, language)) for key, label in question.option_pairs(language)]
     keys = [key for key, _label in pairs]
     if kind == QuestionKind.MULTIPLE_CHOICE:
         return SelectMultipleField(
@@ -357,7 +359,9 @@ class QuestionForm(AppForm):
     def to_data(self) -> services.QuestionData:
         kind = QuestionKind(self.kind.data)
         swedish, english = _lines(self.options_sv.data), _lines(self.options_en.data)
-        options = list(zip(swedish, english or swedish, strict=True)) if kind.has_options else []
+        # No English: each option's is "", and option_label shows the Swedish marked as such.
+        english = english or [""] * len(swedish)
+        options = list(zip(swedish, english, strict=True)) if kind.has_options else []
         return services.QuestionData(
             kind=kind,
             scope=QuestionScope(self.scope.data),

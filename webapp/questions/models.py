@@ -104,10 +104,13 @@ class Question(db.Model):
         return AuthoredText(self.text_sv, "sv")
 
     def option_label(self, key: str, language: str) -> str:
-        """An option's wording in ``language``; its key when the option is gone."""
+        """An option's wording in ``language``, else in Swedish (an :class:`AuthoredText`
+        that says which); its key when the option is gone."""
         for option in self.options or []:
             if option["key"] == key:
-                return option["sv"] if language == "sv" else (option.get("en") or option["sv"])
+                if language != "sv" and option.get("en"):
+                    return AuthoredText(option["en"], "en")
+                return AuthoredText(option["sv"], "sv")
         return key
 
     def option_pairs(self, language: str) -> list[tuple[str, str]]:

@@ -111,7 +111,7 @@ def _options(
             key = existing[index]["key"]
         else:
             key, next_key = f"o{next_key}", next_key + 1
-        options.append({"key": key, "sv": sv, "en": en or sv})
+        options.append({"key": key, "sv": sv, "en": en})  # "": none, shown in Swedish
     return options
 
 
