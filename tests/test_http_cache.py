@@ -151,6 +151,22 @@ def test_a_weak_etag_from_a_compressing_proxy_is_current_too(client, site):
             assert again.status_code == 304, (url, encoding)
 
 
+def test_a_304_of_a_calendar_or_sitemap_carries_no_page_policy(client, site):
+    """A cache adds a 304's headers to the copy it keeps: the calendar's must not gain the
+    HTML pages' Content-Security-Policy, whichever answers, the front or Flask."""
+    for url in (f"/events/{site['event'].id}.ics", "/feeds/events.ics", "/sitemap.xml"):
+        first = client.get(url)
+        assert first.status_code == 200 and "Content-Security-Policy" not in first.headers
+        etag = {"If-None-Match": first.headers["ETag"]}
+        by_front = client.get(url, headers=etag)
+        client.set_cookie("lang", "xx")  # another request identity, the same page: Flask
+        by_flask = client.get(url, headers=etag)
+        client.delete_cookie("lang")
+        for again in (by_front, by_flask):
+            assert again.status_code == 304, url
+            assert "Content-Security-Policy" not in again.headers, url
+
+
 def test_a_lang_cookie_of_no_language_leaves_the_page_public(client, site):
     client.set_cookie("lang", "xx")
     assert client.get("/").cache_control.public

@@ -155,7 +155,9 @@ def _security_headers(response: Response) -> Response:
     hsts = current_app.config.get("STRICT_TRANSPORT_SECURITY")
     if hsts:
         headers.setdefault("Strict-Transport-Security", hsts)
-    if response.mimetype == "text/html":
+    # Not on a 304: a cache adds its headers to the copy it keeps, which may be a calendar
+    # or a sitemap; an HTML page's copy has its policy from its 200.
+    if response.mimetype == "text/html" and response.status_code != 304:
         headers.setdefault("Content-Security-Policy", _CSP)
     # A page that names who may frame it (the embeddable event list) keeps that; no other
     # page may be framed.
