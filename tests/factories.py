@@ -121,9 +121,16 @@ def people(n: int, prefix: str = "person") -> list[bookings.ParticipantData]:
 
 
 def book(
-    ev: Event, n: int = 1, company: int | None = None, *, language: str = "sv", **kwargs: object
+    ev: Event,
+    n: int = 1,
+    company: int | None = None,
+    *,
+    language: str = "sv",
+    participants: list[bookings.ParticipantData] | None = None,
+    **kwargs: object,
 ) -> Booking:
-    """Register ``n`` participants of test company ``company`` through the real service.
+    """Register ``n`` participants (new ones, or ``participants``) of test company
+    ``company`` through the real service.
 
     Without ``company`` each call books a company of its own (a company has one active
     booking per event).
@@ -134,7 +141,7 @@ def book(
         ev.id,
         company_data(company),
         bookings.ContactData(name="Kontakt Person", email=f"contact{company}@example.se"),
-        people(n),
+        participants if participants is not None else people(n),
         consent_version="test",
         language=language,
         **kwargs,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests import factories as f
 from webapp.bookings import services
-from webapp.bookings.models import Booking, BookingStatus
+from webapp.bookings.models import Booking, BookingStatus, Participant
 from webapp.companies.models import Company
 from webapp.db import db, utcnow
 from webapp.events.models import Event, EventStatus
@@ -319,13 +320,29 @@ def test_same_company_registering_again_is_recognised_by_its_number(app):
 
 def test_a_form_sent_twice_makes_one_booking(app):
     event = f.event(capacity=10)
-    first = f.book(event, 2, submission_key="abc")
+    people = f.people(2)
+    first = f.book(event, 2, company=5, participants=people, submission_key="abc")
     db.session.commit()
-    again = f.book(event, 2, submission_key="abc")
+    # The same people, the addresses typed in another case.
+    retyped = [replace(p, email=p.email.upper()) for p in reversed(people)]
+    again = f.book(event, 2, company=5, participants=retyped, submission_key="abc")
     db.session.commit()
     assert again.id == first.id
     assert db.session.scalar(select(func.count(Booking.id))) == 1
     seats_invariant(event)
+
+
+def test_a_form_sent_again_with_other_people_is_refused_and_changes_nothing(app):
+    event = f.event(capacity=10)
+    first = f.book(event, 2, company=5, submission_key="abc")
+    db.session.commit()
+    with pytest.raises(services.ChangedResubmission) as refused:
+        f.book(event, 3, company=5, submission_key="abc")
+    db.session.rollback()
+    assert refused.value.booking_id == first.id
+    assert services.booking_for_token(refused.value.token).id == first.id
+    assert db.session.scalar(select(func.count(Participant.id))) == 2
+    assert db.session.get(Event, event.id).seats_taken == 2
 
 
 def test_adding_participants_to_a_confirmed_booking_needs_free_seats(app):

@@ -25,7 +25,7 @@ from webapp.accounts.forms import ConfirmForm
 from webapp.accounts.models import Role
 from webapp.bookings import attendance as attendance_service
 from webapp.bookings import attendees as attendee_lists
-from webapp.bookings import exports, organising
+from webapp.bookings import exports, organising, services
 from webapp.bookings.forms import AddParticipantForm, ParticipantEditForm
 from webapp.bookings.models import Booking, BookingStatus, Participant
 from webapp.bookings.organiser_forms import MoveForm, OrganiserBookingForm, SelectionForm
@@ -255,6 +255,9 @@ def add_booking(event_id: int):
                     "success",
                 )
                 return redirect(url_for("booking_admin.booking", booking_id=booking.id), code=303)
+            if isinstance(attempt.error, services.ChangedResubmission):  # flashed
+                target = url_for("booking_admin.booking", booking_id=attempt.error.booking_id)
+                return redirect(target, code=303)
         return page(422 if form.errors or not valid else 409)
     return page()
 

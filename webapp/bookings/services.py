@@ -14,7 +14,7 @@ message is shown to the user as it is.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -87,6 +87,21 @@ class AlreadyBooked(BookingError):
             else None
         )
         self.booking_id = booking_id
+
+
+class ChangedResubmission(BookingError):
+    """The form had been sent before and made ``booking_id``, and came again with other
+    people in it (the browser's Back, an edit, Send): no second booking, nothing changed.
+    The view shows that booking (``token`` is its manage link's) with this message."""
+
+    default = _l(
+        "This form had already been sent, so no second booking was made. The changes made "
+        "after it was sent were not saved: make them on the booking below."
+    )
+
+    def __init__(self, booking_id: int, token: str) -> None:
+        super().__init__()
+        self.booking_id, self.token = booking_id, token
 
 
 @dataclass(frozen=True)
@@ -337,7 +352,9 @@ def register(
             _by_submission_statement(), {"key": submission_digest}
         ).one_or_none()
         if earlier is not None and earlier.event_id == event_id:
-            return earlier
+            if _same_people(earlier, contact, participants):
+                return earlier  # the form sent twice (a double click, a retried request)
+            raise ChangedResubmission(earlier.id, manage_token(earlier))
         if earlier is not None:
             submission_digest = None  # a form of another event sent here: not a repeat
     if by_organiser:
@@ -399,6 +416,19 @@ def register(
         db.session.flush()
     signals.booking_placed.send(booking)
     return booking
+
+
+def _same_people(
+    booking: Booking, contact: ContactData, participants: Sequence[ParticipantData]
+) -> bool:
+    """Whether a repeated submission names the contact and participants ``booking`` has."""
+
+    def addresses(emails: Iterable[str]) -> list[str]:
+        return sorted(email.strip().casefold() for email in emails)
+
+    return addresses([booking.contact_email]) == addresses([contact.email]) and addresses(
+        p.email for p in booking.participants
+    ) == addresses(p.email for p in participants)
 
 
 @cache

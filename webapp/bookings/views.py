@@ -102,6 +102,10 @@ def register(event_id: int):
                 token = services.manage_token(booking)
             if attempt.ok:
                 return redirect(url_for("bookings.confirmation", token=token), code=303)
+            if isinstance(attempt.error, services.ChangedResubmission):  # flashed
+                return redirect(
+                    url_for("bookings.confirmation", token=attempt.error.token), code=303
+                )
             if isinstance(attempt.error, services.AlreadyBooked):
                 # Its own transaction: the refused registration was rolled back.
                 with one_transaction():
