@@ -19,6 +19,7 @@ from tests import factories as f
 from tests.accounts.helpers import login_session, user
 from tests.conftest import csrf_from, make_app, need
 from webapp.accounts.models import Role
+from webapp.bookings import services as bookings
 from webapp.db import db
 from webapp.events.models import Event
 
@@ -277,11 +278,42 @@ def test_every_change_is_seen_by_the_next_request(client, site, change, page):
     assert client.get(url, headers=headers).data == before.data  # cached now
     expected = change(site)
     db.session.commit()
-    if change in (_take_seats, _move_session) and page != "detail":
-        expected = ""  # lists show neither; the version changes all the same
+    if (change is _move_session and page != "detail") or (change, page) == (_take_seats, "project"):
+        # Lists show no session times, a project's page no seats; its version changes all
+        # the same.
+        expected = ""
     after = client.get(url, headers={**headers, "If-None-Match": etag})
     assert after.status_code == 200 and after.headers["ETag"] != etag
     assert expected.lower() in after.text.lower()
+
+
+@pytest.mark.parametrize("cancel", [False, True], ids=["registration", "cancellation"])
+def test_every_page_showing_seats_left_shows_the_new_figure_at_once(client, site, cancel):
+    """Though a booking moves no ``updated_at`` (webapp.events.page_versions)."""
+    event = site["event"]
+    held = f.book(event, 3) if cancel else None
+    db.session.commit()
+    old, new = ("2 seats left", "5 seats left") if cancel else ("5 seats left", "2 seats left")
+    pages = ["/", f"/?organisation={site['org'].slug}", "/embed/events", f"/events/{event.id}"]
+    api = ["/api/v1/events", f"/api/v1/events/{event.id}"]
+    headers = {"Accept-Language": "en"}
+    before = {url: client.get(url, headers=headers) for url in pages + api}
+    assert all(old in before[url].text for url in pages)
+    if held is not None:
+        bookings.cancel(held.id)
+    else:
+        f.book(event, 3)
+    db.session.commit()
+    after = {
+        url: client.get(url, headers={**headers, "If-None-Match": page.headers["ETag"]})
+        for url, page in before.items()
+    }
+    assert all(page.status_code == 200 for page in after.values())
+    for url in pages:
+        assert new in after[url].text and old not in after[url].text, url
+    seats_left = int(new.split()[0])
+    assert after[api[0]].json["data"][0]["seats"]["seats_left"] == seats_left
+    assert after[api[1]].json["seats"]["seats_left"] == seats_left
 
 
 def _rename_project(site: dict[str, Any]) -> str:

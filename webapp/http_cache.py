@@ -8,7 +8,7 @@ message). The language is not kept in the session either (:mod:`webapp.i18n`).
 
 **Validators from cheap version data.** Each public view is wrapped in :func:`public_page`
 with a function that returns its :class:`Version`: a handful of columns read with one
-small query (the newest ``updated_at`` of the rows the page shows, ``seats_taken``, the
+small query (the newest ``updated_at`` of the rows the page shows, ``seats_changed_at``, the
 highest id or a count for rows added or deleted; :mod:`webapp.events.page_versions`) on a
 connection outside the request's transaction (:func:`webapp.db.read_row`). The ``ETag`` is
 a hash of that version, the host and the URL with its

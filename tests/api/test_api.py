@@ -13,9 +13,10 @@ from flask.testing import FlaskClient
 from tests import factories
 from tests.api.conftest import Catalogue
 from webapp.api import openapi
+from webapp.bookings import services as bookings
 from webapp.db import db, utcnow
 from webapp.events.models import EventKind
-from webapp.i18n import STOCKHOLM
+from webapp.i18n import STOCKHOLM, local
 
 
 def _get(client: FlaskClient, url: str, **kwargs: object) -> dict:
@@ -121,6 +122,30 @@ def test_one_event_with_sessions_seats_registration_and_links(
     unlimited = _get(client, f"/api/v1/events/{catalogue.webinar.id}")
     assert unlimited["seats"] == {"capacity": None, "seats_left": None, "waiting_list": False}
     assert unlimited["place"]["online"] is True
+
+
+def test_updated_at_moves_with_seats_taken_or_freed(client: FlaskClient, catalogue: Catalogue):
+    """Seats left are in the answer, so a client syncing them sees the event change, though
+    a booking is no change to the event's content (its iCal stamps)."""
+    series = catalogue.series
+    series.updated_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    url = f"/api/v1/events/{series.id}"
+    before = _get(client, url)
+
+    def seats_changed_at() -> str:
+        db.session.refresh(series)
+        return local(series.seats_changed_at).isoformat(timespec="seconds")
+
+    booking = factories.book(series, 3)
+    db.session.commit()
+    booked = _get(client, url)
+    assert booked["seats"]["seats_left"] == 7 and booked["updated_at"] > before["updated_at"]
+    assert booked["updated_at"] == seats_changed_at()
+    bookings.cancel(booking.id)
+    db.session.commit()
+    freed = _get(client, url)
+    assert freed["seats"]["seats_left"] == 10 and freed["updated_at"] == seats_changed_at()
 
 
 def test_times_carry_the_stockholm_offset(client: FlaskClient, catalogue: Catalogue):

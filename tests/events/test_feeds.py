@@ -235,6 +235,73 @@ def test_event_download_answers_304(app: Flask, client: FlaskClient) -> None:
     assert again.status_code == 304
 
 
+def _register(_event: Event, _booking: Booking) -> None:
+    factories.book(_event, 1)
+
+
+def _cancel(_event: Event, booking: Booking) -> None:
+    bookings.cancel(booking.id)  # and the waiting booking is promoted
+
+
+def _remove_participant(_event: Event, booking: Booking) -> None:
+    bookings.remove_participant(booking.id, booking.participants[0].id)
+
+
+def _to_waiting_list(_event: Event, booking: Booking) -> None:
+    bookings.move_to_waiting_list(booking.id)  # and the waiting booking is promoted
+
+
+def _stamps(data: bytes) -> dict[str, tuple[object, ...]]:
+    return {
+        str(e["UID"]): (e["DTSTAMP"].dt, e["LAST-MODIFIED"].dt, e["SEQUENCE"])
+        for e in icalendar.Calendar.from_ical(data).walk("VEVENT")
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_register, _cancel, _remove_participant, _to_waiting_list],
+    ids=lambda c: c.__name__.strip("_"),
+)
+def test_seats_taken_or_freed_are_no_change_to_a_calendar(
+    app: Flask, client: FlaskClient, count_queries: Callable[[], Any], change: Callable
+) -> None:
+    event = factories.event(capacity=3, sessions=2)
+    booking = factories.book(event, 2)
+    factories.book(event, 2)  # waits
+    db.session.commit()
+    urls = [
+        "/feeds/events.ics",
+        f"/feeds/organisations/{event.organisation.slug}.ics",
+        f"/events/{event.id}.ics",
+    ]
+    before = {url: client.get(url) for url in urls}
+    updated, seats = event.updated_at, event.seats_changed_at
+    change(event, booking)
+    db.session.commit()
+    db.session.expire_all()
+    assert event.seats_changed_at != seats and event.updated_at == updated
+    # The VEVENTs as they would be built now carry the stamps they had.
+    fresh = ical.event_calendar(event, include_join_url=False, base_url=BASE, language="sv")
+    assert _stamps(fresh).items() <= _stamps(before[urls[0]].data).items()
+    assert _stamps(fresh) == _stamps(before[urls[2]].data)
+    for url, first in before.items():
+        # A poller is current: one version read, no aggregate, no build.
+        with count_queries() as statements:
+            polled = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+        assert polled.status_code == 304 and len(statements) == 1, (url, statements)
+        since = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+        assert since.status_code == 304, url
+        again = client.get(url)
+        assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    # An edit after it is news to every calendar again.
+    event.title = "Nytt namn"
+    db.session.commit()
+    for url, first in before.items():
+        edited = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+        assert edited.status_code == 200 and b"Nytt namn" in edited.data, url
+
+
 def test_query_count_does_not_grow_with_sessions(
     app: Flask, client: FlaskClient, count_queries: Callable[[], Any]
 ) -> None:

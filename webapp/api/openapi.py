@@ -153,7 +153,10 @@ SCHEMAS: dict[str, Any] = {
                 **_nullable(TIME),
                 "description": "The start before the event was last moved, if it was.",
             },
-            "updated_at": TIME,
+            "updated_at": {
+                **TIME,
+                "description": "The last change to the event, seats taken or freed included.",
+            },
             "sessions": {"type": "array", "items": _ref("Session")},
         }
     ),

@@ -122,7 +122,8 @@ def event_detail(event: Event, now: datetime) -> dict[str, Any]:
         "description": event.text("description"),
         "cancelled_at": timestamp(event.cancelled_at),
         "previous_starts_at": timestamp(event.previous_starts_at),
-        "updated_at": timestamp(event.updated_at),
+        # Seats left are part of the answer: a client that syncs them sees them move here.
+        "updated_at": timestamp(max(filter(None, (event.updated_at, event.seats_changed_at)))),
         "sessions": [_session(s) for s in event.sessions],
     }
 

@@ -21,7 +21,7 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, Update, bindparam, func, inspect, select, update
+from sqlalchemy import ColumnElement, Select, Update, bindparam, func, inspect, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -124,33 +124,55 @@ class ContactData:
 # --- the capacity statements -------------------------------------------------------------
 
 
+def _set_seats(taken: ColumnElement[int]) -> Update:
+    """``UPDATE events SET seats_taken = taken`` for the event ``event_id`` at ``now``.
+
+    ``updated_at`` is set to itself, which keeps its ``onupdate`` away: seats are not the
+    event's content, and a booking must not date its iCal VEVENTs anew (DTSTAMP,
+    LAST-MODIFIED) or change the feeds' ETags. ``seats_changed_at`` tells the pages that
+    show seats left (webapp.events.page_versions).
+    """
+    table = Event.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("event_id"))
+        .values(
+            seats_taken=taken,
+            seats_changed_at=bindparam("now"),
+            updated_at=table.c.updated_at,
+        )
+    )
+
+
 @cache
 def _take_seats_statement() -> Update:
     table = Event.__table__
     n = bindparam("n")
-    return (
-        update(table)
-        .where(table.c.id == bindparam("event_id"))
-        .where((table.c.capacity.is_(None)) | (table.c.seats_taken + n <= table.c.capacity))
-        .values(seats_taken=table.c.seats_taken + n)
+    return _set_seats(table.c.seats_taken + n).where(
+        (table.c.capacity.is_(None)) | (table.c.seats_taken + n <= table.c.capacity)
     )
+
+
+@cache
+def _release_seats_statement() -> Update:
+    table = Event.__table__
+    return _set_seats(table.c.seats_taken - bindparam("n"))
 
 
 def _take_seats(event: Event, n: int) -> bool:
     """Take ``n`` seats if they fit; one atomic statement, True when it did."""
-    result = db.session.execute(_take_seats_statement(), {"event_id": event.id, "n": n})
-    db.session.expire(event, ["seats_taken"])
+    result = db.session.execute(
+        _take_seats_statement(), {"event_id": event.id, "n": n, "now": utcnow()}
+    )
+    db.session.expire(event, ["seats_taken", "seats_changed_at"])
     return result.rowcount == 1
 
 
 def _release_seats(event: Event, n: int) -> None:
     if n <= 0:
         return
-    table = Event.__table__
-    db.session.execute(
-        update(table).where(table.c.id == event.id).values(seats_taken=table.c.seats_taken - n)
-    )
-    db.session.expire(event, ["seats_taken"])
+    db.session.execute(_release_seats_statement(), {"event_id": event.id, "n": n, "now": utcnow()})
+    db.session.expire(event, ["seats_taken", "seats_changed_at"])
 
 
 def promote_waiting(event: Event, *, skip: Booking | None = None) -> list[Booking]:

@@ -5,8 +5,9 @@ and derives its ``ETag`` and ``Last-Modified`` from it; a client that has the cu
 version gets ``304`` before any session is loaded or any iCal is built.
 
 The change marker is the pair (number of sessions, newest change), where a session's change
-is the newest of ``Event.updated_at`` and ``EventSession.updated_at`` (both move on every
-UPDATE of their row) plus, for the ETag, the feed's day:
+is the newest of ``Event.updated_at`` and ``EventSession.updated_at`` (each moves on every
+change to its row's content; seats taken or freed are not content and move neither) plus,
+for the ETag, the feed's day:
 
 - an edit to an event or one of its sessions moves the newest change;
 - a session added or deleted changes the count (an added one also moves the newest change);
@@ -17,9 +18,9 @@ UPDATE of their row) plus, for the ETag, the feed's day:
 
 The aggregate reads every session of the feed, which for a large feed costs more than
 the rest of a cached answer. So each process remembers the states it worked out, under the
-site's version (:func:`webapp.events.page_versions.site_version`, eight index look-ups):
-while nothing changed anywhere, the remembered state is the current one; after any change
-the aggregate runs again.
+site's version (:func:`webapp.events.page_versions.site_version`, nine index look-ups)
+but its seats' part: while nothing a feed shows changed anywhere, the remembered state is
+the current one; after any such change the aggregate runs again, and a booking is none.
 
 ``Last-Modified`` is the newest change but never earlier than the window's last move, so a
 client that only sends ``If-Modified-Since`` never misses sessions dropping out.
@@ -52,7 +53,7 @@ from webapp.db import db, read_row, utcnow
 from webapp.events import ical
 from webapp.events.calendar_links import add_event_links
 from webapp.events.models import Event, EventKind, EventSession, EventStatus
-from webapp.events.page_versions import NAMES, event_version, site_version
+from webapp.events.page_versions import NAMES, NO_SEATS, event_calendar_version, site_version
 from webapp.events.services import EventFilter
 from webapp.http_cache import Kept, client_has, keep, kept, send
 from webapp.i18n import STOCKHOLM, current_language
@@ -238,7 +239,7 @@ def public_feed_state(
     base = base or base_url()
     remembered = (
         current_app.config["SQLALCHEMY_DATABASE_URI"],
-        site,
+        site[NO_SEATS],  # the feed shows no seats: a booking leaves its state as it is
         filters,
         language,
         base,
@@ -459,8 +460,9 @@ def event(event_id: int):
     base = base_url()
 
     def current() -> FeedState | None:
-        # The event page's version (one small query): what the file shows is part of the page.
-        version = event_version(event_id)
+        # The event page's version but the seats (one small query): what the file shows is
+        # part of the page.
+        version = event_calendar_version(event_id)
         if version is None:
             return None
         return FeedState(

@@ -4,7 +4,10 @@ These are pure functions: sessions in, bytes out. They read no clock and no data
 the same data always gives byte-identical output. That is what lets the feeds answer
 conditional GETs with a stable ETag, and what keeps subscribed clients from seeing a change
 where there is none. ``DTSTAMP`` and ``LAST-MODIFIED`` are therefore the session's last
-change (:func:`changed_at`), never "now".
+change (:func:`changed_at`), never "now". A booking is no change to a VEVENT: taking or
+freeing seats leaves ``Event.updated_at`` as it was (``webapp.bookings.services``), so
+a registration does not give every session of its event a new stamp in every calendar
+subscribed to it.
 
 The sessions come as plain values (:class:`SessionFacts`): feeds select exactly their
 columns in one query (``webapp.events.feeds.feed_sessions``), no ORM objects; a loaded

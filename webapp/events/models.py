@@ -176,8 +176,13 @@ class Event(Translated, db.Model):
     online_url: Mapped[str | None] = mapped_column(String(500))
     #: Seats for participants (not bookings); None means unlimited.
     capacity: Mapped[int | None] = mapped_column(Integer)
-    #: Seats held by confirmed bookings; changed only by the atomic statements in bookings.capacity.
+    #: Seats held by confirmed bookings; changed only by the atomic statements in
+    #: bookings.services, which leave ``updated_at`` as it is and set ``seats_changed_at``.
     seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When ``seats_taken`` last changed (None: not since 0020_seats_changed_at). Seats are
+    #: not the event's content: a booking must not date the event's iCal VEVENTs anew, so
+    #: the pages that show seats left read this (webapp.events.page_versions) instead.
+    seats_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     #: Most participants one company may register; None means no limit.
     max_per_company: Mapped[int | None] = mapped_column(Integer)
     #: Registration opens at publication when None.
@@ -211,6 +216,7 @@ class Event(Translated, db.Model):
     #: EventRescheduled, previousStartDate); None when it never moved after publication.
     previous_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Last change to the event's content (not its seats: ``seats_changed_at``).
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, index=True
     )
