@@ -188,20 +188,25 @@ def reader_engine(engine: Engine | None = None) -> Engine:
     is noticed on use instead, and the read is tried once more (:func:`read_row`). It is
     disposed with the app's engine. SQLite's transactions are in-process and stay.
 
-    The fixed :func:`~sqlalchemy.text` reads go further on PostgreSQL: each thread holds
-    one connection and one cursor of this engine's (:class:`_HeldCursors`), so a read is
-    the driver's ``execute`` alone, with no pool checkout, check-in and reset around it
-    (about a third of the read's cost on a local server).
+    The fixed :func:`~sqlalchemy.text` reads go further: each thread holds one connection
+    and one cursor of this engine's (:class:`_HeldCursors`), so a read is the driver's
+    ``execute`` alone, with no pool checkout, check-in and reset around it (on PostgreSQL
+    about a third of the read's cost on a local server).
     """
     engine = engine or db.engine
     reader = engine.__dict__.get(_READER)
     if reader is None:
         if engine.dialect.name == "sqlite":
             reader = engine
+            in_memory = engine.url.database in (None, "", ":memory:") or "mode=memory" in str(
+                engine.url
+            )
+            if not in_memory:  # another connection to an in-memory database is another one
+                held = reader.__dict__[_HELD] = _HeldCursors(reader)
+                event.listen(engine, "engine_disposed", lambda _engine: held.close_all())
         else:
             reader = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=2)
-            held = _HeldCursors(reader)
-            reader.__dict__[_HELD] = held
+            held = reader.__dict__[_HELD] = _HeldCursors(reader)
 
             @event.listens_for(engine, "engine_disposed")
             def _dispose(_engine: Engine) -> None:
@@ -214,7 +219,7 @@ def reader_engine(engine: Engine | None = None) -> Engine:
 
 class _HeldCursors:
     """One DBAPI connection and cursor per thread (and process) for :func:`read_row`'s
-    fixed reads on PostgreSQL, in autocommit.
+    fixed reads, in autocommit (on SQLite: a file's; each read sees what was committed).
 
     The connections come from the dialect directly, not from the reader's pool, so a
     server with many threads never waits for a pooled one. After a fork the child opens
@@ -236,7 +241,11 @@ class _HeldCursors:
             dialect = self.engine.dialect
             cargs, cparams = dialect.create_connect_args(self.engine.url)
             connection = dialect.connect(*cargs, **cparams)
-            connection.autocommit = True
+            if dialect.name == "sqlite":
+                connection.isolation_level = None  # no BEGIN: each read on its own
+                connection.execute("PRAGMA busy_timeout=30000")
+            else:
+                connection.autocommit = True
             local.pid, local.connection, local.cursor = pid, connection, connection.cursor()
             with self.lock:
                 self.opened.append((pid, connection))

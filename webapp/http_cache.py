@@ -55,7 +55,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, make_response, request
@@ -110,11 +110,30 @@ def has_session_cookie() -> bool:
 
 @dataclass(frozen=True)
 class Version:
-    """What a page's validators are made of: any value that changes when the page would."""
+    """What a page's validators are made of: any value that changes when the page would.
+
+    ``moments`` are the change times among the rows read, as the driver returned them
+    (SQLite: text); :attr:`changed`, the newest, is worked out when first asked for, since
+    the front's check (:func:`etag_of`) needs the parts alone.
+    """
 
     parts: tuple[object, ...]
-    #: The newest change among the rows read, for ``Last-Modified``.
-    changed: datetime | None = None
+    moments: tuple[object, ...] = ()
+
+    @cached_property
+    def changed(self) -> datetime | None:
+        """The newest of ``moments``, for ``Last-Modified``."""
+        return newest(*(as_utc(m) for m in self.moments))
+
+
+def as_utc(value: object) -> datetime | None:
+    """A timestamp as a driver returns it (SQLite: text without zone, in UTC), aware."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def newest(*moments: datetime | None) -> datetime | None:
@@ -131,18 +150,23 @@ def _period_start(seconds: int) -> int:
     return int(time.time()) // seconds * seconds
 
 
+def etag_of(key: Sequence[object], version: Version, period: int | None = None) -> str:
+    """The ``ETag`` of a page of ``version`` under ``key`` in the cache period ``period``
+    (default: the current one)."""
+    if period is None:
+        period = _period_start(max_age())
+    parts = (FORMAT_VERSION, *key, version.parts, period)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
 def validators(key: Sequence[object], version: Version) -> tuple[str, datetime]:
     """The ``ETag`` and ``Last-Modified`` of a page of ``version`` under ``key``."""
     period = _period_start(max_age())
-    parts = (FORMAT_VERSION, *key, version.parts, period)
-    etag = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     # Never earlier than the period's start, so If-Modified-Since alone cannot miss what
     # changed with time.
     started = datetime.fromtimestamp(period, UTC)
     changed = version.changed
-    if changed is not None and changed.tzinfo is None:
-        changed = changed.replace(tzinfo=UTC)
-    return etag, max(changed, started) if changed else started
+    return etag_of(key, version, period), max(changed, started) if changed else started
 
 
 def shared_cache_allowed() -> bool:
@@ -300,7 +324,7 @@ def answer(
 
         def current_etag() -> str | None:
             found = check()
-            return validators(key, found)[0] if found is not None else None
+            return etag_of(key, found) if found is not None else None
 
         front.offer(etag, last_modified, current_etag)
     return response

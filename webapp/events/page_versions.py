@@ -32,14 +32,13 @@ statement costs more than running it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
 
 from webapp.db import read_row
 from webapp.events.services import PUBLIC_STATUSES
-from webapp.http_cache import Version, newest
+from webapp.http_cache import Version
 
 _SITE = text(
     "SELECT (SELECT max(updated_at) FROM events), (SELECT max(id) FROM events),"
@@ -55,24 +54,17 @@ NAMES = slice(4, 8)
 NO_SEATS = slice(0, -1)
 
 _EVENT = text(
-    "SELECT e.updated_at, o.updated_at, o.name, p.updated_at,"
-    " (SELECT max(s.updated_at) FROM event_sessions s WHERE s.event_id = e.id),"
-    " (SELECT count(*) FROM event_sessions s WHERE s.event_id = e.id), e.seats_changed_at"
+    "SELECT e.updated_at, o.updated_at, o.name, p.updated_at, s.changed, s.n,"
+    " e.seats_changed_at"
     " FROM events e JOIN organisations o ON o.id = e.organisation_id"
     " LEFT JOIN projects p ON p.id = e.project_id"
+    # The sessions' newest change and their number in one pass over the event's.
+    " CROSS JOIN (SELECT max(updated_at) AS changed, count(*) AS n FROM event_sessions"
+    " WHERE event_id = :id) s"
     " WHERE e.id = :id AND e.status IN ("
     + ", ".join(f"'{status.value}'" for status in PUBLIC_STATUSES)
     + ")"
 )
-
-
-def _moment(value: Any) -> datetime | None:
-    """A timestamp as the driver returns it (SQLite: text without zone, in UTC)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _row(statement: Any, **params: object) -> tuple[Any, ...] | None:
@@ -84,7 +76,7 @@ def site_version(**_view_args: object) -> Version:
     """Changes to any event (its seats too), session, organisation or project."""
     row = _row(_SITE)
     assert row is not None
-    return Version(row, newest(*(_moment(row[i]) for i in (0, 2, 4, 6, 8))))
+    return Version(row, tuple(row[i] for i in (0, 2, 4, 6, 8)))
 
 
 def event_version(event_id: int, **_view_args: object) -> Version | None:
@@ -92,7 +84,7 @@ def event_version(event_id: int, **_view_args: object) -> Version | None:
     row = _row(_EVENT, id=event_id)
     if row is None:
         return None
-    return Version(row, newest(*(_moment(row[i]) for i in (0, 1, 3, 4, 6))))
+    return Version(row, tuple(row[i] for i in (0, 1, 3, 4, 6)))
 
 
 def event_calendar_version(event_id: int) -> Version | None:
@@ -100,4 +92,4 @@ def event_calendar_version(event_id: int) -> Version | None:
     row = _row(_EVENT, id=event_id)
     if row is None:
         return None
-    return Version(row[NO_SEATS], newest(*(_moment(row[i]) for i in (0, 1, 3, 4))))
+    return Version(row[NO_SEATS], tuple(row[i] for i in (0, 1, 3, 4)))
