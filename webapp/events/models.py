@@ -179,7 +179,7 @@ class Event(Translated, db.Model):
     #: Seats held by confirmed bookings; changed only by the atomic statements in
     #: bookings.services, which leave ``updated_at`` as it is and set ``seats_changed_at``.
     seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    #: When ``seats_taken`` last changed (None: not since 0020_seats_changed_at). Seats are
+    #: When ``seats_taken`` last changed (None: not since migration 0020_seats). Seats are
     #: not the event's content: a booking must not date the event's iCal VEVENTs anew, so
     #: the pages that show seats left read this (webapp.events.page_versions) instead.
     seats_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
