@@ -85,7 +85,7 @@ def test_control_characters_are_stripped_from_registration_text_on_both_database
         open_form(client, event),
         company_name="Norr\x00fors\x0b AB",
         **{
-            "participants-0-name": "An\x00na\x1b",
+            "participants-0-name": "An\x00na\x1b\u202e",
             "participants-0-dietary_needs": "Vege\x00tarian",
             "message": "Hej\x00!\r\nVi kommer\x07.",
         },

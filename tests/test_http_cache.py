@@ -91,7 +91,11 @@ def test_public_gets_set_no_cookie_and_do_not_vary_on_it(client: FlaskClient, si
         assert not client.get_cookie("session"), url
         if response.status_code == 200 and (url == "/" or url.startswith(CACHED)):
             assert response.headers["ETag"] and response.headers["Last-Modified"], url
-            assert response.cache_control.public and response.cache_control.max_age, url
+            assert response.cache_control.public, url
+            if url.endswith(".ics"):  # calendar clients: five minutes
+                assert response.headers["Cache-Control"] == "public, max-age=300", url
+            else:  # a proxy keeps it; a browser asks again (a 304) each time
+                assert response.headers["Cache-Control"] == "public, max-age=0, s-maxage=30"
 
 
 def test_forms_that_need_csrf_still_have_it(client: FlaskClient, site):
@@ -100,6 +104,8 @@ def test_forms_that_need_csrf_still_have_it(client: FlaskClient, site):
     for url in (f"/events/{site['event'].id}/register", "/organisers/login"):
         response = client.get(url)
         assert csrf_from(response.text), url
+        # Its token is this visitor's: no shared cache may keep the form.
+        assert response.headers["Cache-Control"] in ("private, no-cache", "private, no-store")
         # The first sets the session its token lives in; the second keeps it.
         assert client.get_cookie("session"), url
 
@@ -110,8 +116,9 @@ def test_language_switch_needs_no_session(client: FlaskClient, site):
     assert "session=" not in response.headers["Set-Cookie"]
     page = client.get("/")
     assert '<html lang="en">' in page.text and "Set-Cookie" not in page.headers
-    # The answer depended on the cookie, which a shared cache does not key on: private.
-    assert page.cache_control.private and not page.cache_control.public
+    # The answer depended on the cookie, which no cache keys on: private, and the browser
+    # asks again each time, so a switch back is seen at once too.
+    assert page.headers["Cache-Control"] == "private, no-cache"
     # A link can switch too (GET), and the URL can fix the language for one page.
     client.get("/language?lang=sv&next=/")
     assert '<html lang="sv">' in client.get("/").text
@@ -375,8 +382,10 @@ def test_an_organiser_gets_the_page_rendered_for_them(app, client, site):
     page = client.get(f"/events/{site['event'].id}")
     assert "My events" in page.text or "Mina evenemang" in page.text
     assert page.cache_control.private and "ETag" not in page.headers
-    # Never public as well, whatever the view sets for the anonymous (the API, the embed).
-    for url in ("/api/v1/events", "/embed/events", f"/events/{site['event'].id}"):
+    # Never public as well, whatever the view sets for the anonymous (the API, the embed,
+    # the feeds), nor without a word (the directory).
+    urls = ("/api/v1/events", "/embed/events", f"/events/{site['event'].id}", "/directory")
+    for url in (*urls, "/feeds/events.ics", f"/events/{site['event'].id}.ics"):
         assert client.get(url).headers["Cache-Control"] == "private, no-cache", url
     # Organiser pages show personal data: no cache keeps them.
     attendees = client.get(f"/organisers/events/{site['event'].id}/attendees")

@@ -28,6 +28,8 @@ class RuleViolation(Exception):
 
     default: object = _l("That change is not possible.")
     field: str | None = None
+    #: How a flashed message shows (``error``, ``warning``).
+    category = "error"
 
     def __init__(self, message: object | None = None, *, field: str | None = None) -> None:
         super().__init__(message if message is not None else self.default)
@@ -65,7 +67,7 @@ def one_transaction(form: Any = None, field: str | None = None) -> Iterator[Atte
         if target is not None:
             target.errors = [*target.errors, str(error)]
         else:
-            flash(str(error), "error")
+            flash(str(error), error.category)
     else:
         db.session.commit()
         attempt.ok = True

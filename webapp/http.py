@@ -6,7 +6,8 @@ on SQLite (which stores them) and PostgreSQL (which refuses NUL with an error):
 
 - form fields and query values have them stripped (:class:`Request`): text pasted from a
   PDF or a word processor often carries a stray vertical tab or NUL, and refusing the
-  whole form for an invisible character helps no one. Tab, line feed and carriage return
+  whole form for an invisible character helps no one. Bidirectional overrides go too
+  (:data:`CONTROL`). Tab, line feed and carriage return
   stay (text areas); single-line fields refuse line breaks in their form
   (:class:`webapp.formtools.Form`).
 - a path with one names nothing here: 404.
@@ -22,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request, session
 from flask import Request as FlaskRequest
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -31,6 +32,7 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException, NotFound
 
 from webapp.db import db
+from webapp.http_cache import session_in_play
 
 _MESSAGES = {
     400: _l("The request could not be understood."),
@@ -51,8 +53,11 @@ _CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
 )
 
-#: C0 controls except tab, line feed and carriage return; DEL; C1 controls.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: C0 controls except tab, line feed and carriage return; DEL; C1 controls; the explicit
+#: bidirectional formatting characters (embeddings, overrides, isolates): a right-to-left
+#: override in a name turns the email address shown after it around, in lists and exports
+#: too. Right-to-left text needs none of them to show correctly.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: Any control character at all, for paths.
 _ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
@@ -168,6 +173,16 @@ def _security_headers(response: Response) -> Response:
         ("/bookings/", "/unsubscribe/", "/feedback/", "/organisers/", "/check-in/")
     ):
         headers.setdefault("Cache-Control", "private, no-store")
+    # An answer made with the visitor's session (a login, a form's CSRF token) is theirs
+    # alone, whatever the view said: Flask sends it with the session cookie and
+    # ``Vary: Cookie``, and no shared cache may keep it (a public feed fetched while logged
+    # in, the registration form).
+    if (
+        session.accessed
+        and session_in_play(session)
+        and "public" in headers.get("Cache-Control", "public")
+    ):
+        headers["Cache-Control"] = "private, no-cache"
     return response
 
 

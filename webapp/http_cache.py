@@ -20,9 +20,10 @@ changes with time alone (registration opening or closing, an event becoming past
   ``ETag`` and a freshly rendered page, on every host, because the version is read from
   the shared database;
 - a change that happens with time is seen within one period at the server;
-- a proxy or browser may keep a page ``PUBLIC_CACHE_SECONDS`` (default 30) before it
+- a proxy may keep a page ``PUBLIC_CACHE_SECONDS`` (default 30, ``s-maxage``) before it
   revalidates: no public page is staler than that after a change (twice that for a change
-  that happens with time alone).
+  that happens with time alone). A browser revalidates every time (``max-age=0``), so its
+  visitor sees their own registration's seats and the language they switched to at once.
 
 ``If-None-Match`` with the current ``ETag`` is answered ``304`` before the view runs.
 
@@ -94,9 +95,15 @@ class ReadOnlySessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if not session and not session.modified and not has_session_cookie():
+        if not session_in_play(session):
             return
         super().save_session(app, session, response)
+
+
+def session_in_play(session: SessionMixin) -> bool:
+    """Whether the request has a session an answer can depend on: it brought the cookie,
+    or the session was filled (a form's CSRF token, a login)."""
+    return bool(session) or session.modified or has_session_cookie()
 
 
 def has_session_cookie() -> bool:
@@ -186,8 +193,15 @@ def set_cache_headers(response: Response, etag: str, last_modified: datetime) ->
     headers = response.headers
     headers["ETag"] = f'"{etag}"'
     headers["Last-Modified"] = http_date(last_modified)
-    scope = "public" if shared_cache_allowed() else "private"
-    headers["Cache-Control"] = f"{scope}, max-age={max_age()}"
+    # A browser asks again each time (a 304 when nothing changed, answered by the front), so
+    # its visitor never sees an older page than the server's: seats left after their own
+    # registration, the language they just switched to (which the ``lang`` cookie carries,
+    # and caches key on no cookie). Shared caches keep the page ``max_age()`` seconds.
+    headers["Cache-Control"] = (
+        f"public, max-age=0, s-maxage={max_age()}"
+        if shared_cache_allowed()
+        else "private, no-cache"
+    )
     headers["Vary"] = "Accept-Language, Accept-Encoding"
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -91,13 +92,14 @@ class AlreadyBooked(BookingError):
 
 class ChangedResubmission(BookingError):
     """The form had been sent before and made ``booking_id``, and came again with other
-    people in it (the browser's Back, an edit, Send): no second booking, nothing changed.
-    The view shows that booking (``token`` is its manage link's) with this message."""
+    details (an edit, then Send again): no second booking, nothing changed. The view shows
+    that booking (``token`` is its manage link's) with this message."""
 
     default = _l(
         "This form had already been sent, so no second booking was made. The changes made "
-        "after it was sent were not saved: make them on the booking below."
+        "after it was sent were not saved: to make them, open the booking with the link below."
     )
+    category = "warning"
 
     def __init__(self, booking_id: int, token: str) -> None:
         super().__init__()
@@ -374,7 +376,7 @@ def register(
             _by_submission_statement(), {"key": submission_digest}
         ).one_or_none()
         if earlier is not None and earlier.event_id == event_id:
-            if _same_people(earlier, contact, participants):
+            if _same_submission(earlier, contact, participants, message):
                 return earlier  # the form sent twice (a double click, a retried request)
             raise ChangedResubmission(earlier.id, manage_token(earlier))
         if earlier is not None:
@@ -440,17 +442,40 @@ def register(
     return booking
 
 
-def _same_people(
-    booking: Booking, contact: ContactData, participants: Sequence[ParticipantData]
+def _same_submission(
+    booking: Booking,
+    contact: ContactData,
+    participants: Sequence[ParticipantData],
+    message: str | None,
 ) -> bool:
-    """Whether a repeated submission names the contact and participants ``booking`` has."""
+    """Whether a repeated submission says what ``booking`` holds: the same contact,
+    participants (in any order) and message. Addresses compare without case."""
 
-    def addresses(emails: Iterable[str]) -> list[str]:
-        return sorted(email.strip().casefold() for email in emails)
+    def person(name: str, email: str, *rest: object) -> tuple[object, ...]:
+        return (name.strip(), email.strip().casefold(), *rest)
 
-    return addresses([booking.contact_email]) == addresses([contact.email]) and addresses(
-        p.email for p in booking.participants
-    ) == addresses(p.email for p in participants)
+    def people(rows: Iterable[Any]) -> list[tuple[object, ...]]:
+        return sorted(
+            (
+                person(
+                    p.name,
+                    p.email,
+                    p.role or None,
+                    p.gender,
+                    p.dietary_needs or None,
+                    p.accessibility_needs or None,
+                )
+                for p in rows
+            ),
+            key=repr,
+        )
+
+    return (
+        person(booking.contact_name, booking.contact_email, booking.contact_phone or None)
+        == person(contact.name, contact.email, contact.phone or None)
+        and (booking.message or None) == (message or None)
+        and people(booking.participants) == people(participants)
+    )
 
 
 @cache
