@@ -100,6 +100,128 @@ def test_a_chosen_option_cannot_be_taken_away_but_may_be_reworded(answered):
     assert [o["key"] for o in db.session.get(Question, q.id).options] == ["o1", "o2"]
 
 
+SECTORS = [
+    ("Tillverkning", "Manufacturing"),
+    ("Handel & service", "Trade & services"),
+    ("Offentlig sektor", "Public sector"),
+    ("Övrigt", "Other"),
+]
+
+
+@pytest.fixture
+def sectors(client, app):
+    """A several-choices question (keys o1–o4 in the order of SECTORS) that three bookings
+    answered: Tillverkning + Handel & service, Handel & service, Övrigt. Nobody chose
+    Offentlig sektor. The organiser is logged in."""
+    org = f.organisation()
+    organiser = h.user(org)
+    event = f.event(org, capacity=None)
+    q = question(organiser, event.id, QuestionKind.MULTIPLE_CHOICE, text="Sector", options=SECTORS)
+    bookings = [f.book(event, 1) for _ in range(3)]
+    for booking, value in zip(bookings, ["o1,o2", "o2", "o4"], strict=True):
+        services.save_answers(booking, {q.id: value})
+    db.session.commit()
+    h.login_session(client, organiser)
+    return {"organiser": organiser, "event": event, "q": q, "bookings": bookings}
+
+
+def _sector_cells(client, sectors) -> list[str]:
+    """The Sector column of the English CSV export, one cell per booking in order."""
+    response = client.get(f"/organisers/events/{sectors['event'].id}/attendees.csv", headers=EN)
+    rows = csv.DictReader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";")
+    return [row["Sector"] for row in rows]
+
+
+ANSWERED_SECTORS = ["Manufacturing, Trade & services", "Trade & services", "Other"]
+
+
+def _edit_options(client, sectors, options: list[tuple[str, str]], language=EN):
+    q = sectors["q"]
+    edit = f"/organisers/questions/{q.id}/edit"
+    token = csrf_from(client.get(edit).text)
+    return client.post(
+        edit,
+        data={
+            "csrf_token": token,
+            "text_sv": q.text_sv,
+            "text_en": q.text_en,
+            "kind": q.kind.value,
+            "scope": q.scope.value,
+            "required": "y",
+            "options_sv": "\n".join(sv for sv, _en in options),
+            "options_en": "\n".join(en for _sv, en in options),
+        },  # fmt: skip
+        headers=language,
+    )
+
+
+def _stored(sectors) -> list[tuple[str, str]]:
+    db.session.expire_all()
+    return [(o["key"], o["sv"]) for o in db.session.get(Question, sectors["q"].id).options]
+
+
+def test_reordering_the_options_keeps_every_answer_with_its_option(client, sectors):
+    assert _sector_cells(client, sectors) == ANSWERED_SECTORS
+    reordered = [SECTORS[1], SECTORS[0], SECTORS[3], SECTORS[2]]
+    assert _edit_options(client, sectors, reordered).status_code == 303
+    assert _stored(sectors) == [
+        ("o2", "Handel & service"), ("o1", "Tillverkning"),
+        ("o4", "Övrigt"), ("o3", "Offentlig sektor"),
+    ]  # fmt: skip
+    # Each answer still shows the options it chose, in the list, its filter and the export.
+    assert _sector_cells(client, sectors) == ANSWERED_SECTORS
+    url = f"/organisers/events/{sectors['event'].id}/attendees"
+    page = client.get(url, headers=EN).text
+    assert "Sector: Manufacturing, Trade &amp; services" in page
+    chose_other = client.get(f"{url}?answer-{sectors['q'].id}=o4", headers=EN).text
+    first, _second, third = sectors["bookings"]
+    assert third.company.name in chose_other and first.company.name not in chose_other
+
+
+def test_reordering_and_rewording_at_once_moves_no_answer(client, sectors):
+    # Two swapped, one only in another case, and Övrigt reworded where it stands.
+    options = [SECTORS[1], ("tillverkning", "Manufacturing"), SECTORS[2], ("Annat", "Else")]
+    assert _edit_options(client, sectors, options).status_code == 303
+    assert _stored(sectors) == [
+        ("o2", "Handel & service"), ("o1", "tillverkning"),
+        ("o3", "Offentlig sektor"), ("o4", "Annat"),
+    ]  # fmt: skip
+    assert _sector_cells(client, sectors) == [*ANSWERED_SECTORS[:2], "Else"]
+
+
+def test_an_option_nobody_chose_can_be_removed_and_a_new_one_gets_a_new_key(client, sectors):
+    options = [SECTORS[0], SECTORS[1], SECTORS[3], ("Utbildning", "Education")]
+    assert _edit_options(client, sectors, options).status_code == 303
+    assert _stored(sectors) == [
+        ("o1", "Tillverkning"), ("o2", "Handel & service"),
+        ("o4", "Övrigt"), ("o5", "Utbildning"),
+    ]  # fmt: skip
+    assert _sector_cells(client, sectors) == ANSWERED_SECTORS
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (EN, "“Handel &amp; service” has been chosen in 2 answers, so it cannot be removed. "
+             "Keep it, or hide the question and add a new one instead."),
+        ({"Accept-Language": "sv"}, "”Handel &amp; service” har valts i 2 svar, så det kan "
+                                    "inte tas bort. Behåll det, eller dölj frågan och lägg "
+                                    "till en ny i stället."),
+    ],
+)  # fmt: skip
+def test_removing_a_chosen_option_is_refused_on_its_field_and_changes_nothing(
+    client, sectors, language, message
+):
+    before = _stored(sectors)
+    response = _edit_options(client, sectors, [SECTORS[0], SECTORS[3]], language)
+    assert response.status_code == 409
+    assert 'id="options_sv-error"' in response.text and message in response.text
+    assert _stored(sectors) == before
+    assert _sector_cells(client, sectors) == ANSWERED_SECTORS
+    edit_page = client.get(f"/organisers/questions/{sectors['q'].id}/edit", headers=EN).text
+    assert "reworded where they stand" in edit_page
+
+
 def test_deletion_is_refused_once_answers_exist_and_hiding_keeps_them(client, answered):
     q = answered["qs"][QuestionKind.YES_NO]
     h.login_session(client, answered["organiser"])

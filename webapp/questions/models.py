@@ -89,7 +89,8 @@ class Question(db.Model):
     text_sv: Mapped[str] = mapped_column(String(300))
     text_en: Mapped[str] = mapped_column(String(300))
     #: Choice questions: ``[{"key": "o1", "sv": …, "en": …}, …]`` in order; the key is what
-    #: answers store, so the wording can be corrected after answers exist.
+    #: answers store, so the options can be reordered and their wording corrected after
+    #: answers exist (services._options says which line keeps which key).
     options: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     #: No longer asked; its answers are kept and shown.
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -8,12 +8,13 @@ organisation and is audit-logged. Services flush; the caller commits.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
 from sqlalchemy import Select, bindparam, func, select
 
 from webapp.accounts.models import User
@@ -98,18 +99,30 @@ def _has_answers(question: Question) -> bool:
 def _options(
     kind: QuestionKind, pairs: Sequence[tuple[str, str]], existing: list[dict[str, str]]
 ) -> list[dict[str, str]]:
-    """The options to store: existing keys kept by position, new ones numbered on."""
+    """The options to store, each with the key its answers store.
+
+    A line whose Swedish wording (ignoring case) is an existing option's keeps that key, so
+    reordering moves no answer; a line at the position of an option whose wording is no
+    longer among the lines is that option reworded and keeps its key; any other line gets
+    a new key, numbered on from the highest used."""
     if not kind.has_options:
         return []
     if not pairs:
         raise QuestionError(_l("A choice question needs at least one option."), field="options_sv")
+    by_wording = {o["sv"].strip().casefold(): o["key"] for o in existing}
+    wordings = {sv.strip().casefold() for sv, _en in pairs}
+    # pop: two lines that differ only in case (the form refuses them) never share a key.
+    keys = [by_wording.pop(sv.strip().casefold(), None) for sv, _en in pairs]
+    for index, key in enumerate(keys):
+        if key is None and index < len(existing):
+            old = existing[index]
+            if old["sv"].strip().casefold() not in wordings:
+                keys[index] = old["key"]
     used = [int(o["key"][1:]) for o in existing if o["key"][1:].isdigit()]
     next_key = max(used, default=0) + 1
     options = []
-    for index, (sv, en) in enumerate(pairs):
-        if index < len(existing):
-            key = existing[index]["key"]
-        else:
+    for key, (sv, en) in zip(keys, pairs, strict=True):
+        if key is None:
             key, next_key = f"o{next_key}", next_key + 1
         options.append({"key": key, "sv": sv, "en": en})  # "": none, shown in Swedish
     return options
@@ -151,15 +164,17 @@ def add_question(user: User, event_id: int, data: QuestionData) -> Question:
     return question
 
 
-def _chosen_keys(question: Question) -> set[str]:
+def _choice_counts(question: Question) -> Counter[str]:
+    """Option key → how many answers chose it."""
     values = db.session.scalars(select(Answer.value).where(Answer.question_id == question.id))
-    return {key for value in values for key in value.split(",") if key}
+    return Counter(key for value in values for key in set(value.split(",")) if key)
 
 
 def update_question(user: User, question_id: int, data: QuestionData) -> Question:
     """Change a question's wording, options, scope or whether it is required. Needs
     organiser. Raises QuestionError for a kind or scope change once answers exist, or for
-    taking away an option someone chose."""
+    taking away an option someone chose (see :func:`_options` for which line keeps which
+    option)."""
     question = _question(user, question_id)
     begin_write()
     answered = _has_answers(question)
@@ -179,11 +194,20 @@ def update_question(user: User, question_id: int, data: QuestionData) -> Questio
     options = _options(data.kind, data.options, list(question.options or []))
     if answered and data.kind.has_options:
         kept = {o["key"] for o in options}
-        if _chosen_keys(question) - kept:
-            raise QuestionError(
-                _l("An option that bookings have chosen cannot be taken away; reword it instead."),
-                field="options_sv",
-            )
+        chosen = _choice_counts(question)
+        for gone in (o for o in question.options or [] if o["key"] not in kept):
+            if chosen[gone["key"]]:
+                raise QuestionError(
+                    _nl(
+                        "“%(option)s” has been chosen in %(num)d answer, so it cannot be "
+                        "removed. Keep it, or hide the question and add a new one instead.",
+                        "“%(option)s” has been chosen in %(num)d answers, so it cannot be "
+                        "removed. Keep it, or hide the question and add a new one instead.",
+                        chosen[gone["key"]],
+                        option=gone["sv"],
+                    ),
+                    field="options_sv",
+                )
     question.kind, question.scope, question.required = data.kind, data.scope, data.required
     question.text_sv, question.text_en, question.options = data.text_sv, data.text_en, options
     db.session.flush()
