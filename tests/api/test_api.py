@@ -55,10 +55,11 @@ def test_filters(client: FlaskClient, catalogue: Catalogue):
 
 
 def test_dates_narrow_to_local_days(client: FlaskClient, catalogue: Catalogue):
-    past_day = catalogue.past.starts_at.date().isoformat()
+    # The Swedish day: late in the evening, UTC's is the day before.
+    past_day = catalogue.past.starts_at.astimezone(STOCKHOLM).date().isoformat()
     body = _get(client, f"/api/v1/events?from={past_day}&to={past_day}")
     assert _titles(body) == ["Förra årets mässa"]
-    conference_day = catalogue.conference.starts_at.date().isoformat()
+    conference_day = catalogue.conference.starts_at.astimezone(STOCKHOLM).date().isoformat()
     assert _titles(_get(client, f"/api/v1/events?to={conference_day}")) == [
         "Energikartläggning på en timme",
         "Studieresa till Bilbao",

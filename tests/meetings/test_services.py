@@ -137,14 +137,16 @@ def test_bad_requests_are_refused_with_a_message_and_nothing_stored(world):
     a, b = world.bookings[0], world.person(1).id
     me = world.person(0).id
     slot = world.slots[0].id
-    other_event = f.event(world.event.organisation)
+    # At the world's event's time (09:00): the default, now's time of day, may end after
+    # midnight, and slots lie within one day.
+    other_event = f.event(world.event.organisation, starts_at=world.event.starts_at)
     services.set_enabled(world.organiser, other_event.id, True)
     foreign = services.generate_slots(
         world.organiser,
         other_event.id,
         other_event.starts_at.astimezone(services.STOCKHOLM).date(),
-        other_event.starts_at.astimezone(services.STOCKHOLM).time(),
-        (other_event.starts_at + timedelta(hours=1)).astimezone(services.STOCKHOLM).time(),
+        time(10, 0),
+        time(11, 0),
         20,
         1,
     )[0]

@@ -540,13 +540,17 @@ MEETING_PAGES = [
 
 
 def _meeting_world(world) -> dict[str, int]:
-    from datetime import timedelta
+    from datetime import datetime, time, timedelta
 
     from webapp.i18n import STOCKHOLM
     from webapp.meetings import services as meetings
 
     organiser = world.people["organiser"]
     start = world.event.sessions[0].starts_at.astimezone(STOCKHOLM)
+    # Slots within the (three-hour) session, on one day: started late in the evening, the
+    # session's first 40 minutes pass midnight, so the slots go after it.
+    if (start + timedelta(minutes=40)).date() != start.date():
+        start = datetime.combine(start.date() + timedelta(days=1), time(0), STOCKHOLM)
     meetings.set_enabled(organiser, world.event.id, True)
     first, spare = meetings.generate_slots(
         organiser,
