@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from webapp.bookings import services as bookings
 from webapp.bookings.models import Booking
@@ -16,6 +16,7 @@ from webapp.events.models import (
     EventStatus,
 )
 from webapp.events.services import sync_span
+from webapp.i18n import STOCKHOLM
 from webapp.organisations.models import Organisation, PrivacyNotice, Project
 
 _seq = itertools.count(1)
@@ -79,9 +80,12 @@ def event(
     duration: timedelta = timedelta(hours=3),
     **fields: object,
 ) -> Event:
-    """A published event with ``sessions`` sessions, the first 30 days from now by default."""
+    """A published event with ``sessions`` sessions, the first by default at 10:00 Stockholm
+    time on the day 30 days from now: at a fixed hour, so that no test's session runs past
+    midnight, whatever the time the tests run at."""
     org = org or organisation()
-    start = starts_at or (utcnow() + timedelta(days=30)).replace(microsecond=0)
+    day = (utcnow() + timedelta(days=30)).astimezone(STOCKHOLM).date()
+    start = starts_at or datetime.combine(day, time(10), STOCKHOLM).astimezone(UTC)
     ev = Event(
         organisation=org,
         kind=kind,

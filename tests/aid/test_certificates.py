@@ -4,7 +4,7 @@ through the real SMTP server, and the register export cell by cell."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,8 +17,14 @@ from tests.accounts import helpers as h
 from webapp.aid import certificate, services
 from webapp.bookings import services as bookings
 from webapp.db import db
+from webapp.i18n import STOCKHOLM
 from webapp.notifications import dispatch
 from webapp.notifications.models import MessageKind, OutboxMessage
+
+
+def swedish_today() -> date:
+    """Grants are dated by the Swedish day, which from 23:00 UTC in winter is tomorrow's."""
+    return datetime.now(STOCKHOLM).date()
 
 
 def _pdf_text(data: bytes) -> str:
@@ -137,11 +143,11 @@ def test_the_register_export_cell_by_cell(client, aid, granted):
     other = f.book(granted.event, 1, company=5)
     bookings.cancel(other.id)
     outside = f.book(f.event(aid.org, project=aid.project), 1, company=6)
-    services.grant_for_booking(outside.id).granted_on = date.today() - timedelta(days=400)
+    services.grant_for_booking(outside.id).granted_on = swedish_today() - timedelta(days=400)
     db.session.commit()
     h.login_session(client, aid.viewer)
-    today = date.today().isoformat()
-    start = (date.today() - timedelta(days=30)).isoformat()
+    today = swedish_today().isoformat()
+    start = (swedish_today() - timedelta(days=30)).isoformat()
     for url in (
         f"/organisers/organisations/{aid.org.id}/aid.xlsx?start={start}&end={today}",
         f"/organisers/projects/{aid.project.id}/aid/register.xlsx?start={start}&end={today}",
