@@ -116,6 +116,17 @@ def str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
     )
 
 
+#: How long a SQLite connection waits for another's write lock, in milliseconds.
+_SQLITE_BUSY_MS = 30000
+
+
+def _sqlite_file(engine: Engine) -> bool:
+    """Whether a SQLite engine is on a file (another connection to an in-memory database
+    is another database)."""
+    url = engine.url
+    return url.database not in (None, "", ":memory:") and "mode=memory" not in str(url)
+
+
 def configure_engine(engine: Engine) -> None:
     """Set up SQLite connections: WAL, foreign keys, a busy timeout, our own BEGIN."""
     if engine.dialect.name != "sqlite":
@@ -127,8 +138,8 @@ def configure_engine(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        if engine.url.database not in (None, "", ":memory:"):
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+        if _sqlite_file(engine):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -198,10 +209,7 @@ def reader_engine(engine: Engine | None = None) -> Engine:
     if reader is None:
         if engine.dialect.name == "sqlite":
             reader = engine
-            in_memory = engine.url.database in (None, "", ":memory:") or "mode=memory" in str(
-                engine.url
-            )
-            if not in_memory:  # another connection to an in-memory database is another one
+            if _sqlite_file(engine):
                 held = reader.__dict__[_HELD] = _HeldCursors(reader)
                 event.listen(engine, "engine_disposed", lambda _engine: held.close_all())
         else:
@@ -243,7 +251,7 @@ class _HeldCursors:
             connection = dialect.connect(*cargs, **cparams)
             if dialect.name == "sqlite":
                 connection.isolation_level = None  # no BEGIN: each read on its own
-                connection.execute("PRAGMA busy_timeout=30000")
+                connection.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
             else:
                 connection.autocommit = True
             local.pid, local.connection, local.cursor = pid, connection, connection.cursor()
